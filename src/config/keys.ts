@@ -1,0 +1,414 @@
+// The one table of stack configuration keys. The parser, the README's config section and the
+// `config:` block of Pulumi.yaml are all generated from it, so docs and behaviour cannot drift.
+//
+// Paths use `/` between levels, as in error messages (`services/redis/memoryMb`). In Pulumi they are
+// structured config: `pulumi config set --path services.redis.memoryMb 300`.
+
+export type KeyKind =
+  | { type: "int"; min: number; max: number }
+  | { type: "string"; pattern?: RegExp; patternHint?: string }
+  | { type: "enum"; allowed: readonly (string | number)[] }
+  | { type: "bool" }
+  | { type: "stringList"; pattern?: RegExp; patternHint?: string }
+  | { type: "stringMap" };
+
+export interface KeySpec {
+  path: string;
+  kind: KeyKind;
+  /** A literal default, or undefined when the default comes from the stage preset or another key. */
+  default?: string | number | boolean | readonly string[];
+  /** Shown in docs when the default is derived rather than literal. */
+  defaultText?: string;
+  required?: boolean;
+  /** Must be set with `pulumi config set --secret`; never printed. */
+  secret?: boolean;
+  description: string;
+}
+
+export const SERVICE_NAMES = ["redis", "api", "bot", "worker"] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export const LOCATIONS = ["fsn1", "nbg1", "hel1", "ash", "hil", "sin"] as const;
+export const ARCHITECTURES = ["x86", "arm"] as const;
+export const TARGETS = ["hetzner", "local"] as const;
+export const REDIS_POLICIES = [
+  "noeviction",
+  "allkeys-lru",
+  "allkeys-lfu",
+  "allkeys-random",
+  "volatile-lru",
+  "volatile-lfu",
+  "volatile-random",
+  "volatile-ttl",
+] as const;
+
+const IMAGE = /^[a-z0-9]+([._/:@-][a-zA-Z0-9_.-]+)*$/;
+const IMAGE_HINT = "a Docker image reference such as ghcr.io/acme/app-api:1.4.2";
+const CIDR = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/;
+const CIDR_HINT = "CIDR blocks such as 203.0.113.7/32 or ::/0";
+const SSH_PUBKEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/;
+const QUEUE = /^[A-Za-z0-9_.:-]{1,64}$/;
+const HTTP_PATH = /^\/[A-Za-z0-9_./-]*$/;
+
+function serviceKeys(
+  service: ServiceName,
+  memoryText: string,
+  reservationText: string,
+  swapText: string,
+): KeySpec[] {
+  return [
+    {
+      path: `services/${service}/memoryMb`,
+      kind: { type: "int", min: 32, max: 65536 },
+      defaultText: memoryText,
+      description: `Hard memory limit of the ${service} container (docker --memory), MB.`,
+    },
+    {
+      path: `services/${service}/reservationMb`,
+      kind: { type: "int", min: 0, max: 65536 },
+      defaultText: reservationText,
+      description: `Soft memory reservation of the ${service} container (docker --memory-reservation), MB; at most memoryMb.`,
+    },
+    {
+      path: `services/${service}/swapMb`,
+      kind: { type: "int", min: 0, max: 65536 },
+      defaultText: swapText,
+      description:
+        `Host swap the ${service} container may use on top of memoryMb (docker --memory-swap = memoryMb + swapMb). ` +
+        "0 = no swap. An explicit choice per service: the sizing note left Docker's implicit default (swap up to the limit again).",
+    },
+  ];
+}
+
+export const KEYS: readonly KeySpec[] = [
+  {
+    path: "stage",
+    kind: { type: "enum", allowed: [1, 2, 3] },
+    required: true,
+    description: "Scaling stage from the sizing note: 1 = current 3 GB box, 2 = more RAM and a second worker, 3 = more RAM and CPU.",
+  },
+  {
+    path: "target",
+    kind: { type: "enum", allowed: TARGETS },
+    default: "hetzner",
+    description: "`hetzner` provisions a VM; `local` runs the same containers on the local Docker daemon (no VM, no swap).",
+  },
+  {
+    path: "location",
+    kind: { type: "enum", allowed: LOCATIONS },
+    default: "fsn1",
+    description: "Hetzner Cloud location of the server.",
+  },
+  {
+    path: "server/type",
+    kind: { type: "string", pattern: /^[a-z]+[0-9]+$/, patternHint: "a Hetzner server type name such as cx33" },
+    defaultText: "cheapest type that meets the stage",
+    description: "Pin a Hetzner server type instead of choosing the cheapest one that meets the stage's requirements.",
+  },
+  {
+    path: "server/cores",
+    kind: { type: "int", min: 1, max: 64 },
+    defaultText: "stage preset",
+    description: "Minimum vCPUs the server must have.",
+  },
+  {
+    path: "server/memoryGb",
+    kind: { type: "int", min: 1, max: 512 },
+    defaultText: "stage preset",
+    description: "Minimum RAM the server must have, GB.",
+  },
+  {
+    path: "server/diskGb",
+    kind: { type: "int", min: 20, max: 2000 },
+    defaultText: "stage preset",
+    description: "Minimum local disk the server must have, GB.",
+  },
+  {
+    path: "server/architecture",
+    kind: { type: "enum", allowed: ARCHITECTURES },
+    default: "x86",
+    description: "CPU architecture; your images must be built for it. Cannot be changed in place later.",
+  },
+  {
+    path: "server/keepDisk",
+    kind: { type: "bool" },
+    default: true,
+    description: "Keep the disk size when the server type changes, so a later downgrade stays possible.",
+  },
+  {
+    path: "server/backups",
+    kind: { type: "bool" },
+    default: false,
+    description: "Enable Hetzner's daily backups (+20 % of the server price).",
+  },
+  {
+    path: "server/protect",
+    kind: { type: "bool" },
+    default: false,
+    description: "Hetzner delete/rebuild protection and Pulumi `protect` on the server (recommended for prod).",
+  },
+  {
+    path: "swapGb",
+    kind: { type: "int", min: 0, max: 64 },
+    defaultText: "stage preset",
+    description: "Size of the swapfile on the host, GB. 0 removes it.",
+  },
+  {
+    path: "swappiness",
+    kind: { type: "int", min: 0, max: 100 },
+    default: 10,
+    description: "vm.swappiness: low keeps the working set in RAM and uses swap as the reserve the note asks for.",
+  },
+  {
+    path: "systemReserveMb",
+    kind: { type: "int", min: 128, max: 8192 },
+    default: 500,
+    description: "RAM kept for the OS, sshd, dockerd and the watchdog (the note: 400–500 MB).",
+  },
+  {
+    path: "workers",
+    kind: { type: "int", min: 1, max: 32 },
+    defaultText: "stage preset",
+    description: "Number of RQ worker containers (`worker-image-1..N`); each runs one job at a time.",
+  },
+  {
+    path: "users",
+    kind: { type: "int", min: 1, max: 1_000_000 },
+    default: 100,
+    description: "Active users the box is sized for.",
+  },
+  {
+    path: "perUserMb",
+    kind: { type: "int", min: 0, max: 1024 },
+    default: 18,
+    description: "Memory one active user costs, MB (the note: 15–18; the upper bound by default).",
+  },
+  {
+    path: "images/api",
+    kind: { type: "string", pattern: IMAGE, patternHint: IMAGE_HINT },
+    default: "ghcr.io/example/app:latest",
+    description: "Image of the FastAPI service (must serve `app.web.api:app`).",
+  },
+  {
+    path: "images/bot",
+    kind: { type: "string", pattern: IMAGE, patternHint: IMAGE_HINT },
+    default: "ghcr.io/example/app:latest",
+    description: "Image of the Telegram bot (its default command starts the bot).",
+  },
+  {
+    path: "images/worker",
+    kind: { type: "string", pattern: IMAGE, patternHint: IMAGE_HINT },
+    default: "ghcr.io/example/app:latest",
+    description: "Image of the RQ workers (must have the `rq` command).",
+  },
+  {
+    path: "images/redis",
+    kind: { type: "string", pattern: IMAGE, patternHint: IMAGE_HINT },
+    default: "redis:7.4.6-alpine",
+    description: "Redis image, pinned to an official 7.x tag.",
+  },
+  ...serviceKeys("redis", "256", "64", "0"),
+  {
+    path: "services/redis/maxmemoryMb",
+    kind: { type: "int", min: 1, max: 65536 },
+    defaultText: "half of services/redis/memoryMb",
+    description: "Redis `maxmemory`, MB. Must stay below the container limit: an AOF rewrite forks and can double Redis' memory.",
+  },
+  {
+    path: "services/redis/maxmemoryPolicy",
+    kind: { type: "enum", allowed: REDIS_POLICIES },
+    default: "noeviction",
+    description: "Redis `maxmemory-policy`. `noeviction` because the RQ queue lives here: allkeys-* would silently drop queued jobs.",
+  },
+  {
+    path: "services/redis/appendonly",
+    kind: { type: "bool" },
+    default: true,
+    description: "Redis AOF persistence on the `redis-data` volume, so queued jobs survive a restart.",
+  },
+  ...serviceKeys("api", "200", "120", "0"),
+  {
+    path: "services/api/workers",
+    kind: { type: "int", min: 1, max: 32 },
+    default: 2,
+    description: "uvicorn `--workers`.",
+  },
+  {
+    path: "services/api/limitConcurrency",
+    kind: { type: "int", min: 1, max: 100000 },
+    default: 150,
+    description: "uvicorn `--limit-concurrency` (503 above it instead of running out of memory).",
+  },
+  {
+    path: "services/api/port",
+    kind: { type: "int", min: 1, max: 65535 },
+    default: 8000,
+    description: "Port the API listens on and publishes on the host.",
+  },
+  {
+    path: "services/api/public",
+    kind: { type: "bool" },
+    default: true,
+    description: "Open the API port in the firewall to everyone.",
+  },
+  {
+    path: "services/api/healthPath",
+    kind: { type: "string", pattern: HTTP_PATH, patternHint: "an absolute HTTP path such as /health" },
+    default: "/health",
+    description: "HTTP path the healthcheck and the watchdog call; must answer 200.",
+  },
+  ...serviceKeys("bot", "150", "100", "0"),
+  ...serviceKeys("worker", "250", "100", "same as services/worker/memoryMb"),
+  {
+    path: "services/worker/queue",
+    kind: { type: "string", pattern: QUEUE, patternHint: "an RQ queue name of letters, digits, _ . : -" },
+    default: "img_queue",
+    description: "RQ queue the workers listen on.",
+  },
+  {
+    path: "services/worker/maxJobs",
+    kind: { type: "int", min: 1, max: 1_000_000 },
+    default: 15,
+    description: "rq `--max-jobs`: a worker exits (status 0) after this many jobs and is restarted fresh, which caps leaks.",
+  },
+  {
+    path: "adminCidrs",
+    kind: { type: "stringList", pattern: CIDR, patternHint: CIDR_HINT },
+    default: ["0.0.0.0/0", "::/0"],
+    description: "Who may reach SSH (port 22). Key-only login either way; narrow it to your and your CI's addresses.",
+  },
+  {
+    path: "adminSshKeys",
+    kind: { type: "stringList", pattern: SSH_PUBKEY, patternHint: "OpenSSH public keys such as 'ssh-ed25519 AAAA... you@laptop'" },
+    default: [],
+    description: "Extra public keys allowed to log in as root; installed over SSH, so adding one never replaces the server.",
+  },
+  {
+    path: "registry/server",
+    kind: { type: "string", pattern: /^[a-z0-9.-]+(:\d+)?$/, patternHint: "a registry host such as ghcr.io" },
+    description: "Registry of private images; with registry/username and the secret registryPassword.",
+  },
+  {
+    path: "registry/username",
+    kind: { type: "string" },
+    description: "User name for the private registry.",
+  },
+  {
+    path: "alerts/memoryPercent",
+    kind: { type: "int", min: 1, max: 100 },
+    default: 95,
+    description: "Alert when used RAM stays above this (the note: > 95 % is critical).",
+  },
+  {
+    path: "alerts/swapPercent",
+    kind: { type: "int", min: 1, max: 100 },
+    default: 50,
+    description: "Alert when used swap stays above this (the note: > 50 % means more RAM is needed).",
+  },
+  {
+    path: "alerts/cpuPercent",
+    kind: { type: "int", min: 1, max: 100 },
+    default: 90,
+    description: "Alert when average CPU stays above this (the note: > 90 % means more CPU is needed).",
+  },
+  {
+    path: "alerts/queueLength",
+    kind: { type: "int", min: 1, max: 1_000_000 },
+    default: 100,
+    description: "Alert when the RQ queue stays longer than this (the note: > 100 means more workers).",
+  },
+  {
+    path: "alerts/apiLatencyMs",
+    kind: { type: "int", min: 10, max: 60000 },
+    default: 2000,
+    description: "Alert when the API health check takes longer than this or fails (the note: < 2 s).",
+  },
+  {
+    path: "alerts/redisMemoryPercent",
+    kind: { type: "int", min: 1, max: 100 },
+    default: 90,
+    description: "Alert when Redis used_memory stays above this share of maxmemory (with noeviction, writes fail at 100 %).",
+  },
+  {
+    path: "alerts/forMinutes",
+    kind: { type: "int", min: 0, max: 1440 },
+    default: 5,
+    description: "A threshold must be crossed this long before the alert fires.",
+  },
+  {
+    path: "alerts/repeatMinutes",
+    kind: { type: "int", min: 1, max: 10080 },
+    default: 60,
+    description: "Repeat a firing alert at most this often.",
+  },
+  {
+    path: "alerts/intervalS",
+    kind: { type: "int", min: 10, max: 3600 },
+    default: 60,
+    description: "How often the watchdog timer runs, seconds.",
+  },
+  {
+    path: "alerts/telegramChatId",
+    kind: { type: "string", pattern: /^-?\d+$|^@[A-Za-z0-9_]{5,}$/, patternHint: "a numeric Telegram chat id or @channel" },
+    description: "Admin chat that receives alerts through the app's own bot (botToken).",
+  },
+  {
+    path: "botToken",
+    kind: { type: "string" },
+    secret: true,
+    description: "Telegram bot token (BOT_TOKEN in the bot's environment). Required for target hetzner and local.",
+  },
+  {
+    path: "falKey",
+    kind: { type: "string" },
+    secret: true,
+    description: "Fal.ai API key (FAL_KEY in the workers' and api's environment).",
+  },
+  {
+    path: "env",
+    kind: { type: "stringMap" },
+    secret: true,
+    description: "Extra environment for api, bot and workers, as a secret JSON object of strings.",
+  },
+  {
+    path: "registryPassword",
+    kind: { type: "string" },
+    secret: true,
+    description: "Password or token for registry/server.",
+  },
+  {
+    path: "alertWebhookUrl",
+    kind: { type: "string", pattern: /^https?:\/\/\S+$/, patternHint: "an http(s) URL" },
+    secret: true,
+    description: "Generic webhook that receives alerts as JSON (a secret: such URLs usually embed a token).",
+  },
+  {
+    path: "deployPrivateKey",
+    kind: { type: "string", pattern: /^-----BEGIN (OPENSSH|RSA|EC) PRIVATE KEY-----[\s\S]+-----END (OPENSSH|RSA|EC) PRIVATE KEY-----\s*$/, patternHint: "an unencrypted OpenSSH/PEM private key" },
+    secret: true,
+    defaultText: "generated by the program and kept (encrypted) in the stack state",
+    description: "Bring your own deploy key instead of the generated one.",
+  },
+];
+
+export const KEY_BY_PATH: ReadonlyMap<string, KeySpec> = new Map(KEYS.map((k) => [k.path, k]));
+
+/** Top-level names: the first path segment of every key. */
+export const TOP_LEVEL = new Set(KEYS.map((k) => k.path.split("/")[0]!));
+
+export function describeKind(kind: KeyKind): string {
+  switch (kind.type) {
+    case "int":
+      return `an integer between ${kind.min} and ${kind.max}`;
+    case "enum":
+      return `one of ${kind.allowed.join(", ")}`;
+    case "bool":
+      return "true or false";
+    case "string":
+      return kind.patternHint ?? "a string";
+    case "stringList":
+      return `a list of ${kind.patternHint ?? "strings"}`;
+    case "stringMap":
+      return "an object of string values";
+  }
+}

@@ -1,0 +1,117 @@
+// Decides what a stack should look like: stage preset → server type, swap, services, limits and
+// the capacity budget. Pure: no @pulumi import, no I/O; the catalog is passed in.
+import type { StackConfig } from "../config/types";
+import { checkBudget, computeBudget, type Budget } from "./budget";
+import type { Catalog } from "./catalog";
+import { selectServer, type ServerChoice } from "./server";
+import { defaultMaxmemoryMb, planServices, type ServicePlan } from "./services";
+import { STAGES, type StagePreset } from "./stages";
+import { KEY_BY_PATH } from "../config/keys";
+
+export const EXAMPLE_IMAGE = KEY_BY_PATH.get("images/api")!.default as string;
+
+export interface Plan {
+  stack: string;
+  stage: 1 | 2 | 3;
+  target: "hetzner" | "local";
+  preset: StagePreset;
+  /** undefined for the local target, or when no type fits (see errors). */
+  server?: ServerChoice;
+  swapGb: number;
+  swappiness: number;
+  workers: number;
+  services: ServicePlan[];
+  budget?: Budget;
+  warnings: string[];
+  errors: string[];
+  /** True when the plan can be deployed (no errors; warnings allowed). */
+  deployable: boolean;
+}
+
+function redisChecks(cfg: StackConfig, services: ServicePlan[]): { errors: string[]; warnings: string[] } {
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const redis = services.find((s) => s.role === "redis")!;
+  const configured = cfg.services.redis.maxmemoryMb;
+  if (configured !== undefined) {
+    if (configured >= redis.memoryMb) {
+      errors.push(
+        `services/redis/maxmemoryMb: should be below the container limit services/redis/memoryMb (${redis.memoryMb}) ` +
+          `(got ${configured}); about half of it (${defaultMaxmemoryMb(redis.memoryMb)}) leaves room for the AOF rewrite's fork`,
+      );
+    } else if (configured > defaultMaxmemoryMb(redis.memoryMb)) {
+      warnings.push(
+        `services/redis/maxmemoryMb: ${configured} MB is more than half of the ${redis.memoryMb} MB container limit: ` +
+          "an AOF rewrite forks and copy-on-write can push Redis over its limit into an OOM kill",
+      );
+    }
+  }
+  const policy = cfg.services.redis.maxmemoryPolicy;
+  if (policy.startsWith("allkeys-")) {
+    warnings.push(
+      `services/redis/maxmemoryPolicy: ${policy} evicts any key under memory pressure, including queued RQ jobs, silently. ` +
+        "RQ's Redis should use noeviction so a full Redis fails writes loudly instead",
+    );
+  }
+  return { errors, warnings };
+}
+
+export function makePlan(cfg: StackConfig, catalog: Catalog): Plan {
+  const preset = STAGES[cfg.stage];
+  const workers = cfg.workers ?? preset.workers;
+  const services = planServices(cfg, workers);
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const redis = redisChecks(cfg, services);
+  errors.push(...redis.errors);
+  warnings.push(...redis.warnings);
+
+  for (const role of ["api", "bot", "worker"] as const) {
+    if (cfg.images[role] === EXAMPLE_IMAGE) {
+      warnings.push(`images/${role}: still the example image ${EXAMPLE_IMAGE}: set your own (pulumi config set --path images.${role} <image>)`);
+    }
+  }
+  const local = cfg.target === "local";
+  // A local Docker daemon gets no VM and no swapfile.
+  const swapGb = local ? 0 : (cfg.swapGb ?? preset.swapGb);
+  let server: ServerChoice | undefined;
+  let budget: Budget | undefined;
+  if (!local) {
+    const picked = selectServer(cfg, preset, catalog);
+    errors.push(...picked.errors);
+    server = picked.choice;
+    if (server) {
+      const input = {
+        ramMb: server.memoryGb * 1024,
+        swapMb: swapGb * 1024,
+        systemReserveMb: cfg.systemReserveMb,
+        users: cfg.users,
+        perUserMb: cfg.perUserMb,
+        services,
+        serverLabel: `${server.type} (${server.cores} vCPU, ${server.memoryGb} GB)`,
+      };
+      budget = computeBudget(input);
+      const checked = checkBudget(budget, input);
+      errors.push(...checked.errors);
+      warnings.push(...checked.warnings);
+      if (server.priceMonthlyEur === null) {
+        warnings.push(`server: no price is known for ${server.type} in ${server.location} (${catalog.source})`);
+      }
+    }
+  }
+  return {
+    stack: cfg.stack,
+    stage: cfg.stage,
+    target: cfg.target,
+    preset,
+    server,
+    swapGb,
+    swappiness: cfg.swappiness,
+    workers,
+    services,
+    budget,
+    warnings,
+    errors,
+    deployable: errors.length === 0,
+  };
+}

@@ -1,0 +1,171 @@
+// The containers from the sizing note, with its limits and reservations, and its defects fixed:
+// Redis maxmemory below the container limit, noeviction, workers reach Redis by service name, a
+// restart policy that brings a worker back after `--max-jobs`, and an explicit swap choice per service.
+import type { StackConfig } from "../config/types";
+
+export type Role = "redis" | "api" | "bot" | "worker";
+
+export interface HealthcheckPlan {
+  test: string[];
+  intervalS: number;
+  timeoutS: number;
+  retries: number;
+  startPeriodS: number;
+}
+
+export interface ServicePlan {
+  /** Container name and logical resource name: stable, never contains a stage or a size. */
+  name: string;
+  role: Role;
+  image: string;
+  /** undefined = the image's default command. */
+  command: string[] | undefined;
+  memoryMb: number;
+  memoryReservationMb: number;
+  /** Swap on top of memoryMb this container may use. */
+  swapMb: number;
+  /** docker --memory-swap: RAM + swap. Equal to memoryMb when swapMb is 0 (no swap). */
+  memorySwapMb: number;
+  restart: "unless-stopped" | "always" | "no";
+  /** Network alias other containers use to reach this one. */
+  alias: string;
+  env: Record<string, string>;
+  /** Names of environment variables whose values are Pulumi secrets (set by the components). */
+  secretEnv: ("BOT_TOKEN" | "FAL_KEY" | "EXTRA_ENV")[];
+  ports: { internal: number; external: number }[];
+  volumes: { volume: string; containerPath: string }[];
+  healthcheck?: HealthcheckPlan;
+  /** Two copies must never run at once (Telegram answers 409 to a second long-poller). */
+  singleton: boolean;
+  /** Seconds between SIGTERM and SIGKILL. */
+  stopTimeoutS: number;
+}
+
+export const NETWORK_NAME = "app-infra";
+export const REDIS_VOLUME = "redis-data";
+export const REDIS_PORT = 6379;
+
+export const redisUrl = () => `redis://redis:${REDIS_PORT}/0`;
+
+/**
+ * Redis maxmemory: half the container limit. A background AOF rewrite (or RDB save) forks, and
+ * copy-on-write can double Redis' footprint under writes, so maxmemory must leave that headroom
+ * (https://redis.io/docs/latest/operate/oss_and_stack/management/admin/ and the sizing note's defect 1).
+ */
+export function defaultMaxmemoryMb(limitMb: number): number {
+  return Math.floor(limitMb / 2);
+}
+
+function resolved(cfg: StackConfig, role: Role, defaults: { memoryMb: number; reservationMb: number }) {
+  const o = cfg.services[role];
+  const memoryMb = o.memoryMb ?? defaults.memoryMb;
+  // The default reservation never exceeds a lowered limit.
+  const reservationMb = o.reservationMb ?? Math.min(defaults.reservationMb, memoryMb);
+  // Workers may swap by default: an image job that spikes is better slow than OOM-killed mid-job.
+  // Redis, api and bot may not: a swapped Redis or a swapped event loop stalls every user.
+  const swapMb = o.swapMb ?? (role === "worker" ? memoryMb : 0);
+  return { memoryMb, memoryReservationMb: reservationMb, swapMb, memorySwapMb: memoryMb + swapMb };
+}
+
+export function redisCommand(cfg: StackConfig, limitMb: number): string[] {
+  const r = cfg.services.redis;
+  const maxmemoryMb = r.maxmemoryMb ?? defaultMaxmemoryMb(limitMb);
+  return [
+    "redis-server",
+    "--appendonly", r.appendonly ? "yes" : "no",
+    // With AOF on, AOF is the persistence; RDB snapshots would add a second fork on a tight box.
+    ...(r.appendonly ? ["--save", ""] : []),
+    "--dir", "/data",
+    "--maxmemory", `${maxmemoryMb}mb`,
+    "--maxmemory-policy", r.maxmemoryPolicy,
+  ];
+}
+
+export function planServices(cfg: StackConfig, workers: number): ServicePlan[] {
+  const common = () => ({ singleton: false, volumes: [], ports: [], healthcheck: undefined });
+  const appEnv = { REDIS_URL: redisUrl(), APP_STACK: cfg.stack };
+  const redisLimits = resolved(cfg, "redis", { memoryMb: 256, reservationMb: 64 });
+  const redis: ServicePlan = {
+    ...common(),
+    name: "redis",
+    role: "redis",
+    image: cfg.images.redis,
+    command: redisCommand(cfg, redisLimits.memoryMb),
+    ...redisLimits,
+    restart: "unless-stopped",
+    alias: "redis",
+    env: {},
+    secretEnv: [],
+    volumes: [{ volume: REDIS_VOLUME, containerPath: "/data" }],
+    healthcheck: { test: ["CMD", "redis-cli", "PING"], intervalS: 10, timeoutS: 3, retries: 5, startPeriodS: 5 },
+    stopTimeoutS: 30,
+  };
+  const a = cfg.services.api;
+  const api: ServicePlan = {
+    ...common(),
+    name: "api",
+    role: "api",
+    image: cfg.images.api,
+    command: [
+      "uvicorn", "app.web.api:app",
+      "--host", "0.0.0.0",
+      "--port", String(a.port),
+      "--workers", String(a.workers),
+      "--limit-concurrency", String(a.limitConcurrency),
+    ],
+    ...resolved(cfg, "api", { memoryMb: 200, reservationMb: 120 }),
+    restart: "unless-stopped",
+    alias: "api",
+    env: { ...appEnv, PORT: String(a.port) },
+    secretEnv: ["FAL_KEY", "EXTRA_ENV"],
+    ports: [{ internal: a.port, external: a.port }],
+    // Python is in every image that runs uvicorn; curl may not be.
+    healthcheck: {
+      test: [
+        "CMD", "python3", "-c",
+        `import urllib.request; urllib.request.urlopen("http://127.0.0.1:${a.port}${a.healthPath}", timeout=4)`,
+      ],
+      intervalS: 15,
+      timeoutS: 5,
+      retries: 3,
+      startPeriodS: 20,
+    },
+    stopTimeoutS: 30,
+  };
+  const bot: ServicePlan = {
+    ...common(),
+    name: "bot",
+    role: "bot",
+    image: cfg.images.bot,
+    command: undefined,
+    ...resolved(cfg, "bot", { memoryMb: 150, reservationMb: 100 }),
+    restart: "unless-stopped",
+    alias: "bot",
+    env: appEnv,
+    secretEnv: ["BOT_TOKEN", "FAL_KEY", "EXTRA_ENV"],
+    singleton: true,
+    stopTimeoutS: 30,
+  };
+  const w = cfg.services.worker;
+  const workerLimits = resolved(cfg, "worker", { memoryMb: 250, reservationMb: 100 });
+  const workerList: ServicePlan[] = Array.from({ length: workers }, (_, i) => ({
+    ...common(),
+    name: `worker-image-${i + 1}`,
+    role: "worker",
+    image: cfg.images.worker,
+    // No `--name`: after an OOM kill RQ keeps the dead worker's registration until its TTL, and a
+    // restarted worker with the same fixed name refuses to start ("There exists an active worker
+    // named ... already"). The container name carries `worker-image-N`; RQ picks a unique one.
+    command: ["rq", "worker", "--url", redisUrl(), "--max-jobs", String(w.maxJobs), w.queue],
+    ...workerLimits,
+    // `--max-jobs` makes the worker exit 0 on purpose: only a policy that restarts on exit 0
+    // (unless-stopped/always) brings it back (the note's defect 3).
+    restart: "unless-stopped",
+    alias: `worker-image-${i + 1}`,
+    env: appEnv,
+    secretEnv: ["FAL_KEY", "EXTRA_ENV"],
+    // RQ finishes the current job on SIGTERM (warm shutdown); give an image job time to end.
+    stopTimeoutS: 120,
+  }));
+  return [redis, api, bot, ...workerList];
+}

@@ -76,6 +76,7 @@ function coerce(spec: KeySpec, value: unknown): { ok: true; value: Leaf } | { ok
 function flatten(raw: RawConfig, fromStackFile: boolean, problems: string[]): Map<string, Leaf> {
   const values = new Map<string, Leaf>();
   const visit = (path: string, value: unknown): void => {
+    if (value === undefined) return;
     const spec = KEY_BY_PATH.get(path);
     if (spec) {
       if (spec.secret) {

@@ -1,0 +1,597 @@
+#!/usr/bin/env bash
+# app-infra watchdog: one check of the host and the app, started every minute by
+# app-infra-watchdog.timer (Type=oneshot, no daemon). It reads memory, swap, CPU, the RQ queue,
+# Redis memory, API health latency and container OOM kills/crashes, keeps a little state per
+# alert in STATE_DIR, sends alerts to Telegram and/or a webhook, and logs one line per run.
+# The thresholds and the advice come from the operator's sizing note ("Monitoring" section):
+# memory > 95 % critical, swap > 50 % needs more RAM, queue > 100 needs more workers,
+# CPU > 90 % needs more CPU, API response < 2 s.
+#
+# Usage:
+#   watchdog.sh           check, update alert state, deliver alerts, log one line (exit 0 unless
+#                         the state directory is unusable; a failed delivery never fails the run)
+#   watchdog.sh --status  print the readings and thresholds as a table; changes no state, sends nothing
+#
+# Cost: bash, coreutils, awk and curl; redis-cli and the docker CLI through `docker exec` /
+# `docker inspect` / `docker events` (one call each). No python, nothing stays running.
+#
+# Settings. A variable set in the environment wins over the same key in the files; the files win
+# over the defaults. Files are KEY=VALUE lines (# comments, optional quotes), parsed, never sourced.
+#   WATCHDOG_ENV      thresholds file (default /etc/app-infra/watchdog.env, 0600)
+#   WATCHDOG_SECRETS  secrets file (default /etc/app-infra/watchdog.secrets, 0600) holding only
+#                     TELEGRAM_BOT_TOKEN and WEBHOOK_URL
+#   Keys of the thresholds file (defaults in DEFAULTS below):
+#     MEMORY_PERCENT SWAP_PERCENT CPU_PERCENT QUEUE_LENGTH API_LATENCY_MS REDIS_MEMORY_PERCENT
+#     FOR_MINUTES      a condition must hold this long (consecutive runs) before it fires; 0 = at once
+#     REPEAT_MINUTES   re-send a firing alert at most this often while it holds; 0 = never repeat
+#     QUEUE_NAME STACK STAGE WORKERS API_HEALTH_URL CONTAINERS TELEGRAM_CHAT_ID TELEGRAM_API_BASE
+#     REDIS_CLI        command prefix that runs redis-cli and passes stdin (default
+#                      `docker exec -i redis redis-cli`)
+#     INTERVAL_S       the timer's interval (used to label the CPU average)
+#   Environment only (tests, tuning): PROC_ROOT (default /proc), STATE_DIR (default
+#     /var/lib/app-infra-watchdog), NOW_EPOCH (the clock for alert timing), CPU_SAMPLE_S (gap
+#     between the two samples of a first run, default 1).
+#
+# Secrets never reach a command line or a log: curl gets the Telegram URL (which carries the bot
+# token) and the webhook URL from a config read on its stdin (`--config -`), not from its argv.
+#
+# State (STATE_DIR, 0700): cpu (previous /proc/stat totals), alert-<key> (one small file per
+# alert), container-<name> (last restart count), docker-events.since (real clock of the last run).
+set -euo pipefail
+umask 077
+# Times in alerts are UTC whatever the host's zone; bash's printf %()T reads the exported TZ.
+export TZ=UTC
+
+readonly WATCHDOG_NAME=app-infra-watchdog
+# Timer jitter: runs are ~60 s apart but can land a second early; without slack a 5-minute
+# condition observed at t0 and t0+299 s would wait a whole extra run.
+readonly JITTER_S=5
+readonly DELIVERY_TIMEOUT_S=10
+
+declare -A DEFAULTS=(
+  [MEMORY_PERCENT]=95 [SWAP_PERCENT]=50 [CPU_PERCENT]=90 [QUEUE_LENGTH]=100
+  [API_LATENCY_MS]=2000 [REDIS_MEMORY_PERCENT]=90 [FOR_MINUTES]=5 [REPEAT_MINUTES]=60
+  [QUEUE_NAME]=img_queue [STACK]="" [STAGE]="" [WORKERS]="" [API_HEALTH_URL]="" [CONTAINERS]=""
+  [TELEGRAM_CHAT_ID]="" [TELEGRAM_API_BASE]=https://api.telegram.org
+  [REDIS_CLI]="docker exec -i redis redis-cli" [INTERVAL_S]=60
+)
+readonly INT_KEYS=" MEMORY_PERCENT SWAP_PERCENT CPU_PERCENT QUEUE_LENGTH API_LATENCY_MS REDIS_MEMORY_PERCENT FOR_MINUTES REPEAT_MINUTES STAGE WORKERS INTERVAL_S CPU_SAMPLE_S NOW_EPOCH "
+readonly SECRET_KEYS=" TELEGRAM_BOT_TOKEN WEBHOOK_URL "
+
+warn() { printf '%s: %s\n' "$WATCHDOG_NAME" "$*" >&2; }
+
+# Remember which keys the environment set, so the files do not override them.
+declare -A FROM_ENV=()
+for key in "${!DEFAULTS[@]}" TELEGRAM_BOT_TOKEN WEBHOOK_URL; do
+  if [[ -n ${!key+x} ]]; then FROM_ENV[$key]=1; fi
+done
+
+# load_file PATH LABEL KIND: KIND "env" accepts the DEFAULTS keys, "secrets" only SECRET_KEYS.
+load_file() {
+  local path=$1 label=$2 kind=$3 line key value n=0
+  if [[ ! -e $path ]]; then return 0; fi
+  if [[ ! -r $path ]]; then warn "$label: cannot read $path"; return 0; fi
+  while IFS= read -r line || [[ -n $line ]]; do
+    n=$((n + 1))
+    line=${line%$'\r'}
+    if [[ $line =~ ^[[:space:]]*(#|$) ]]; then continue; fi
+    if [[ ! $line =~ ^[[:space:]]*(export[[:space:]]+)?([A-Z_][A-Z0-9_]*)=(.*)$ ]]; then
+      warn "$label:$n: should be KEY=VALUE (line ignored)"
+      continue
+    fi
+    key=${BASH_REMATCH[2]} value=${BASH_REMATCH[3]}
+    if [[ $value =~ ^\"(.*)\"$ || $value =~ ^\'(.*)\'$ ]]; then value=${BASH_REMATCH[1]}; fi
+    if [[ $kind == secrets ]]; then
+      if [[ $SECRET_KEYS != *" $key "* ]]; then warn "$label: $key: not a secret key (ignored)"; continue; fi
+    elif [[ $SECRET_KEYS == *" $key "* ]]; then
+      warn "$label: $key: belongs in the secrets file (ignored)"; continue
+    elif [[ -z ${DEFAULTS[$key]+x} ]]; then
+      warn "$label: $key: unknown key (ignored)"; continue
+    fi
+    if [[ -z ${FROM_ENV[$key]+x} ]]; then printf -v "$key" '%s' "$value"; fi
+  done <"$path"
+}
+
+load_settings() {
+  local key
+  load_file "${WATCHDOG_ENV:-/etc/app-infra/watchdog.env}" watchdog.env env
+  load_file "${WATCHDOG_SECRETS:-/etc/app-infra/watchdog.secrets}" watchdog.secrets secrets
+  for key in "${!DEFAULTS[@]}"; do
+    if [[ -z ${!key+x} ]]; then printf -v "$key" '%s' "${DEFAULTS[$key]}"; fi
+  done
+  : "${TELEGRAM_BOT_TOKEN:=}" "${WEBHOOK_URL:=}"
+  : "${PROC_ROOT:=/proc}" "${STATE_DIR:=/var/lib/app-infra-watchdog}" "${CPU_SAMPLE_S:=1}"
+  if [[ -z ${NOW_EPOCH:-} ]]; then printf -v NOW_EPOCH '%(%s)T' -1; fi
+  for key in $INT_KEYS; do
+    if [[ -n ${!key} && ! ${!key} =~ ^[0-9]+$ ]]; then
+      warn "$key: should be a whole number (got ${!key}), using ${DEFAULTS[$key]:-the default}"
+      printf -v "$key" '%s' "${DEFAULTS[$key]:-1}"
+    fi
+  done
+  if [[ ! $QUEUE_NAME =~ ^[A-Za-z0-9_.:-]+$ ]]; then
+    warn "QUEUE_NAME: should match [A-Za-z0-9_.:-]+ (got $QUEUE_NAME), using img_queue"
+    QUEUE_NAME=img_queue
+  fi
+  TELEGRAM_API_BASE=${TELEGRAM_API_BASE%/}
+}
+
+# ---------------------------------------------------------------- measurements
+# Each sets globals; an empty value means "not available" and never fires an alert.
+
+read_memory() {
+  MEM_PCT="" SWAP_PCT="" MEM_USED_MB="" MEM_TOTAL_MB="" SWAP_USED_MB="" SWAP_TOTAL_MB=""
+  local out
+  out=$(awk '
+    /^MemTotal:/ {t=$2} /^MemAvailable:/ {a=$2} /^SwapTotal:/ {st=$2} /^SwapFree:/ {sf=$2}
+    END {
+      if (t > 0 && a != "") {
+        sp = (st > 0) ? int((st - sf) * 100 / st + 0.5) : 0
+        printf "%d %d %.0f %.0f %.0f %.0f\n", int((t - a) * 100 / t + 0.5), sp, (t - a) / 1024, t / 1024, (st - sf) / 1024, st / 1024
+      }
+    }' "$PROC_ROOT/meminfo" 2>/dev/null) || true
+  if [[ -n $out ]]; then read -r MEM_PCT SWAP_PCT MEM_USED_MB MEM_TOTAL_MB SWAP_USED_MB SWAP_TOTAL_MB <<<"$out"; fi
+}
+
+cpu_totals() { # prints "total idle" of the aggregate cpu line
+  awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9 && i <= NF; i++) t += $i; printf "%.0f %.0f\n", t, $5 + $6; exit }' \
+    "$PROC_ROOT/stat" 2>/dev/null || true
+}
+
+# CPU busy % averaged since the previous run (its totals are kept in STATE_DIR/cpu), so a
+# one-second spike does not fire and a busy minute is not missed between two samples.
+# MODE "check" saves the new totals; "status" only reads them.
+read_cpu() {
+  local mode=$1 cur t i pt=0 pi=0 pe=0 dt di
+  CPU_PCT="" CPU_WINDOW_S=""
+  cur=$(cpu_totals)
+  if [[ -z $cur ]]; then return 0; fi
+  read -r t i <<<"$cur"
+  if [[ -r $STATE_DIR/cpu ]]; then read -r pt pi pe <"$STATE_DIR/cpu" || true; fi
+  if [[ ! $pt =~ ^[0-9]+$ || ! $pi =~ ^[0-9]+$ || ! ${pe:-x} =~ ^[0-9]+$ ]]; then pt=0 pi=0 pe=0; fi
+  # No previous run, counters reset by a reboot, or (status) a stale state: sample twice.
+  if ((pt == 0 || t <= pt)) || [[ $mode == status && $((NOW_EPOCH - pe)) -gt $((INTERVAL_S * 3)) ]]; then
+    pt=$t pi=$i pe=$NOW_EPOCH
+    sleep "$CPU_SAMPLE_S"
+    cur=$(cpu_totals)
+    read -r t i <<<"$cur"
+    CPU_WINDOW_S=$CPU_SAMPLE_S
+  else
+    CPU_WINDOW_S=$((NOW_EPOCH - pe))
+  fi
+  dt=$((t - pt)) di=$((i - pi))
+  if ((dt > 0)); then CPU_PCT=$((((dt - di) * 100 + dt / 2) / dt)); else CPU_PCT=0; fi
+  if [[ $mode == check ]]; then printf '%s %s %s\n' "$t" "$i" "$NOW_EPOCH" >"$STATE_DIR/cpu"; fi
+}
+
+# One redis-cli call for both readings: the default prefix is `docker exec -i`, and each docker
+# CLI start costs ~24 MB RSS and ~0.1 s, so the commands go on stdin.
+read_redis() {
+  QUEUE_LEN="" REDIS_MEM_PCT="" REDIS_USED_MB="" REDIS_MAX_MB=""
+  local -a cmd
+  local out line first=1 used="" max=""
+  read -ra cmd <<<"$REDIS_CLI"
+  if ((${#cmd[@]} == 0)); then return 0; fi
+  out=$(printf 'LLEN rq:queue:%s\nINFO memory\n' "$QUEUE_NAME" | timeout 10 "${cmd[@]}" 2>/dev/null) || true
+  while IFS= read -r line; do
+    line=${line%$'\r'}
+    if ((first)); then
+      first=0
+      if [[ $line =~ ^[0-9]+$ ]]; then QUEUE_LEN=$line; fi
+      continue
+    fi
+    case $line in
+      used_memory:*) used=${line#*:} ;;
+      maxmemory:*) max=${line#*:} ;;
+    esac
+  done <<<"$out"
+  if [[ $used =~ ^[0-9]+$ ]]; then REDIS_USED_MB=$(((used + 524288) / 1048576)); fi
+  if [[ $used =~ ^[0-9]+$ && $max =~ ^[0-9]+$ ]] && ((max > 0)); then
+    REDIS_MEM_PCT=$(((used * 100 + max / 2) / max))
+    REDIS_MAX_MB=$(((max + 524288) / 1048576))
+  fi
+}
+
+# API health latency; a failed request (refused, timeout, HTTP >= 400) counts as over the threshold.
+read_api() {
+  API_MS="" API_FAIL=""
+  if [[ -z $API_HEALTH_URL ]]; then return 0; fi
+  # Let a slow answer arrive (and be reported with its latency) rather than time out at the threshold.
+  local max_s=$(((API_LATENCY_MS + 999) / 1000 + 1)) out rc=0 code t s frac
+  out=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time "$max_s" "$API_HEALTH_URL" 2>/dev/null) || rc=$?
+  read -r code t <<<"$out" || true
+  if [[ ${t:-} =~ ^([0-9]+)[.,]?([0-9]*)$ ]]; then
+    s=${BASH_REMATCH[1]} frac="${BASH_REMATCH[2]}000"
+    API_MS=$((10#$s * 1000 + 10#${frac:0:3}))
+  fi
+  case $rc in
+    0) if [[ ! ${code:-} =~ ^[23][0-9][0-9]$ ]]; then API_FAIL="HTTP ${code:-?}"; fi ;;
+    28) API_FAIL="timeout after ${max_s} s" ;;
+    7) API_FAIL="connection refused" ;;
+    *) API_FAIL="curl exit $rc" ;;
+  esac
+}
+
+# Containers: `docker inspect` for status, OOMKilled and RestartCount; `docker events` since the
+# last run for OOM kills and exit codes. Docker clears OOMKilled when the restart policy starts the
+# container again, and an RQ worker with --max-jobs exits 0 and is restarted by design, so a bare
+# RestartCount increase is only an alert when the events cannot tell a clean exit from a crash.
+read_containers() {
+  local mode=$1 line name status oom restarts code action since="" real_now events_ok=0 out ev
+  CT_NAMES=() CT_STATUS=() CT_OOM=() CT_RESTARTS=() CT_CODE=() CT_OOM_EVENTS=() CT_CRASHES=() CT_EVENTS_OK=0
+  CT_SKIP=""
+  if [[ -z $CONTAINERS ]]; then CT_SKIP="no CONTAINERS"; return 0; fi
+  if ! command -v docker >/dev/null 2>&1; then CT_SKIP="no docker"; return 0; fi
+  read -ra CT_NAMES <<<"$CONTAINERS"
+  local -A by_name=() oom_events=() crashes=()
+  out=$(timeout 10 docker inspect --format \
+    '{{.Name}}|{{.State.Status}}|{{.State.OOMKilled}}|{{.RestartCount}}|{{.State.ExitCode}}' \
+    "${CT_NAMES[@]}" 2>/dev/null) || true
+  while IFS='|' read -r name status oom restarts code; do
+    if [[ -n $name ]]; then by_name[${name#/}]="$status|$oom|$restarts|$code"; fi
+  done <<<"$out"
+  # The events window uses the real clock even when NOW_EPOCH is overridden: docker waits for --until.
+  printf -v real_now '%(%s)T' -1
+  if [[ -r $STATE_DIR/docker-events.since ]]; then read -r since <"$STATE_DIR/docker-events.since" || true; fi
+  if [[ $since =~ ^[0-9]+$ ]] && ((since < real_now)); then
+    local -a filters=(--filter type=container --filter event=die --filter event=oom)
+    for name in "${CT_NAMES[@]}"; do filters+=(--filter "container=$name"); done
+    if ev=$(timeout 10 docker events --since "$since" --until "$real_now" "${filters[@]}" \
+      --format '{{.Actor.Attributes.name}}|{{.Action}}|{{index .Actor.Attributes "exitCode"}}' 2>/dev/null); then
+      events_ok=1
+      while IFS='|' read -r name action code; do
+        case $action in
+          oom) oom_events[$name]=$((${oom_events[$name]:-0} + 1)) ;;
+          die) if [[ $code =~ ^[0-9]+$ ]] && ((code != 0)); then crashes[$name]=$((${crashes[$name]:-0} + 1)); fi ;;
+        esac
+      done <<<"$ev"
+    fi
+  fi
+  if [[ $mode == check ]]; then printf '%s\n' "$real_now" >"$STATE_DIR/docker-events.since"; fi
+  CT_EVENTS_OK=$events_ok
+  local i
+  for i in "${!CT_NAMES[@]}"; do
+    name=${CT_NAMES[$i]}
+    IFS='|' read -r status oom restarts code <<<"${by_name[$name]:-missing|false||}"
+    CT_STATUS[i]=$status CT_OOM[i]=$oom CT_RESTARTS[i]=$restarts CT_CODE[i]=$code
+    CT_OOM_EVENTS[i]=${oom_events[$name]:-0} CT_CRASHES[i]=${crashes[$name]:-0}
+  done
+}
+
+# ---------------------------------------------------------------- advice texts
+# The backticks in these texts are literal: they mark the command to copy (SC2016 is disabled
+# on each function for that reason).
+
+stack_flag() { if [[ -n $STACK ]]; then printf ' -s %s' "$STACK"; fi; }
+
+# shellcheck disable=SC2016
+next_stage_advice() {
+  local s
+  s=$(stack_flag)
+  case $STAGE in
+    1 | 2) printf 'move to the next stage (`pulumi config set stage %s%s && pulumi up%s`)' "$((STAGE + 1))" "$s" "$s" ;;
+    3) printf 'stage 3 is the largest: consider horizontal scaling (a second server for the workers)' ;;
+    *) printf 'move to the next stage (`pulumi config set stage <next>%s && pulumi up%s`)' "$s" "$s" ;;
+  esac
+}
+
+# shellcheck disable=SC2016
+workers_advice() {
+  local s n='<N>'
+  s=$(stack_flag)
+  if [[ $WORKERS =~ ^[0-9]+$ ]]; then n=$((WORKERS + 1)); fi
+  printf 'needs more workers: `pulumi config set workers %s%s && pulumi up%s` (each worker needs its memory limit: if memory or swap is high too, %s first)' \
+    "$n" "$s" "$s" "$(next_stage_advice)"
+}
+
+# services/<name>/memoryMb of a container: worker-1…N share the "worker" service.
+service_of() { local n=$1; if [[ $n =~ ^(.+)-[0-9]+$ ]]; then n=${BASH_REMATCH[1]}; fi; printf '%s' "$n"; }
+
+# shellcheck disable=SC2016
+memory_mb_advice() {
+  local svc s
+  svc=$(service_of "$1") s=$(stack_flag)
+  printf 'raise services/%s/memoryMb (`pulumi config set --path services.%s.memoryMb <MB>%s && pulumi up%s`)' "$svc" "$svc" "$s" "$s"
+}
+
+# ---------------------------------------------------------------- alert state and delivery
+
+json_escape() { # sets REPLY
+  local s=$1
+  s=${s//\\/\\\\} s=${s//\"/\\\"} s=${s//$'\n'/\\n} s=${s//$'\r'/\\r} s=${s//$'\t'/\\t}
+  REPLY=${s//[[:cntrl:]]/}
+}
+
+cfg_escape() { # sets REPLY: a value inside a double-quoted curl config string
+  local s=${1//[$'\r\n']/}
+  s=${s//\\/\\\\}
+  REPLY=${s//\"/\\\"}
+}
+
+# post_json URL BODY: POST with the URL and body in a config on curl's stdin, so that neither shows
+# up in the process list. Sets POST_RESULT (HTTP code or curl exit); returns 0 on 2xx.
+post_json() {
+  local url body rc=0 code
+  cfg_escape "$1"; url=$REPLY
+  cfg_escape "$2"; body=$REPLY
+  code=$(printf 'url = "%s"\ndata-binary = "%s"\n' "$url" "$body" |
+    curl -s -o /dev/null -w '%{http_code}' --max-time "$DELIVERY_TIMEOUT_S" --connect-timeout 5 \
+      --proto '=http,https' -H 'Content-Type: application/json' --config - 2>/dev/null) || rc=$?
+  if ((rc == 0)) && [[ $code == 2[0-9][0-9] ]]; then POST_RESULT=$code; return 0; fi
+  if ((rc != 0)); then POST_RESULT="curl exit $rc"; else POST_RESULT="HTTP $code"; fi
+  return 1
+}
+
+telegram_on() { [[ -n $TELEGRAM_BOT_TOKEN && -n $TELEGRAM_CHAT_ID ]]; }
+webhook_on() { [[ -n $WEBHOOK_URL ]]; }
+
+declare -A CHANNEL_DOWN=()
+LOG_EVENTS=()
+
+# deliver CHANNEL KEY STATE VALUE THRESHOLD TEXT: returns 0 when delivered. After one failure a
+# channel is not tried again in this run (a black-holed receiver would cost --max-time per alert).
+deliver() {
+  local ch=$1 key=$2 state=$3 value=$4 threshold=$5 text=$6 chat body
+  if [[ -n ${CHANNEL_DOWN[$ch]:-} ]]; then return 1; fi
+  if [[ $ch == telegram ]]; then
+    json_escape "$TELEGRAM_CHAT_ID"; chat=$REPLY
+    json_escape "$text"
+    body="{\"chat_id\":\"$chat\",\"text\":\"$REPLY\",\"disable_web_page_preview\":true}"
+    if post_json "$TELEGRAM_API_BASE/bot$TELEGRAM_BOT_TOKEN/sendMessage" "$body"; then return 0; fi
+  else
+    local s k v t x
+    json_escape "$STACK"; s=$REPLY
+    json_escape "$key"; k=$REPLY
+    json_escape "$value"; v=$REPLY
+    json_escape "$threshold"; t=$REPLY
+    json_escape "$text"; x=$REPLY
+    body="{\"stack\":\"$s\",\"alert\":\"$k\",\"state\":\"$state\",\"value\":\"$v\",\"threshold\":\"$t\",\"text\":\"$x\"}"
+    if post_json "$WEBHOOK_URL" "$body"; then return 0; fi
+  fi
+  CHANNEL_DOWN[$ch]=$POST_RESULT
+  return 1
+}
+
+fmt_time() { local r; printf -v r '%(%H:%M)T' "$1"; printf '%s UTC' "$r"; }
+
+# alert KEY COND VALUE THRESHOLD FOR_S HEAD ADVICE OK_HEAD
+#   COND 1/0; HEAD "swap 63% > 50%"; ADVICE what to do; OK_HEAD "swap 20% <= 50%" for "resolved".
+# State file alert-KEY, one key=value a line:
+#   since   first run of the current streak of COND (0 = not holding)
+#   active  1 once fired, until resolved;  fired  when the last firing (first or repeat) was decided
+#   event/text/value/threshold  the last decided event, kept until every channel took it
+#   telegram/webhook  1 = that channel still owes the event (retried on every run)
+alert() {
+  local key=$1 cond=$2 value=$3 threshold=$4 for_s=$5 head=$6 advice=$7 ok_head=$8
+  local file="$STATE_DIR/alert-$key" line k v old="" content
+  local since=0 active=0 fired=0 event="" text="" evalue="" ethreshold="" telegram=0 webhook=0
+  if [[ -r $file ]]; then
+    while IFS= read -r line; do
+      old+="$line"$'\n'
+      k=${line%%=*} v=${line#*=}
+      case $k in
+        since | active | fired | telegram | webhook) if [[ $v =~ ^[0-9]+$ ]]; then printf -v "$k" '%s' "$v"; fi ;;
+        event) if [[ $v == firing || $v == resolved ]]; then event=$v; fi ;;
+        text) text=$v ;;
+        value) evalue=$v ;;
+        threshold) ethreshold=$v ;;
+      esac
+    done <"$file"
+  fi
+  local new="" repeat_s=$((REPEAT_MINUTES * 60)) held=0
+  if ((cond)); then
+    if ((since == 0)); then since=$NOW_EPOCH; fi
+    held=$((NOW_EPOCH - since))
+    if ((!active)) && ((for_s == 0 || held + JITTER_S >= for_s)); then
+      active=1 new=firing
+    elif ((active && repeat_s > 0 && NOW_EPOCH - fired + JITTER_S >= repeat_s)); then
+      new=firing
+    fi
+  elif ((active)); then
+    active=0 new=resolved
+  fi
+  if [[ -n $new ]]; then
+    # A new event replaces an undelivered older one: the receiver gets the current truth.
+    event=$new evalue=$value ethreshold=$threshold
+    if [[ $new == firing ]]; then
+      fired=$NOW_EPOCH
+      text="[$STACK] $head"
+      if ((held >= 60)); then text+=" for $(((held + 30) / 60)) min"; fi
+      text+=" — $advice"
+    else
+      text="[$STACK] resolved: $ok_head (alert since $(fmt_time "$since"))"
+    fi
+    text=${text//[$'\r\n']/ }
+    telegram=0 webhook=0
+    if telegram_on; then telegram=1; fi
+    if webhook_on; then webhook=1; fi
+    LOG_EVENTS+=("$key:$new")
+  fi
+  if ((!cond)); then since=0; fi
+  local ch
+  for ch in telegram webhook; do
+    if [[ ${!ch} != 1 ]]; then continue; fi
+    if ! "${ch}_on"; then printf -v "$ch" 0; continue; fi
+    if deliver "$ch" "$key" "$event" "$evalue" "$ethreshold" "$text"; then
+      LOG_EVENTS+=("$key:$event>$ch")
+      printf -v "$ch" 0
+    else
+      LOG_EVENTS+=("$key:$event>$ch:pending")
+    fi
+  done
+  if ((telegram == 0 && webhook == 0)); then event="" text="" evalue="" ethreshold=""; fi
+  printf -v content 'since=%s\nactive=%s\nfired=%s\nevent=%s\ntelegram=%s\nwebhook=%s\nvalue=%s\nthreshold=%s\ntext=%s\n' \
+    "$since" "$active" "$fired" "$event" "$telegram" "$webhook" "$evalue" "$ethreshold" "$text"
+  # Write only on change; an alert that never held has no file at all.
+  if [[ $content == "$old" ]] || [[ -z $old && $since$active$telegram$webhook == 0000 ]]; then return 0; fi
+  printf '%s' "$content" >"$file.tmp"
+  mv -f "$file.tmp" "$file"
+}
+
+# ---------------------------------------------------------------- checks
+
+gt() { [[ -n $1 ]] && (($1 > $2)); }
+
+# Sets CT_COND/CT_HEAD/CT_VALUE/CT_ADVICE for container index $1, given its previous restart count $2.
+container_verdict() {
+  local i=$1 prev=$2 name=${CT_NAMES[$1]} restarts=${CT_RESTARTS[$1]} status=${CT_STATUS[$1]}
+  local new=0 detail=""
+  if [[ $restarts =~ ^[0-9]+$ && $prev =~ ^[0-9]+$ ]] && ((restarts > prev)); then new=$((restarts - prev)); fi
+  if ((new > 0)); then detail=" (restarts $prev -> $restarts)"; fi
+  CT_COND=0 CT_HEAD="" CT_VALUE="ok" CT_ADVICE=""
+  if ((CT_OOM_EVENTS[i] > 0)) || [[ ${CT_OOM[i]} == true && $status != running ]]; then
+    CT_COND=1 CT_VALUE="oom-killed" CT_HEAD="container $name was OOM-killed$detail"
+    CT_ADVICE="$(memory_mb_advice "$name"); if memory is short overall, $(next_stage_advice)"
+  elif ((CT_CRASHES[i] > 0)) || [[ ($status == exited || $status == dead || $status == restarting) && ${CT_CODE[i]} =~ ^[1-9] ]]; then
+    CT_COND=1 CT_VALUE="exit ${CT_CODE[i]:-?}" CT_HEAD="container $name crashed (status $status, exit code ${CT_CODE[i]:-?})$detail"
+    if ((CT_CRASHES[i] > 0)); then CT_VALUE="crashed" CT_HEAD="container $name crashed (status $status)$detail"; fi
+    CT_ADVICE="see \`docker logs --tail 100 $name\`; an exit code 137 without an OOM kill is a SIGKILL"
+  elif ((new > 0 && !CT_EVENTS_OK)); then
+    CT_COND=1 CT_VALUE="restarted" CT_HEAD="container $name restarted$detail"
+    CT_ADVICE="see \`docker logs --tail 100 $name\`; if it was OOM-killed, $(memory_mb_advice "$name")"
+  fi
+}
+
+run_checks() {
+  local for_s=$((FOR_MINUTES * 60)) adv
+  adv=$(next_stage_advice)
+  if [[ -n $MEM_PCT ]]; then
+    alert memory "$(gt "$MEM_PCT" "$MEMORY_PERCENT" && echo 1 || echo 0)" "$MEM_PCT%" "$MEMORY_PERCENT%" "$for_s" \
+      "memory $MEM_PCT% > $MEMORY_PERCENT% (critical)" "needs more RAM: $adv" "memory $MEM_PCT% <= $MEMORY_PERCENT%"
+    alert swap "$(gt "$SWAP_PCT" "$SWAP_PERCENT" && echo 1 || echo 0)" "$SWAP_PCT%" "$SWAP_PERCENT%" "$for_s" \
+      "swap $SWAP_PCT% > $SWAP_PERCENT%" "needs more RAM: $adv" "swap $SWAP_PCT% <= $SWAP_PERCENT%"
+  fi
+  if [[ -n $CPU_PCT ]]; then
+    alert cpu "$(gt "$CPU_PCT" "$CPU_PERCENT" && echo 1 || echo 0)" "$CPU_PCT%" "$CPU_PERCENT%" "$for_s" \
+      "CPU $CPU_PCT% > $CPU_PERCENT% (average)" "needs more CPU: $adv" "CPU $CPU_PCT% <= $CPU_PERCENT%"
+  fi
+  if [[ -n $QUEUE_LEN ]]; then
+    alert queue "$(gt "$QUEUE_LEN" "$QUEUE_LENGTH" && echo 1 || echo 0)" "$QUEUE_LEN jobs" "$QUEUE_LENGTH jobs" "$for_s" \
+      "queue $QUEUE_NAME has $QUEUE_LEN jobs > $QUEUE_LENGTH" "$(workers_advice)" "queue $QUEUE_NAME has $QUEUE_LEN jobs <= $QUEUE_LENGTH"
+  fi
+  if [[ -n $REDIS_MEM_PCT ]]; then
+    alert redis_memory "$(gt "$REDIS_MEM_PCT" "$REDIS_MEMORY_PERCENT" && echo 1 || echo 0)" "$REDIS_MEM_PCT%" "$REDIS_MEMORY_PERCENT%" "$for_s" \
+      "Redis memory $REDIS_MEM_PCT% of maxmemory > $REDIS_MEMORY_PERCENT%" \
+      "$(memory_mb_advice redis) or find what fills it; the queue's Redis uses noeviction, so writes fail when it is full" \
+      "Redis memory $REDIS_MEM_PCT% of maxmemory <= $REDIS_MEMORY_PERCENT%"
+  fi
+  if [[ -n $API_HEALTH_URL ]]; then
+    local cond=0 head value="${API_MS:-?} ms"
+    head="API health ${API_MS:-?} ms > $API_LATENCY_MS ms"
+    if [[ -n $API_FAIL ]]; then cond=1 value=$API_FAIL head="API health check failed ($API_FAIL)"; fi
+    if gt "$API_MS" "$API_LATENCY_MS"; then cond=1; fi
+    alert api "$cond" "$value" "$API_LATENCY_MS ms" "$for_s" "$head" \
+      "check \`docker logs --tail 100 api\`; if CPU or memory is high too, $adv" "API health ${API_MS:-?} ms <= $API_LATENCY_MS ms"
+  fi
+  local i name prev file
+  for i in "${!CT_NAMES[@]}"; do
+    name=${CT_NAMES[$i]} prev=""
+    file="$STATE_DIR/container-${name//[^A-Za-z0-9_.-]/_}"
+    if [[ -r $file ]]; then read -r prev <"$file" || true; fi
+    container_verdict "$i" "$prev"
+    # An OOM kill or crash is an event: it fires at once, and resolves on the next clean run.
+    alert "container_${name//[^A-Za-z0-9_.-]/_}" "$CT_COND" "$CT_VALUE" "no OOM kill or crash" 0 \
+      "$CT_HEAD" "$CT_ADVICE" "container $name is ${CT_STATUS[$i]} with no new OOM kill or crash"
+    if [[ ${CT_RESTARTS[$i]} =~ ^[0-9]+$ && ${CT_RESTARTS[$i]} != "$prev" ]]; then printf '%s\n' "${CT_RESTARTS[$i]}" >"$file"; fi
+  done
+}
+
+containers_summary() {
+  local i out=""
+  if [[ -n $CT_SKIP ]]; then printf 'skipped(%s)' "$CT_SKIP"; return 0; fi
+  for i in "${!CT_NAMES[@]}"; do
+    out+="${out:+,}${CT_NAMES[$i]}:${CT_STATUS[$i]}/r${CT_RESTARTS[$i]:-?}"
+    if ((CT_OOM_EVENTS[i] > 0)) || [[ ${CT_OOM[i]} == true ]]; then out+="/oom"; fi
+    if ((CT_CRASHES[i] > 0)); then out+="/crash${CT_CRASHES[i]}"; fi
+  done
+  printf '%s' "$out"
+}
+
+na() { printf '%s' "${1:-n/a}${1:+$2}"; }
+
+log_line() {
+  local channels="" ch
+  for ch in "${!CHANNEL_DOWN[@]}"; do channels+=" $ch=down(${CHANNEL_DOWN[$ch]})"; done
+  printf '%s stack=%s mem=%s swap=%s cpu=%s queue=%s redis_mem=%s api=%s containers=%s events=%s%s\n' \
+    "$WATCHDOG_NAME" "${STACK:-?}" "$(na "$MEM_PCT" %)" "$(na "$SWAP_PCT" %)" "$(na "$CPU_PCT" %)" \
+    "$(na "$QUEUE_LEN")" "$(na "$REDIS_MEM_PCT" %)" \
+    "$(if [[ -z $API_HEALTH_URL ]]; then printf skipped; elif [[ -n $API_FAIL ]]; then printf 'fail(%s)' "$API_FAIL"; else na "$API_MS" ms; fi)" \
+    "$(containers_summary)" "$(IFS=,; printf '%s' "${LOG_EVENTS[*]:-none}")" "$channels"
+}
+
+# ---------------------------------------------------------------- --status
+
+status_row() { printf '%-24s %-30s %-12s %s\n' "$@"; }
+
+verdict() { # value threshold -> OK / OVER / n/a
+  if [[ -z $1 ]]; then printf 'n/a'; elif (($1 > $2)); then printf 'OVER'; else printf 'ok'; fi
+}
+
+firing_of() { # key -> " (alert firing since HH:MM UTC)" when the state says so
+  local file="$STATE_DIR/alert-$1" k v since=0 active=0
+  if [[ -r $file ]]; then
+    while IFS='=' read -r k v; do case $k in since) since=$v ;; active) active=$v ;; esac; done <"$file"
+  fi
+  if [[ $active == 1 && $since =~ ^[0-9]+$ ]] && ((since > 0)); then printf ', FIRING since %s' "$(fmt_time "$since")"; fi
+}
+
+print_status() {
+  local i api_value api_state
+  local day
+  printf -v day '%(%Y-%m-%d)T' "$NOW_EPOCH"
+  printf 'app-infra watchdog — stack %s, stage %s, %s %s\n\n' "${STACK:-?}" "${STAGE:-?}" "$day" "$(fmt_time "$NOW_EPOCH")"
+  status_row METRIC VALUE THRESHOLD STATE
+  status_row memory "$(na "$MEM_PCT" %)${MEM_PCT:+ ($MEM_USED_MB of $MEM_TOTAL_MB MB)}" "$MEMORY_PERCENT %" "$(verdict "$MEM_PCT" "$MEMORY_PERCENT")$(firing_of memory)"
+  status_row swap "$(na "$SWAP_PCT" %)${SWAP_PCT:+ ($SWAP_USED_MB of $SWAP_TOTAL_MB MB)}" "$SWAP_PERCENT %" "$(verdict "$SWAP_PCT" "$SWAP_PERCENT")$(firing_of swap)"
+  status_row "cpu (avg ${CPU_WINDOW_S:-?} s)" "$(na "$CPU_PCT" %)" "$CPU_PERCENT %" "$(verdict "$CPU_PCT" "$CPU_PERCENT")$(firing_of cpu)"
+  status_row "queue $QUEUE_NAME" "$(na "$QUEUE_LEN" " jobs")" "$QUEUE_LENGTH jobs" "$(verdict "$QUEUE_LEN" "$QUEUE_LENGTH")$(firing_of queue)"
+  status_row "redis memory" "$(na "$REDIS_MEM_PCT" %)${REDIS_MEM_PCT:+ ($REDIS_USED_MB of $REDIS_MAX_MB MB)}" "$REDIS_MEMORY_PERCENT %" "$(verdict "$REDIS_MEM_PCT" "$REDIS_MEMORY_PERCENT")$(firing_of redis_memory)"
+  if [[ -z $API_HEALTH_URL ]]; then
+    api_value="skipped" api_state="n/a"
+  elif [[ -n $API_FAIL ]]; then
+    api_value="failed ($API_FAIL)" api_state="OVER"
+  else
+    api_value="$(na "$API_MS" " ms")" api_state=$(verdict "$API_MS" "$API_LATENCY_MS")
+  fi
+  status_row "api latency" "$api_value" "$API_LATENCY_MS ms" "$api_state$(firing_of api)"
+  if [[ -n $CT_SKIP ]]; then
+    status_row containers "skipped ($CT_SKIP)" "" ""
+  fi
+  for i in "${!CT_NAMES[@]}"; do
+    local st=ok
+    if [[ ${CT_STATUS[$i]} != running ]]; then st=${CT_STATUS[$i]}; fi
+    if [[ ${CT_OOM[$i]} == true ]]; then st="OOM-KILLED"; fi
+    status_row "container ${CT_NAMES[$i]}" "${CT_STATUS[$i]}, restarts ${CT_RESTARTS[$i]:-?}" "" "$st$(firing_of "container_${CT_NAMES[$i]//[^A-Za-z0-9_.-]/_}")"
+  done
+  printf '\nalerts fire after %s min, repeat every %s min; telegram: %s; webhook: %s\n' "$FOR_MINUTES" "$REPEAT_MINUTES" \
+    "$(if telegram_on; then printf 'on (chat %s)' "$TELEGRAM_CHAT_ID"; else printf off; fi)" \
+    "$(if webhook_on; then printf on; else printf off; fi)"
+}
+
+# ---------------------------------------------------------------- main
+
+main() {
+  local mode=check
+  case ${1:-} in
+    --status) mode=status ;;
+    "") ;;
+    *) printf 'usage: %s [--status]\n' "${0##*/}" >&2; return 2 ;;
+  esac
+  load_settings
+  if [[ $mode == check ]] && ! mkdir -p "$STATE_DIR" 2>/dev/null; then
+    warn "cannot create the state directory $STATE_DIR"
+    return 1
+  fi
+  read_memory
+  read_cpu "$mode"
+  read_redis
+  read_api
+  read_containers "$mode"
+  if [[ $mode == status ]]; then
+    print_status
+    return 0
+  fi
+  run_checks
+  log_line
+}
+
+main "$@"

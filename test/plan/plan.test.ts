@@ -1,0 +1,164 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { computeBudget } from "../../src/plan/budget";
+import { snapshotCatalog } from "../../src/plan/catalog";
+import { makePlan } from "../../src/plan/plan";
+import { cfg } from "./fixtures";
+
+const catalog = snapshotCatalog();
+const plan = (raw: Record<string, unknown> = {}) => makePlan(cfg(raw), catalog);
+
+describe("makePlan per stage", () => {
+  it.each([
+    [1, "cx33", 4, 1, 856],
+    [2, "cx33", 2, 2, 1106],
+    [3, "cx33", 2, 2, 1106],
+  ])("stage %i → %s, swap %i GB, %i worker(s), limits %i MB", (stage, type, swapGb, workers, limitsMb) => {
+    const p = plan({ stage });
+    expect(p.deployable).toBe(true);
+    expect(p.server?.type).toBe(type);
+    expect(p.swapGb).toBe(swapGb);
+    expect(p.workers).toBe(workers);
+    expect(p.budget?.limitsMb).toBe(limitsMb);
+    expect(p.budget?.ramMb).toBe(8192);
+  });
+
+  it("lays the budget out like the note's table, on the real RAM", () => {
+    expect(plan({ stage: 1 }).budget).toEqual({
+      ramMb: 8192, swapMb: 4096, systemReserveMb: 500, limitsMb: 856, reservationsMb: 384, containerSwapMb: 250,
+      usersMb: 1800, totalMb: 3156, ramPercent: 39, swapNeededMb: 0, swapPercent: 0,
+    });
+  });
+
+  it("config overrides every preset value", () => {
+    const p = plan({ stage: 1, swapGb: 2, workers: 3, server: { type: "cx43" } });
+    expect([p.swapGb, p.workers, p.server?.type]).toEqual([2, 3, "cx43"]);
+  });
+
+  it("local target: no server, no swap, no budget against RAM", () => {
+    const p = plan({ target: "local" });
+    expect(p.server).toBeUndefined();
+    expect(p.swapGb).toBe(0);
+    expect(p.budget).toBeUndefined();
+  });
+});
+
+describe("makePlan errors and warnings (exact messages)", () => {
+  it("redis maxmemory at or above its container limit is an error", () => {
+    expect(plan({ services: { redis: { maxmemoryMb: 512 } } }).errors).toEqual([
+      "services/redis/maxmemoryMb: should be below the container limit services/redis/memoryMb (256) (got 512); about half of it (128) leaves room for the AOF rewrite's fork",
+    ]);
+    expect(plan({ services: { redis: { maxmemoryMb: 200 } } }).warnings).toContain(
+      "services/redis/maxmemoryMb: 200 MB is more than half of the 256 MB container limit: an AOF rewrite forks and copy-on-write can push Redis over its limit into an OOM kill",
+    );
+  });
+
+  it("an allkeys-* policy is allowed with a warning", () => {
+    const p = plan({ services: { redis: { maxmemoryPolicy: "allkeys-lru" } } });
+    expect(p.deployable).toBe(true);
+    expect(p.warnings).toContain(
+      "services/redis/maxmemoryPolicy: allkeys-lru evicts any key under memory pressure, including queued RQ jobs, silently. RQ's Redis should use noeviction so a full Redis fails writes loudly instead",
+    );
+  });
+
+  it("limits + reserve above RAM + swap refuse the deploy", () => {
+    const p = plan({ server: { type: "cx23", cores: 2, diskGb: 40 }, swapGb: 0, workers: 12, services: { worker: { swapMb: 0 } } });
+    expect(p.deployable).toBe(false);
+    expect(p.errors).toContain(
+      "budget: container limits (3606 MB) + system reserve (500 MB) = 4106 MB exceed RAM + swap (4096 + 0 MB) on cx23 (2 vCPU, 4 GB): lower services/*/memoryMb or workers, raise swapGb, or move to a higher stage",
+    );
+  });
+
+  it("reservations above RAM refuse the deploy", () => {
+    const p = plan({ server: { type: "cx23", cores: 2, diskGb: 40 }, workers: 20, services: { worker: { reservationMb: 250 } } });
+    expect(p.errors).toContain("budget: container reservations (5284 MB) exceed RAM (4096 MB) on cx23 (2 vCPU, 4 GB): lower services/*/reservationMb or workers");
+  });
+
+  it("a container allowed to swap on a host without swap is an error", () => {
+    expect(plan({ swapGb: 0 }).errors).toContain(
+      "services/worker/swapMb: worker-image-1 may swap 250 MB but the host has no swap (swapGb is 0): set it to 0 or add swap",
+    );
+  });
+
+  it("projected memory above 95 % of RAM and swap reliance above 50 % warn", () => {
+    const p = plan({ server: { type: "cx23", cores: 2, diskGb: 40 }, swapGb: 2, users: 150 });
+    expect(p.deployable).toBe(true);
+    expect(p.warnings).toContain(
+      "budget: projected memory 4056 MB is 99% of RAM (4096 MB) on cx23 (2 vCPU, 4 GB), above the note's 95% critical level; 0 MB will live in swap. Move to a higher stage or raise server/memoryGb",
+    );
+    const q = plan({ server: { type: "cx23", cores: 2, diskGb: 40 }, swapGb: 2, users: 250 });
+    expect(q.warnings).toContain(
+      "budget: the projected overflow (1760 MB) fills 86% of swap (2048 MB), above the note's 50% alert: the box needs more RAM",
+    );
+  });
+
+  it("defect 5: the per-user memory that cannot fit inside the containers is said in words", () => {
+    expect(plan().warnings).toContain(
+      "users: 100 users × 18 MB = 1800 MB of per-user memory, but the containers that serve users (api, bot, workers) may use at most 600 MB together (their limits). The per-user memory cannot live inside them: if it is real, they will be OOM-killed as users grow — raise services/*/memoryMb; if it is not, lower perUserMb to what `docker stats` shows. The total above counts it on top of the limits, as the note does.",
+    );
+    expect(plan({ perUserMb: 5 }).warnings.filter((w) => w.startsWith("users:"))).toEqual([]);
+  });
+
+  it("the example images are flagged until the user sets their own", () => {
+    expect(plan().warnings.filter((w) => w.startsWith("images/"))).toHaveLength(3);
+    expect(plan({ images: { api: "ghcr.io/acme/api:1", bot: "ghcr.io/acme/bot:1", worker: "ghcr.io/acme/w:1" } }).warnings.filter((w) => w.startsWith("images/"))).toEqual([]);
+  });
+});
+
+describe("invariants (fast-check)", () => {
+  const arbRaw = fc.record({
+    stage: fc.constantFrom(1, 2, 3),
+    swapGb: fc.integer({ min: 0, max: 8 }),
+    workers: fc.integer({ min: 1, max: 16 }),
+    users: fc.integer({ min: 1, max: 2000 }),
+    perUserMb: fc.integer({ min: 0, max: 40 }),
+    systemReserveMb: fc.integer({ min: 128, max: 2000 }),
+    server: fc.record({ cores: fc.integer({ min: 1, max: 8 }), memoryGb: fc.integer({ min: 1, max: 32 }), diskGb: fc.integer({ min: 20, max: 200 }) }),
+    services: fc.record({
+      redis: fc.record({ memoryMb: fc.integer({ min: 32, max: 2048 }) }),
+      api: fc.record({ memoryMb: fc.integer({ min: 32, max: 2048 }) }),
+      worker: fc.record({ memoryMb: fc.integer({ min: 32, max: 4096 }), swapMb: fc.integer({ min: 0, max: 1024 }) }),
+    }),
+  });
+
+  it("a deployable plan never has limits + reserve > RAM + swap, nor reservations > RAM", () => {
+    fc.assert(
+      fc.property(arbRaw, (raw) => {
+        const p = plan(raw);
+        if (!p.deployable) return;
+        const b = p.budget!;
+        expect(b.limitsMb + b.systemReserveMb).toBeLessThanOrEqual(b.ramMb + b.swapMb);
+        expect(b.reservationsMb).toBeLessThanOrEqual(b.ramMb);
+        expect(p.server!.memoryGb).toBeGreaterThanOrEqual(p.server!.requirements.memoryGb);
+        expect(p.server!.cores).toBeGreaterThanOrEqual(p.server!.requirements.cores);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("Redis maxmemory is always below its container limit when deployable", () => {
+    fc.assert(
+      fc.property(arbRaw, fc.option(fc.integer({ min: 1, max: 4096 }), { nil: undefined }), (raw, maxmemoryMb) => {
+        const p = plan({ ...raw, services: { ...raw.services, redis: { ...raw.services.redis, maxmemoryMb } } });
+        const redis = p.services.find((s) => s.role === "redis")!;
+        const mm = Number(redis.command![redis.command!.indexOf("--maxmemory") + 1]!.replace("mb", ""));
+        if (p.deployable) expect(mm).toBeLessThan(redis.memoryMb);
+        else if (maxmemoryMb !== undefined && maxmemoryMb >= redis.memoryMb) expect(p.errors.some((e) => e.startsWith("services/redis/maxmemoryMb"))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("the budget's total is reserve + limits + users and its swap need is what RAM cannot hold", () => {
+    fc.assert(
+      fc.property(arbRaw, (raw) => {
+        const p = plan(raw);
+        if (!p.budget) return;
+        const b = computeBudget({ ramMb: p.budget.ramMb, swapMb: p.budget.swapMb, systemReserveMb: raw.systemReserveMb, users: raw.users, perUserMb: raw.perUserMb, services: p.services, serverLabel: "x" });
+        expect(b.totalMb).toBe(raw.systemReserveMb + b.limitsMb + raw.users * raw.perUserMb);
+        expect(b.swapNeededMb).toBe(Math.max(0, b.totalMb - b.ramMb));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

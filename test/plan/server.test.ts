@@ -1,0 +1,146 @@
+import { describe, expect, it } from "vitest";
+import { liveCatalog, parsePricing, snapshotCatalog, type Catalog } from "../../src/plan/catalog";
+import { selectServer } from "../../src/plan/server";
+import { STAGES } from "../../src/plan/stages";
+import { cfg } from "./fixtures";
+
+const catalog = snapshotCatalog();
+
+function pick(raw: Record<string, unknown>, cat: Catalog = catalog) {
+  const c = cfg(raw);
+  return selectServer(c, STAGES[c.stage], cat);
+}
+
+describe("stage presets", () => {
+  it("follow the note's scaling plan, as requirements", () => {
+    expect(STAGES[1]).toMatchObject({ minCores: 3, minMemoryGb: 3, minDiskGb: 60, swapGb: 4, workers: 1 });
+    expect(STAGES[2]).toMatchObject({ minMemoryGb: 4, swapGb: 2, workers: 2 });
+    expect(STAGES[3]).toMatchObject({ minCores: 4, minMemoryGb: 6, swapGb: 2, workers: 2 });
+  });
+  it("never shrink from one stage to the next", () => {
+    for (const k of ["minCores", "minMemoryGb", "minDiskGb"] as const) {
+      expect(STAGES[2][k]).toBeGreaterThanOrEqual(STAGES[1][k]);
+      expect(STAGES[3][k]).toBeGreaterThanOrEqual(STAGES[2][k]);
+    }
+  });
+});
+
+describe("bundled catalog snapshot", () => {
+  it("carries its source and date", () => {
+    expect(catalog.source).toMatch(/Hetzner/);
+    expect(catalog.takenAt).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  });
+  it("has no current type with 3 vCPU or 3 GB (the note's box does not exist)", () => {
+    const current = catalog.types.filter((t) => !t.deprecated);
+    expect(current.some((t) => t.cores === 3 || t.memoryGb === 3)).toBe(false);
+  });
+  it("marks the 2025-10-16 deprecations", () => {
+    for (const name of ["cx22", "cx32", "cx42", "cx52", "cpx11", "cpx21", "cpx31", "cpx41", "cpx51"]) {
+      expect(catalog.types.find((t) => t.name === name)?.deprecated, name).toBe(true);
+    }
+    for (const name of ["cx23", "cx33", "cpx22", "cax21", "ccx13"]) {
+      expect(catalog.types.find((t) => t.name === name)?.deprecated, name).toBe(false);
+    }
+  });
+});
+
+describe("server type selection against the snapshot", () => {
+  const table: [string, Record<string, unknown>, string][] = [
+    ["stage 1 (≥3 vCPU, ≥3 GB, ≥60 GB) in fsn1", { stage: 1 }, "cx33"],
+    ["stage 2 (≥4 GB)", { stage: 2 }, "cx33"],
+    ["stage 3 (≥4 vCPU, ≥6 GB)", { stage: 3 }, "cx33"],
+    ["stage 1 on arm", { stage: 1, server: { architecture: "arm" } }, "cax21"],
+    ["stage 1 with 2 vCPU and 40 GB disk allowed", { stage: 1, server: { cores: 2, diskGb: 40 } }, "cx23"],
+    ["stage 1 with only 2 vCPU allowed still needs 60 GB disk", { stage: 1, server: { cores: 2 } }, "cx33"],
+    ["stage 3 needing 16 GB", { stage: 3, server: { memoryGb: 16 } }, "cx43"],
+    ["stage 1 in Ashburn (only dedicated types are orderable there)", { stage: 1, location: "ash" }, "ccx23"],
+    ["stage 1 in Singapore", { stage: 1, location: "sin" }, "cpx32"],
+  ];
+  for (const [name, raw, expected] of table) {
+    it(`${name} → ${expected}`, () => {
+      const r = pick(raw);
+      expect(r.errors).toEqual([]);
+      expect(r.choice?.type).toBe(expected);
+    });
+  }
+
+  it("shows the chosen type's real figures and price, not the requirement", () => {
+    const r = pick({ stage: 1 });
+    expect(r.choice).toMatchObject({ type: "cx33", cores: 4, memoryGb: 8, diskGb: 80, priceMonthlyEur: 8.49, pinned: false });
+    expect(r.choice?.requirements).toMatchObject({ cores: 3, memoryGb: 3, diskGb: 60 });
+  });
+
+  it("honours a pinned type that meets the stage", () => {
+    const r = pick({ stage: 1, server: { type: "cpx32" } });
+    expect(r.choice).toMatchObject({ type: "cpx32", pinned: true, priceMonthlyEur: 35.49 });
+  });
+
+  it("refuses an unknown pinned type", () => {
+    expect(pick({ server: { type: "cx99" } }).errors).toEqual([
+      'server/type: "cx99" is not a Hetzner server type (orderable in fsn1: cx23, cax11, cx33, cax21, cpx12, cx43, cpx22, cax31, cx53, cpx32, cax41, ccx13, cpx42, ccx23, cpx52, cpx62, ccx33, ccx43, ccx53, ccx63)',
+    ]);
+  });
+
+  it("refuses a deprecated pinned type", () => {
+    expect(pick({ server: { type: "cx32" } }).errors[0]).toMatch(/^server\/type: "cx32" is deprecated by Hetzner and can no longer be ordered or rescaled to \(orderable in fsn1: cx23, /);
+  });
+
+  it("refuses a pinned type that is too small, naming each failed requirement", () => {
+    expect(pick({ stage: 3, server: { type: "cx23" } }).errors).toEqual([
+      'server/type: "cx23" has 2 vCPU but stage 3 needs at least 4 (server/cores)',
+      'server/type: "cx23" has 4 GB RAM but stage 3 needs at least 6 (server/memoryGb)',
+      'server/type: "cx23" has 40 GB disk but stage 3 needs at least 60 (server/diskGb)',
+    ]);
+    expect(pick({ stage: 1, server: { type: "cx23" } }).errors).toEqual([
+      'server/type: "cx23" has 2 vCPU but stage 1 needs at least 3 (server/cores)',
+      'server/type: "cx23" has 40 GB disk but stage 1 needs at least 60 (server/diskGb)',
+    ]);
+  });
+
+  it("refuses a pinned type of the wrong architecture or location", () => {
+    expect(pick({ server: { type: "cax21" } }).errors).toEqual(['server/type: "cax21" is arm but server/architecture is x86']);
+    expect(pick({ location: "ash", server: { type: "cx33" } }).errors).toEqual([
+      'server/type: "cx33" is not available in location ash (it is in: fsn1, nbg1, hel1)',
+    ]);
+  });
+
+  it("says so when nothing fits", () => {
+    expect(pick({ server: { memoryGb: 512 } }).errors).toEqual([
+      `server: no orderable x86 server type in fsn1 has at least 3 vCPU, 512 GB RAM and 60 GB disk (catalog: ${catalog.source}, ${catalog.takenAt}); lower server/cores, server/memoryGb or server/diskGb, or change location or server/architecture`,
+    ]);
+  });
+});
+
+describe("live catalog", () => {
+  const live = [
+    { name: "cx33", cores: 4, memory: 8, disk: 80, architecture: "x86", cpuType: "shared", isDeprecated: false, locations: [{ name: "fsn1", available: true, isDeprecated: false }] },
+    { name: "cpx32", cores: 4, memory: 8, disk: 160, architecture: "x86", cpuType: "shared", isDeprecated: false, locations: [{ name: "fsn1", available: true, isDeprecated: false }] },
+    { name: "cx43", cores: 8, memory: 16, disk: 160, architecture: "x86", cpuType: "shared", isDeprecated: false, locations: [{ name: "fsn1", available: false, isDeprecated: false }] },
+  ];
+  it("uses live prices when the pricing API answered", () => {
+    const cat = liveCatalog(live, { cx33: { fsn1: 50 }, cpx32: { fsn1: 9 } }, catalog, "2026-11-25");
+    expect(pick({ stage: 1 }, cat).choice).toMatchObject({ type: "cpx32", priceMonthlyEur: 9 });
+    expect(cat.source).toBe("Hetzner Cloud API (server types and /v1/pricing)");
+  });
+  it("falls back to the snapshot's prices and says so", () => {
+    const cat = liveCatalog(live, undefined, catalog, "2026-11-25");
+    expect(pick({ stage: 1 }, cat).choice).toMatchObject({ type: "cx33", priceMonthlyEur: 8.49 });
+    expect(cat.source).toContain("prices from the bundled snapshot");
+  });
+  it("skips types that are not available in the location right now", () => {
+    const cat = liveCatalog(live, undefined, catalog, "2026-11-25");
+    expect(pick({ stage: 3, server: { memoryGb: 16 } }, cat).errors[0]).toMatch(/^server: no orderable x86 server type in fsn1/);
+  });
+  it("parses Hetzner's /v1/pricing body", () => {
+    const body = {
+      pricing: {
+        currency: "EUR",
+        server_types: [
+          { name: "cx33", prices: [{ location: "fsn1", price_monthly: { net: "8.4900000000", gross: "10.1031000000" } }] },
+        ],
+      },
+    };
+    expect(parsePricing(body)).toEqual({ cx33: { fsn1: 8.49 } });
+    expect(() => parsePricing({})).toThrow("pricing: response has no pricing.server_types list");
+  });
+});

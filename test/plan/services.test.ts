@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { defaultMaxmemoryMb, planServices, redisUrl } from "../../src/plan/services";
+import { cfg } from "./fixtures";
+
+const byName = (raw: Record<string, unknown> = {}, workers = 2) =>
+  Object.fromEntries(planServices(cfg(raw), workers).map((s) => [s.name, s]));
+
+describe("services plan: the note's containers", () => {
+  it("has redis, api, bot and worker-image-1..N in that order", () => {
+    expect(planServices(cfg(), 3).map((s) => s.name)).toEqual(["redis", "api", "bot", "worker-image-1", "worker-image-2", "worker-image-3"]);
+  });
+
+  it("keeps the note's limits and reservations", () => {
+    const s = byName();
+    expect([s.redis!.memoryMb, s.redis!.memoryReservationMb]).toEqual([256, 64]);
+    expect([s.api!.memoryMb, s.api!.memoryReservationMb]).toEqual([200, 120]);
+    expect([s.bot!.memoryMb, s.bot!.memoryReservationMb]).toEqual([150, 100]);
+    expect([s["worker-image-2"]!.memoryMb, s["worker-image-2"]!.memoryReservationMb]).toEqual([250, 100]);
+  });
+
+  it("runs uvicorn with the note's knobs", () => {
+    expect(byName().api!.command).toEqual(["uvicorn", "app.web.api:app", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--limit-concurrency", "150"]);
+    expect(byName({ services: { api: { port: 9000, workers: 3, limitConcurrency: 50 } } }).api!.command).toEqual([
+      "uvicorn", "app.web.api:app", "--host", "0.0.0.0", "--port", "9000", "--workers", "3", "--limit-concurrency", "50",
+    ]);
+  });
+});
+
+describe("services plan: the note's defects, fixed", () => {
+  it("1: Redis maxmemory is half its container limit, not 512mb inside 256M", () => {
+    expect(byName().redis!.command).toEqual([
+      "redis-server", "--appendonly", "yes", "--save", "", "--dir", "/data", "--maxmemory", "128mb", "--maxmemory-policy", "noeviction",
+    ]);
+    expect(byName({ services: { redis: { memoryMb: 512 } } }).redis!.command).toContain("256mb");
+    expect(defaultMaxmemoryMb(257)).toBe(128);
+  });
+
+  it("2: the queue's Redis does not evict (noeviction by default)", () => {
+    const cmd = byName().redis!.command!;
+    expect(cmd[cmd.indexOf("--maxmemory-policy") + 1]).toBe("noeviction");
+  });
+
+  it("3: workers restart after --max-jobs exits 0", () => {
+    const w = byName()["worker-image-1"]!;
+    expect(w.command).toEqual(["rq", "worker", "--url", "redis://redis:6379/0", "--max-jobs", "15", "img_queue"]);
+    expect(["unless-stopped", "always"]).toContain(w.restart);
+  });
+
+  it("4: workers reach Redis by its service name, never 127.0.0.1", () => {
+    for (const s of planServices(cfg(), 2)) {
+      expect(JSON.stringify(s)).not.toContain("127.0.0.1:6379");
+      if (s.role !== "redis") expect(s.env.REDIS_URL).toBe(redisUrl());
+    }
+    expect(redisUrl()).toBe("redis://redis:6379/0");
+  });
+
+  it("6: every service has an explicit swap allowance (memorySwap = memory + swap)", () => {
+    const s = byName();
+    expect(s.redis).toMatchObject({ swapMb: 0, memorySwapMb: 256 });
+    expect(s.api).toMatchObject({ swapMb: 0, memorySwapMb: 200 });
+    expect(s.bot).toMatchObject({ swapMb: 0, memorySwapMb: 150 });
+    expect(s["worker-image-1"]).toMatchObject({ swapMb: 250, memorySwapMb: 500 });
+    expect(byName({ services: { worker: { swapMb: 0 } } })["worker-image-1"]).toMatchObject({ memorySwapMb: 250 });
+  });
+
+  it("the bot is a singleton; nothing else is", () => {
+    expect(planServices(cfg(), 2).filter((s) => s.singleton).map((s) => s.name)).toEqual(["bot"]);
+  });
+
+  it("Redis is never published on a host port; only the API is", () => {
+    const s = byName();
+    expect(s.redis!.ports).toEqual([]);
+    expect(s.api!.ports).toEqual([{ internal: 8000, external: 8000 }]);
+    expect(s.bot!.ports).toEqual([]);
+  });
+
+  it("secrets are named, never inlined", () => {
+    const s = byName();
+    expect(s.bot!.secretEnv).toContain("BOT_TOKEN");
+    expect(s.api!.secretEnv).not.toContain("BOT_TOKEN");
+    expect(s["worker-image-1"]!.secretEnv).toEqual(["FAL_KEY", "EXTRA_ENV"]);
+  });
+
+  it("a lowered limit lowers the default reservation with it", () => {
+    expect(byName({ services: { api: { memoryMb: 100 } } }).api).toMatchObject({ memoryMb: 100, memoryReservationMb: 100 });
+  });
+});

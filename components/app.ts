@@ -1,0 +1,130 @@
+// The application containers on a Docker engine: the provider (ssh:// to the server, or the local
+// daemon), a private network, the Redis data volume, the images and one container per planned
+// service. Container names are fixed, so a replaced container must be deleted before its successor
+// starts (deleteBeforeReplace) — which is also what keeps the bot a singleton.
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../src/config/types";
+import type { Plan } from "../src/plan/plan";
+import { NETWORK_NAME, REDIS_VOLUME, type ServicePlan } from "../src/plan/services";
+
+export interface AppSecrets {
+  botToken?: pulumi.Output<string>;
+  falKey?: pulumi.Output<string>;
+  env: pulumi.Output<Record<string, string>>;
+  registryPassword?: pulumi.Output<string>;
+}
+
+export interface AppArgs {
+  cfg: StackConfig;
+  plan: Plan;
+  secrets: AppSecrets;
+  /** `ssh://root@IP` or undefined for the local daemon. */
+  dockerHost?: pulumi.Input<string>;
+  sshOpts?: pulumi.Input<pulumi.Input<string>[]>;
+  /** The provider must not dial before Docker is installed on the host. */
+  dependsOn?: pulumi.Resource[];
+}
+
+const seconds = (s: number) => `${s}s`;
+
+/** Environment of a container: plain values plus the secrets it needs, as one secret list. */
+export function containerEnv(s: ServicePlan, secrets: AppSecrets): pulumi.Output<string[]> {
+  return pulumi
+    .all([secrets.botToken ?? "", secrets.falKey ?? "", secrets.env])
+    .apply(([botToken, falKey, extra]) => {
+      const env: Record<string, string> = { ...s.env };
+      if (s.secretEnv.includes("EXTRA_ENV")) Object.assign(env, extra);
+      if (s.secretEnv.includes("BOT_TOKEN") && botToken) env.BOT_TOKEN = botToken;
+      if (s.secretEnv.includes("FAL_KEY") && falKey) env.FAL_KEY = falKey;
+      // Plan-owned variables win over free-form `env`.
+      Object.assign(env, s.env);
+      return Object.keys(env).sort().map((k) => `${k}=${env[k]}`);
+    })
+    .apply((list) => pulumi.secret(list));
+}
+
+export class App extends pulumi.ComponentResource {
+  readonly provider: docker.Provider;
+  readonly network: docker.Network;
+  readonly redisVolume: docker.Volume;
+  readonly containers: Record<string, docker.Container> = {};
+
+  constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("app-infra:index:App", name, {}, opts);
+    const { cfg, plan, secrets } = args;
+    const registryAuth =
+      cfg.registry && secrets.registryPassword
+        ? [{ address: cfg.registry.server, username: cfg.registry.username, password: secrets.registryPassword }]
+        : undefined;
+    this.provider = new docker.Provider(`${name}-docker`, {
+      host: args.dockerHost,
+      sshOpts: args.sshOpts,
+      registryAuth,
+    }, { parent: this, dependsOn: args.dependsOn });
+    const child = { parent: this, provider: this.provider };
+
+    this.network = new docker.Network(`${name}-network`, {
+      name: NETWORK_NAME,
+      driver: "bridge",
+      labels: [{ label: "app-infra.stack", value: cfg.stack }],
+    }, child);
+
+    // Redis' AOF lives here; `retainOnDelete` so not even a `pulumi destroy` of the containers
+    // throws the queue away by accident.
+    this.redisVolume = new docker.Volume(`${name}-${REDIS_VOLUME}`, {
+      name: REDIS_VOLUME,
+      labels: [{ label: "app-infra.stack", value: cfg.stack }],
+    }, { ...child, retainOnDelete: true });
+
+    const images: Record<string, docker.RemoteImage> = {};
+    for (const role of ["redis", "api", "bot", "worker"] as const) {
+      images[role] = new docker.RemoteImage(`${name}-image-${role}`, {
+        name: cfg.images[role],
+        // Several roles may share one image; never delete it under a running container.
+        keepLocally: true,
+      }, child);
+    }
+
+    for (const s of plan.services) {
+      this.containers[s.name] = new docker.Container(`${name}-${s.name}`, {
+        name: s.name,
+        hostname: s.name,
+        image: images[s.role]!.imageId,
+        command: s.command,
+        memory: s.memoryMb,
+        memoryReservation: s.memoryReservationMb,
+        memorySwap: s.memorySwapMb,
+        restart: s.restart,
+        stopTimeout: s.stopTimeoutS,
+        networksAdvanced: [{ name: this.network.name, aliases: [s.alias] }],
+        volumes: s.volumes.map((v) => ({ volumeName: v.volume === REDIS_VOLUME ? this.redisVolume.name : v.volume, containerPath: v.containerPath })),
+        ports: s.ports.map((p) => ({ internal: p.internal, external: p.external })),
+        envs: containerEnv(s, secrets),
+        healthcheck: s.healthcheck && {
+          tests: s.healthcheck.test,
+          interval: seconds(s.healthcheck.intervalS),
+          timeout: seconds(s.healthcheck.timeoutS),
+          retries: s.healthcheck.retries,
+          startPeriod: seconds(s.healthcheck.startPeriodS),
+        },
+        // Wait for a healthy container where there is a healthcheck, so a broken deploy fails `pulumi up`.
+        wait: s.healthcheck !== undefined,
+        waitTimeout: 120,
+        mustRun: true,
+        logDriver: "json-file",
+        logOpts: { "max-size": "10m", "max-file": "3" },
+        labels: [
+          { label: "app-infra.stack", value: cfg.stack },
+          { label: "app-infra.role", value: s.role },
+        ],
+      }, {
+        ...child,
+        // Fixed names: the old container must go before the new one starts. For the bot this is
+        // also the singleton rule — Telegram answers 409 Conflict to a second long-poller.
+        deleteBeforeReplace: true,
+      });
+    }
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,69 @@
+// The Hetzner VM: deploy key, firewall and server. Everything that forces a replacement (image,
+// location, user-data, SSH keys, name) is independent of stage and size, so a stage change can
+// only change `serverType` — an in-place rescale (a reboot), never a new server.
+import * as hcloud from "@pulumi/hcloud";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../src/config/types";
+import { renderUserData } from "../src/plan/cloud-init";
+import type { Plan } from "../src/plan/plan";
+import { firewallRules } from "../src/plan/firewall";
+
+export interface ServerArgs {
+  cfg: StackConfig;
+  plan: Plan;
+  deployPublicKey: pulumi.Input<string>;
+  hostPrivateKey: pulumi.Input<string>;
+  hostPublicKey: pulumi.Input<string>;
+}
+
+export const SERVER_IMAGE = "ubuntu-24.04";
+
+export class Server extends pulumi.ComponentResource {
+  readonly server: hcloud.Server;
+  readonly ipv4: pulumi.Output<string>;
+
+  constructor(name: string, args: ServerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("app-infra:index:Server", name, {}, opts);
+    const { cfg, plan } = args;
+    if (!plan.server) throw new Error("internal: Server needs a plan with a server");
+    const labels = { app: "app-infra", stack: cfg.stack, role: "app" };
+
+    const key = new hcloud.SshKey(`${name}-deploy-key`, {
+      name: `app-infra-${cfg.stack}-deploy`,
+      publicKey: args.deployPublicKey,
+      labels,
+    }, { parent: this });
+
+    const firewall = new hcloud.Firewall(`${name}-firewall`, {
+      name: `app-infra-${cfg.stack}`,
+      labels,
+      rules: firewallRules(cfg),
+    }, { parent: this });
+
+    const userData = pulumi
+      .all([args.hostPrivateKey, args.hostPublicKey])
+      .apply(([privateKeyOpenssh, publicKeyOpenssh]) => renderUserData({ privateKeyOpenssh, publicKeyOpenssh }));
+
+    this.server = new hcloud.Server(`${name}`, {
+      name: `app-infra-${cfg.stack}`,
+      image: SERVER_IMAGE,
+      location: cfg.location,
+      serverType: plan.server.type,
+      // A disk that does not grow on upgrade keeps a later downgrade possible.
+      keepDisk: cfg.server.keepDisk,
+      backups: cfg.server.backups,
+      deleteProtection: cfg.server.protect,
+      rebuildProtection: cfg.server.protect,
+      sshKeys: [key.id],
+      firewallIds: [firewall.id.apply((id) => Number(id))],
+      userData: pulumi.secret(userData),
+      publicNets: [{ ipv4Enabled: true, ipv6Enabled: true }],
+      labels,
+    }, {
+      parent: this,
+      protect: cfg.server.protect,
+    });
+    this.ipv4 = this.server.ipv4Address;
+    this.registerOutputs({ ipv4: this.ipv4 });
+  }
+}

@@ -1,0 +1,76 @@
+// app-infra: load config → make plan → declare components → export outputs.
+import * as pulumi from "@pulumi/pulumi";
+import { App } from "./components/app";
+import { Host } from "./components/host";
+import { Keys } from "./components/keys";
+import { Server } from "./components/server";
+import { ConfigError } from "./src/config/errors";
+import { loadSecrets, loadStackConfig } from "./src/config/pulumi-config";
+import { loadLiveCatalog } from "./src/live/catalog";
+import { dockerSshOpts, sshFilePaths, writeSshFiles } from "./src/live/ssh-files";
+import { hostSteps } from "./src/plan/host";
+import { makePlan } from "./src/plan/plan";
+import { planToJson } from "./src/report/json";
+
+export = async () => {
+  // Everything is validated before the first resource is registered: nothing is half-applied.
+  const cfg = loadStackConfig();
+  const secrets = loadSecrets(cfg);
+  const problems: string[] = [];
+  if (!cfg.secrets.botToken) problems.push("botToken: is required (pulumi config set --secret botToken <token from @BotFather>)");
+  const catalog = await (cfg.target === "hetzner" ? loadLiveCatalog(secrets.hcloudToken) : Promise.resolve(undefined));
+  const plan = makePlan(cfg, catalog ?? { source: "none (local target)", takenAt: "", live: false, types: [] });
+  problems.push(...plan.errors);
+  if (problems.length > 0) throw new ConfigError(problems);
+  for (const w of plan.warnings) pulumi.log.warn(w);
+
+  const report = planToJson(plan);
+  if (cfg.target === "local") {
+    new App("app", { cfg, plan, secrets });
+    return { target: "local", apiUrl: `http://localhost:${cfg.services.api.port}`, capacity: report };
+  }
+
+  const keys = new Keys("keys", { deployPrivateKey: secrets.deployPrivateKey });
+  const server = new Server("server", {
+    cfg,
+    plan,
+    deployPublicKey: keys.deployPublicKey,
+    hostPrivateKey: keys.hostPrivateKey,
+    hostPublicKey: keys.hostPublicKey,
+  });
+  const connection = {
+    host: server.ipv4,
+    user: "root",
+    privateKey: keys.deployPrivateKey,
+    // Pinned: the key cloud-init installed, so no first connection is taken on trust.
+    hostKey: keys.hostPublicKey,
+    // A new server takes a minute or two to boot and start sshd.
+    dialErrorLimit: 60,
+    perDialTimeout: 15,
+  };
+  const host = new Host("host", { connection, steps: hostSteps(plan, cfg), server: server.server });
+
+  const paths = sshFilePaths(cfg.stack);
+  const sshOpts = pulumi
+    .all([keys.deployPrivateKey, server.ipv4, keys.hostPublicKey])
+    .apply(([key, ip, hostKey]) => dockerSshOpts(writeSshFiles(paths, key, ip, hostKey)));
+  new App("app", {
+    cfg,
+    plan,
+    secrets,
+    dockerHost: pulumi.interpolate`ssh://root@${server.ipv4}`,
+    sshOpts,
+    dependsOn: [host.dockerReady],
+  });
+
+  return {
+    serverIp: server.ipv4,
+    serverType: plan.server!.type,
+    serverPriceMonthlyEur: plan.server!.priceMonthlyEur,
+    sshCommand: pulumi.interpolate`pulumi stack output --show-secrets deployPrivateKey > ~/.ssh/app-infra-${cfg.stack} && chmod 600 ~/.ssh/app-infra-${cfg.stack} && ssh -i ~/.ssh/app-infra-${cfg.stack} root@${server.ipv4}`,
+    hostKey: keys.hostPublicKey,
+    deployPrivateKey: keys.deployPrivateKey,
+    apiUrl: pulumi.interpolate`http://${server.ipv4}:${cfg.services.api.port}`,
+    capacity: report,
+  };
+};

@@ -1,0 +1,31 @@
+// The live server-type catalog for `pulumi up/preview`: types and availability from
+// hcloud.getServerTypes (which has no prices), prices from Hetzner's GET /v1/pricing with the same
+// token; where pricing cannot be read, the bundled snapshot's prices, and the plan says so.
+import * as hcloud from "@pulumi/hcloud";
+import * as pulumi from "@pulumi/pulumi";
+import { liveCatalog, parsePricing, snapshotCatalog, type Catalog, type LivePrices } from "../plan/catalog";
+
+export const PRICING_URL = "https://api.hetzner.cloud/v1/pricing";
+
+async function fetchPrices(token: string | undefined): Promise<LivePrices | undefined> {
+  if (!token) return undefined;
+  try {
+    const res = await fetch(PRICING_URL, { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    return parsePricing(await res.json());
+  } catch (e) {
+    pulumi.log.warn(`app-infra: could not read live prices from ${PRICING_URL} (${(e as Error).message}); using the bundled snapshot's prices`);
+    return undefined;
+  }
+}
+
+/** Unwraps a secret token for the one HTTPS call that needs it; never logged or returned. */
+function tokenValue(token: pulumi.Output<string> | undefined): Promise<string | undefined> {
+  if (!token) return Promise.resolve(undefined);
+  return new Promise((resolve) => token.apply((t) => resolve(t)));
+}
+
+export async function loadLiveCatalog(token: pulumi.Output<string> | undefined): Promise<Catalog> {
+  const [types, prices] = await Promise.all([hcloud.getServerTypes(), tokenValue(token).then(fetchPrices)]);
+  return liveCatalog(types.serverTypes, prices, snapshotCatalog(), new Date().toISOString().slice(0, 10));
+}

@@ -1,0 +1,46 @@
+// Remote host steps, in order: each is an idempotent script from scripts/ run over SSH as
+// `bash -s -- ARGS` with the script on stdin, re-run only when its script or its arguments change.
+// Pure: script contents are passed in, so hashing and command strings are testable as strings.
+import { createHash } from "node:crypto";
+import type { StackConfig } from "../config/types";
+import type { Plan } from "./plan";
+
+export type HostStepName = "host-ready" | "admin-keys" | "swap" | "docker" | "watchdog";
+
+export interface HostStep {
+  /** Logical resource name; stable. */
+  name: HostStepName;
+  script: string;
+  args: string[];
+  /** Steps this one runs after (besides the server itself). */
+  after: HostStepName[];
+}
+
+/** Every step, in dependency order: server → host ready → swap → Docker → containers. */
+export function hostSteps(plan: Plan, cfg: StackConfig): HostStep[] {
+  return [
+    { name: "host-ready", script: "wait-host-ready.sh", args: [], after: [] },
+    {
+      name: "admin-keys",
+      script: "install-admin-keys.sh",
+      // Public keys are not secret; base64 keeps spaces and comments out of shell quoting.
+      args: [Buffer.from(cfg.adminSshKeys.join("\n"), "utf8").toString("base64") || "-"],
+      after: ["host-ready"],
+    },
+    { name: "swap", script: "setup-swap.sh", args: [String(plan.swapGb), String(plan.swappiness)], after: ["host-ready"] },
+    { name: "docker", script: "install-docker.sh", args: [], after: ["swap"] },
+  ];
+}
+
+export function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** POSIX single-quote, for the few arguments we pass; all are validated numbers or base64 already. */
+export function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_./:=+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'"'"'`)}'`;
+}
+
+export function remoteCommandLine(args: readonly string[]): string {
+  return ["bash", "-s", "--", ...args.map(shellQuote)].join(" ");
+}

@@ -1,0 +1,120 @@
+// Recording Pulumi mocks: every registered resource is kept with its type, name, inputs and parent
+// so tests can assert on what the program would send to the providers. Unmocked calls throw.
+import * as pulumi from "@pulumi/pulumi";
+import snapshot from "../../src/plan/catalog/hetzner-server-types.json";
+
+export interface Recorded {
+  type: string;
+  name: string;
+  inputs: Record<string, any>;
+  provider?: string;
+  id: string;
+}
+
+export const SERVER_IP = "203.0.113.10";
+
+const TEST_ED25519_PUB = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockKeyForTestsOnly000000000000000000000";
+
+export function recordingMocks(resources: Recorded[]): pulumi.runtime.Mocks {
+  return {
+    newResource(args) {
+      const state: Record<string, any> = { ...args.inputs };
+      switch (args.type) {
+        case "hcloud:index/server:Server":
+          state.ipv4Address = SERVER_IP;
+          state.ipv6Address = "2001:db8::1";
+          state.status = "running";
+          break;
+        case "hcloud:index/sshKey:SshKey":
+          state.fingerprint = "aa:bb";
+          break;
+        case "tls:index/privateKey:PrivateKey":
+          state.privateKeyOpenssh = `-----BEGIN OPENSSH PRIVATE KEY-----\nmock-${args.name}\n-----END OPENSSH PRIVATE KEY-----\n`;
+          state.publicKeyOpenssh = `${TEST_ED25519_PUB} ${args.name}\n`;
+          break;
+        case "docker:index/remoteImage:RemoteImage":
+          state.imageId = `sha256:${Buffer.from(String(args.inputs.name)).toString("hex").slice(0, 24)}`;
+          state.repoDigest = `${args.inputs.name}@sha256:0000`;
+          break;
+        case "docker:index/network:Network":
+        case "docker:index/volume:Volume":
+          break;
+        case "command:remote:Command":
+          state.stdout = "";
+          state.stderr = "";
+          break;
+      }
+      const id = `${args.name}-id`;
+      resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, id });
+      return { id: args.type === "hcloud:index/firewall:Firewall" ? "4711" : id, state };
+    },
+    call(args) {
+      if (args.token === "hcloud:index/getServerTypes:getServerTypes") {
+        return {
+          serverTypes: snapshot.serverTypes.map((t, i) => ({
+            id: i + 1,
+            name: t.name,
+            cores: t.cores,
+            memory: t.memoryGb,
+            disk: t.diskGb,
+            architecture: t.architecture,
+            cpuType: t.cpuType,
+            category: t.category,
+            isDeprecated: t.deprecated,
+            locations: t.locations.map((l) => ({ name: l.name, available: !t.deprecated, isDeprecated: t.deprecated })),
+          })),
+        };
+      }
+      if (args.token === "tls:index/getPublicKey:getPublicKey") {
+        return { publicKeyOpenssh: `${TEST_ED25519_PUB} supplied\n`, publicKeyPem: "", publicKeyFingerprintMd5: "", publicKeyFingerprintSha256: "" };
+      }
+      throw new Error(`unmocked call ${args.token}`);
+    },
+  };
+}
+
+export interface ProgramRun {
+  resources: Recorded[];
+  outputs: Record<string, any>;
+  byType(type: string): Recorded[];
+  one(type: string, name: string): Recorded;
+}
+
+/**
+ * Sets mocks and config, then imports and runs the program. Call once per test file: Pulumi's
+ * runtime state is per process and vitest runs each file in its own.
+ */
+export async function runProgram(stack: string, config: Record<string, unknown>, secretKeys: string[] = []): Promise<ProgramRun> {
+  const resources: Recorded[] = [];
+  const all: Record<string, string> = {};
+  for (const [k, v] of Object.entries(config)) all[k.includes(":") ? k : `app-infra:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+  pulumi.runtime.setAllConfig(all, secretKeys.map((k) => (k.includes(":") ? k : `app-infra:${k}`)));
+  await pulumi.runtime.setMocks(recordingMocks(resources), "app-infra", stack, false);
+  const mod = await import("../../index");
+  const program = ((mod as any).default ?? mod) as () => Promise<Record<string, any>>;
+  const raw = await program();
+  const outputs: Record<string, any> = {};
+  for (const [k, v] of Object.entries(raw)) outputs[k] = await unwrap(v);
+  // Let every registration settle.
+  await new Promise((r) => setTimeout(r, 50));
+  return {
+    resources,
+    outputs,
+    byType: (type) => resources.filter((r) => r.type === type),
+    one: (type, name) => {
+      const hit = resources.find((r) => r.type === type && r.name === name);
+      if (!hit) throw new Error(`no ${type} named ${name}; have: ${resources.map((r) => `${r.type}/${r.name}`).join(", ")}`);
+      return hit;
+    },
+  };
+}
+
+/** Resolves an Output (secret or not) to its plain value. */
+export function unwrap<T>(v: T | pulumi.Output<T>): Promise<T> {
+  if (pulumi.Output.isInstance(v)) return new Promise((resolve) => (v as pulumi.Output<T>).apply((x) => { resolve(x); return x; }));
+  return Promise.resolve(v as T);
+}
+
+export async function isSecret(v: unknown): Promise<boolean> {
+  return pulumi.Output.isInstance(v) ? await (v as any).isSecret : false;
+}

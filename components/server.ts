@@ -44,7 +44,7 @@ export class Server extends pulumi.ComponentResource {
       .all([args.hostPrivateKey, args.hostPublicKey])
       .apply(([privateKeyOpenssh, publicKeyOpenssh]) => renderUserData({ privateKeyOpenssh, publicKeyOpenssh }));
 
-    this.server = new hcloud.Server(`${name}`, {
+    this.server = new hcloud.Server(`${name}-vm`, {
       name: `app-infra-${cfg.stack}`,
       image: SERVER_IMAGE,
       location: cfg.location,

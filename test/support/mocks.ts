@@ -73,8 +73,22 @@ export function recordingMocks(resources: Recorded[]): pulumi.runtime.Mocks {
   };
 }
 
+/** Resource options as the program passed them, by logical name (mocks never see options). */
+export interface RecordedOptions {
+  type: string;
+  parent?: string;
+  dependsOn: string[];
+  deleteBeforeReplace?: boolean;
+  protect?: boolean;
+  retainOnDelete?: boolean;
+  provider?: string;
+}
+
+const nameOf = (r: unknown) => (r as { __name?: string } | undefined)?.__name;
+
 export interface ProgramRun {
   resources: Recorded[];
+  options: Record<string, RecordedOptions>;
   outputs: Record<string, any>;
   byType(type: string): Recorded[];
   one(type: string, name: string): Recorded;
@@ -90,15 +104,37 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
   for (const [k, v] of Object.entries(config)) all[k.includes(":") ? k : `app-infra:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
   pulumi.runtime.setAllConfig(all, secretKeys.map((k) => (k.includes(":") ? k : `app-infra:${k}`)));
   await pulumi.runtime.setMocks(recordingMocks(resources), "app-infra", stack, false);
-  const mod = await import("../../index");
-  const program = ((mod as any).default ?? mod) as () => Promise<Record<string, any>>;
-  const raw = await program();
+  const options: Record<string, RecordedOptions> = {};
+  // Inside a root stack, as the real engine runs programs, so stack transformations can record
+  // each resource's options (mocks never see dependsOn, deleteBeforeReplace, protect...).
+  let raw: Record<string, unknown> = {};
+  await pulumi.runtime.runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation((args) => {
+      const deps = args.opts.dependsOn;
+      const list = deps === undefined ? [] : Array.isArray(deps) ? deps : [deps];
+      options[args.name] = {
+        type: args.type,
+        parent: nameOf(args.opts.parent),
+        dependsOn: list.map((d) => nameOf(d) ?? "?"),
+        deleteBeforeReplace: (args.opts as pulumi.CustomResourceOptions).deleteBeforeReplace,
+        protect: args.opts.protect,
+        retainOnDelete: args.opts.retainOnDelete,
+        provider: nameOf((args.opts as pulumi.CustomResourceOptions).provider),
+      };
+      return undefined;
+    });
+    const mod = await import("../../index");
+    const program = ((mod as any).default ?? mod) as () => Promise<Record<string, unknown>>;
+    raw = await program();
+    return raw;
+  });
   const outputs: Record<string, any> = {};
   for (const [k, v] of Object.entries(raw)) outputs[k] = await unwrap(v);
   // Let every registration settle.
   await new Promise((r) => setTimeout(r, 50));
   return {
     resources,
+    options,
     outputs,
     byType: (type) => resources.filter((r) => r.type === type),
     one: (type, name) => {

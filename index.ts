@@ -54,12 +54,14 @@ export = async () => {
   const sshOpts = pulumi
     .all([keys.deployPrivateKey, server.ipv4, keys.hostPublicKey])
     .apply(([key, ip, hostKey]) => dockerSshOpts(writeSshFiles(paths, key, ip, hostKey)));
+  // The options hold file paths only; the key itself never leaves the private files.
+  const sshOptsPlain = pulumi.unsecret(sshOpts);
   new App("app", {
     cfg,
     plan,
     secrets,
     dockerHost: pulumi.interpolate`ssh://root@${server.ipv4}`,
-    sshOpts,
+    sshOpts: sshOptsPlain,
     dependsOn: [host.dockerReady],
   });
 

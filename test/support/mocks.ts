@@ -7,6 +7,8 @@ export interface Recorded {
   type: string;
   name: string;
   inputs: Record<string, any>;
+  /** Input paths that arrived as secrets. */
+  secretInputs: string[];
   provider?: string;
   id: string;
 }
@@ -15,10 +17,28 @@ export const SERVER_IP = "203.0.113.10";
 
 const TEST_ED25519_PUB = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockKeyForTestsOnly000000000000000000000";
 
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Replaces Pulumi's secret envelopes with their values, noting the paths that were secret. */
+export function unwrapSecrets(v: any, path: string, secretPaths: string[]): any {
+  if (Array.isArray(v)) return v.map((x, i) => unwrapSecrets(x, `${path}[${i}]`, secretPaths));
+  if (v && typeof v === "object") {
+    if (v[SECRET_SIG] === SECRET_VALUE) {
+      secretPaths.push(path);
+      return unwrapSecrets(v.value, path, []);
+    }
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x, path ? `${path}.${k}` : k, secretPaths)]));
+  }
+  return v;
+}
+
 export function recordingMocks(resources: Recorded[]): pulumi.runtime.Mocks {
   return {
     newResource(args) {
-      const state: Record<string, any> = { ...args.inputs };
+      const secretInputs: string[] = [];
+      const inputs = unwrapSecrets(args.inputs, "", secretInputs) as Record<string, any>;
+      const state: Record<string, any> = { ...inputs };
       switch (args.type) {
         case "hcloud:index/server:Server":
           state.ipv4Address = SERVER_IP;
@@ -33,8 +53,8 @@ export function recordingMocks(resources: Recorded[]): pulumi.runtime.Mocks {
           state.publicKeyOpenssh = `${TEST_ED25519_PUB} ${args.name}\n`;
           break;
         case "docker:index/remoteImage:RemoteImage":
-          state.imageId = `sha256:${Buffer.from(String(args.inputs.name)).toString("hex").slice(0, 24)}`;
-          state.repoDigest = `${args.inputs.name}@sha256:0000`;
+          state.imageId = `sha256:${Buffer.from(String(inputs.name)).toString("hex").slice(0, 24)}`;
+          state.repoDigest = `${inputs.name}@sha256:0000`;
           break;
         case "docker:index/network:Network":
         case "docker:index/volume:Volume":
@@ -45,7 +65,7 @@ export function recordingMocks(resources: Recorded[]): pulumi.runtime.Mocks {
           break;
       }
       const id = `${args.name}-id`;
-      resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, id });
+      resources.push({ type: args.type, name: args.name, inputs, secretInputs, provider: args.provider, id });
       return { id: args.type === "hcloud:index/firewall:Firewall" ? "4711" : id, state };
     },
     call(args) {
@@ -82,6 +102,8 @@ export interface RecordedOptions {
   protect?: boolean;
   retainOnDelete?: boolean;
   provider?: string;
+  /** Inputs passed as secret Outputs. */
+  secretProps: string[];
 }
 
 const nameOf = (r: unknown) => (r as { __name?: string } | undefined)?.__name;
@@ -90,6 +112,8 @@ export interface ProgramRun {
   resources: Recorded[];
   options: Record<string, RecordedOptions>;
   outputs: Record<string, any>;
+  /** Names of stack outputs that are secrets. */
+  secretOutputs: string[];
   byType(type: string): Recorded[];
   one(type: string, name: string): Recorded;
 }
@@ -108,6 +132,7 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
   // Inside a root stack, as the real engine runs programs, so stack transformations can record
   // each resource's options (mocks never see dependsOn, deleteBeforeReplace, protect...).
   let raw: Record<string, unknown> = {};
+  const pending: Promise<void>[] = [];
   await pulumi.runtime.runInPulumiStack(async () => {
     pulumi.runtime.registerStackTransformation((args) => {
       const deps = args.opts.dependsOn;
@@ -120,7 +145,14 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
         protect: args.opts.protect,
         retainOnDelete: args.opts.retainOnDelete,
         provider: nameOf((args.opts as pulumi.CustomResourceOptions).provider),
+        secretProps: [],
       };
+      const rec = options[args.name]!;
+      for (const [key, value] of Object.entries(args.props ?? {})) {
+        if (pulumi.Output.isInstance(value)) {
+          pending.push((value as any).isSecret.then((s: boolean) => { if (s) rec.secretProps.push(key); }));
+        }
+      }
       return undefined;
     });
     const mod = await import("../../index");
@@ -129,13 +161,20 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
     return raw;
   });
   const outputs: Record<string, any> = {};
-  for (const [k, v] of Object.entries(raw)) outputs[k] = await unwrap(v);
+  const secretOutputs: string[] = [];
+  for (const [k, v] of Object.entries(raw)) {
+    outputs[k] = await unwrap(v);
+    if (await isSecret(v)) secretOutputs.push(k);
+  }
   // Let every registration settle.
   await new Promise((r) => setTimeout(r, 50));
+  await Promise.all(pending);
+  for (const o of Object.values(options)) o.secretProps.sort();
   return {
     resources,
     options,
     outputs,
+    secretOutputs,
     byType: (type) => resources.filter((r) => r.type === type),
     one: (type, name) => {
       const hit = resources.find((r) => r.type === type && r.name === name);

@@ -1,0 +1,17 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe } from "vitest";
+import { parse } from "yaml";
+import { runProgram, type ProgramRun } from "../support/mocks";
+import { hetznerStackPolicies } from "./hetzner-stack";
+
+let run: ProgramRun;
+beforeAll(async () => {
+  // The prod stack file as committed, plus the secrets a user would set.
+  const file = parse(readFileSync(join(__dirname, "..", "..", "Pulumi.prod.yaml"), "utf8")).config as Record<string, unknown>;
+  run = await runProgram("prod", { ...file, botToken: "123:bot-token-secret", falKey: "fal-secret" }, ["botToken", "falKey"]);
+});
+
+describe("prod stack (Pulumi.prod.yaml: stage 2, protected, backups)", () => {
+  hetznerStackPolicies(() => run, { stage: 2, serverType: "cx33", swapGb: 2, workers: 2, protect: true, backups: true });
+});

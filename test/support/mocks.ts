@@ -122,7 +122,12 @@ export interface ProgramRun {
  * Sets mocks and config, then imports and runs the program. Call once per test file: Pulumi's
  * runtime state is per process and vitest runs each file in its own.
  */
-export async function runProgram(stack: string, config: Record<string, unknown>, secretKeys: string[] = []): Promise<ProgramRun> {
+export async function runProgram(
+  stack: string,
+  config: Record<string, unknown>,
+  secretKeys: string[] = [],
+  { rootStack = true }: { rootStack?: boolean } = {},
+): Promise<ProgramRun> {
   const resources: Recorded[] = [];
   const all: Record<string, string> = {};
   for (const [k, v] of Object.entries(config)) all[k.includes(":") ? k : `app-infra:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
@@ -133,8 +138,8 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
   // each resource's options (mocks never see dependsOn, deleteBeforeReplace, protect...).
   let raw: Record<string, unknown> = {};
   const pending: Promise<void>[] = [];
-  await pulumi.runtime.runInPulumiStack(async () => {
-    pulumi.runtime.registerStackTransformation((args) => {
+  const body = async () => {
+    if (rootStack) pulumi.runtime.registerStackTransformation((args) => {
       const deps = args.opts.dependsOn;
       const list = deps === undefined ? [] : Array.isArray(deps) ? deps : [deps];
       options[args.name] = {
@@ -159,7 +164,17 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
     const program = ((mod as any).default ?? mod) as () => Promise<Record<string, unknown>>;
     raw = await program();
     return raw;
-  });
+  };
+  try {
+    // Without a root stack (for programs expected to throw: a failing root stack leaves an
+    // unhandled rejection behind), options are not recorded.
+    if (rootStack) await pulumi.runtime.runInPulumiStack(body);
+    else await body();
+  } catch (e) {
+    // Tests of refused configs check that nothing but the root stack was registered.
+    (e as { recorded?: Recorded[] }).recorded = resources;
+    throw e;
+  }
   const outputs: Record<string, any> = {};
   const secretOutputs: string[] = [];
   for (const [k, v] of Object.entries(raw)) {

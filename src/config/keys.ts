@@ -204,6 +204,8 @@ export const KEYS: readonly KeySpec[] = [
   {
     path: "images/redis",
     kind: { type: "string", pattern: IMAGE, patternHint: IMAGE_HINT },
+    // An official 7.4 patch tag (7.4.6, 2025); Redis 8 changed the license and defaults, so the
+    // major stays pinned and a bump is a reviewed config change.
     default: "redis:7.4.6-alpine",
     description: "Redis image, pinned to an official 7.x tag.",
   },
@@ -214,6 +216,9 @@ export const KEYS: readonly KeySpec[] = [
     defaultText: "half of services/redis/memoryMb",
     description: "Redis `maxmemory`, MB. Must stay below the container limit: an AOF rewrite forks and can double Redis' memory.",
   },
+  // noeviction: the queue lives in this Redis. With allkeys-* Redis silently drops any key under
+  // pressure, queued jobs included; job queues recommend noeviction so writes fail loudly instead
+  // (Sidekiq's wiki "Using Redis" #memory; rq/rq discussion #1932; redis.io "Key eviction").
   {
     path: "services/redis/maxmemoryPolicy",
     kind: { type: "enum", allowed: REDIS_POLICIES },

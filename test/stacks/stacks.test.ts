@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { injectReadme, renderPulumiYaml } from "../../src/config/docs";
+import { injectReadme, renderPulumiYaml } from "../../src/report/docs";
 import { KEYS } from "../../src/config/keys";
 import { parseConfig } from "../../src/config/parse";
 import { readStackFile } from "../../src/config/stack-file";

@@ -72,7 +72,7 @@ create_swapfile() {
   if ! (umask 077 && fallocate -l "${SIZE_GB}G" "$SWAPFILE") 2>/dev/null; then
     echo "swap: fallocate failed, writing $SIZE_GB GB of zeros with dd"
     rm -f "$SWAPFILE"
-    (false && dd if=/dev/zero of="$SWAPFILE" bs=1M count=$((SIZE_GB * 1024)) status=none)
+    (umask 077 && dd if=/dev/zero of="$SWAPFILE" bs=1M count=$((SIZE_GB * 1024)) status=none)
   fi
   chmod 600 "$SWAPFILE"
   mkswap "$SWAPFILE" >/dev/null

@@ -7,10 +7,10 @@
 // - the host's vm.swappiness and vm.overcommit_memory are recorded first and restored in
 //   afterAll, and the test swap file is swapped off there even when a test failed.
 // The cases run in order and build on each other's state, like successive deploys.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Container, type RunResult, run, runOk, startContainer } from "./support/docker";
+import { BASE_IMAGE_TIMEOUT_MS, type Container, type RunResult, run, runOk, startContainer } from "./support/docker";
 
 const SCRIPT = readFileSync(resolve(__dirname, "../../scripts/setup-swap.sh"), "utf8");
 const GIB = 1024 ** 3;
@@ -73,27 +73,33 @@ beforeAll(async () => {
   if (!["ext2/ext3", "xfs"].includes(fsType)) {
     throw new Error(`${hostDir} is on ${fsType}; the swap test needs ext4 or xfs under /var/tmp`);
   }
+  c = await startContainer({ privileged: true, mounts: [{ host: hostDir, container: "/swap" }] });
   // Known starting values, so the test sees the script change them.
   writeVm("swappiness", "60");
   writeVm("overcommit_memory", "0");
-  c = await startContainer({ privileged: true, mounts: [{ host: hostDir, container: "/swap" }] });
   await container().exec(["bash", "-c", `cat > ${FSTAB}`], { input: FSTAB_BEFORE });
-});
+}, BASE_IMAGE_TIMEOUT_MS);
 
 afterAll(async () => {
-  // swapoff by the host path works whatever the container's state: the kernel matches the inode.
-  if (hostDir) {
-    const hostSwap = join(hostDir, "swapfile");
-    if (readFileSync("/proc/swaps", "utf8").split("\n").some((l) => l.startsWith(hostSwap) || l.startsWith(SWAPFILE))) {
-      await run("swapoff", [hostSwap]);
-    }
+  // swapoff by the host path: the kernel matches the inode, so this works whatever the
+  // container's state (the host's /proc/swaps shows the container-side path, not ours). It
+  // fails harmlessly with EINVAL when the file is not an active swap area.
+  let leftover = "";
+  try {
+    const hostSwap = hostDir ? join(hostDir, "swapfile") : "";
+    if (hostSwap && existsSync(hostSwap)) await run("swapoff", [hostSwap]);
+    if (c) leftover = (await c.exec(["awk", `$1 == "${SWAPFILE}"`, "/proc/swaps"])).stdout.trim();
+  } finally {
+    await c?.remove();
+    for (const [key, value] of savedVm) writeVm(key as (typeof VM_KEYS)[number], value);
+    // A deleted file that is still an active swap area could not be swapped off by any path
+    // until the next boot: keep the directory then.
+    if (hostDir && !leftover) rmSync(hostDir, { recursive: true, force: true });
   }
-  await c?.remove();
-  for (const [key, value] of savedVm) writeVm(key as (typeof VM_KEYS)[number], value);
-  if (hostDir) rmSync(hostDir, { recursive: true, force: true });
   // Tell loudly if the host was left with our swap on: later tests and the developer's box care.
-  const leftover = readFileSync("/proc/swaps", "utf8").split("\n").filter((l) => l.includes("app-infra-swap-test"));
-  if (leftover.length > 0) throw new Error(`test swap still active on the host: ${leftover.join("; ")}`);
+  if (leftover) {
+    throw new Error(`test swap still active on the host (${leftover}): run \`swapoff ${join(hostDir, "swapfile")}\``);
+  }
 }, 60_000);
 
 describe("setup-swap.sh rejects bad arguments before changing anything", () => {

@@ -95,6 +95,23 @@ async function dockerInfoOk(): Promise<boolean> {
 }
 
 async function startDockerIfNeeded(): Promise<void> {
+  await startDockerdIfNeeded();
+  await removeOrphans();
+}
+
+/** Removes containers left by test processes that died before their cleanup ran (e.g. killed). */
+async function removeOrphans(): Promise<void> {
+  const res = await run("docker", ["ps", "-a", "--filter", `label=${LABEL}`, "--format", "{{.Names}}"]);
+  const orphans = res.stdout
+    .split("\n")
+    .filter((name) => {
+      const pid = Number(/^app-infra-test-(\d+)-/.exec(name)?.[1]);
+      return pid > 0 && !existsSync(`/proc/${pid}`);
+    });
+  if (orphans.length > 0) await run("docker", ["rm", "-f", "-v", ...orphans]);
+}
+
+async function startDockerdIfNeeded(): Promise<void> {
   if (await dockerInfoOk()) return;
   if (process.getuid?.() !== 0) {
     throw new Error("docker is not running and only root can start dockerd: run these tests as root");
@@ -140,6 +157,11 @@ const BASE_PACKAGES = ["procps", "iproute2", "curl", "ca-certificates", "redis-t
 const RECIPE_VERSION = 1;
 
 const BUILD_TIMEOUT_MS = 15 * 60_000;
+/**
+ * For the beforeAll that calls ensureBaseImage(): a cold build took 76 s on an idle machine here
+ * and 140 s with other tests running; a slow mirror can take longer than vitest's hook timeout.
+ */
+export const BASE_IMAGE_TIMEOUT_MS = BUILD_TIMEOUT_MS + 60_000;
 
 /** The tag of the local base image; it changes whenever the recipe does, forcing a rebuild. */
 export function baseImageTag(): string {
@@ -168,7 +190,7 @@ if [ ! -s "$TARBALL" ]; then
   rm -rf "$work"/rootfs/var/lib/apt/lists/*
   tar --numeric-owner -C "$work/rootfs" -cf "$work/rootfs.tar" .
   mv "$work/rootfs.tar" "$TARBALL"
-  echo "base image: debootstrap + tar took $(( $(date +%s) - start )) s" >&2
+  echo "(debootstrap + tar: $(( $(date +%s) - start )) s)" >&2
 fi
 docker import --change 'CMD ["/bin/bash"]' "$TARBALL" "$TAG" >/dev/null
 `;
@@ -194,7 +216,8 @@ async function buildBaseImage(): Promise<string> {
   if ((await run("docker", ["image", "inspect", tag])).code === 0) return tag;
   mkdirSync(CACHE_DIR, { recursive: true });
   const tarball = join(CACHE_DIR, `rootfs-${tag.split(":")[1]}.tar`);
-  await runOk("flock", ["-w", String(BUILD_TIMEOUT_MS / 1000), join(CACHE_DIR, "build.lock"), "bash", "-c", BUILD_SCRIPT], {
+  const started = Date.now();
+  const res = await runOk("flock", ["-w", String(BUILD_TIMEOUT_MS / 1000), join(CACHE_DIR, "build.lock"), "bash", "-c", BUILD_SCRIPT], {
     env: {
       ...process.env,
       TAG: tag,
@@ -206,6 +229,7 @@ async function buildBaseImage(): Promise<string> {
     },
     timeoutMs: BUILD_TIMEOUT_MS,
   });
+  console.info(`${tag}: ready after ${((Date.now() - started) / 1000).toFixed(0)} s ${res.stderr.trim()}`);
   return tag;
 }
 

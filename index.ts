@@ -1,7 +1,7 @@
 // app-infra: load config → make plan → declare components → export outputs.
 import * as pulumi from "@pulumi/pulumi";
 import { App } from "./components/app";
-import { Host } from "./components/host";
+import { Host, readScript } from "./components/host";
 import { Keys } from "./components/keys";
 import { Server } from "./components/server";
 import { ConfigError } from "./src/config/errors";
@@ -10,6 +10,7 @@ import { loadLiveCatalog } from "./src/live/catalog";
 import { dockerSshOpts, sshFilePaths, writeSshFiles } from "./src/live/ssh-files";
 import { hostSteps } from "./src/plan/host";
 import { makePlan } from "./src/plan/plan";
+import { watchdogEnv, watchdogPayload, watchdogSecretsFile } from "./src/plan/watchdog";
 import { planToJson } from "./src/report/json";
 
 export = async () => {
@@ -48,7 +49,17 @@ export = async () => {
     dialErrorLimit: 60,
     perDialTimeout: 15,
   };
-  const host = new Host("host", { connection, steps: hostSteps(plan, cfg), server: server.server });
+  const watchdogSecrets = pulumi
+    .all([cfg.alerts.telegramChatId ? secrets.botToken : undefined, secrets.alertWebhookUrl])
+    .apply(([token, url]) => watchdogSecretsFile(token, url));
+  const host = new Host("host", {
+    connection,
+    steps: hostSteps(plan, cfg),
+    server: server.server,
+    payloads: {
+      watchdog: pulumi.secret(watchdogSecrets).apply((s) => watchdogPayload(readScript("watchdog.sh"), watchdogEnv(cfg, plan), s)),
+    },
+  });
 
   const paths = sshFilePaths(cfg.stack);
   const sshOpts = pulumi

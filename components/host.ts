@@ -38,7 +38,8 @@ export class Host extends pulumi.ComponentResource {
         connection: args.connection,
         create: remoteCommandLine(step.args),
         stdin: payload ? pulumi.secret(pulumi.interpolate`${script}${payload}`) : script,
-        // Re-run when the script or its parameters change; the payload's hash is in its args.
+        // Re-run when the script or its parameters change. A payload change (new secrets, a new
+        // watchdog script) changes stdin, which re-runs the command as an update.
         triggers: [sha256(script), ...step.args],
         // A payload carries secrets: its output is not logged.
         logging: payload ? "none" : "stdoutAndStderr",

@@ -5,20 +5,24 @@
 # systemd is reloaded and the timer restarted only when a unit changed; the timer is always
 # enabled and started. Prints what changed, never a file's content.
 #
-# Payload (how the Pulumi program runs this, as root over SSH):
-#   command: `bash -s`
-#   stdin:   four shell assignments, then this file's text, verbatim:
-#              WATCHDOG_SCRIPT_B64='<base64 of scripts/watchdog.sh>'
-#              WATCHDOG_ENV_B64='<base64 of the thresholds file, KEY=VALUE lines>'
-#              WATCHDOG_SECRETS_B64='<base64 of the secrets file: TELEGRAM_BOT_TOKEN=…, WEBHOOK_URL=…>'
-#              INTERVAL_S='60'
-#              <contents of scripts/install-watchdog.sh>
-#   Base64 has no quote characters, so single quotes keep each value literal. The values live only
-#   in this bash process's memory: not in any argv (`ps` shows `bash -s`), not in the environment
-#   of a child, not in sshd's AcceptEnv. Mark the stdin as a Pulumi secret. Either of ENV and
-#   SECRETS may be '' (an empty file is written); all three must be present, so a wiring mistake
-#   fails here instead of silently dropping alerts. The same variables may come from the
-#   environment instead (tests run `WATCHDOG_SCRIPT_B64=… bash install-watchdog.sh`).
+# Invocation (as root over SSH; this is what components/host.ts does for a step with a payload):
+#   command: bash -s -- [INTERVAL_S [ignored…]]      e.g. `bash -s -- 60 <payload sha256>`
+#   stdin:   this file's text, verbatim, then the payload, one KEY=VALUE a line:
+#              WATCHDOG_SCRIPT_B64=<base64 of scripts/watchdog.sh>
+#              WATCHDOG_ENV_B64=<base64 of the thresholds file, KEY=VALUE lines; may be empty>
+#              WATCHDOG_SECRETS_B64=<base64 of the secrets file, TELEGRAM_BOT_TOKEN=… and
+#                                    WEBHOOK_URL=… lines; may be empty>
+#   How: bash reads a script from stdin only as far as the command it runs next (POSIX requires
+#   it), and the whole script is one function called on its last line, so when `main` runs, the
+#   rest of stdin is exactly the payload, which `main` reads with builtins. The secrets are never
+#   in an argv (`ps` shows `bash -s -- 60 …`), in a child's environment or in sshd's AcceptEnv.
+#   The payload must be a Pulumi secret (it is: host.ts wraps stdin in pulumi.secret).
+#   All three keys must be present (a value may be empty), so a wiring mistake fails the deploy
+#   instead of silently dropping alerts. Values may be wrapped in single quotes.
+#   Also accepted, for use by hand: the same variables set before `main` runs (environment, or
+#   assignments placed before this text on stdin); they win over the payload. INTERVAL_S may also
+#   come from the environment; the argument wins. Trailing arguments are ignored (a payload hash
+#   passed only to trigger a re-run).
 #
 # Installed (0755 unless noted):
 #   /usr/local/sbin/app-infra-watchdog            the watchdog (scripts/watchdog.sh)
@@ -39,58 +43,47 @@ readonly STATUS_BIN=/usr/local/sbin/app-infra-status
 readonly ENV_FILE=/etc/app-infra/watchdog.env
 readonly SECRETS_FILE=/etc/app-infra/watchdog.secrets
 readonly UNIT_DIR=/etc/systemd/system
-
-DESTDIR=${DESTDIR:-}
-DESTDIR=${DESTDIR%/}
-INTERVAL_S=${INTERVAL_S:-60}
-read -ra systemctl <<<"${SYSTEMCTL:-systemctl}"
+readonly PAYLOAD_KEYS=" WATCHDOG_SCRIPT_B64 WATCHDOG_ENV_B64 WATCHDOG_SECRETS_B64 "
 
 say() { printf '%s install: %s\n' "$NAME" "$*"; }
 
-problems=()
-if [[ -z $DESTDIR && $EUID -ne 0 ]]; then problems+=("must run as root (or with DESTDIR for a test)"); fi
-if [[ ! $INTERVAL_S =~ ^[0-9]+$ ]] || ((INTERVAL_S < 10 || INTERVAL_S > 3600)); then
-  problems+=("INTERVAL_S: should be a whole number of seconds between 10 and 3600 (got $INTERVAL_S)")
-fi
-if [[ -z ${WATCHDOG_SCRIPT_B64:-} ]]; then problems+=("WATCHDOG_SCRIPT_B64: should be the base64 of scripts/watchdog.sh (missing)"); fi
-if [[ -z ${WATCHDOG_ENV_B64+x} ]]; then problems+=("WATCHDOG_ENV_B64: should be given, '' for an empty thresholds file (missing)"); fi
-if [[ -z ${WATCHDOG_SECRETS_B64+x} ]]; then problems+=("WATCHDOG_SECRETS_B64: should be given, '' for no secrets (missing)"); fi
-for tool in base64 cmp curl awk timeout; do
-  if ! command -v "$tool" >/dev/null 2>&1; then problems+=("$tool: required by the watchdog, not found on this host"); fi
-done
+# Reads the payload that follows this script on stdin; a key already set keeps its value.
+read_payload() {
+  local line key value
+  if [[ -t 0 ]]; then return 0; fi
+  while IFS= read -r line || [[ -n $line ]]; do
+    line=${line%$'\r'}
+    if [[ -z $line || $line == \#* ]]; then continue; fi
+    key=${line%%=*} value=${line#*=}
+    if [[ $line != *=* || $PAYLOAD_KEYS != *" $key "* ]]; then
+      problems+=("payload: lines should be WATCHDOG_SCRIPT_B64=, WATCHDOG_ENV_B64= or WATCHDOG_SECRETS_B64= (got ${key:0:40})")
+      continue
+    fi
+    if [[ $value =~ ^\'(.*)\'$ ]]; then value=${BASH_REMATCH[1]}; fi
+    if [[ -z ${!key+x} ]]; then printf -v "$key" '%s' "$value"; fi
+  done
+}
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-# decode VAR FILE: the payload is decoded with builtins feeding base64 on stdin (no argv exposure).
+# decode VAR FILE: base64 fed by a builtin on stdin, so no value reaches an argv.
 decode() {
   local var=$1 out=$2
-  if ! printf '%s' "${!var:-}" | base64 -d >"$out" 2>/dev/null; then
+  if ! base64 -d >"$out" 2>/dev/null <<<"${!var}"; then
     problems+=("$var: should be base64 (decoding failed)")
   fi
 }
-if ((${#problems[@]} == 0)); then
-  decode WATCHDOG_SCRIPT_B64 "$work/watchdog"
-  decode WATCHDOG_ENV_B64 "$work/env"
-  decode WATCHDOG_SECRETS_B64 "$work/secrets"
-  if [[ -s $work/watchdog ]] && { [[ $(head -c 2 "$work/watchdog") != '#!' ]] || ! bash -n "$work/watchdog" 2>/dev/null; }; then
-    problems+=("WATCHDOG_SCRIPT_B64: should decode to a bash script (scripts/watchdog.sh); it does not parse")
-  fi
-fi
-if ((${#problems[@]} > 0)); then
-  printf '%s install: %s\n' "$NAME" "${problems[@]}" >&2
-  exit 1
-fi
 
-cat >"$work/status" <<EOF
+write_units() {
+  local work=$1 timeout_s
+  cat >"$work/status" <<EOF
 #!/bin/sh
 # Installed by install-watchdog.sh: current readings and thresholds, nothing is sent.
 exec $BIN --status "\$@"
 EOF
 
-# The check must finish before the next one is due; its own timeouts add up to ~35 s at worst.
-timeout_s=$((INTERVAL_S > 60 ? INTERVAL_S - 10 : INTERVAL_S * 5 / 6))
-cat >"$work/service" <<EOF
+  # A check must end before the next is due; its own timeouts (Redis 5 s, docker 2 × 5 s, API,
+  # 2 × 10 s delivery) add up to ~40 s at worst.
+  timeout_s=$((INTERVAL_S > 60 ? INTERVAL_S - 10 : INTERVAL_S * 5 / 6))
+  cat >"$work/service" <<EOF
 [Unit]
 Description=app-infra watchdog: one check of memory, swap, CPU, queue, Redis, API and containers
 After=docker.service network-online.target
@@ -99,13 +92,17 @@ Wants=network-online.target
 [Service]
 Type=oneshot
 ExecStart=$BIN
-# The watchdog must never compete with the app it watches.
+# The watchdog must not compete with the app it watches, yet must still run when the host is
+# swapping, which is when it matters: low CPU priority, lowest best-effort I/O (not "idle", which a
+# swap storm would starve).
 Nice=10
 CPUSchedulingPolicy=batch
-IOSchedulingClass=idle
 CPUWeight=20
-# Measured peak of one check ~30 MB (the docker CLI alone is ~24 MB RSS); the cap leaves room for
-# page cache and keeps a misbehaving run from taking the app's memory.
+IOSchedulingClass=best-effort
+IOSchedulingPriority=7
+# One check with 5 containers peaks at ~50 MB charged: the docker CLI is ~24 MB RSS, the rest is
+# its binary's page cache. Under 32M it still runs but re-reads that binary under constant reclaim
+# (measured: 68 000 limit hits per run), so the cap is 64M; it only stops a runaway check.
 MemoryMax=64M
 MemorySwapMax=0
 TimeoutStartSec=${timeout_s}s
@@ -113,11 +110,12 @@ StateDirectory=app-infra-watchdog
 StateDirectoryMode=0700
 NoNewPrivileges=yes
 PrivateTmp=yes
-ProtectHome=yes
+# read-only, not yes: the docker CLI reads /root/.docker/config.json when it exists.
+ProtectHome=read-only
 ProtectSystem=full
 EOF
 
-cat >"$work/timer" <<EOF
+  cat >"$work/timer" <<EOF
 [Unit]
 Description=Run app-infra-watchdog every ${INTERVAL_S} s
 
@@ -133,9 +131,7 @@ AccuracySec=1s
 [Install]
 WantedBy=timers.target
 EOF
-
-changed=()
-units_changed=0
+}
 
 # put SRC PATH MODE: install SRC at DESTDIR/PATH unless the same content is already there.
 put() {
@@ -156,19 +152,65 @@ put() {
   if [[ $path == "$UNIT_DIR"/* ]]; then units_changed=1; fi
 }
 
-put "$work/watchdog" "$BIN" 0755
-put "$work/status" "$STATUS_BIN" 0755
-put "$work/env" "$ENV_FILE" 0600
-put "$work/secrets" "$SECRETS_FILE" 0600
-put "$work/service" "$UNIT_DIR/$NAME.service" 0644
-put "$work/timer" "$UNIT_DIR/$NAME.timer" 0644
+main() {
+  DESTDIR=${DESTDIR:-}
+  DESTDIR=${DESTDIR%/}
+  INTERVAL_S=${1:-${INTERVAL_S:-60}}
+  local -a systemctl
+  read -ra systemctl <<<"${SYSTEMCTL:-systemctl}"
+  problems=() changed=() units_changed=0
 
-if ((units_changed)); then "${systemctl[@]}" daemon-reload; fi
-"${systemctl[@]}" enable --now "$NAME.timer"
-if ((units_changed)); then "${systemctl[@]}" restart "$NAME.timer"; fi
+  read_payload
+  if [[ -z $DESTDIR && $EUID -ne 0 ]]; then problems+=("must run as root (or with DESTDIR for a test)"); fi
+  if [[ ! $INTERVAL_S =~ ^[0-9]+$ ]] || ((INTERVAL_S < 10 || INTERVAL_S > 3600)); then
+    problems+=("INTERVAL_S: should be a whole number of seconds between 10 and 3600 (got $INTERVAL_S)")
+  fi
+  if [[ -z ${WATCHDOG_SCRIPT_B64:-} ]]; then problems+=("WATCHDOG_SCRIPT_B64: should be the base64 of scripts/watchdog.sh (missing)"); fi
+  if [[ -z ${WATCHDOG_ENV_B64+x} ]]; then problems+=("WATCHDOG_ENV_B64: should be given, empty for an empty thresholds file (missing)"); fi
+  if [[ -z ${WATCHDOG_SECRETS_B64+x} ]]; then problems+=("WATCHDOG_SECRETS_B64: should be given, empty for no secrets (missing)"); fi
+  local tool
+  for tool in base64 cmp curl timeout; do
+    if ! command -v "$tool" >/dev/null 2>&1; then problems+=("$tool: required by the watchdog, not found on this host"); fi
+  done
 
-if ((${#changed[@]} == 0)); then
-  say "unchanged (timer enabled, every ${INTERVAL_S} s)"
-else
-  say "${#changed[@]} file(s) changed$( ((units_changed)) && printf ', timer restarted'), every ${INTERVAL_S} s"
-fi
+  local work
+  work=$(mktemp -d)
+  # shellcheck disable=SC2064 # expand now: $work is local
+  trap "rm -rf '$work'" EXIT
+  if ((${#problems[@]} == 0)); then
+    decode WATCHDOG_SCRIPT_B64 "$work/watchdog"
+    decode WATCHDOG_ENV_B64 "$work/env"
+    decode WATCHDOG_SECRETS_B64 "$work/secrets"
+    if [[ -s $work/watchdog ]] && { [[ $(head -c 2 "$work/watchdog") != '#!' ]] || ! bash -n "$work/watchdog" 2>/dev/null; }; then
+      problems+=("WATCHDOG_SCRIPT_B64: should decode to a bash script (scripts/watchdog.sh); it does not parse")
+    fi
+  fi
+  if ((${#problems[@]} > 0)); then
+    local problem
+    for problem in "${problems[@]}"; do printf '%s install: %s\n' "$NAME" "$problem" >&2; done
+    return 1
+  fi
+
+  write_units "$work"
+  put "$work/watchdog" "$BIN" 0755
+  put "$work/status" "$STATUS_BIN" 0755
+  put "$work/env" "$ENV_FILE" 0600
+  put "$work/secrets" "$SECRETS_FILE" 0600
+  put "$work/service" "$UNIT_DIR/$NAME.service" 0644
+  put "$work/timer" "$UNIT_DIR/$NAME.timer" 0644
+
+  if ((units_changed)); then "${systemctl[@]}" daemon-reload; fi
+  "${systemctl[@]}" enable --now "$NAME.timer"
+  if ((units_changed)); then "${systemctl[@]}" restart "$NAME.timer"; fi
+
+  if ((${#changed[@]} == 0)); then
+    say "unchanged (timer enabled, every ${INTERVAL_S} s)"
+  elif ((units_changed)); then
+    say "${#changed[@]} file(s) changed, systemd reloaded, timer restarted (every ${INTERVAL_S} s)"
+  else
+    say "${#changed[@]} file(s) changed, timer enabled (every ${INTERVAL_S} s)"
+  fi
+}
+
+# Must stay the last line: the payload follows it on stdin.
+main "$@"

@@ -12,8 +12,9 @@
 #                         the state directory is unusable; a failed delivery never fails the run)
 #   watchdog.sh --status  print the readings and thresholds as a table; changes no state, sends nothing
 #
-# Cost: bash, coreutils, awk and curl; redis-cli and the docker CLI through `docker exec` /
-# `docker inspect` / `docker events` (one call each). No python, nothing stays running.
+# Cost: bash (the /proc files are read with builtins), coreutils' timeout, curl; redis-cli through
+# REDIS_CLI (`docker exec`) and the docker CLI for `inspect` and `events`, one call each. No python,
+# nothing stays running. Helpers return through REPLY rather than $(…) to save forks.
 #
 # Settings. A variable set in the environment wins over the same key in the files; the files win
 # over the defaults. Files are KEY=VALUE lines (# comments, optional quotes), parsed, never sourced.
@@ -24,7 +25,9 @@
 #     MEMORY_PERCENT SWAP_PERCENT CPU_PERCENT QUEUE_LENGTH API_LATENCY_MS REDIS_MEMORY_PERCENT
 #     FOR_MINUTES      a condition must hold this long (consecutive runs) before it fires; 0 = at once
 #     REPEAT_MINUTES   re-send a firing alert at most this often while it holds; 0 = never repeat
-#     QUEUE_NAME STACK STAGE WORKERS API_HEALTH_URL CONTAINERS TELEGRAM_CHAT_ID TELEGRAM_API_BASE
+#     QUEUE_NAME STACK STAGE WORKERS API_HEALTH_URL TELEGRAM_CHAT_ID TELEGRAM_API_BASE
+#     CONTAINERS       space-separated container names, each optionally `name=service` to name its
+#                      services/<service>/memoryMb in advice (default: the name minus a trailing -N)
 #     REDIS_CLI        command prefix that runs redis-cli and passes stdin (default
 #                      `docker exec -i redis redis-cli`)
 #     INTERVAL_S       the timer's interval (used to label the CPU average)
@@ -55,7 +58,7 @@ declare -A DEFAULTS=(
   [TELEGRAM_CHAT_ID]="" [TELEGRAM_API_BASE]=https://api.telegram.org
   [REDIS_CLI]="docker exec -i redis redis-cli" [INTERVAL_S]=60
 )
-readonly INT_KEYS=" MEMORY_PERCENT SWAP_PERCENT CPU_PERCENT QUEUE_LENGTH API_LATENCY_MS REDIS_MEMORY_PERCENT FOR_MINUTES REPEAT_MINUTES STAGE WORKERS INTERVAL_S CPU_SAMPLE_S NOW_EPOCH "
+readonly INT_KEYS=" MEMORY_PERCENT SWAP_PERCENT CPU_PERCENT QUEUE_LENGTH API_LATENCY_MS REDIS_MEMORY_PERCENT FOR_MINUTES REPEAT_MINUTES STAGE WORKERS INTERVAL_S CPU_SAMPLE_S "
 readonly SECRET_KEYS=" TELEGRAM_BOT_TOKEN WEBHOOK_URL "
 
 warn() { printf '%s: %s\n' "$WATCHDOG_NAME" "$*" >&2; }
@@ -93,7 +96,7 @@ load_file() {
 }
 
 load_settings() {
-  local key
+  local key fallback
   load_file "${WATCHDOG_ENV:-/etc/app-infra/watchdog.env}" watchdog.env env
   load_file "${WATCHDOG_SECRETS:-/etc/app-infra/watchdog.secrets}" watchdog.secrets secrets
   for key in "${!DEFAULTS[@]}"; do
@@ -101,11 +104,15 @@ load_settings() {
   done
   : "${TELEGRAM_BOT_TOKEN:=}" "${WEBHOOK_URL:=}"
   : "${PROC_ROOT:=/proc}" "${STATE_DIR:=/var/lib/app-infra-watchdog}" "${CPU_SAMPLE_S:=1}"
-  if [[ -z ${NOW_EPOCH:-} ]]; then printf -v NOW_EPOCH '%(%s)T' -1; fi
+  if [[ ! ${NOW_EPOCH:-} =~ ^[0-9]+$ ]]; then
+    if [[ -n ${NOW_EPOCH:-} ]]; then warn "NOW_EPOCH: should be seconds since 1970 (got $NOW_EPOCH), using the clock"; fi
+    printf -v NOW_EPOCH '%(%s)T' -1
+  fi
   for key in $INT_KEYS; do
     if [[ -n ${!key} && ! ${!key} =~ ^[0-9]+$ ]]; then
-      warn "$key: should be a whole number (got ${!key}), using ${DEFAULTS[$key]:-the default}"
-      printf -v "$key" '%s' "${DEFAULTS[$key]:-1}"
+      fallback=${DEFAULTS[$key]-1}
+      warn "$key: should be a whole number (got ${!key}), using ${fallback:-none}"
+      printf -v "$key" '%s' "$fallback"
     fi
   done
   if [[ ! $QUEUE_NAME =~ ^[A-Za-z0-9_.:-]+$ ]]; then
@@ -120,40 +127,48 @@ load_settings() {
 
 read_memory() {
   MEM_PCT="" SWAP_PCT="" MEM_USED_MB="" MEM_TOTAL_MB="" SWAP_USED_MB="" SWAP_TOTAL_MB=""
-  local out
-  out=$(awk '
-    /^MemTotal:/ {t=$2} /^MemAvailable:/ {a=$2} /^SwapTotal:/ {st=$2} /^SwapFree:/ {sf=$2}
-    END {
-      if (t > 0 && a != "") {
-        sp = (st > 0) ? int((st - sf) * 100 / st + 0.5) : 0
-        printf "%d %d %.0f %.0f %.0f %.0f\n", int((t - a) * 100 / t + 0.5), sp, (t - a) / 1024, t / 1024, (st - sf) / 1024, st / 1024
-      }
-    }' "$PROC_ROOT/meminfo" 2>/dev/null) || true
-  if [[ -n $out ]]; then read -r MEM_PCT SWAP_PCT MEM_USED_MB MEM_TOTAL_MB SWAP_USED_MB SWAP_TOTAL_MB <<<"$out"; fi
+  local k v rest t="" a="" st=0 sf=0
+  if [[ ! -r $PROC_ROOT/meminfo ]]; then return 0; fi
+  while read -r k v rest; do
+    case $k in
+      MemTotal:) t=$v ;; MemAvailable:) a=$v ;; SwapTotal:) st=$v ;; SwapFree:) sf=$v ;;
+    esac
+  done <"$PROC_ROOT/meminfo"
+  if [[ ! $t =~ ^[0-9]+$ || ! $a =~ ^[0-9]+$ || ! $st$sf =~ ^[0-9]+$ ]] || ((t == 0)); then return 0; fi
+  MEM_PCT=$((((t - a) * 100 + t / 2) / t)) SWAP_PCT=0
+  if ((st > 0)); then SWAP_PCT=$((((st - sf) * 100 + st / 2) / st)); fi
+  MEM_USED_MB=$(((t - a + 512) / 1024)) MEM_TOTAL_MB=$(((t + 512) / 1024))
+  SWAP_USED_MB=$(((st - sf + 512) / 1024)) SWAP_TOTAL_MB=$(((st + 512) / 1024))
 }
 
-cpu_totals() { # prints "total idle" of the aggregate cpu line
-  awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9 && i <= NF; i++) t += $i; printf "%.0f %.0f\n", t, $5 + $6; exit }' \
-    "$PROC_ROOT/stat" 2>/dev/null || true
+# Sets CPU_T (all jiffies: user..steal; guest time is already inside user) and CPU_I (idle + iowait)
+# from the aggregate line; both empty when unreadable.
+cpu_totals() {
+  local name u n sy id io irq sirq steal rest
+  CPU_T="" CPU_I=""
+  if [[ ! -r $PROC_ROOT/stat ]]; then return 0; fi
+  read -r name u n sy id io irq sirq steal rest <"$PROC_ROOT/stat" || true
+  if [[ $name != cpu || ! $u$n$sy$id$io$irq$sirq${steal:-0} =~ ^[0-9]+$ ]]; then return 0; fi
+  CPU_T=$((u + n + sy + id + io + irq + sirq + ${steal:-0})) CPU_I=$((id + io))
 }
 
 # CPU busy % averaged since the previous run (its totals are kept in STATE_DIR/cpu), so a
 # one-second spike does not fire and a busy minute is not missed between two samples.
 # MODE "check" saves the new totals; "status" only reads them.
 read_cpu() {
-  local mode=$1 cur t i pt=0 pi=0 pe=0 dt di
+  local mode=$1 t i pt=0 pi=0 pe=0 dt di
   CPU_PCT="" CPU_WINDOW_S=""
-  cur=$(cpu_totals)
-  if [[ -z $cur ]]; then return 0; fi
-  read -r t i <<<"$cur"
+  cpu_totals
+  if [[ -z $CPU_T ]]; then return 0; fi
+  t=$CPU_T i=$CPU_I
   if [[ -r $STATE_DIR/cpu ]]; then read -r pt pi pe <"$STATE_DIR/cpu" || true; fi
   if [[ ! $pt =~ ^[0-9]+$ || ! $pi =~ ^[0-9]+$ || ! ${pe:-x} =~ ^[0-9]+$ ]]; then pt=0 pi=0 pe=0; fi
   # No previous run, counters reset by a reboot, or (status) a stale state: sample twice.
-  if ((pt == 0 || t <= pt)) || [[ $mode == status && $((NOW_EPOCH - pe)) -gt $((INTERVAL_S * 3)) ]]; then
+  if ((pt == 0 || t < pt)) || [[ $mode == status && $((NOW_EPOCH - pe)) -gt $((INTERVAL_S * 3)) ]]; then
     pt=$t pi=$i pe=$NOW_EPOCH
     sleep "$CPU_SAMPLE_S"
-    cur=$(cpu_totals)
-    read -r t i <<<"$cur"
+    cpu_totals
+    t=${CPU_T:-$t} i=${CPU_I:-$i}
     CPU_WINDOW_S=$CPU_SAMPLE_S
   else
     CPU_WINDOW_S=$((NOW_EPOCH - pe))
@@ -171,7 +186,7 @@ read_redis() {
   local out line first=1 used="" max=""
   read -ra cmd <<<"$REDIS_CLI"
   if ((${#cmd[@]} == 0)); then return 0; fi
-  out=$(printf 'LLEN rq:queue:%s\nINFO memory\n' "$QUEUE_NAME" | timeout 10 "${cmd[@]}" 2>/dev/null) || true
+  out=$(timeout 5 "${cmd[@]}" 2>/dev/null <<<"LLEN rq:queue:$QUEUE_NAME"$'\n'"INFO memory") || true
   while IFS= read -r line; do
     line=${line%$'\r'}
     if ((first)); then
@@ -215,15 +230,32 @@ read_api() {
 # last run for OOM kills and exit codes. Docker clears OOMKilled when the restart policy starts the
 # container again, and an RQ worker with --max-jobs exits 0 and is restarted by design, so a bare
 # RestartCount increase is only an alert when the events cannot tell a clean exit from a crash.
+# A die that follows a kill event is a `docker stop`/`kill` (a deploy, an operator), not a crash.
 read_containers() {
-  local mode=$1 line name status oom restarts code action since="" real_now events_ok=0 out ev
-  CT_NAMES=() CT_STATUS=() CT_OOM=() CT_RESTARTS=() CT_CODE=() CT_OOM_EVENTS=() CT_CRASHES=() CT_EVENTS_OK=0
+  local mode=$1 name status oom restarts code action since="" real_now events_ok=0 out ev
+  CT_NAMES=() CT_SERVICE=() CT_STATUS=() CT_OOM=() CT_RESTARTS=() CT_CODE=() CT_OOM_EVENTS=() CT_CRASHES=() CT_CRASH_CODE=()
+  CT_EVENTS_OK=0
   CT_SKIP=""
   if [[ -z $CONTAINERS ]]; then CT_SKIP="no CONTAINERS"; return 0; fi
   if ! command -v docker >/dev/null 2>&1; then CT_SKIP="no docker"; return 0; fi
-  read -ra CT_NAMES <<<"$CONTAINERS"
-  local -A by_name=() oom_events=() crashes=()
-  out=$(timeout 10 docker inspect --format \
+  local -a entries
+  local entry
+  read -ra entries <<<"$CONTAINERS"
+  for entry in "${entries[@]}"; do
+    name=${entry%%=*}
+    if [[ ! $name =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ ]]; then warn "CONTAINERS: $entry: not a container name (ignored)"; continue; fi
+    CT_NAMES+=("$name")
+    if [[ $entry == *=* ]]; then
+      CT_SERVICE+=("${entry#*=}")
+    elif [[ $name =~ ^(.+)-[0-9]+$ ]]; then
+      CT_SERVICE+=("${BASH_REMATCH[1]}")
+    else
+      CT_SERVICE+=("$name")
+    fi
+  done
+  if ((${#CT_NAMES[@]} == 0)); then CT_SKIP="no CONTAINERS"; return 0; fi
+  local -A by_name=() oom_events=() crashes=() crash_code=() killed=()
+  out=$(timeout 5 docker inspect --format \
     '{{.Name}}|{{.State.Status}}|{{.State.OOMKilled}}|{{.RestartCount}}|{{.State.ExitCode}}' \
     "${CT_NAMES[@]}" 2>/dev/null) || true
   while IFS='|' read -r name status oom restarts code; do
@@ -232,16 +264,25 @@ read_containers() {
   # The events window uses the real clock even when NOW_EPOCH is overridden: docker waits for --until.
   printf -v real_now '%(%s)T' -1
   if [[ -r $STATE_DIR/docker-events.since ]]; then read -r since <"$STATE_DIR/docker-events.since" || true; fi
-  if [[ $since =~ ^[0-9]+$ ]] && ((since < real_now)); then
-    local -a filters=(--filter type=container --filter event=die --filter event=oom)
+  if [[ $since =~ ^[0-9]+$ ]] && ((since == real_now)); then
+    events_ok=1 # the window is empty; its second is the start of the next run's window
+  elif [[ $since =~ ^[0-9]+$ ]] && ((since < real_now)); then
+    local -a filters=(--filter type=container --filter event=die --filter event=oom --filter event=kill)
     for name in "${CT_NAMES[@]}"; do filters+=(--filter "container=$name"); done
-    if ev=$(timeout 10 docker events --since "$since" --until "$real_now" "${filters[@]}" \
+    if ev=$(timeout 5 docker events --since "$since" --until "$real_now" "${filters[@]}" \
       --format '{{.Actor.Attributes.name}}|{{.Action}}|{{index .Actor.Attributes "exitCode"}}' 2>/dev/null); then
       events_ok=1
       while IFS='|' read -r name action code; do
         case $action in
           oom) oom_events[$name]=$((${oom_events[$name]:-0} + 1)) ;;
-          die) if [[ $code =~ ^[0-9]+$ ]] && ((code != 0)); then crashes[$name]=$((${crashes[$name]:-0} + 1)); fi ;;
+          kill) killed[$name]=1 ;;
+          die)
+            if [[ -n ${killed[$name]:-} ]]; then
+              unset "killed[$name]"
+            elif [[ $code =~ ^[0-9]+$ ]] && ((code != 0)); then
+              crashes[$name]=$((${crashes[$name]:-0} + 1)) crash_code[$name]=$code
+            fi
+            ;;
         esac
       done <<<"$ev"
     fi
@@ -253,44 +294,40 @@ read_containers() {
     name=${CT_NAMES[$i]}
     IFS='|' read -r status oom restarts code <<<"${by_name[$name]:-missing|false||}"
     CT_STATUS[i]=$status CT_OOM[i]=$oom CT_RESTARTS[i]=$restarts CT_CODE[i]=$code
-    CT_OOM_EVENTS[i]=${oom_events[$name]:-0} CT_CRASHES[i]=${crashes[$name]:-0}
+    CT_OOM_EVENTS[i]=${oom_events[$name]:-0} CT_CRASHES[i]=${crashes[$name]:-0} CT_CRASH_CODE[i]=${crash_code[$name]:-}
   done
 }
 
 # ---------------------------------------------------------------- advice texts
-# The backticks in these texts are literal: they mark the command to copy (SC2016 is disabled
-# on each function for that reason).
+# The backticks in these texts are literal: they mark the command to copy (hence SC2016 below).
+# Helpers set REPLY instead of printing: a command substitution is a fork, and this runs every minute.
 
-stack_flag() { if [[ -n $STACK ]]; then printf ' -s %s' "$STACK"; fi; }
-
+# Sets STACK_FLAG and NEXT_STAGE, once per run.
 # shellcheck disable=SC2016
-next_stage_advice() {
-  local s
-  s=$(stack_flag)
+advice_init() {
+  STACK_FLAG=""
+  if [[ -n $STACK ]]; then STACK_FLAG=" -s $STACK"; fi
   case $STAGE in
-    1 | 2) printf 'move to the next stage (`pulumi config set stage %s%s && pulumi up%s`)' "$((STAGE + 1))" "$s" "$s" ;;
-    3) printf 'stage 3 is the largest: consider horizontal scaling (a second server for the workers)' ;;
-    *) printf 'move to the next stage (`pulumi config set stage <next>%s && pulumi up%s`)' "$s" "$s" ;;
+    1 | 2) printf -v NEXT_STAGE 'move to the next stage (`pulumi config set stage %s%s && pulumi up%s`)' "$((STAGE + 1))" "$STACK_FLAG" "$STACK_FLAG" ;;
+    3) NEXT_STAGE='stage 3 is the largest: consider horizontal scaling (a second server for the workers)' ;;
+    *) printf -v NEXT_STAGE 'move to the next stage (`pulumi config set stage <next>%s && pulumi up%s`)' "$STACK_FLAG" "$STACK_FLAG" ;;
   esac
 }
 
 # shellcheck disable=SC2016
 workers_advice() {
-  local s n='<N>'
-  s=$(stack_flag)
+  local n='<N>'
   if [[ $WORKERS =~ ^[0-9]+$ ]]; then n=$((WORKERS + 1)); fi
-  printf 'needs more workers: `pulumi config set workers %s%s && pulumi up%s` (each worker needs its memory limit: if memory or swap is high too, %s first)' \
-    "$n" "$s" "$s" "$(next_stage_advice)"
+  printf -v REPLY 'needs more workers: `pulumi config set workers %s%s && pulumi up%s` (each worker needs its memory limit: if memory or swap is high too, %s first)' \
+    "$n" "$STACK_FLAG" "$STACK_FLAG" "$NEXT_STAGE"
 }
 
-# services/<name>/memoryMb of a container: worker-1…N share the "worker" service.
-service_of() { local n=$1; if [[ $n =~ ^(.+)-[0-9]+$ ]]; then n=${BASH_REMATCH[1]}; fi; printf '%s' "$n"; }
-
+# memory_mb_advice SERVICE: the stack config key to raise for a container of SERVICE.
 # shellcheck disable=SC2016
 memory_mb_advice() {
-  local svc s
-  svc=$(service_of "$1") s=$(stack_flag)
-  printf 'raise services/%s/memoryMb (`pulumi config set --path services.%s.memoryMb <MB>%s && pulumi up%s`)' "$svc" "$svc" "$s" "$s"
+  local svc=$1
+  printf -v REPLY 'raise services/%s/memoryMb (`pulumi config set --path services.%s.memoryMb <MB>%s && pulumi up%s`)' \
+    "$svc" "$svc" "$STACK_FLAG" "$STACK_FLAG"
 }
 
 # ---------------------------------------------------------------- alert state and delivery
@@ -313,9 +350,9 @@ post_json() {
   local url body rc=0 code
   cfg_escape "$1"; url=$REPLY
   cfg_escape "$2"; body=$REPLY
-  code=$(printf 'url = "%s"\ndata-binary = "%s"\n' "$url" "$body" |
-    curl -s -o /dev/null -w '%{http_code}' --max-time "$DELIVERY_TIMEOUT_S" --connect-timeout 5 \
-      --proto '=http,https' -H 'Content-Type: application/json' --config - 2>/dev/null) || rc=$?
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time "$DELIVERY_TIMEOUT_S" --connect-timeout 5 \
+    --proto '=http,https' -H 'Content-Type: application/json' --config - 2>/dev/null \
+    <<<"url = \"$url\""$'\n'"data-binary = \"$body\"") || rc=$?
   if ((rc == 0)) && [[ $code == 2[0-9][0-9] ]]; then POST_RESULT=$code; return 0; fi
   if ((rc != 0)); then POST_RESULT="curl exit $rc"; else POST_RESULT="HTTP $code"; fi
   return 1
@@ -351,10 +388,12 @@ deliver() {
   return 1
 }
 
-fmt_time() { local r; printf -v r '%(%H:%M)T' "$1"; printf '%s UTC' "$r"; }
+fmt_time() { printf -v REPLY '%(%H:%M)T UTC' "$1"; }
 
 # alert KEY COND VALUE THRESHOLD FOR_S HEAD ADVICE OK_HEAD
 #   COND 1/0; HEAD "swap 63% > 50%"; ADVICE what to do; OK_HEAD "swap 20% <= 50%" for "resolved".
+# A streak is broken only by a run that sees COND clear, not by a late or missed run: a host that
+# is swapping hard delays its timer, and that is exactly when the alert must still fire.
 # State file alert-KEY, one key=value a line:
 #   since   first run of the current streak of COND (0 = not holding)
 #   active  1 once fired, until resolved;  fired  when the last firing (first or repeat) was decided
@@ -398,7 +437,8 @@ alert() {
       if ((held >= 60)); then text+=" for $(((held + 30) / 60)) min"; fi
       text+=" — $advice"
     else
-      text="[$STACK] resolved: $ok_head (alert since $(fmt_time "$since"))"
+      fmt_time "$since"
+      text="[$STACK] resolved: $ok_head (alert since $REPLY)"
     fi
     text=${text//[$'\r\n']/ }
     telegram=0 webhook=0
@@ -429,56 +469,71 @@ alert() {
 
 # ---------------------------------------------------------------- checks
 
-gt() { [[ -n $1 ]] && (($1 > $2)); }
+over() { if [[ -n $1 ]] && (($1 > $2)); then REPLY=1; else REPLY=0; fi; }
 
 # Sets CT_COND/CT_HEAD/CT_VALUE/CT_ADVICE for container index $1, given its previous restart count $2.
+# Down after a crash also holds (status exited/dead/restarting with an exit code other than 0, or
+# 143/137 that a `docker stop` leaves), so "resolved" is only sent once it runs again.
 container_verdict() {
-  local i=$1 prev=$2 name=${CT_NAMES[$1]} restarts=${CT_RESTARTS[$1]} status=${CT_STATUS[$1]}
-  local new=0 detail=""
+  local i=$1 prev=$2 name=${CT_NAMES[$1]} service=${CT_SERVICE[$1]} restarts=${CT_RESTARTS[$1]} status=${CT_STATUS[$1]} code=${CT_CODE[$1]}
+  local new=0 detail="" logs="see \`docker logs --tail 100 ${CT_NAMES[$1]}\`"
   if [[ $restarts =~ ^[0-9]+$ && $prev =~ ^[0-9]+$ ]] && ((restarts > prev)); then new=$((restarts - prev)); fi
-  if ((new > 0)); then detail=" (restarts $prev -> $restarts)"; fi
+  if ((new > 0)); then detail=", restarts $prev -> $restarts"; fi
   CT_COND=0 CT_HEAD="" CT_VALUE="ok" CT_ADVICE=""
+  if ((CT_CRASHES[i] > 0)); then code=${CT_CRASH_CODE[i]}; fi
   if ((CT_OOM_EVENTS[i] > 0)) || [[ ${CT_OOM[i]} == true && $status != running ]]; then
-    CT_COND=1 CT_VALUE="oom-killed" CT_HEAD="container $name was OOM-killed$detail"
-    CT_ADVICE="$(memory_mb_advice "$name"); if memory is short overall, $(next_stage_advice)"
-  elif ((CT_CRASHES[i] > 0)) || [[ ($status == exited || $status == dead || $status == restarting) && ${CT_CODE[i]} =~ ^[1-9] ]]; then
-    CT_COND=1 CT_VALUE="exit ${CT_CODE[i]:-?}" CT_HEAD="container $name crashed (status $status, exit code ${CT_CODE[i]:-?})$detail"
-    if ((CT_CRASHES[i] > 0)); then CT_VALUE="crashed" CT_HEAD="container $name crashed (status $status)$detail"; fi
-    CT_ADVICE="see \`docker logs --tail 100 $name\`; an exit code 137 without an OOM kill is a SIGKILL"
+    memory_mb_advice "$service"
+    CT_COND=1 CT_VALUE="oom-killed" CT_HEAD="container $name was OOM-killed (status $status$detail)"
+    CT_ADVICE="$REPLY; if memory is short overall, $NEXT_STAGE"
+  elif ((CT_CRASHES[i] > 0)) || [[ $status =~ ^(exited|dead|restarting)$ && $code =~ ^[1-9][0-9]*$ && ! $code =~ ^(137|143)$ ]]; then
+    CT_COND=1 CT_VALUE="exit $code" CT_HEAD="container $name crashed (exit code $code, status $status$detail)"
+    CT_ADVICE=$logs
+    if [[ $code == 137 ]]; then
+      CT_ADVICE+="; 137 is a SIGKILL: if \`journalctl -k | grep -i oom\` shows the kernel's OOM killer, the host is short of memory: $NEXT_STAGE"
+    fi
   elif ((new > 0 && !CT_EVENTS_OK)); then
-    CT_COND=1 CT_VALUE="restarted" CT_HEAD="container $name restarted$detail"
-    CT_ADVICE="see \`docker logs --tail 100 $name\`; if it was OOM-killed, $(memory_mb_advice "$name")"
+    memory_mb_advice "$service"
+    CT_COND=1 CT_VALUE="restarted" CT_HEAD="container $name restarted (status $status$detail)"
+    CT_ADVICE="$logs; if it was OOM-killed, $REPLY"
   fi
 }
 
 run_checks() {
-  local for_s=$((FOR_MINUTES * 60)) adv
-  adv=$(next_stage_advice)
+  local for_s=$((FOR_MINUTES * 60)) adv="$NEXT_STAGE"
   if [[ -n $MEM_PCT ]]; then
-    alert memory "$(gt "$MEM_PCT" "$MEMORY_PERCENT" && echo 1 || echo 0)" "$MEM_PCT%" "$MEMORY_PERCENT%" "$for_s" \
+    over "$MEM_PCT" "$MEMORY_PERCENT"
+    alert memory "$REPLY" "$MEM_PCT%" "$MEMORY_PERCENT%" "$for_s" \
       "memory $MEM_PCT% > $MEMORY_PERCENT% (critical)" "needs more RAM: $adv" "memory $MEM_PCT% <= $MEMORY_PERCENT%"
-    alert swap "$(gt "$SWAP_PCT" "$SWAP_PERCENT" && echo 1 || echo 0)" "$SWAP_PCT%" "$SWAP_PERCENT%" "$for_s" \
+    over "$SWAP_PCT" "$SWAP_PERCENT"
+    alert swap "$REPLY" "$SWAP_PCT%" "$SWAP_PERCENT%" "$for_s" \
       "swap $SWAP_PCT% > $SWAP_PERCENT%" "needs more RAM: $adv" "swap $SWAP_PCT% <= $SWAP_PERCENT%"
   fi
   if [[ -n $CPU_PCT ]]; then
-    alert cpu "$(gt "$CPU_PCT" "$CPU_PERCENT" && echo 1 || echo 0)" "$CPU_PCT%" "$CPU_PERCENT%" "$for_s" \
+    over "$CPU_PCT" "$CPU_PERCENT"
+    alert cpu "$REPLY" "$CPU_PCT%" "$CPU_PERCENT%" "$for_s" \
       "CPU $CPU_PCT% > $CPU_PERCENT% (average)" "needs more CPU: $adv" "CPU $CPU_PCT% <= $CPU_PERCENT%"
   fi
   if [[ -n $QUEUE_LEN ]]; then
-    alert queue "$(gt "$QUEUE_LEN" "$QUEUE_LENGTH" && echo 1 || echo 0)" "$QUEUE_LEN jobs" "$QUEUE_LENGTH jobs" "$for_s" \
-      "queue $QUEUE_NAME has $QUEUE_LEN jobs > $QUEUE_LENGTH" "$(workers_advice)" "queue $QUEUE_NAME has $QUEUE_LEN jobs <= $QUEUE_LENGTH"
+    workers_advice
+    local more_workers=$REPLY
+    over "$QUEUE_LEN" "$QUEUE_LENGTH"
+    alert queue "$REPLY" "$QUEUE_LEN jobs" "$QUEUE_LENGTH jobs" "$for_s" \
+      "queue $QUEUE_NAME has $QUEUE_LEN jobs > $QUEUE_LENGTH" "$more_workers" "queue $QUEUE_NAME has $QUEUE_LEN jobs <= $QUEUE_LENGTH"
   fi
   if [[ -n $REDIS_MEM_PCT ]]; then
-    alert redis_memory "$(gt "$REDIS_MEM_PCT" "$REDIS_MEMORY_PERCENT" && echo 1 || echo 0)" "$REDIS_MEM_PCT%" "$REDIS_MEMORY_PERCENT%" "$for_s" \
-      "Redis memory $REDIS_MEM_PCT% of maxmemory > $REDIS_MEMORY_PERCENT%" \
-      "$(memory_mb_advice redis) or find what fills it; the queue's Redis uses noeviction, so writes fail when it is full" \
+    memory_mb_advice redis
+    local redis_advice="$REPLY or find what fills it; the queue's Redis uses noeviction, so writes fail when it is full"
+    over "$REDIS_MEM_PCT" "$REDIS_MEMORY_PERCENT"
+    alert redis_memory "$REPLY" "$REDIS_MEM_PCT%" "$REDIS_MEMORY_PERCENT%" "$for_s" \
+      "Redis memory $REDIS_MEM_PCT% of maxmemory > $REDIS_MEMORY_PERCENT%" "$redis_advice" \
       "Redis memory $REDIS_MEM_PCT% of maxmemory <= $REDIS_MEMORY_PERCENT%"
   fi
   if [[ -n $API_HEALTH_URL ]]; then
     local cond=0 head value="${API_MS:-?} ms"
     head="API health ${API_MS:-?} ms > $API_LATENCY_MS ms"
     if [[ -n $API_FAIL ]]; then cond=1 value=$API_FAIL head="API health check failed ($API_FAIL)"; fi
-    if gt "$API_MS" "$API_LATENCY_MS"; then cond=1; fi
+    over "$API_MS" "$API_LATENCY_MS"
+    if ((REPLY)); then cond=1; fi
     alert api "$cond" "$value" "$API_LATENCY_MS ms" "$for_s" "$head" \
       "check \`docker logs --tail 100 api\`; if CPU or memory is high too, $adv" "API health ${API_MS:-?} ms <= $API_LATENCY_MS ms"
   fi
@@ -495,27 +550,31 @@ run_checks() {
   done
 }
 
-containers_summary() {
-  local i out=""
-  if [[ -n $CT_SKIP ]]; then printf 'skipped(%s)' "$CT_SKIP"; return 0; fi
+containers_summary() { # sets REPLY
+  local i
+  REPLY=""
+  if [[ -n $CT_SKIP ]]; then REPLY="skipped($CT_SKIP)"; return 0; fi
   for i in "${!CT_NAMES[@]}"; do
-    out+="${out:+,}${CT_NAMES[$i]}:${CT_STATUS[$i]}/r${CT_RESTARTS[$i]:-?}"
-    if ((CT_OOM_EVENTS[i] > 0)) || [[ ${CT_OOM[i]} == true ]]; then out+="/oom"; fi
-    if ((CT_CRASHES[i] > 0)); then out+="/crash${CT_CRASHES[i]}"; fi
+    REPLY+="${REPLY:+,}${CT_NAMES[$i]}:${CT_STATUS[$i]}/r${CT_RESTARTS[$i]:-?}"
+    if ((CT_OOM_EVENTS[i] > 0)) || [[ ${CT_OOM[i]} == true ]]; then REPLY+="/oom"; fi
+    if ((CT_CRASHES[i] > 0)); then REPLY+="/crash${CT_CRASHES[i]}"; fi
   done
-  printf '%s' "$out"
 }
 
-na() { printf '%s' "${1:-n/a}${1:+$2}"; }
+na() { printf '%s' "${1:-n/a}${1:+${2:-}}"; }
 
 log_line() {
-  local channels="" ch
-  for ch in "${!CHANNEL_DOWN[@]}"; do channels+=" $ch=down(${CHANNEL_DOWN[$ch]})"; done
+  local IFS=, ch api=skipped channels="" events
+  events="${LOG_EVENTS[*]:-none}"
+  for ch in telegram webhook; do
+    if [[ -n ${CHANNEL_DOWN[$ch]:-} ]]; then channels+=" $ch=down(${CHANNEL_DOWN[$ch]})"; fi
+  done
+  if [[ -n $API_FAIL ]]; then api="fail($API_FAIL)"; elif [[ -n $API_HEALTH_URL ]]; then api="${API_MS:-n/a}${API_MS:+ms}"; fi
+  containers_summary
   printf '%s stack=%s mem=%s swap=%s cpu=%s queue=%s redis_mem=%s api=%s containers=%s events=%s%s\n' \
-    "$WATCHDOG_NAME" "${STACK:-?}" "$(na "$MEM_PCT" %)" "$(na "$SWAP_PCT" %)" "$(na "$CPU_PCT" %)" \
-    "$(na "$QUEUE_LEN")" "$(na "$REDIS_MEM_PCT" %)" \
-    "$(if [[ -z $API_HEALTH_URL ]]; then printf skipped; elif [[ -n $API_FAIL ]]; then printf 'fail(%s)' "$API_FAIL"; else na "$API_MS" ms; fi)" \
-    "$(containers_summary)" "$(IFS=,; printf '%s' "${LOG_EVENTS[*]:-none}")" "$channels"
+    "$WATCHDOG_NAME" "${STACK:-?}" "${MEM_PCT:-n/a}${MEM_PCT:+%}" "${SWAP_PCT:-n/a}${SWAP_PCT:+%}" \
+    "${CPU_PCT:-n/a}${CPU_PCT:+%}" "${QUEUE_LEN:-n/a}" "${REDIS_MEM_PCT:-n/a}${REDIS_MEM_PCT:+%}" "$api" \
+    "$REPLY" "$events" "$channels"
 }
 
 # ---------------------------------------------------------------- --status
@@ -531,14 +590,14 @@ firing_of() { # key -> " (alert firing since HH:MM UTC)" when the state says so
   if [[ -r $file ]]; then
     while IFS='=' read -r k v; do case $k in since) since=$v ;; active) active=$v ;; esac; done <"$file"
   fi
-  if [[ $active == 1 && $since =~ ^[0-9]+$ ]] && ((since > 0)); then printf ', FIRING since %s' "$(fmt_time "$since")"; fi
+  if [[ $active == 1 && $since =~ ^[0-9]+$ ]] && ((since > 0)); then fmt_time "$since"; printf ', FIRING since %s' "$REPLY"; fi
 }
 
 print_status() {
   local i api_value api_state
   local day
-  printf -v day '%(%Y-%m-%d)T' "$NOW_EPOCH"
-  printf 'app-infra watchdog — stack %s, stage %s, %s %s\n\n' "${STACK:-?}" "${STAGE:-?}" "$day" "$(fmt_time "$NOW_EPOCH")"
+  printf -v day '%(%Y-%m-%d %H:%M)T UTC' "$NOW_EPOCH"
+  printf 'app-infra watchdog — stack %s, stage %s, %s\n\n' "${STACK:-?}" "${STAGE:-?}" "$day"
   status_row METRIC VALUE THRESHOLD STATE
   status_row memory "$(na "$MEM_PCT" %)${MEM_PCT:+ ($MEM_USED_MB of $MEM_TOTAL_MB MB)}" "$MEMORY_PERCENT %" "$(verdict "$MEM_PCT" "$MEMORY_PERCENT")$(firing_of memory)"
   status_row swap "$(na "$SWAP_PCT" %)${SWAP_PCT:+ ($SWAP_USED_MB of $SWAP_TOTAL_MB MB)}" "$SWAP_PERCENT %" "$(verdict "$SWAP_PCT" "$SWAP_PERCENT")$(firing_of swap)"
@@ -577,7 +636,7 @@ main() {
     *) printf 'usage: %s [--status]\n' "${0##*/}" >&2; return 2 ;;
   esac
   load_settings
-  if [[ $mode == check ]] && ! mkdir -p "$STATE_DIR" 2>/dev/null; then
+  if [[ $mode == check && ! -d $STATE_DIR ]] && ! mkdir -p "$STATE_DIR" 2>/dev/null; then
     warn "cannot create the state directory $STATE_DIR"
     return 1
   fi
@@ -586,6 +645,7 @@ main() {
   read_redis
   read_api
   read_containers "$mode"
+  advice_init
   if [[ $mode == status ]]; then
     print_status
     return 0

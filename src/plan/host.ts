@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import type { StackConfig } from "../config/types";
 import type { Plan } from "./plan";
+import { watchdogEnv } from "./watchdog";
 
 export type HostStepName = "host-ready" | "admin-keys" | "swap" | "docker" | "watchdog";
 
@@ -29,6 +30,14 @@ export function hostSteps(plan: Plan, cfg: StackConfig): HostStep[] {
     },
     { name: "swap", script: "setup-swap.sh", args: [String(plan.swapGb), String(plan.swappiness)], after: ["host-ready"] },
     { name: "docker", script: "install-docker.sh", args: [], after: ["swap"] },
+    {
+      name: "watchdog",
+      script: "install-watchdog.sh",
+      // The interval, then the thresholds' hash: a threshold change re-runs the installer. The
+      // watchdog script and the secrets reach it on stdin (see components/host.ts).
+      args: [String(cfg.alerts.intervalS), sha256(watchdogEnv(cfg, plan)).slice(0, 16)],
+      after: ["docker"],
+    },
   ];
 }
 

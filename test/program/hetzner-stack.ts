@@ -28,6 +28,9 @@ export interface Expected {
   workers: number;
   protect: boolean;
   backups: boolean;
+  /** The watchdog's secrets file, when alert delivery is configured. */
+  secretsFile?: string;
+  cpuPercent?: number;
 }
 
 export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
@@ -87,6 +90,28 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
       expect(c.connection.hostKey).toMatch(/^ssh-ed25519 \S+ keys-host$/);
       expect(o[`host-${step}`]!.parent).toBe("host");
     }
+  });
+
+  it("the watchdog is installed after Docker, its thresholds from config, its secrets only inside secret stdin", () => {
+    const w = run().one(T.command, "host-watchdog");
+    expect(run().options["host-watchdog"]!.dependsOn).toEqual(["server-vm", "host-docker"]);
+    expect(w.inputs.create).toMatch(/^bash -s -- 60 [0-9a-f]{16}$/);
+    expect(w.secretInputs).toContain("stdin");
+    expect(w.inputs.logging).toBe("none");
+    const stdin: string = w.inputs.stdin;
+    expect(stdin.startsWith(script("install-watchdog.sh"))).toBe(true);
+    const payload = Object.fromEntries(
+      stdin.slice(script("install-watchdog.sh").length).trim().split("\n").map((l) => [l.split("=")[0], Buffer.from(l.slice(l.indexOf("=") + 1), "base64").toString("utf8")]),
+    );
+    expect(Object.keys(payload)).toEqual(["WATCHDOG_SCRIPT_B64", "WATCHDOG_ENV_B64", "WATCHDOG_SECRETS_B64"]);
+    expect(payload.WATCHDOG_SCRIPT_B64).toBe(script("watchdog.sh"));
+    const env = payload.WATCHDOG_ENV_B64!;
+    for (const line of ["MEMORY_PERCENT='95'", "SWAP_PERCENT='50'", `CPU_PERCENT='${e.cpuPercent ?? 90}'`, "QUEUE_LENGTH='100'", "API_LATENCY_MS='2000'", "QUEUE_NAME='img_queue'", `STAGE='${e.stage}'`, `WORKERS='${e.workers}'`, "API_HEALTH_URL='http://127.0.0.1:8000/health'"]) {
+      expect(env).toContain(line);
+    }
+    expect(env).toContain("CONTAINERS='redis=redis api=api bot=bot worker-image-1=worker");
+    expect(env).not.toMatch(/bot-token-secret|fal-secret/);
+    expect(payload.WATCHDOG_SECRETS_B64).toBe(e.secretsFile ?? "");
   });
 
   it(`swap is ${e.swapGb} GB: setup-swap.sh on stdin, re-run only when the script or size changes`, () => {

@@ -13,6 +13,7 @@ const configs: Record<string, Record<string, unknown>> = {
   workers3: { stage: 2, workers: 3 },
   apiLimit: { stage: 2, services: { api: { memoryMb: 300 } } },
   swap4: { stage: 2, swapGb: 4 },
+  alerts: { stage: 2, alerts: { queueLength: 50 } },
 };
 
 beforeAll(async () => {
@@ -62,12 +63,17 @@ describe("scaling in place", () => {
     expect(d.removed).toEqual([]);
   });
 
-  it("raising workers only adds worker containers", () => {
+  it("raising workers only adds worker containers (and tells the watchdog to watch them)", () => {
     const d = diff(runs.stage2!, runs.workers3!);
     expect(d.added).toEqual(["app-worker-image-3"]);
     expect(d.removed).toEqual([]);
-    // The capacity report is an output, not a resource: nothing else changes.
-    expect(d.changed).toEqual([]);
+    expect(d.changed).toEqual(["host-watchdog"]);
+  });
+
+  it("the watchdog is re-deployed only when its thresholds change", () => {
+    expect(diff(runs.stage2!, runs.alerts!)).toEqual({ changed: ["host-watchdog"], added: [], removed: [] });
+    expect(diff(runs.stage2!, runs.apiLimit!).changed).not.toContain("host-watchdog");
+    expect(diff(runs.stage2!, runs.swap4!).changed).not.toContain("host-watchdog");
   });
 
   it("changing one service's limit touches only that container's inputs", () => {

@@ -1,0 +1,809 @@
+// The host watchdog (scripts/watchdog.sh), its installer and status command, run for real: fixture
+// /proc files for memory/swap/CPU, a real redis-server on a random loopback port for the queue and
+// Redis memory, a local HTTP server standing in for the API health endpoint, Telegram and the
+// webhook, a real Docker engine for OOM kills (skipped when none answers). The clock is simulated
+// with NOW_EPOCH, so "5 minutes" take six runs, not five minutes.
+// Needs (Debian): redis-server redis-tools shellcheck time curl; busybox-static for the Docker case.
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const ROOT = resolve(__dirname, "../..");
+const WATCHDOG = join(ROOT, "scripts/watchdog.sh");
+const INSTALL = join(ROOT, "scripts/install-watchdog.sh");
+const STATUS = join(ROOT, "scripts/status.sh");
+const FIXTURES = join(__dirname, "fixtures/watchdog");
+
+// Secrets that must never show up in an argv, a log line or a state file.
+const TOKEN = "7012345678:AAH-watchdog-test-token_Zq9";
+const HOOK_SECRET = "hook-secret-5f2c9e";
+const BASE_EPOCH = 1_764_028_800; // 2025-11-25 00:00 UTC
+const MIN = 60;
+
+const tmp = mkdtempSync(join(tmpdir(), "watchdog-test-"));
+const shimDir = join(tmp, "shim");
+const curlArgvLog = join(tmp, "curl-argv.log");
+const allOutput: string[] = []; // every stdout/stderr of every run, checked for secrets at the end
+
+interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input = ""): Promise<RunResult> {
+  return new Promise((done, fail) => {
+    const child = spawn(cmd, args, { env, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", fail);
+    child.on("close", (code) => {
+      allOutput.push(stdout, stderr);
+      done({ code: code ?? 1, stdout, stderr });
+    });
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(input);
+  });
+}
+
+function have(cmd: string): boolean {
+  try {
+    execFileSync("bash", ["-c", `command -v ${cmd}`], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Installs the Debian packages whose commands are missing (root only; the CI image runs as root). */
+function ensurePackages(wanted: Record<string, string>): void {
+  const missing = Object.entries(wanted)
+    .filter(([cmd]) => !have(cmd))
+    .map(([, pkg]) => pkg);
+  if (missing.length === 0) return;
+  execFileSync("apt-get", ["update"], { stdio: "ignore" });
+  execFileSync("apt-get", ["install", "-y", ...new Set(missing)], { stdio: "ignore", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const srv = net.createServer();
+    srv.on("error", fail);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => done(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ------------------------------------------------------------------ receiver (Telegram + webhook + API)
+
+interface Delivery {
+  channel: "telegram" | "webhook";
+  path: string;
+  body: Record<string, unknown>;
+}
+
+class Receiver {
+  port = 0;
+  deliveries: Delivery[] = [];
+  failWith = 0; // answer deliveries with this status instead of 200 (0 = accept)
+  deliveryDelayMs = 0;
+  private server = http.createServer((req, res) => void this.handle(req, res));
+
+  start(): Promise<void> {
+    return new Promise((done) =>
+      this.server.listen(0, "127.0.0.1", () => {
+        this.port = (this.server.address() as net.AddressInfo).port;
+        done();
+      }),
+    );
+  }
+
+  stop(): Promise<void> {
+    return new Promise((done) => this.server.close(() => done()));
+  }
+
+  get base(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  take(): Delivery[] {
+    const out = this.deliveries;
+    this.deliveries = [];
+    return out;
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    let raw = "";
+    for await (const chunk of req) raw += chunk;
+    const url = new URL(req.url ?? "/", this.base);
+    if (req.method === "GET" && url.pathname === "/health") {
+      await sleep(Number(url.searchParams.get("ms") ?? 0));
+      res.writeHead(Number(url.searchParams.get("status") ?? 200)).end("ok");
+      return;
+    }
+    const channel = url.pathname.endsWith("/sendMessage") ? "telegram" : url.pathname.startsWith("/hook/") ? "webhook" : undefined;
+    if (req.method !== "POST" || channel === undefined) {
+      res.writeHead(404).end();
+      return;
+    }
+    await sleep(this.deliveryDelayMs);
+    if (this.failWith) {
+      res.writeHead(this.failWith).end('{"ok":false}');
+      return;
+    }
+    this.deliveries.push({ channel, path: url.pathname, body: JSON.parse(raw) as Record<string, unknown> });
+    res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
+  }
+}
+
+// ------------------------------------------------------------------ a simulated host ("box")
+
+const stat1 = readFileSync(join(FIXTURES, "stat-1"), "utf8");
+const stat2 = readFileSync(join(FIXTURES, "stat-2"), "utf8");
+
+// One minute on the fixture's 3 cores at 10 % busy, per core: user +400, system +200, idle +5400
+// jiffies (6000 a core). Fields: user nice system idle iowait irq softirq steal guest guest_nice.
+const IDLE_MINUTE_PER_CORE = [400, 0, 200, 5400, 0, 0, 0, 0, 0, 0];
+
+/** /proc/stat after `busy` minutes like stat-1 → stat-2 (95 % busy) and then `idle` minutes at 10 %. */
+function statAfter(busy: number, idle: number): string {
+  const rows2 = stat2.split("\n").map((l) => l.split(/\s+/));
+  return stat1
+    .split("\n")
+    .map((line, i) => {
+      const [name, ...values] = line.split(/\s+/);
+      if (!/^cpu\d*$/.test(name)) return line;
+      const cores = name === "cpu" ? 3 : 1;
+      const next = values.map(
+        (v, j) => Number(v) + (Number(rows2[i][j + 1]) - Number(v)) * busy + IDLE_MINUTE_PER_CORE[j] * cores * idle,
+      );
+      return [name, ...next].join(" ");
+    })
+    .join("\n");
+}
+
+let redisPort = 0;
+let receiver: Receiver;
+let deadBase = ""; // a loopback port where nothing listens: a receiver that is down
+let realCurl = "";
+const redisCli = (...args: string[]) => execFileSync("redis-cli", ["-p", String(redisPort), ...args], { encoding: "utf8" }).trim();
+
+class Box {
+  readonly dir: string;
+  readonly state: string;
+  readonly envFile: string;
+  readonly secretsFile: string;
+  settings: Record<string, string | number>;
+
+  constructor(name: string, settings: Record<string, string | number> = {}) {
+    this.dir = join(tmp, name);
+    this.state = join(this.dir, "state");
+    this.envFile = join(this.dir, "watchdog.env");
+    this.secretsFile = join(this.dir, "watchdog.secrets");
+    mkdirSync(join(this.dir, "proc"), { recursive: true });
+    this.settings = {
+      STACK: "dev",
+      STAGE: 1,
+      WORKERS: 2,
+      FOR_MINUTES: 5,
+      REPEAT_MINUTES: 60,
+      TELEGRAM_CHAT_ID: 4242,
+      TELEGRAM_API_BASE: receiver.base,
+      REDIS_CLI: `redis-cli -p ${redisPort}`,
+      ...settings,
+    };
+    this.writeEnv();
+    this.secrets(receiver.base);
+    this.meminfo("low");
+    this.stat(statAfter(0, 0));
+  }
+
+  writeEnv(): void {
+    const lines = Object.entries(this.settings).map(([k, v]) => `${k}=${v}`);
+    writeFileSync(this.envFile, `# written by watchdog.test.ts\n${lines.join("\n")}\n`, { mode: 0o600 });
+  }
+
+  set(settings: Record<string, string | number>): void {
+    Object.assign(this.settings, settings);
+    this.writeEnv();
+  }
+
+  secrets(webhookBase: string | undefined): void {
+    const hook = webhookBase ? `WEBHOOK_URL="${webhookBase}/hook/${HOOK_SECRET}"\n` : "";
+    writeFileSync(this.secretsFile, `TELEGRAM_BOT_TOKEN=${TOKEN}\n${hook}`, { mode: 0o600 });
+  }
+
+  meminfo(kind: "low" | "high" | "noswap"): void {
+    copyFileSync(join(FIXTURES, `meminfo-${kind}`), join(this.dir, "proc/meminfo"));
+  }
+
+  stat(text: string): void {
+    writeFileSync(join(this.dir, "proc/stat"), text);
+  }
+
+  env(minute: number, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    return {
+      PATH: `${shimDir}:${process.env.PATH}`,
+      HOME: tmp,
+      PROC_ROOT: join(this.dir, "proc"),
+      STATE_DIR: this.state,
+      WATCHDOG_ENV: this.envFile,
+      WATCHDOG_SECRETS: this.secretsFile,
+      NOW_EPOCH: String(BASE_EPOCH + minute * MIN),
+      CPU_SAMPLE_S: "0",
+      ...extra,
+    };
+  }
+
+  /** One watchdog run at simulated minute `minute`; returns the run and what the receiver got. */
+  async run(minute: number, extra: NodeJS.ProcessEnv = {}): Promise<RunResult & { got: Delivery[] }> {
+    const res = await run("bash", [WATCHDOG], this.env(minute, extra));
+    expect(res.code, `watchdog run at minute ${minute} failed:\n${res.stdout}${res.stderr}`).toBe(0);
+    expect(res.stdout.trim().split("\n"), "one log line per run").toHaveLength(1);
+    return { ...res, got: receiver.take() };
+  }
+
+  /** Runs at each minute in [from, to]; returns every delivery with the minute it happened. */
+  async runs(from: number, to: number): Promise<{ minute: number; d: Delivery }[]> {
+    const out: { minute: number; d: Delivery }[] = [];
+    for (let m = from; m <= to; m++) for (const d of (await this.run(m)).got) out.push({ minute: m, d });
+    return out;
+  }
+}
+
+const texts = (ds: Delivery[], ch: "telegram" | "webhook" = "telegram") =>
+  ds.filter((d) => d.channel === ch).map((d) => d.body.text as string);
+const alertsIn = (ds: Delivery[]) =>
+  ds.filter((d) => d.channel === "webhook").map((d) => `${d.body.alert as string}:${d.body.state as string}`);
+
+// ------------------------------------------------------------------ setup
+
+let redis: ChildProcess | undefined;
+
+beforeAll(async () => {
+  ensurePackages({ "redis-server": "redis-server", "redis-cli": "redis-tools", shellcheck: "shellcheck", "/usr/bin/time": "time", curl: "curl" });
+  realCurl = execFileSync("bash", ["-c", "command -v curl"], { encoding: "utf8" }).trim();
+  // A curl shim that records every argv: the proof that no secret is on a command line.
+  mkdirSync(shimDir, { recursive: true });
+  writeFileSync(
+    join(shimDir, "curl"),
+    `#!/bin/bash\n{ printf '%s\\x1f' "$@"; printf '\\n'; } >>'${curlArgvLog}'\nexec '${realCurl}' "$@"\n`,
+    { mode: 0o755 },
+  );
+
+  redisPort = await freePort();
+  redis = spawn("redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+    "--maxmemory", "64mb", "--maxmemory-policy", "noeviction", "--dir", tmp], { stdio: "ignore" });
+  for (let i = 0; i < 100; i++) {
+    try {
+      if (redisCli("PING") === "PONG") break;
+    } catch {
+      /* not up yet */
+    }
+    await sleep(50);
+  }
+  expect(redisCli("PING")).toBe("PONG");
+
+  receiver = new Receiver();
+  await receiver.start();
+  deadBase = `http://127.0.0.1:${await freePort()}`;
+});
+
+afterAll(async () => {
+  redis?.kill("SIGTERM");
+  await receiver?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+// ------------------------------------------------------------------ tests
+
+describe("watchdog.sh", () => {
+  it("is shellcheck-clean, as are install-watchdog.sh and status.sh", () => {
+    const out = execFileSync("shellcheck", ["-x", "--format=gcc", "watchdog.sh", "install-watchdog.sh", "status.sh"], {
+      cwd: join(ROOT, "scripts"),
+      encoding: "utf8",
+    });
+    expect(out).toBe("");
+  });
+
+  it("logs one line with the readings and sends nothing while everything is below its threshold", async () => {
+    redisCli("DEL", "rq:queue:img_queue");
+    redisCli("RPUSH", "rq:queue:img_queue", "job-1", "job-2", "job-3");
+    const box = new Box("quiet", { API_HEALTH_URL: `${receiver.base}/health` });
+    await box.run(0);
+    box.stat(statAfter(0, 1));
+    const res = await box.run(1);
+    expect(res.stdout).toMatch(
+      /^app-infra-watchdog stack=dev mem=33% swap=0% cpu=10% queue=3 redis_mem=\d+% api=\d+ms containers=skipped\(no CONTAINERS\) events=none\n$/,
+    );
+    expect(res.stderr).toBe("");
+    expect(res.got).toEqual([]);
+    box.meminfo("noswap");
+    expect((await box.run(2)).stdout).toContain(" swap=0% ");
+    redisCli("DEL", "rq:queue:img_queue");
+  });
+
+  it("fires memory and swap only after FOR_MINUTES of consecutive runs, with the sizing note's advice", async () => {
+    const box = new Box("memory");
+    box.meminfo("high");
+    // Over for 4 minutes, then one normal reading: the streak starts again.
+    expect(await box.runs(0, 3)).toEqual([]);
+    box.meminfo("low");
+    expect(await box.runs(4, 4)).toEqual([]);
+    box.meminfo("high");
+    expect(await box.runs(5, 9)).toEqual([]);
+    const fired = (await box.run(10)).got;
+    expect(texts(fired)).toEqual([
+      "[dev] memory 97% > 95% (critical) for 5 min — needs more RAM: move to the next stage (`pulumi config set stage 2 -s dev && pulumi up -s dev`)",
+      "[dev] swap 65% > 50% for 5 min — needs more RAM: move to the next stage (`pulumi config set stage 2 -s dev && pulumi up -s dev`)",
+    ]);
+    expect(fired.find((d) => d.channel === "telegram")?.path).toBe(`/bot${TOKEN}/sendMessage`);
+    expect(fired.find((d) => d.channel === "telegram")?.body).toMatchObject({ chat_id: "4242" });
+    expect(fired.filter((d) => d.channel === "webhook").map((d) => d.body)).toEqual([
+      { stack: "dev", alert: "memory", state: "firing", value: "97%", threshold: "95%", text: texts(fired)[0] },
+      { stack: "dev", alert: "swap", state: "firing", value: "65%", threshold: "50%", text: texts(fired)[1] },
+    ]);
+  });
+
+  it("suppresses repeats within REPEAT_MINUTES, re-sends after, and sends resolved when it clears", async () => {
+    const box = new Box("repeat", { STAGE: 2, FOR_MINUTES: 0, REPEAT_MINUTES: 60 });
+    box.meminfo("high");
+    expect(alertsIn((await box.run(0)).got)).toEqual(["memory:firing", "swap:firing"]);
+    for (const m of [1, 2, 30, 59]) expect((await box.run(m)).got, `minute ${m}`).toEqual([]);
+    const again = (await box.run(60)).got;
+    expect(alertsIn(again)).toEqual(["memory:firing", "swap:firing"]);
+    expect(texts(again)[1]).toBe(
+      "[dev] swap 65% > 50% for 60 min — needs more RAM: move to the next stage (`pulumi config set stage 3 -s dev && pulumi up -s dev`)",
+    );
+    expect((await box.run(61)).got).toEqual([]);
+    box.meminfo("low");
+    const resolved = (await box.run(62)).got;
+    expect(alertsIn(resolved)).toEqual(["memory:resolved", "swap:resolved"]);
+    expect(texts(resolved)).toEqual([
+      "[dev] resolved: memory 33% <= 95% (alert since 00:00 UTC)",
+      "[dev] resolved: swap 0% <= 50% (alert since 00:00 UTC)",
+    ]);
+    expect((await box.run(63)).got).toEqual([]);
+  });
+
+  it("fires CPU on the average since the last run (two /proc/stat snapshots), after FOR_MINUTES", async () => {
+    const box = new Box("cpu", { STAGE: 3 });
+    expect((await box.run(0)).stdout).toContain(" cpu=0% "); // first run: two samples of the same file
+    const sent: Delivery[] = [];
+    for (let m = 1; m <= 6; m++) {
+      box.stat(statAfter(m, 0));
+      const r = await box.run(m);
+      expect(r.stdout).toContain(" cpu=95% ");
+      sent.push(...r.got);
+    }
+    expect(texts(sent)).toEqual([
+      "[dev] CPU 95% > 90% (average) for 5 min — needs more CPU: stage 3 is the largest: consider horizontal scaling (a second server for the workers)",
+    ]);
+    box.stat(statAfter(6, 1));
+    const r = await box.run(7);
+    expect(r.stdout).toContain(" cpu=10% ");
+    expect(texts(r.got)).toEqual(["[dev] resolved: CPU 10% <= 90% (alert since 00:01 UTC)"]);
+  });
+
+  it("fires the queue alert from a real Redis list past QUEUE_LENGTH, advising more workers", async () => {
+    redisCli("DEL", "rq:queue:img_queue");
+    redisCli("RPUSH", "rq:queue:img_queue", ...Array.from({ length: 142 }, (_, i) => `job-${i}`));
+    const box = new Box("queue");
+    const sent = await box.runs(0, 5);
+    expect(sent.map((s) => s.minute)).toEqual([5, 5]);
+    expect(texts(sent.map((s) => s.d))).toEqual([
+      "[dev] queue img_queue has 142 jobs > 100 for 5 min — needs more workers: `pulumi config set workers 3 -s dev && pulumi up -s dev` (each worker needs its memory limit: if memory or swap is high too, move to the next stage (`pulumi config set stage 2 -s dev && pulumi up -s dev`) first)",
+    ]);
+    expect(sent.find((s) => s.d.channel === "webhook")?.d.body).toMatchObject({ alert: "queue", value: "142 jobs", threshold: "100 jobs" });
+    redisCli("LTRIM", "rq:queue:img_queue", "0", "9");
+    expect(texts((await box.run(6)).got)).toEqual(["[dev] resolved: queue img_queue has 10 jobs <= 100 (alert since 00:00 UTC)"]);
+    redisCli("DEL", "rq:queue:img_queue");
+  });
+
+  it("fires when Redis uses more than REDIS_MEMORY_PERCENT of its maxmemory", async () => {
+    const used = Number(/used_memory:(\d+)/.exec(redisCli("INFO", "memory"))?.[1]);
+    redisCli("CONFIG", "SET", "maxmemory", String(Math.floor(used / 0.94)));
+    try {
+      const box = new Box("redis-memory", { FOR_MINUTES: 1 });
+      const sent = await box.runs(0, 1);
+      expect(alertsIn(sent.map((s) => s.d))).toEqual(["redis_memory:firing"]);
+      expect(texts(sent.map((s) => s.d))[0]).toMatch(
+        /^\[dev\] Redis memory 9\d% of maxmemory > 90% for 1 min — raise services\/redis\/memoryMb \(`pulumi config set --path services\.redis\.memoryMb <MB> -s dev && pulumi up -s dev`\) or find what fills it; the queue's Redis uses noeviction, so writes fail when it is full$/,
+      );
+    } finally {
+      redisCli("CONFIG", "SET", "maxmemory", "64mb");
+    }
+  });
+
+  it("fires on a slow API health endpoint and counts a failed one as over the threshold", async () => {
+    const box = new Box("api", { FOR_MINUTES: 1, API_LATENCY_MS: 300, API_HEALTH_URL: `${receiver.base}/health?ms=600` });
+    const slow = await box.runs(0, 1);
+    expect(slow.map((s) => s.minute)).toEqual([1, 1]);
+    expect(texts(slow.map((s) => s.d))[0]).toMatch(
+      /^\[dev\] API health (6\d\d|[7-9]\d\d) ms > 300 ms for 1 min — check `docker logs --tail 100 api`; if CPU or memory is high too, move to the next stage/,
+    );
+    box.set({ API_HEALTH_URL: `${receiver.base}/health` });
+    expect(alertsIn((await box.run(2)).got)).toEqual(["api:resolved"]);
+    box.set({ API_HEALTH_URL: `${receiver.base}/health?status=503`, FOR_MINUTES: 0 });
+    expect(texts((await box.run(3)).got)[0]).toMatch(/^\[dev\] API health check failed \(HTTP 503\) — check /);
+    box.set({ API_HEALTH_URL: `${deadBase}/health` });
+    const refused = await box.run(4);
+    expect(refused.stdout).toContain(" api=fail(connection refused) ");
+    expect(refused.got).toEqual([]); // still the same firing alert: no repeat within REPEAT_MINUTES
+  });
+
+  it("keeps an alert pending while the receiver is down or answers non-2xx, and delivers it once it is back", async () => {
+    const box = new Box("delivery", { FOR_MINUTES: 0, TELEGRAM_API_BASE: deadBase });
+    box.secrets(deadBase);
+    box.meminfo("high");
+    const down = await box.run(0);
+    expect(down.got).toEqual([]);
+    expect(down.stdout).toMatch(/events=memory:firing,memory:firing>telegram:pending,memory:firing>webhook:pending,/);
+    expect(down.stdout).toContain(" telegram=down(curl exit 7)");
+    expect(down.stdout).toContain(" webhook=down(curl exit 7)");
+    // Back, but failing: still pending.
+    box.set({ TELEGRAM_API_BASE: receiver.base });
+    box.secrets(receiver.base);
+    receiver.failWith = 503;
+    const failing = await box.run(1);
+    expect(failing.stdout).toContain(" telegram=down(HTTP 503) webhook=down(HTTP 503)");
+    receiver.failWith = 0;
+    const back = await box.run(2);
+    expect(alertsIn(back.got)).toEqual(["memory:firing", "swap:firing"]);
+    expect(texts(back.got)).toHaveLength(2);
+    expect((await box.run(3)).got).toEqual([]); // delivered once, not again
+    // A resolved that cannot be delivered is kept too.
+    box.meminfo("low");
+    box.set({ TELEGRAM_API_BASE: deadBase });
+    box.secrets(deadBase);
+    expect((await box.run(4)).got).toEqual([]);
+    box.set({ TELEGRAM_API_BASE: receiver.base });
+    box.secrets(receiver.base);
+    expect(alertsIn((await box.run(5)).got)).toEqual(["memory:resolved", "swap:resolved"]);
+  });
+
+  it("never puts a secret in curl's argv, even while a delivery is in flight (ps)", async () => {
+    const box = new Box("ps", { FOR_MINUTES: 0 });
+    box.meminfo("high");
+    receiver.deliveryDelayMs = 700;
+    const seen: string[] = [];
+    let running = true;
+    const watch = (async () => {
+      while (running) {
+        const ps = execFileSync("ps", ["-eo", "args="], { encoding: "utf8" });
+        seen.push(...ps.split("\n").filter((l) => l.includes("curl") && l.includes("--config")));
+        await sleep(50);
+      }
+    })();
+    try {
+      const r = await box.run(0);
+      expect(alertsIn(r.got)).toEqual(["memory:firing", "swap:firing"]);
+    } finally {
+      running = false;
+      receiver.deliveryDelayMs = 0;
+      await watch;
+    }
+    expect(seen.length, "a curl delivery was seen in ps").toBeGreaterThan(0);
+    for (const line of seen) {
+      expect(line).not.toContain(TOKEN);
+      expect(line).not.toContain(HOOK_SECRET);
+    }
+  });
+
+  it("reports bad settings on stderr by key, keeps the defaults and never echoes a secret", async () => {
+    const box = new Box("settings");
+    writeFileSync(
+      box.envFile,
+      [`TELEGRAM_API_BASE=${receiver.base}`, `REDIS_CLI=redis-cli -p ${redisPort}`, "SWAP_PERCENT=lots", "COLOUR=blue",
+        `TELEGRAM_BOT_TOKEN=${TOKEN}`, "just words", "STACK='qa'"].join("\n"),
+    );
+    writeFileSync(box.secretsFile, `TELEGRAM_BOT_TOKEN="${TOKEN}"\nSTACK=prod\n`);
+    const r = await box.run(0);
+    expect(r.stderr.split("\n").filter(Boolean)).toEqual([
+      "app-infra-watchdog: watchdog.env: COLOUR: unknown key (ignored)",
+      "app-infra-watchdog: watchdog.env: TELEGRAM_BOT_TOKEN: belongs in the secrets file (ignored)",
+      "app-infra-watchdog: watchdog.env:6: should be KEY=VALUE (line ignored)",
+      "app-infra-watchdog: watchdog.secrets: STACK: not a secret key (ignored)",
+      "app-infra-watchdog: SWAP_PERCENT: should be a whole number (got lots), using 50",
+    ]);
+    expect(r.stdout).toContain("stack=qa ");
+    // The environment wins over the file.
+    expect((await box.run(1, { STACK: "from-env" })).stdout).toContain("stack=from-env ");
+  });
+
+  it("--status (and status.sh) prints readings and thresholds as a table, changing no state and sending nothing", async () => {
+    redisCli("RPUSH", "rq:queue:img_queue", "a", "b");
+    const box = new Box("status", { FOR_MINUTES: 0, API_HEALTH_URL: `${receiver.base}/health` });
+    box.meminfo("high");
+    await box.run(0);
+    receiver.take();
+    const snapshot = () =>
+      readdirSync(box.state)
+        .sort()
+        .map((f) => `${f}:${createHash("sha256").update(readFileSync(join(box.state, f))).digest("hex")}`);
+    const before = snapshot();
+    const st = await run("bash", [WATCHDOG, "--status"], box.env(1));
+    expect(st.code).toBe(0);
+    const lines = st.stdout.split("\n");
+    expect(lines[0]).toBe("app-infra watchdog — stack dev, stage 1, 2025-11-25 00:01 UTC");
+    expect(lines[2]).toMatch(/^METRIC\s+VALUE\s+THRESHOLD\s+STATE$/);
+    expect(st.stdout).toMatch(/\nmemory\s+97% \(2828 of 2927 MB\)\s+95 %\s+OVER, FIRING since 00:00 UTC\n/);
+    expect(st.stdout).toMatch(/\nswap\s+65% \(1331 of 2048 MB\)\s+50 %\s+OVER, FIRING since 00:00 UTC\n/);
+    expect(st.stdout).toMatch(/\ncpu \(avg 60 s\)\s+0%\s+90 %\s+ok\n/);
+    expect(st.stdout).toMatch(/\nqueue img_queue\s+2 jobs\s+100 jobs\s+ok\n/);
+    expect(st.stdout).toMatch(/\nredis memory\s+\d+% \(\d+ of 64 MB\)\s+90 %\s+ok\n/);
+    expect(st.stdout).toMatch(/\napi latency\s+\d+ ms\s+2000 ms\s+ok\n/);
+    expect(st.stdout).toContain("alerts fire after 0 min, repeat every 60 min; telegram: on (chat 4242); webhook: on\n");
+    expect(st.stdout).not.toContain(TOKEN);
+    expect(snapshot()).toEqual(before);
+    // status.sh from a checkout: no installed watchdog, so it runs scripts/watchdog.sh.
+    const viaStatus = await run("bash", [STATUS], { ...box.env(1), WATCHDOG_BIN: join(tmp, "not-installed") });
+    expect(viaStatus.code).toBe(0);
+    expect(viaStatus.stdout.split("\n").slice(0, 5)).toEqual(lines.slice(0, 5));
+    const viaStdin = await run("bash", ["-s"], { ...box.env(1), WATCHDOG_BIN: join(tmp, "not-installed") }, readFileSync(STATUS, "utf8"));
+    expect(viaStdin.stderr).toBe(`app-infra-status: the watchdog is not installed (${join(tmp, "not-installed")} is missing); run pulumi up\n`);
+    expect(viaStdin.code).toBe(1);
+    expect(receiver.take()).toEqual([]);
+    redisCli("DEL", "rq:queue:img_queue");
+  });
+
+  it("samples /proc/stat twice 1 s apart on a first run; prints the footprint of one check", async () => {
+    const box = new Box("footprint", { API_HEALTH_URL: `${receiver.base}/health` });
+    const env = { ...box.env(0), PROC_ROOT: "/proc", NOW_EPOCH: "", CPU_SAMPLE_S: "1" };
+    const measure = async (label: string) => {
+      const r = await run("/usr/bin/time", ["-v", "bash", WATCHDOG], env);
+      expect(r.code).toBe(0);
+      const rssKb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1]);
+      const [, mm, ss] = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\d+):([\d.]+)/.exec(r.stderr) ?? [];
+      const wallS = Number(mm) * 60 + Number(ss);
+      console.log(`watchdog footprint (${label}): peak RSS of the largest process ${rssKb} kB, wall ${wallS.toFixed(2)} s — ${r.stdout.trim()}`);
+      return { rssKb, wallS };
+    };
+    const first = await measure("first run, 1 s CPU sample");
+    expect(first.wallS).toBeGreaterThanOrEqual(1);
+    const steady = await measure("steady run: meminfo, stat, redis-cli, API curl");
+    expect(steady.wallS).toBeLessThan(1);
+    expect(steady.rssKb).toBeLessThan(32 * 1024);
+  });
+});
+
+// ------------------------------------------------------------------ containers (real Docker)
+
+const dockerUp = (() => {
+  try {
+    execFileSync("docker", ["info"], { stdio: "ignore", timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe.skipIf(!dockerUp)("watchdog.sh with a real Docker engine", () => {
+  const tag = `app-infra-wdtest-busybox:${process.pid}`;
+  const names = {
+    oom: `wdtest${process.pid}-worker-1`,
+    crash: `wdtest${process.pid}-api`,
+    clean: `wdtest${process.pid}-worker-2`,
+    stopped: `wdtest${process.pid}-bot`,
+  };
+
+  afterAll(() => {
+    for (const n of Object.values(names)) spawn("docker", ["rm", "-f", n], { stdio: "ignore" });
+    spawn("bash", ["-c", `sleep 2; docker rmi -f ${tag}`], { stdio: "ignore" });
+  });
+
+  it("alerts on an OOM kill and a crash at once, not on a clean exit-0 restart (RQ --max-jobs) or a docker stop", async () => {
+    ensurePackages({ busybox: "busybox-static" });
+    const rootfs = join(tmp, "rootfs");
+    mkdirSync(join(rootfs, "bin"), { recursive: true });
+    copyFileSync(execFileSync("bash", ["-c", "command -v busybox"], { encoding: "utf8" }).trim(), join(rootfs, "bin/busybox"));
+    chmodSync(join(rootfs, "bin/busybox"), 0o755);
+    execFileSync("bash", ["-c", `ln -s busybox ${rootfs}/bin/sh && ln -s busybox ${rootfs}/bin/sleep && tar -C ${rootfs} -c . | docker import - ${tag}`], { stdio: "ignore" });
+
+    // worker-1 names its service explicitly; the others take the name minus a trailing -N.
+    const box = new Box("docker", { CONTAINERS: `'${names.oom}=worker ${names.crash} ${names.clean} ${names.stopped}'`, REDIS_CLI: "" });
+    const base = await box.run(0);
+    expect(base.stdout).toContain(`containers=${Object.values(names).map((n) => `${n}:missing/r?`).join(",")} `);
+    const docker = (...a: string[]) => execFileSync("docker", a, { encoding: "utf8" }).trim();
+    docker("run", "-d", "--name", names.oom, "--memory", "16m", "--memory-swap", "16m", "--restart", "on-failure:2", tag,
+      "sh", "-c", "a=xxxxxxxxxxxxxxxx; while :; do a=$a$a; done");
+    docker("run", "-d", "--name", names.crash, "--restart", "on-failure:1", tag, "sh", "-c", "exit 3");
+    docker("run", "-d", "--name", names.clean, "--restart", "always", tag, "sh", "-c", "sleep 1; exit 0");
+    // PID 1 ignores SIGTERM, so `docker stop` ends in a SIGKILL: exit code 137, as a slow app would.
+    docker("run", "-d", "--name", names.stopped, "--restart", "unless-stopped", tag, "sleep", "1000");
+    docker("stop", "-t", "1", names.stopped);
+    const inspect = (n: string) => docker("inspect", "--format", "{{.State.Status}} {{.RestartCount}}", n);
+    for (let i = 0; i < 150; i++) {
+      if (inspect(names.oom) === "exited 2" && inspect(names.crash) === "exited 1" && Number(inspect(names.clean).split(" ")[1]) >= 1) break;
+      await sleep(100);
+    }
+    expect(inspect(names.oom)).toBe("exited 2");
+    const r = await box.run(1);
+    expect(alertsIn(r.got).sort()).toEqual([`container_${names.crash}:firing`, `container_${names.oom}:firing`]);
+    const tg = texts(r.got);
+    expect(tg).toContain(
+      `[dev] container ${names.oom} was OOM-killed (status exited) — raise services/worker/memoryMb (\`pulumi config set --path services.worker.memoryMb <MB> -s dev && pulumi up -s dev\`); if memory is short overall, move to the next stage (\`pulumi config set stage 2 -s dev && pulumi up -s dev\`)`,
+    );
+    expect(tg).toContain(
+      `[dev] container ${names.crash} crashed (exit code 3, status exited) — see \`docker logs --tail 100 ${names.crash}\``,
+    );
+    expect(r.stdout).toMatch(new RegExp(`${names.oom}:exited/r2/oom/crash\\d`));
+    expect(r.stdout).toContain(`${names.stopped}:exited/r0 `); // stopped: no crash counted
+    // Stopped after its last OOM kill: the alert holds (no repeat, no resolved); the clean one stays quiet.
+    expect((await box.run(2)).got).toEqual([]);
+    // Footprint with the docker CLI in the loop (inspect + events for 4 containers).
+    const timed = await run("/usr/bin/time", ["-v", "bash", WATCHDOG], box.env(3));
+    const rssKb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(timed.stderr)?.[1]);
+    const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)/.exec(timed.stderr)?.[1];
+    console.log(`watchdog footprint (4 containers: docker inspect + docker events): peak RSS of the largest process ${rssKb} kB, wall ${wall}`);
+    expect(rssKb).toBeLessThan(64 * 1024);
+  });
+});
+
+// ------------------------------------------------------------------ install-watchdog.sh
+
+describe("install-watchdog.sh", () => {
+  const b64 = (s: string) => Buffer.from(s).toString("base64");
+  const installText = readFileSync(INSTALL, "utf8");
+  const envText = "STACK='dev'\nSTAGE='1'\nFOR_MINUTES='5'\nTELEGRAM_CHAT_ID='4242'\nCONTAINERS='redis api bot worker-image-1=worker'\n";
+  const secretsText = `TELEGRAM_BOT_TOKEN=${TOKEN}\nWEBHOOK_URL=https://hooks.example/${HOOK_SECRET}\n`;
+  /** The payload lines components/host.ts appends after the script. */
+  const payloadLines = (env = envText) =>
+    `WATCHDOG_SCRIPT_B64=${b64(readFileSync(WATCHDOG, "utf8"))}\nWATCHDOG_ENV_B64=${b64(env)}\nWATCHDOG_SECRETS_B64=${b64(secretsText)}\n`;
+  /** stdin for `bash -s -- INTERVAL_S HASH`, exactly as components/host.ts builds it: script, then payload. */
+  const stdin = (env = envText) => installText + payloadLines(env);
+  const dest = join(tmp, "destdir");
+  const systemctlLog = join(tmp, "systemctl.log");
+  const systemctl = join(tmp, "systemctl-shim");
+  const install = async (input: string, args: string[] = ["60", "0123abcd"], extra: NodeJS.ProcessEnv = {}) => {
+    writeFileSync(systemctlLog, "");
+    const r = await run("bash", ["-s", "--", ...args], { PATH: process.env.PATH, DESTDIR: dest, SYSTEMCTL: systemctl, ...extra }, input);
+    return { ...r, systemctl: readFileSync(systemctlLog, "utf8").trim().split("\n").filter(Boolean) };
+  };
+  const files = {
+    "/usr/local/sbin/app-infra-watchdog": 0o755,
+    "/usr/local/sbin/app-infra-status": 0o755,
+    "/etc/app-infra/watchdog.env": 0o600,
+    "/etc/app-infra/watchdog.secrets": 0o600,
+    "/etc/systemd/system/app-infra-watchdog.service": 0o644,
+    "/etc/systemd/system/app-infra-watchdog.timer": 0o644,
+  };
+  const fingerprint = () =>
+    Object.keys(files).map((f) => {
+      const s = statSync(join(dest, f));
+      return `${f} ${s.ino} ${s.mtimeMs} ${s.mode & 0o777}`;
+    });
+
+  beforeAll(() => writeFileSync(systemctl, `#!/bin/sh\necho "$*" >>'${systemctlLog}'\n`, { mode: 0o755 }));
+
+  it("installs the script, env, secrets and units with their modes from script+payload on stdin, then changes nothing on a 2nd run", async () => {
+    const first = await install(stdin());
+    expect(first.code, first.stderr).toBe(0);
+    for (const [f, mode] of Object.entries(files)) expect(statSync(join(dest, f)).mode & 0o777, f).toBe(mode);
+    expect(readFileSync(join(dest, "usr/local/sbin/app-infra-watchdog"), "utf8")).toBe(readFileSync(WATCHDOG, "utf8"));
+    expect(readFileSync(join(dest, "etc/app-infra/watchdog.env"), "utf8")).toBe(envText);
+    expect(readFileSync(join(dest, "etc/app-infra/watchdog.secrets"), "utf8")).toBe(secretsText);
+    expect(readFileSync(join(dest, "usr/local/sbin/app-infra-status"), "utf8")).toContain('\nexec /usr/local/sbin/app-infra-watchdog --status "$@"\n');
+    const service = readFileSync(join(dest, "etc/systemd/system/app-infra-watchdog.service"), "utf8");
+    for (const line of ["Type=oneshot", "ExecStart=/usr/local/sbin/app-infra-watchdog", "Nice=10", "MemoryMax=64M", "IOSchedulingClass=best-effort", "StateDirectory=app-infra-watchdog", "TimeoutStartSec=50s"])
+      expect(service).toContain(`\n${line}\n`);
+    const timer = readFileSync(join(dest, "etc/systemd/system/app-infra-watchdog.timer"), "utf8");
+    for (const line of ["OnActiveSec=60s", "OnBootSec=60s", "OnUnitActiveSec=60s", "AccuracySec=1s", "WantedBy=timers.target"])
+      expect(timer).toContain(`\n${line}\n`);
+    expect(first.systemctl).toEqual(["daemon-reload", "enable --now app-infra-watchdog.timer", "restart app-infra-watchdog.timer"]);
+    expect(first.stdout).toContain("app-infra-watchdog install: 6 file(s) changed, systemd reloaded, timer restarted (every 60 s)\n");
+
+    const before = fingerprint();
+    const second = await install(stdin());
+    expect(second.code).toBe(0);
+    expect(second.stdout).toBe("app-infra-watchdog install: unchanged (timer enabled, every 60 s)\n");
+    expect(second.systemctl).toEqual(["enable --now app-infra-watchdog.timer"]);
+    expect(fingerprint()).toEqual(before);
+  });
+
+  it("reads the payload from a seekable stdin too, and from assignments placed before the script", async () => {
+    const file = join(tmp, "install-stdin");
+    writeFileSync(file, stdin());
+    const fromFile = execFileSync("bash", ["-c", `bash -s -- 60 < '${file}'`], {
+      env: { PATH: process.env.PATH, DESTDIR: dest, SYSTEMCTL: ":" },
+      encoding: "utf8",
+    });
+    expect(fromFile).toBe("app-infra-watchdog install: unchanged (timer enabled, every 60 s)\n");
+    const prelude = payloadLines().replace(/=(.*)\n/g, "='$1'\n");
+    expect((await install(prelude + installText, [])).stdout).toBe("app-infra-watchdog install: unchanged (timer enabled, every 60 s)\n");
+  });
+
+  it("rewrites only what changed: the env file without touching systemd, the timer with a reload", async () => {
+    const env = await install(stdin(`${envText}QUEUE_LENGTH='150'\n`));
+    expect(env.stdout).toBe(
+      "app-infra-watchdog install: wrote /etc/app-infra/watchdog.env\napp-infra-watchdog install: 1 file(s) changed, timer enabled (every 60 s)\n",
+    );
+    expect(env.systemctl).toEqual(["enable --now app-infra-watchdog.timer"]);
+    chmodSync(join(dest, "etc/app-infra/watchdog.secrets"), 0o644);
+    const timer = await install(stdin(`${envText}QUEUE_LENGTH='150'\n`), ["120"]);
+    expect(timer.stdout).toContain("app-infra-watchdog install: fixed mode 0600 of /etc/app-infra/watchdog.secrets\n");
+    expect(timer.stdout).toContain("wrote /etc/systemd/system/app-infra-watchdog.timer\n");
+    expect(timer.stdout).toContain("wrote /etc/systemd/system/app-infra-watchdog.service\n"); // TimeoutStartSec follows the interval
+    expect(timer.systemctl).toEqual(["daemon-reload", "enable --now app-infra-watchdog.timer", "restart app-infra-watchdog.timer"]);
+    expect(statSync(join(dest, "etc/app-infra/watchdog.secrets")).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dest, "etc/systemd/system/app-infra-watchdog.timer"), "utf8")).toContain("\nOnUnitActiveSec=120s\n");
+  });
+
+  it("passes systemd-analyze verify", async () => {
+    if (!have("systemd-analyze")) return;
+    // Point ExecStart at the installed copy so verify can check that it is executable.
+    const units = join(tmp, "units");
+    mkdirSync(units, { recursive: true });
+    const svc = readFileSync(join(dest, "etc/systemd/system/app-infra-watchdog.service"), "utf8");
+    writeFileSync(join(units, "app-infra-watchdog.service"), svc.replace("ExecStart=/usr", `ExecStart=${dest}/usr`));
+    copyFileSync(join(dest, "etc/systemd/system/app-infra-watchdog.timer"), join(units, "app-infra-watchdog.timer"));
+    const r = await run("systemd-analyze", ["verify", join(units, "app-infra-watchdog.service"), join(units, "app-infra-watchdog.timer")], process.env);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+  });
+
+  it("refuses a broken payload, naming every problem", async () => {
+    const r = await install(`${installText}WATCHDOG_SCRIPT_B64=%%%\nTELEGRAM_BOT_TOKEN=${TOKEN}\n`, ["5"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      [
+        "app-infra-watchdog install: payload: lines should be WATCHDOG_SCRIPT_B64=, WATCHDOG_ENV_B64= or WATCHDOG_SECRETS_B64= (got TELEGRAM_BOT_TOKEN)",
+        "app-infra-watchdog install: INTERVAL_S: should be a whole number of seconds between 10 and 3600 (got 5)",
+        "app-infra-watchdog install: WATCHDOG_ENV_B64: should be given, empty for an empty thresholds file (missing)",
+        "app-infra-watchdog install: WATCHDOG_SECRETS_B64: should be given, empty for no secrets (missing)",
+        "",
+      ].join("\n"),
+    );
+    expect(r.systemctl).toEqual([]);
+    const bad = await install(`${installText}WATCHDOG_SCRIPT_B64=%%%\nWATCHDOG_ENV_B64=\nWATCHDOG_SECRETS_B64=\n`);
+    expect(bad.stderr).toBe("app-infra-watchdog install: WATCHDOG_SCRIPT_B64: should be base64 (decoding failed)\n");
+    const notBash = await install(`${installText}WATCHDOG_SCRIPT_B64=${b64("#!/bin/bash\nif then\n")}\nWATCHDOG_ENV_B64=\nWATCHDOG_SECRETS_B64=\n`);
+    expect(notBash.stderr).toBe("app-infra-watchdog install: WATCHDOG_SCRIPT_B64: should decode to a bash script (scripts/watchdog.sh); it does not parse\n");
+  });
+});
+
+// ------------------------------------------------------------------ secrets, across everything above
+
+describe("secrets", () => {
+  it("never appear in a curl argv, a log line or a state file; Telegram did get the token", () => {
+    const argv = readFileSync(curlArgvLog, "utf8");
+    expect(argv.split("\n").filter((l) => l.includes("--config")).length).toBeGreaterThan(10);
+    expect(argv).not.toContain(TOKEN);
+    expect(argv).not.toContain(HOOK_SECRET);
+    for (const out of allOutput) {
+      expect(out).not.toContain(TOKEN);
+      expect(out).not.toContain(HOOK_SECRET);
+    }
+    const stateFiles = readdirSync(tmp, { recursive: true, encoding: "utf8" }).filter((f) => f.includes("/state/"));
+    expect(stateFiles.length).toBeGreaterThan(10);
+    for (const f of stateFiles) {
+      const p = join(tmp, f);
+      if (!existsSync(p) || statSync(p).isDirectory()) continue;
+      const text = readFileSync(p, "utf8");
+      expect(text, f).not.toContain(TOKEN);
+      expect(text, f).not.toContain(HOOK_SECRET);
+    }
+  });
+});

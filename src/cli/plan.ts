@@ -8,7 +8,7 @@ import { applyOverrides, readStackFile } from "../config/stack-file";
 import { snapshotCatalog } from "../plan/catalog";
 import { makePlan } from "../plan/plan";
 import { planToJson, type PlanJson } from "../report/json";
-import { renderMarkdown } from "../report/markdown";
+import { renderMarkdown, renderMarkdownRefused } from "../report/markdown";
 import { renderText } from "../report/text";
 
 export interface CliResult {
@@ -54,6 +54,7 @@ export function runPlanCli(argv: string[], cwd: string): CliResult {
     if (format === "json") {
       return { code: 1, stdout: JSON.stringify({ stack, deployable: false, warnings: [], errors: e.problems }, null, 2) + "\n", stderr: "" };
     }
+    if (format === "markdown") return { code: 1, stdout: renderMarkdownRefused(stack, e.problems) + "\n", stderr: `${e.message}\n` };
     return { code: 1, stdout: "", stderr: `${e.message}\n` };
   }
   let stdout: string;

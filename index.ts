@@ -81,6 +81,7 @@ export = async () => {
     serverType: plan.server!.type,
     serverPriceMonthlyEur: plan.server!.priceMonthlyEur,
     sshCommand: pulumi.interpolate`pulumi stack output --show-secrets deployPrivateKey > ~/.ssh/app-infra-${cfg.stack} && chmod 600 ~/.ssh/app-infra-${cfg.stack} && ssh -i ~/.ssh/app-infra-${cfg.stack} root@${server.ipv4}`,
+    statusCommand: pulumi.interpolate`ssh -i ~/.ssh/app-infra-${cfg.stack} root@${server.ipv4} app-infra-status`,
     hostKey: keys.hostPublicKey,
     deployPrivateKey: keys.deployPrivateKey,
     apiUrl: pulumi.interpolate`http://${server.ipv4}:${cfg.services.api.port}`,

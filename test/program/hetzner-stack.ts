@@ -193,6 +193,7 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
     expect(out).toMatchObject({ serverIp: SERVER_IP, serverType: e.serverType, apiUrl: `http://${SERVER_IP}:8000` });
     expect(typeof out.serverPriceMonthlyEur).toBe("number");
     expect(out.sshCommand).toContain(`root@${SERVER_IP}`);
+    expect(out.statusCommand).toBe(`ssh -i ~/.ssh/app-infra-${out.capacity.stack} root@${SERVER_IP} app-infra-status`);
     expect(out.capacity).toMatchObject({ stage: e.stage, swapGb: e.swapGb, workers: e.workers, deployable: true });
     expect(out.capacity.budget.ramMb).toBeGreaterThan(0);
     expect(run().secretOutputs).toContain("deployPrivateKey");

@@ -13,10 +13,11 @@ export interface HostKeyPair {
 
 export function renderUserData(hostKey: HostKeyPair): string {
   const doc = {
-    // Only our ed25519 host key: cloud-init writes it instead of generating random ones, so the
-    // program can pin it before the first connection.
+    // Only our ed25519 host key: the image's keys are deleted, and when `ssh_keys` is given
+    // cloud-init's cc_ssh writes those instead of generating random ones, so the program can pin
+    // the key before the first connection. (`ssh_genkeytypes: []` would say the same, but the
+    // schema requires at least one item.)
     ssh_deletekeys: true,
-    ssh_genkeytypes: [],
     ssh_keys: {
       ed25519_private: hostKey.privateKeyOpenssh.trimEnd() + "\n",
       ed25519_public: hostKey.publicKeyOpenssh.trim(),

@@ -62,7 +62,7 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
     const doc = parse(ud);
     expect(doc.ssh_keys.ed25519_public).toMatch(/^ssh-ed25519 /);
     expect(doc.ssh_keys.ed25519_private).toContain("OPENSSH PRIVATE KEY");
-    expect(doc.ssh_genkeytypes).toEqual([]);
+    expect(doc.ssh_deletekeys).toBe(true);
     expect(doc.ssh_pwauth).toBe(false);
     expect(ud).not.toMatch(/swap|docker|cx\d\d|stage/i);
     expect(run().options["server-vm"]!.secretProps).toContain("userData");

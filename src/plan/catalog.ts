@@ -31,16 +31,7 @@ export interface Catalog {
 interface SnapshotFile {
   source: string;
   takenAt: string;
-  serverTypes: {
-    name: string;
-    cores: number;
-    memoryGb: number;
-    diskGb: number;
-    architecture: "x86" | "arm";
-    cpuType: string;
-    deprecated: boolean;
-    locations: { name: string; priceMonthlyEur?: number; available?: boolean }[];
-  }[];
+  serverTypes: (Omit<ServerType, "locations"> & { locations: (Partial<CatalogLocation> & { name: string })[] })[];
 }
 
 export function snapshotCatalog(): Catalog {

@@ -1,4 +1,5 @@
 // The plan as one JSON document: what `npm run plan -- --json` prints and the stack exports.
+import type { Budget } from "../plan/budget";
 import type { Plan } from "../plan/plan";
 
 export interface PlanJson {
@@ -31,18 +32,8 @@ export interface PlanJson {
     swapMb: number;
     restart: string;
   }[];
-  budget: {
-    ramMb: number;
-    swapMb: number;
-    systemReserveMb: number;
-    limitsMb: number;
-    reservationsMb: number;
-    containerSwapMb: number;
-    usersMb: number;
-    totalMb: number;
-    ramPercent: number;
-    swapNeededMb: number;
-  } | null;
+  /** The budget without swapPercent, which is Infinity (not JSON) when there is no swap. */
+  budget: Omit<Budget, "swapPercent"> | null;
   warnings: string[];
   errors: string[];
 }
@@ -82,20 +73,7 @@ export function planToJson(plan: Plan): PlanJson {
       swapMb: x.swapMb,
       restart: x.restart,
     })),
-    budget: b
-      ? {
-          ramMb: b.ramMb,
-          swapMb: b.swapMb,
-          systemReserveMb: b.systemReserveMb,
-          limitsMb: b.limitsMb,
-          reservationsMb: b.reservationsMb,
-          containerSwapMb: b.containerSwapMb,
-          usersMb: b.usersMb,
-          totalMb: b.totalMb,
-          ramPercent: b.ramPercent,
-          swapNeededMb: b.swapNeededMb,
-        }
-      : null,
+    budget: b ? (({ swapPercent: _, ...rest }) => rest)(b) : null,
     warnings: plan.warnings,
     errors: plan.errors,
   };

@@ -2,7 +2,7 @@
 // takes keys and known hosts from files. So the program writes the deploy key and the pinned host
 // key to a private directory (0700, files 0600) for the lifetime of the run; nothing is read from
 // the user's own ~/.ssh. `pulumi destroy --run-program` recreates them for a destroy.
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -12,7 +12,15 @@ export interface SshFiles {
   knownHostsFile: string;
 }
 
-export function sshFilePaths(stack: string, base = tmpdir()): SshFiles {
+/**
+ * The paths end up in the Docker provider's configuration, so they must be the same on every machine
+ * that runs the stack (a laptop, CI): /tmp where it exists rather than the per-user $TMPDIR.
+ */
+export function defaultSshBase(): string {
+  return existsSync("/tmp") ? "/tmp" : tmpdir();
+}
+
+export function sshFilePaths(stack: string, base = defaultSshBase()): SshFiles {
   const dir = join(base, `app-infra-ssh-${stack}`);
   return { dir, identityFile: join(dir, "deploy_key"), knownHostsFile: join(dir, "known_hosts") };
 }

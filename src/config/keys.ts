@@ -398,9 +398,6 @@ export const KEYS: readonly KeySpec[] = [
 
 export const KEY_BY_PATH: ReadonlyMap<string, KeySpec> = new Map(KEYS.map((k) => [k.path, k]));
 
-/** Top-level names: the first path segment of every key. */
-export const TOP_LEVEL = new Set(KEYS.map((k) => k.path.split("/")[0]!));
-
 export function describeKind(kind: KeyKind): string {
   switch (kind.type) {
     case "int":

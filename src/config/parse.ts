@@ -1,5 +1,5 @@
 import { ConfigError, show } from "./errors";
-import { KEYS, KEY_BY_PATH, TOP_LEVEL, describeKind, type KeySpec } from "./keys";
+import { KEYS, KEY_BY_PATH, describeKind, type KeySpec } from "./keys";
 import type { StackConfig } from "./types";
 
 /**
@@ -236,5 +236,3 @@ export function projectKeys(all: Record<string, unknown>): RawConfig {
   }
   return out;
 }
-
-export { TOP_LEVEL };

@@ -3,11 +3,6 @@ import type { ServiceName } from "./keys";
 export type Architecture = "x86" | "arm";
 export type Target = "hetzner" | "local";
 
-/** A secret value as the config layer sees it: present or not. Its value only ever travels as a Pulumi secret. */
-export interface SecretRef {
-  key: string;
-}
-
 export interface ServiceOverrides {
   memoryMb?: number;
   reservationMb?: number;

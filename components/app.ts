@@ -86,7 +86,11 @@ export class App extends pulumi.ComponentResource {
       }, child);
     }
 
-    for (const s of plan.services) {
+    // Redis first: the apps connect at start, and one that finds no Redis exits and restarts,
+    // which the watchdog would report as a crash.
+    const ordered = [...plan.services].sort((a, b) => Number(b.role === "redis") - Number(a.role === "redis"));
+    for (const s of ordered) {
+      const redis = this.containers["redis"];
       this.containers[s.name] = new docker.Container(`${name}-${s.name}`, {
         name: s.name,
         hostname: s.name,
@@ -123,6 +127,7 @@ export class App extends pulumi.ComponentResource {
         // Fixed names: the old container must go before the new one starts. For the bot this is
         // also the singleton rule — Telegram answers 409 Conflict to a second long-poller.
         deleteBeforeReplace: true,
+        dependsOn: s.role !== "redis" && redis ? [redis] : [],
       });
     }
     this.registerOutputs({});

@@ -78,6 +78,10 @@ export function redisCommand(cfg: StackConfig, limitMb: number): string[] {
     "--dir", "/data",
     "--maxmemory", `${maxmemoryMb}mb`,
     "--maxmemory-policy", r.maxmemoryPolicy,
+    // Clients come from the other containers on the private network, and no port is published.
+    // The official image already turns protected mode off; saying it keeps a Redis built
+    // elsewhere (e.g. Debian's, as the VM lab uses) from refusing them with "DENIED".
+    "--protected-mode", "no",
   ];
 }
 

@@ -29,7 +29,7 @@ describe("services plan: the note's containers", () => {
 describe("services plan: the note's defects, fixed", () => {
   it("1: Redis maxmemory is half its container limit, not 512mb inside 256M", () => {
     expect(byName().redis!.command).toEqual([
-      "redis-server", "--appendonly", "yes", "--save", "", "--dir", "/data", "--maxmemory", "128mb", "--maxmemory-policy", "noeviction",
+      "redis-server", "--appendonly", "yes", "--save", "", "--dir", "/data", "--maxmemory", "128mb", "--maxmemory-policy", "noeviction", "--protected-mode", "no",
     ]);
     expect(byName({ services: { redis: { memoryMb: 512 } } }).redis!.command).toContain("256mb");
     expect(defaultMaxmemoryMb(257)).toBe(128);

@@ -155,7 +155,7 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
 
   it("Redis: maxmemory below its limit, noeviction, AOF on its named volume, PING healthcheck, no published port", () => {
     const r = container("redis");
-    expect(r.command).toEqual(["redis-server", "--appendonly", "yes", "--save", "", "--dir", "/data", "--maxmemory", "128mb", "--maxmemory-policy", "noeviction"]);
+    expect(r.command).toEqual(["redis-server", "--appendonly", "yes", "--save", "", "--dir", "/data", "--maxmemory", "128mb", "--maxmemory-policy", "noeviction", "--protected-mode", "no"]);
     expect(r.volumes).toEqual([{ volumeName: "redis-data", containerPath: "/data" }]);
     expect(r.ports ?? []).toEqual([]);
     expect(r.healthcheck).toMatchObject({ tests: ["CMD", "redis-cli", "PING"] });
@@ -181,6 +181,12 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
       expect(JSON.stringify(c.inputs.command ?? [])).not.toMatch(/bot-token-secret|fal-secret/);
     }
     for (const c of run().byType(T.command)) expect(JSON.stringify(c.inputs.create)).not.toMatch(/bot-token-secret|fal-secret|PRIVATE KEY/);
+  });
+
+  it("the apps start after Redis", () => {
+    for (const c of containers()) {
+      expect(run().options[c.name]!.dependsOn, c.name).toEqual(c.name === "app-redis" ? [] : ["app-redis"]);
+    }
   });
 
   it("the bot is a singleton: deleted before a replacement starts (so are all fixed-name containers)", () => {

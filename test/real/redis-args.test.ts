@@ -59,6 +59,7 @@ describe("the planned Redis command on a real redis-server", () => {
     expect(cli("CONFIG", "GET", "maxmemory-policy").split("\n")).toEqual(["maxmemory-policy", "noeviction"]);
     expect(cli("CONFIG", "GET", "appendonly").split("\n")).toEqual(["appendonly", "yes"]);
     expect(cli("CONFIG", "GET", "save").split("\n")[1] ?? "").toBe("");
+    expect(cli("CONFIG", "GET", "protected-mode").split("\n")[1]).toBe("no");
   });
 
   it("overrides reach redis-server: a bigger container, a chosen policy, AOF off", async () => {

@@ -45,9 +45,9 @@ export function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
 
-/** POSIX single-quote, for the few arguments we pass; all are validated numbers or base64 already. */
+/** POSIX single-quote of one word; the host steps' arguments are validated numbers or base64 already. */
 export function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_./:=+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'"'"'`)}'`;
+  return /^[A-Za-z0-9_./:=+,@%-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'"'"'`)}'`;
 }
 
 export function remoteCommandLine(args: readonly string[]): string {

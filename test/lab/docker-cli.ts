@@ -46,10 +46,9 @@ export class TranslationError extends Error {}
 /** Docker's memory flags take a unit; the provider's inputs are MB. */
 const mb = (n: number) => `${n}m`;
 
-/** POSIX shell quoting of one word (for a command line that goes through `ssh`). */
-export function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_./:=+,@%-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'"'"'`)}'`;
-}
+// POSIX shell quoting of one word (for a command line that goes through `ssh`): the program's own.
+import { shellQuote } from "../../src/plan/host";
+export { shellQuote };
 
 export const shellJoin = (argv: readonly string[]) => argv.map(shellQuote).join(" ");
 

@@ -138,32 +138,8 @@ export function expectedHostConfig(c: ContainerInputs) {
   };
 }
 
-// ---- which resources a new configuration changes (as test/program/scaling.test.ts diffs them) ----
-
-export interface RecordedResource {
-  type: string;
-  name: string;
-  inputs: Record<string, unknown>;
-}
-
-export interface ResourceDiff {
-  changed: string[];
-  added: string[];
-  removed: string[];
-}
-
-/** Resources whose inputs differ between two recordings, and those only in one of them, by logical name. */
-export function diffRecordings(a: readonly RecordedResource[], b: readonly RecordedResource[]): ResourceDiff {
-  const key = (r: RecordedResource) => `${r.type}::${r.name}`;
-  const A = new Map(a.map((r) => [key(r), JSON.stringify(r.inputs)]));
-  const B = new Map(b.map((r) => [key(r), JSON.stringify(r.inputs)]));
-  const nameOf = (k: string) => k.split("::")[1]!;
-  return {
-    changed: [...A.keys()].filter((k) => B.has(k) && A.get(k) !== B.get(k)).map(nameOf).sort(),
-    added: [...B.keys()].filter((k) => !A.has(k)).map(nameOf).sort(),
-    removed: [...A.keys()].filter((k) => !B.has(k)).map(nameOf).sort(),
-  };
-}
+// Which resources a new configuration changes: the same diff the scaling tests use.
+export { diffRecordings, type RecordedResource, type ResourceDiff } from "../support/record";
 
 /** Orders names so each comes after everything it depends on (stable: ties keep the given order). */
 export function dependencyOrder(names: readonly string[], dependsOn: (name: string) => readonly string[]): string[] {

@@ -1,6 +1,6 @@
 // Scaling invariants across configurations: each run is recorded in its own process.
 import { beforeAll, describe, expect, it } from "vitest";
-import { record, type Recording } from "../support/record";
+import { diffRecordings, record, type Recording } from "../support/record";
 import { T } from "./hetzner-stack";
 
 const secrets = { botToken: "123:bot-token-secret" };
@@ -24,19 +24,8 @@ beforeAll(async () => {
   );
 }, 120_000);
 
-const byKey = (r: Recording) => new Map(r.resources.map((x) => [`${x.type}::${x.name}`, x.inputs]));
-
 /** Resources whose inputs differ between two runs, and those only in one of them. */
-function diff(a: Recording, b: Recording) {
-  const A = byKey(a);
-  const B = byKey(b);
-  const changed = [...A.keys()].filter((k) => B.has(k) && JSON.stringify(A.get(k)) !== JSON.stringify(B.get(k)));
-  return {
-    changed: changed.map((k) => k.split("::")[1]).sort(),
-    added: [...B.keys()].filter((k) => !A.has(k)).map((k) => k.split("::")[1]).sort(),
-    removed: [...A.keys()].filter((k) => !B.has(k)).map((k) => k.split("::")[1]).sort(),
-  };
-}
+const diff = (a: Recording, b: Recording) => diffRecordings(a.resources, b.resources);
 
 const vm = (r: Recording) => r.resources.find((x) => x.type === T.server)!.inputs;
 const REPLACEMENT_FORCING = ["image", "location", "userData", "sshKeys", "name", "keepDisk"] as const;

@@ -21,8 +21,27 @@ export async function record(stack: string, config: Record<string, unknown>, sec
   return JSON.parse(stdout) as Recording;
 }
 
-export const inputsOf = (r: Recording, type: string, name: string) => {
-  const hit = r.resources.find((x) => x.type === type && x.name === name);
-  if (!hit) throw new Error(`no ${type} ${name}`);
-  return hit.inputs;
-};
+export interface RecordedResource {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+}
+
+export interface ResourceDiff {
+  changed: string[];
+  added: string[];
+  removed: string[];
+}
+
+/** Resources whose inputs differ between two recordings, and those only in one of them, by logical name. */
+export function diffRecordings(a: readonly RecordedResource[], b: readonly RecordedResource[]): ResourceDiff {
+  const key = (r: RecordedResource) => `${r.type}::${r.name}`;
+  const A = new Map(a.map((r) => [key(r), JSON.stringify(r.inputs)]));
+  const B = new Map(b.map((r) => [key(r), JSON.stringify(r.inputs)]));
+  const nameOf = (k: string) => k.split("::")[1]!;
+  return {
+    changed: [...A.keys()].filter((k) => B.has(k) && A.get(k) !== B.get(k)).map(nameOf).sort(),
+    added: [...B.keys()].filter((k) => !A.has(k)).map(nameOf).sort(),
+    removed: [...A.keys()].filter((k) => !B.has(k)).map(nameOf).sort(),
+  };
+}

@@ -19,8 +19,11 @@ export = async () => {
   const secrets = loadSecrets(cfg);
   const problems: string[] = [];
   if (!cfg.secrets.botToken) problems.push("botToken: is required (pulumi config set --secret botToken <token from @BotFather>)");
-  const catalog = await (cfg.target === "hetzner" ? loadLiveCatalog(secrets.hcloudToken) : Promise.resolve(undefined));
-  const plan = makePlan(cfg, catalog ?? { source: "none (local target)", takenAt: "", live: false, types: [] });
+  // The local target picks no server, so it needs no catalog (and no Hetzner token).
+  const catalog = cfg.target === "hetzner"
+    ? await loadLiveCatalog(secrets.hcloudToken)
+    : { source: "none (local target)", takenAt: "", live: false, types: [] };
+  const plan = makePlan(cfg, catalog);
   problems.push(...plan.errors);
   if (problems.length > 0) throw new ConfigError(problems);
   for (const w of plan.warnings) pulumi.log.warn(w);

@@ -45,9 +45,20 @@ async function startPlannedRedis(raw: Record<string, unknown>): Promise<{ port: 
   throw new Error(`redis-server did not start:\n${log}`);
 }
 
-afterAll(() => {
+// Stop each server and wait for it before removing its directory: a Redis with RDB saving on saves
+// at SIGTERM and refuses to exit if that save fails, so it would outlive the test.
+async function stop(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+  proc.kill("SIGTERM");
+  const timer = setTimeout(() => proc.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+afterAll(async () => {
   for (const { proc, dir } of started) {
-    proc.kill("SIGTERM");
+    await stop(proc);
     rmSync(dir, { recursive: true, force: true });
   }
 });

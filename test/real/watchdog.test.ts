@@ -1,7 +1,7 @@
 // The host watchdog (scripts/watchdog.sh), its installer and status command, run for real: fixture
 // /proc files for memory/swap/CPU, a real redis-server on a random loopback port for the queue and
 // Redis memory, a local HTTP server standing in for the API health endpoint, Telegram and the
-// webhook, a real Docker engine for OOM kills (skipped when none answers). The clock is simulated
+// webhook, a real Docker engine for OOM kills (started if it is not running). The clock is simulated
 // with NOW_EPOCH, so "5 minutes" take six runs, not five minutes.
 // Needs (Debian): redis-server redis-tools shellcheck time curl; busybox-static for the Docker case.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
@@ -23,6 +23,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureDocker } from "./support/docker";
 
 const ROOT = resolve(__dirname, "../..");
 const WATCHDOG = join(ROOT, "scripts/watchdog.sh");
@@ -591,16 +592,11 @@ describe("watchdog.sh", () => {
 
 // ------------------------------------------------------------------ containers (real Docker)
 
-const dockerUp = (() => {
-  try {
-    execFileSync("docker", ["info"], { stdio: "ignore", timeout: 10_000 });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+// Not skipped when dockerd is down: ensureDocker starts it (as root, as .ci/run runs), so a fresh
+// CI machine runs this part too instead of silently skipping it.
+describe("watchdog.sh with a real Docker engine", () => {
+  beforeAll(ensureDocker, 90_000);
 
-describe.skipIf(!dockerUp)("watchdog.sh with a real Docker engine", () => {
   const tag = `app-infra-wdtest-busybox:${process.pid}`;
   const names = {
     oom: `wdtest${process.pid}-worker-1`,

@@ -21,7 +21,7 @@ export = async () => {
   if (!cfg.secrets.botToken) problems.push("botToken: is required (pulumi config set --secret botToken <token from @BotFather>)");
   // The local target picks no server, so it needs no catalog (and no Hetzner token).
   const catalog = cfg.target === "hetzner"
-    ? await loadLiveCatalog(secrets.hcloudToken)
+    ? await loadLiveCatalog(secrets.hcloudToken, secrets.hcloudEndpoint)
     : { source: "none (local target)", takenAt: "", live: false, types: [] };
   const plan = makePlan(cfg, catalog);
   problems.push(...plan.errors);

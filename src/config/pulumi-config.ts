@@ -13,6 +13,8 @@ export interface Secrets {
   deployPrivateKey?: pulumi.Output<string>;
   /** Hetzner API token, for live prices only (the hcloud provider reads it itself). */
   hcloudToken?: pulumi.Output<string>;
+  /** The hcloud provider's API endpoint (`hcloud:endpoint`, else HCLOUD_ENDPOINT, as the provider reads it). */
+  hcloudEndpoint?: string;
 }
 
 export function loadStackConfig(): StackConfig {
@@ -32,5 +34,6 @@ export function loadSecrets(cfg: StackConfig): Secrets {
     alertWebhookUrl: opt(cfg.secrets.alertWebhookUrl, "alertWebhookUrl"),
     deployPrivateKey: opt(cfg.secrets.deployPrivateKey, "deployPrivateKey"),
     hcloudToken: hcloud.getSecret("token") ?? (envToken ? pulumi.secret(envToken) : undefined),
+    hcloudEndpoint: hcloud.get("endpoint") ?? process.env.HCLOUD_ENDPOINT,
   };
 }

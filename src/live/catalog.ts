@@ -5,16 +5,25 @@ import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import { liveCatalog, parsePricing, snapshotCatalog, type Catalog, type LivePrices } from "../plan/catalog";
 
-export const PRICING_URL = "https://api.hetzner.cloud/v1/pricing";
+/** Hetzner's public API; the hcloud provider's own default when `hcloud:endpoint` is unset. */
+export const DEFAULT_ENDPOINT = "https://api.hetzner.cloud/v1";
 
-async function fetchPrices(token: string | undefined): Promise<LivePrices | undefined> {
+/**
+ * The pricing URL under the same endpoint the hcloud provider talks to (`hcloud:endpoint` or
+ * HCLOUD_ENDPOINT), so a stack pointed at another API — the lab's emulator — reads its prices there too.
+ */
+export function pricingUrl(endpoint: string | undefined): string {
+  return `${(endpoint || DEFAULT_ENDPOINT).replace(/\/+$/, "")}/pricing`;
+}
+
+async function fetchPrices(token: string | undefined, url: string): Promise<LivePrices | undefined> {
   if (!token) return undefined;
   try {
-    const res = await fetch(PRICING_URL, { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(url, { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     return parsePricing(await res.json());
   } catch (e) {
-    pulumi.log.warn(`app-infra: could not read live prices from ${PRICING_URL} (${(e as Error).message}); using the bundled snapshot's prices`);
+    pulumi.log.warn(`app-infra: could not read live prices from ${url} (${(e as Error).message}); using the bundled snapshot's prices`);
     return undefined;
   }
 }
@@ -25,7 +34,8 @@ function tokenValue(token: pulumi.Output<string> | undefined): Promise<string | 
   return new Promise((resolve) => token.apply((t) => resolve(t)));
 }
 
-export async function loadLiveCatalog(token: pulumi.Output<string> | undefined): Promise<Catalog> {
-  const [types, prices] = await Promise.all([hcloud.getServerTypes(), tokenValue(token).then(fetchPrices)]);
+export async function loadLiveCatalog(token: pulumi.Output<string> | undefined, endpoint: string | undefined): Promise<Catalog> {
+  const url = pricingUrl(endpoint);
+  const [types, prices] = await Promise.all([hcloud.getServerTypes(), tokenValue(token).then((t) => fetchPrices(t, url))]);
   return liveCatalog(types.serverTypes, prices, snapshotCatalog(), new Date().toISOString().slice(0, 10));
 }

@@ -8,15 +8,79 @@
 #                         -rq, -redis and redis-server, for `docker import` inside the VM
 #   recipe.sha256         the recipe hash this was built from
 # Usage: build-image.sh OUT_DIR RECIPE_HASH      (as root; the caller holds the cache's flock)
-# Environment: LAB_MIRROR (default http://deb.debian.org/debian), LAB_ROOT_DISK_GB (default 12).
+#        build-image.sh --print-mirror [APT_DIR]  (the mirror it would use; APT_DIR: /etc/apt)
+# Environment: LAB_MIRROR (default: the Debian mirror this machine's apt uses, read from
+# /etc/apt/sources.list and /etc/apt/sources.list.d/ at run time), LAB_ROOT_DISK_GB (default 12).
 # The host needs: debootstrap, e2fsprogs (mkfs.ext4 -d: no loop device is needed), util-linux.
 set -euo pipefail
 
+SUITE=bookworm
+
+# The first URI of an enabled `deb` source for Debian's `main` whose suites include SUITE (else
+# another Debian suite: the archive serves every suite at the same root). Both formats of
+# sources.list(5): one-line files (*.list) and deb822 stanzas (*.sources; Debian 12 ships
+# /etc/apt/sources.list.d/debian.sources). Prints nothing when there is none.
+apt_mirror() {
+  local apt_dir=$1 f files=()
+  [[ -f $apt_dir/sources.list ]] && files+=("$apt_dir/sources.list")
+  for f in "$apt_dir"/sources.list.d/*.list "$apt_dir"/sources.list.d/*.sources; do
+    [[ -f $f ]] && files+=("$f")
+  done
+  ((${#files[@]})) || return 0
+  # One "URI SUITE..." line per usable source, in file order; then the best suite wins.
+  awk '
+    function flush() {
+      if (f["types"] ~ /(^| )deb( |$)/ && f["components"] ~ /(^| )main( |$)/ && tolower(f["enabled"]) != "no" && f["uris"] != "") {
+        split(f["uris"], u, " "); print u[1], f["suites"]
+      }
+      split("", f); last = ""
+    }
+    FNR == 1 { flush() }
+    FILENAME ~ /\.sources$/ {
+      if ($0 ~ /^[ \t]*#/) next
+      if ($0 ~ /^[ \t]*$/) { flush(); next }
+      # A line starting with white space continues the field before it.
+      if ($0 ~ /^[ \t]/) { if (last != "") f[last] = f[last] " " $0; next }
+      last = tolower($0); sub(/:.*/, "", last)
+      val = $0; sub(/^[^:]*:[ \t]*/, "", val)
+      f[last] = val
+      next
+    }
+    {
+      line = $0; sub(/#.*/, "", line); gsub(/\[[^]]*\]/, " ", line)
+      n = split(line, w, /[ \t]+/); i = (w[1] == "") ? 2 : 1
+      if (w[i] != "deb") next
+      c = ""; for (j = i + 3; j <= n; j++) c = c " " w[j]
+      if (c ~ / main( |$)/) print w[i + 1], w[i + 2]
+    }
+    END { flush() }
+  ' "${files[@]}" | awk -v suite="$SUITE" '
+    {
+      for (i = 2; i <= NF; i++) {
+        if ($i == suite && exact == "") exact = $1
+        if ($i ~ /^(bullseye|bookworm|trixie|forky|duke|sid|oldstable|stable|testing|unstable)$/ && other == "") other = $1
+      }
+    }
+    END { if (exact != "") print exact; else if (other != "") print other }
+  '
+}
+
+if [[ ${1:-} == --print-mirror ]]; then
+  m=$(apt_mirror "${2:-/etc/apt}")
+  [[ -n $m ]] || { echo "build-image: no Debian mirror in ${2:-/etc/apt}/sources.list{,.d}" >&2; exit 1; }
+  echo "$m"
+  exit 0
+fi
+
 OUT_DIR=${1:?usage: build-image.sh OUT_DIR RECIPE_HASH}
 RECIPE_HASH=${2:?usage: build-image.sh OUT_DIR RECIPE_HASH}
-MIRROR=${LAB_MIRROR:-http://deb.debian.org/debian}
+MIRROR=${LAB_MIRROR:-$(apt_mirror /etc/apt)}
+[[ -n $MIRROR ]] || {
+  echo "build-image: found no Debian mirror for debootstrap: no enabled 'deb' source of Debian's 'main' in" \
+    "/etc/apt/sources.list or /etc/apt/sources.list.d/*.{list,sources}; set LAB_MIRROR to one" >&2
+  exit 1
+}
 ROOT_DISK_GB=${LAB_ROOT_DISK_GB:-12}
-SUITE=bookworm
 
 # The VM: what the brief of the lab names, plus what a booted systemd box needs to get an address
 # (systemd-networkd is part of systemd) and what the program's scripts call (procps: free, sysctl;
@@ -29,6 +93,8 @@ VM_PACKAGES=apparmor,locales,systemd,systemd-sysv,udev,dbus,openssh-server,cloud
 BASE_PACKAGES=python3,python3-fastapi,python3-uvicorn,uvicorn,python3-rq,python3-redis,redis-server
 
 [[ $EUID -eq 0 ]] || { echo "build-image: must run as root (debootstrap)" >&2; exit 1; }
+say() { printf '[build-image %(%H:%M:%S)T] %s\n' -1 "$*"; }
+if [[ -n ${LAB_MIRROR:-} ]]; then say "Debian mirror: $MIRROR (LAB_MIRROR)"; else say "Debian mirror: $MIRROR (from this machine's apt sources)"; fi
 work=$(mktemp -d /var/tmp/app-infra-lab-build.XXXXXX)
 # Unmount the chroot's /proc, /sys and /dev before removing anything (an interrupted build leaves
 # them mounted), and never cross into another file system while removing.
@@ -39,8 +105,6 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p "$OUT_DIR"
-
-say() { printf '[build-image %(%H:%M:%S)T] %s\n' -1 "$*"; }
 
 build_vm() {
   local root=$work/vm

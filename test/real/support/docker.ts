@@ -4,7 +4,7 @@
 // `debootstrap --variant=minbase` of Debian bookworm (Debian's mirror is reachable through apt),
 // packed once per machine into a tarball under /var/cache/app-infra-test, then `docker import`ed.
 // Needs root, `docker.io` (dockerd + CLI), `debootstrap` and `util-linux` (flock).
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, openSync, closeSync, readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
@@ -146,7 +146,13 @@ async function startDockerdIfNeeded(): Promise<void> {
 // Base image
 
 const CACHE_DIR = process.env.APP_INFRA_TEST_CACHE ?? "/var/cache/app-infra-test";
-const DEBIAN_MIRROR = process.env.APP_INFRA_TEST_DEBIAN_MIRROR ?? "http://deb.debian.org/debian";
+/** The Debian mirror this machine's apt uses (read by the lab's build-image.sh), unless overridden. */
+function debianMirror(): string {
+  if (process.env.APP_INFRA_TEST_DEBIAN_MIRROR) return process.env.APP_INFRA_TEST_DEBIAN_MIRROR;
+  const r = spawnSync("bash", [join(__dirname, "..", "..", "lab", "build-image.sh"), "--print-mirror"], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`no Debian mirror for debootstrap: ${r.stderr.trim()} (or set APP_INFRA_TEST_DEBIAN_MIRROR)`);
+  return r.stdout.trim();
+}
 const SUITE = "bookworm";
 // What the host scripts under test call, and no more (minbase already has bash, coreutils, grep,
 // sed, util-linux and mount, i.e. fallocate/mkswap/swapon, and mawk: Ubuntu's default awk too,
@@ -225,7 +231,7 @@ async function buildBaseImage(): Promise<string> {
       CACHE_DIR,
       PACKAGES: BASE_PACKAGES.join(","),
       SUITE,
-      MIRROR: DEBIAN_MIRROR,
+      MIRROR: debianMirror(),
     },
     timeoutMs: BUILD_TIMEOUT_MS,
   });

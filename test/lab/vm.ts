@@ -1,26 +1,24 @@
 // The lab's VM: qemu with the cached Debian image (copy-on-write overlay per run), a NoCloud seed,
 // SSH and the API forwarded to 127.0.0.1 only, and an ssh client that pins the program's host key.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { accelArgs, probeAccel, probeKernel, type Accel, type AccelDecision } from "./accel";
 
-export type Accel = "kvm" | "tcg";
+export type { Accel } from "./accel";
 
 export const log = (msg: string) => process.stdout.write(`[lab ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
-/** KVM when /dev/kvm is there; TCG only when asked for (it is many times slower). */
-export function chooseAccel(env: NodeJS.ProcessEnv): Accel {
-  const want = env.LAB_ACCEL;
-  if (want && want !== "kvm" && want !== "tcg") throw new Error(`LAB_ACCEL: should be kvm or tcg (got ${want})`);
-  if (want === "tcg") return "tcg";
-  if (!existsSync("/dev/kvm")) {
-    throw new Error(
-      "/dev/kvm is not available, so the lab cannot boot its VM with KVM. Run it on a machine with KVM, " +
-        "or set LAB_ACCEL=tcg to use qemu's software emulation (much slower; see test/lab/README.md).",
-    );
-  }
-  return "kvm";
+/**
+ * LAB_ACCEL=kvm|tcg if set; else KVM only when a short boot of KERNEL under KVM prints the kernel's
+ * banner, and TCG otherwise (no /dev/kvm, qemu failing on it, or a silent guest). See accel.ts.
+ * KERNEL is the lab image's (so call this after ensureImage()); it is needed only for the probe.
+ */
+export async function chooseAccel(env: NodeJS.ProcessEnv, kernel?: string): Promise<AccelDecision> {
+  const d = await probeAccel({ env, kernel: kernel ?? probeKernel() });
+  log(`accelerator: ${d.accel} (${d.reason})${d.accel === "tcg" ? "; software emulation is several times slower" : ""}`);
+  return d;
 }
 
 export function freePort(): Promise<number> {
@@ -71,7 +69,7 @@ export class Vm {
     writeFileSync(join(dir, "user-data"), this.o.userData, { mode: 0o600 });
     writeFileSync(join(dir, "meta-data"), this.o.metaData, { mode: 0o600 });
     run("cloud-localds", [join(dir, "seed.img"), join(dir, "user-data"), join(dir, "meta-data")]);
-    const accel = this.o.accel === "kvm" ? ["-enable-kvm", "-cpu", "host"] : ["-accel", "tcg,thread=multi", "-cpu", "max"];
+    const accel = accelArgs(this.o.accel);
     const args = [
       "-name", "app-infra-lab", "-nodefaults", "-no-user-config", "-display", "none", "-vga", "none",
       ...accel, "-smp", "3", "-m", "3072",
@@ -128,10 +126,11 @@ export class Ssh {
   readonly knownHosts: string;
   private readonly control: string;
 
-  constructor(readonly dir: string, readonly port: number, readonly keyFile: string, hostKey: string) {
-    this.knownHosts = join(dir, "known_hosts");
-    this.control = join(dir, "ssh-control");
-    writeFileSync(this.knownHosts, `[127.0.0.1]:${port} ${hostKey.trim()}\n`, { mode: 0o600 });
+  constructor(readonly dir: string, readonly port: number, readonly keyFile: string, hostKey: string, readonly host = "127.0.0.1") {
+    this.knownHosts = join(dir, `known_hosts-${host}-${port}`);
+    this.control = join(dir, `ssh-control-${host}-${port}`);
+    // known_hosts names a host on port 22 bare, any other port as [host]:port (sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT").
+    writeFileSync(this.knownHosts, `${port === 22 ? host : `[${host}]:${port}`} ${hostKey.trim()}\n`, { mode: 0o600 });
   }
 
   args(extra: string[] = []): string[] {
@@ -152,7 +151,7 @@ export class Ssh {
       // an exec() started would keep that exec's stderr pipe open. No master: a direct connection.
       "-o", `ControlPath=${this.control}`,
       ...extra,
-      "root@127.0.0.1",
+      `root@${this.host}`,
     ];
   }
 

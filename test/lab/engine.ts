@@ -1,0 +1,190 @@
+// The real Pulumi engine, driven as a user drives it: the CLI built by tools/engine/build.sh, a
+// local file backend, a passphrase secrets provider, and a working copy of the project in a temp
+// dir (the repository's tracked program files plus a symlink to its node_modules). Nothing here
+// replays Pulumi: every change the lab makes to the stack is a real `pulumi` command.
+import { spawn, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse, stringify } from "yaml";
+import { secs, type Operation, type Results } from "./results";
+import { log } from "./vm";
+
+export const ROOT = join(__dirname, "..", "..");
+
+/** What a working copy of the program needs: what `git clone` gives a CI runner, minus tests and docs. */
+const PROGRAM_FILES = ["Pulumi.yaml", "index.ts", "package.json", "tsconfig.json", "components", "src", "scripts"];
+
+/** Builds (or reuses from the cache) the CLI, the language host and the provider plugins; returns their bin dir. */
+export function buildEngine(): string {
+  const r = spawnSync("bash", [join(ROOT, "tools", "engine", "build.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 16 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`tools/engine/build.sh failed (exit ${r.status ?? r.error})`);
+  const lines = r.stdout.trim().split("\n");
+  for (const l of lines.slice(0, -1)) log(`engine: ${l}`);
+  const bin = lines.at(-1)!.trim();
+  if (!existsSync(join(bin, "pulumi"))) throw new Error(`tools/engine/build.sh printed ${bin}, which has no pulumi binary`);
+  return bin;
+}
+
+export interface PulumiRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+}
+
+export interface EngineOptions {
+  bin: string;
+  /** The file backend's directory (the state), shared by every working copy of the stack. */
+  stateDir: string;
+  /** PULUMI_HOME: plugins, credentials, workspace settings; temp, never the user's ~/.pulumi. */
+  homeDir: string;
+  passphrase: string;
+  stack: string;
+  /** Extra environment for the program and the providers. */
+  env?: Record<string, string>;
+}
+
+export interface StateResource {
+  urn: string;
+  type: string;
+  id?: string;
+  inputs?: Record<string, any>;
+  outputs?: Record<string, any>;
+}
+
+/** A child's URN as the engine forms it: the parent's type chain, then the child's type and name. */
+export function childUrn(stack: string, parentTypes: string[], type: string, name: string): string {
+  return `urn:pulumi:${stack}::app-infra::${[...parentTypes, type].join("$")}::${name}`;
+}
+
+export class Pulumi {
+  constructor(readonly o: EngineOptions, readonly cwd: string) {}
+
+  /** A fresh working copy of the program in `dir`: the program files, node_modules by symlink, no state. */
+  static workingCopy(o: EngineOptions, dir: string): Pulumi {
+    mkdirSync(dir, { recursive: true });
+    for (const f of PROGRAM_FILES) cpSync(join(ROOT, f), join(dir, f), { recursive: true });
+    symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
+    return new Pulumi(o, dir);
+  }
+
+  env(): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      ...this.o.env,
+      // Ambient plugins: the engine finds pulumi-language-nodejs and pulumi-resource-* on PATH.
+      PATH: `${this.o.bin}:${process.env.PATH}`,
+      PULUMI_HOME: this.o.homeDir,
+      PULUMI_BACKEND_URL: `file://${this.o.stateDir}`,
+      PULUMI_CONFIG_PASSPHRASE: this.o.passphrase,
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+      PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+      NO_COLOR: "1",
+    };
+  }
+
+  run(args: string[], opts: { timeoutS?: number; stdin?: string } = {}): Promise<PulumiRun> {
+    const s = Date.now();
+    return new Promise((resolve) => {
+      const p = spawn(join(this.o.bin, "pulumi"), [...args, "--non-interactive", "--color", "never"], { cwd: this.cwd, env: this.env(), stdio: ["pipe", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      p.stdout.on("data", (d) => (stdout += String(d)));
+      p.stderr.on("data", (d) => (stderr += String(d)));
+      const timer = opts.timeoutS ? setTimeout(() => { stderr += `\n[lab] pulumi ${args[0]} timed out after ${opts.timeoutS} s`; p.kill("SIGINT"); setTimeout(() => p.kill("SIGKILL"), 30_000); }, opts.timeoutS * 1000) : undefined;
+      p.on("close", (code) => {
+        if (timer) clearTimeout(timer);
+        resolve({ code: code ?? 255, stdout, stderr, seconds: secs(Date.now() - s) });
+      });
+      p.stdin.end(opts.stdin ?? "");
+    });
+  }
+
+  async must(args: string[], opts: { timeoutS?: number; stdin?: string } = {}): Promise<string> {
+    const r = await this.run(args, opts);
+    if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")}: exit ${r.code}: ${(r.stderr + r.stdout).trim().slice(-3000)}`);
+    return r.stdout;
+  }
+
+  get stackFile(): string {
+    return join(this.cwd, `Pulumi.${this.o.stack}.yaml`);
+  }
+
+  /** `pulumi stack init` with the passphrase provider, then the plain config written as YAML and each secret set by the CLI. */
+  async initStack(config: Record<string, unknown>, secrets: Record<string, string>) {
+    await this.must(["stack", "init", this.o.stack, "--secrets-provider", "passphrase"]);
+    this.setConfig(config);
+    for (const [k, v] of Object.entries(secrets)) await this.must(["config", "set", "--secret", k, "--", v]);
+  }
+
+  /** Merges plain config (fully qualified keys, e.g. `app-infra:stage`) into the stack file. */
+  setConfig(config: Record<string, unknown>) {
+    const doc = existsSync(this.stackFile) ? (parse(readFileSync(this.stackFile, "utf8")) ?? {}) : {};
+    doc.config = { ...(doc.config ?? {}), ...config };
+    writeFileSync(this.stackFile, stringify(doc));
+  }
+
+  readConfig(): Record<string, unknown> {
+    return (parse(readFileSync(this.stackFile, "utf8"))?.config ?? {}) as Record<string, unknown>;
+  }
+
+  async outputs(): Promise<Record<string, any>> {
+    return JSON.parse(await this.must(["stack", "output", "--json", "--show-secrets"]));
+  }
+
+  /**
+   * One real operation, recorded in the results with its time and Pulumi's own summary. Failures
+   * are results too (the lab exists to show them); the caller decides whether to go on.
+   */
+  async op(r: Results, step: string, args: string[], timeoutS: number): Promise<Operation> {
+    const res = await this.run(args, { timeoutS });
+    const op: Operation = { step, command: `pulumi ${args.join(" ")}`, ok: res.code === 0, seconds: res.seconds, changes: {}, steps: {} };
+    if (args[0] === "preview") Object.assign(op, previewSummary(res.stdout));
+    else if (["up", "refresh", "destroy"].includes(args[0]!)) Object.assign(op, await this.lastUpdate());
+    if (!op.ok) op.error = (res.stderr + "\n" + res.stdout).trim().split("\n").slice(-40).join("\n");
+    r.operation(op);
+    return op;
+  }
+
+  /** The stack's resources as Pulumi recorded them (`pulumi stack export --show-secrets`). */
+  async state(): Promise<StateResource[]> {
+    const j = JSON.parse(await this.must(["stack", "export", "--show-secrets"]));
+    return (j.deployment?.resources ?? []) as StateResource[];
+  }
+
+  /** The one resource of `type` named `name` in the state. */
+  async resource(type: string, name: string): Promise<StateResource> {
+    const found = (await this.state()).filter((x) => x.type === type && x.urn.endsWith(`::${name}`));
+    if (found.length !== 1) throw new Error(`state: expected one ${type} named ${name}, found ${found.length}`);
+    return found[0]!;
+  }
+
+  /** Pulumi's own record of the last update: `pulumi stack history --json`. */
+  async lastUpdate(): Promise<Pick<Operation, "changes">> {
+    const h = await this.run(["stack", "history", "--json", "--page-size", "1"]);
+    if (h.code !== 0) return { changes: {} };
+    try {
+      const last = JSON.parse(h.stdout)[0];
+      return { changes: last?.resourceChanges ?? {} };
+    } catch {
+      return { changes: {} };
+    }
+  }
+}
+
+/** `pulumi preview --json`: the change summary and, per operation, the resources' logical names. */
+export function previewSummary(stdout: string): Pick<Operation, "changes" | "steps"> {
+  try {
+    const j = JSON.parse(stdout);
+    const steps: Record<string, string[]> = {};
+    for (const s of j.steps ?? []) {
+      if (s.op === "same") continue;
+      const name = String(s.urn ?? "").split("::").pop() ?? "?";
+      (steps[s.op] ??= []).push(name);
+    }
+    return { changes: j.changeSummary ?? {}, steps };
+  } catch {
+    return { changes: {}, steps: {} };
+  }
+}

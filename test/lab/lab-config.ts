@@ -1,0 +1,68 @@
+// The configuration the lab deploys — the dev stack's own file plus what the lab must set — and
+// the values its checks expect, derived from the program's own plan (never typed in twice).
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { parseConfig } from "../../src/config/parse";
+import type { StackConfig } from "../../src/config/types";
+import { snapshotCatalog } from "../../src/plan/catalog";
+import { makePlan, type Plan } from "../../src/plan/plan";
+import { ROOT } from "./engine";
+
+export const PROJECT = "app-infra";
+/** The reference app, built inside the VM (no registry is reachable); `:2` is the image bump. */
+export const APP_IMAGE = (tag: number) => `app-infra-lab/reference-app:${tag}`;
+export const BASE_IMAGE = "app-infra-lab/base:bookworm";
+
+/** A stack name of its own, so the lab never shares a stack's fixed paths (e.g. its ssh files) with a real one. */
+export function labStackName(): string {
+  return `lab-${randomBytes(3).toString("hex")}`;
+}
+
+/** `app-infra:*` keys of Pulumi.dev.yaml, unqualified. */
+export function devStackConfig(): Record<string, unknown> {
+  const doc = parse(readFileSync(join(ROOT, "Pulumi.dev.yaml"), "utf8")) ?? {};
+  return Object.fromEntries(Object.entries(doc.config ?? {}).filter(([k]) => k.startsWith(`${PROJECT}:`)).map(([k, v]) => [k.slice(PROJECT.length + 1), v]));
+}
+
+export interface LabStackConfig {
+  /** Unqualified app-infra keys (plain). */
+  app: Record<string, unknown>;
+  /** Fully qualified secrets for `pulumi config set --secret`. */
+  secrets: Record<string, string>;
+  /** Other providers' plain config (hcloud:endpoint). */
+  providers: Record<string, unknown>;
+}
+
+/** The dev stack, with the lab's images, alerts that fire fast and its emulator as the Hetzner API. */
+export function labStackConfig(o: { receiverUrl: string; endpoint: string; hcloudToken: string }): LabStackConfig {
+  return {
+    app: {
+      ...devStackConfig(),
+      images: { api: APP_IMAGE(1), bot: APP_IMAGE(1), worker: APP_IMAGE(1) },
+      // forMinutes 0 and a short queue threshold: the queue alert fires on the first check that
+      // sees the jobs. 30 s, not the 10 s minimum: under TCG one check takes several seconds.
+      alerts: { forMinutes: 0, queueLength: 5, intervalS: 30, repeatMinutes: 60 },
+    },
+    secrets: {
+      "app-infra:botToken": "123456:lab-bot-token-not-real",
+      "app-infra:falKey": "fal-lab-key-not-real",
+      "app-infra:alertWebhookUrl": o.receiverUrl,
+      "hcloud:token": o.hcloudToken,
+    },
+    providers: { "hcloud:endpoint": o.endpoint },
+  };
+}
+
+/** Qualified keys for the stack file. */
+export function qualified(c: LabStackConfig): Record<string, unknown> {
+  return { ...Object.fromEntries(Object.entries(c.app).map(([k, v]) => [`${PROJECT}:${k}`, v])), ...c.providers };
+}
+
+/** What the program plans for this config, on the catalog the emulator serves (the bundled snapshot). */
+export function expectedPlan(stack: string, app: Record<string, unknown>): { cfg: StackConfig; plan: Plan } {
+  const secretsSet = { botToken: "x", falKey: "x", alertWebhookUrl: "x" };
+  const cfg = parseConfig(stack, { ...app, ...secretsSet });
+  return { cfg, plan: makePlan(cfg, snapshotCatalog()) };
+}

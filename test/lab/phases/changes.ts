@@ -1,0 +1,112 @@
+// Real changes through `pulumi up`, each watched as it happens: what Pulumi says it does (the
+// preview's steps), what Docker did (events), what users saw (the API from outside), and what was
+// lost (jobs, acknowledged Redis writes).
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { NETWORK_NAME } from "../../../src/plan/services";
+import type { Deployed } from "../context";
+import { APP_IMAGE, expectedPlan } from "../lab-config";
+import { checkContainers, checkHost, inspect, shellJoin, waitHealthy } from "../remote";
+import type { Operation, Results } from "../results";
+import { sleep } from "../vm";
+import { downtimeByName, probeHttp, watchDockerEvents } from "../watch";
+import { apiUrl } from "./checks";
+import { drain, enqueue, queueStats } from "./jobs";
+
+/** Sets app config (merged), re-derives the plan, previews (recording the planned steps) and ups. */
+async function change(d: Deployed, r: Results, label: string, app: Record<string, unknown>): Promise<{ preview: Operation; up: Operation }> {
+  d.config.app = { ...d.config.app, ...app };
+  d.pulumi.setConfig({ ...Object.fromEntries(Object.entries(d.config.app).map(([k, v]) => [`app-infra:${k}`, v])) });
+  const { cfg, plan } = expectedPlan(d.stack, d.config.app);
+  d.cfg = cfg;
+  d.plan = plan;
+  const preview = await d.pulumi.op(r, `preview (${label})`, ["preview", "--json"], 900 * d.slow);
+  const up = await d.pulumi.op(r, `up (${label})`, ["up", "--yes", "--skip-preview"], 1800 * d.slow);
+  up.steps = preview.steps;
+  return { preview, up };
+}
+
+const replaced = (op: Operation) => [...new Set([...(op.steps.replace ?? []), ...(op.steps["create-replacement"] ?? []), ...(op.steps["delete-replaced"] ?? [])])];
+
+/** Stage 1 → 2 (two workers, 2 GB swap): an in-place change; never a new server, never a new Redis. */
+export async function scaleStage(d: Deployed, r: Results) {
+  const { preview, up } = await change(d, r, "stage 1 → 2", { stage: 2 });
+  r.check("stage 1 → 2: `pulumi up` succeeds", up.ok, up.ok ? JSON.stringify(up.changes) : up.error ?? "");
+  const rep = replaced(preview);
+  r.check("stage 1 → 2 replaces neither the server nor Redis", !rep.includes("server-vm") && !rep.includes("app-redis"), `replaced: ${rep.join(", ") || "nothing"}; steps ${JSON.stringify(preview.steps)}`);
+  const h = await waitHealthy(d.ssh, d.plan.services.map((s) => s.name), 300 * d.slow);
+  r.check(`stage 2: all ${d.plan.services.length} planned containers healthy (${d.plan.workers} workers)`, h.ok, h.detail);
+  await checkHost(d.ssh, r, d.plan, "stage 2");
+  await checkContainers(d.ssh, r, d.plan.services, "stage 2");
+}
+
+/**
+ * An image bump of api, bot and workers while long jobs run. Jobs lost = enqueued − finished once
+ * the queue has drained; downtime per service from Docker's events; the API from outside.
+ */
+export async function imageBump(d: Deployed, r: Results, holdS: number) {
+  const workers = d.plan.services.filter((s) => s.role === "worker");
+  const before = (await queueStats(d))?.done ?? 0;
+  const jobs = workers.length * 3;
+  const enq = await enqueue(d, jobs, 10, holdS);
+  if (enq.status !== 200) throw new Error(`enqueue for the image bump failed: ${enq.body}`);
+  // Let every worker take a job, so the bump meets jobs in flight.
+  const until = Date.now() + 120_000 * d.slow;
+  while (Date.now() < until && ((await queueStats(d))?.started ?? 0) < workers.length) await sleep(1000);
+  const inFlight = (await queueStats(d))?.started ?? 0;
+  const events = watchDockerEvents(d.ssh);
+  const http = probeHttp(apiUrl(d, d.cfg.services.api.healthPath), 200);
+  const { preview, up } = await change(d, r, "image bump :1 → :2", { images: { ...(d.config.app.images as object), api: APP_IMAGE(2), bot: APP_IMAGE(2), worker: APP_IMAGE(2) } });
+  const ev = await events.stop();
+  const api = await http.stop();
+  r.check("image bump: `pulumi up` succeeds", up.ok, up.ok ? JSON.stringify(up.changes) : up.error ?? "");
+  const healthchecked = new Set(d.plan.services.filter((s) => s.healthcheck).map((s) => s.name));
+  const downtime = downtimeByName(ev, healthchecked);
+  const stats = await drain(d, before + jobs, (holdS + 240) * d.slow);
+  const done = (stats?.done ?? before) - before;
+  const stopSignals = ev.filter((e) => e.action.startsWith("kill")).map((e) => `${e.name}: ${e.action}`);
+  r.figure("imageBump", { jobsEnqueued: jobs, jobsInFlightAtDeploy: inFlight, jobsFinished: done, jobsLost: jobs - done, failedRegistry: stats?.failed, downtimeS: downtime, api, replaced: replaced(preview), stopSignals });
+  r.finding("3 (SIGKILL on replacement: jobs in flight lost)", jobs - done > 0, `${jobs - done} of ${jobs} jobs lost, ${inFlight} in flight at deploy; Docker events: ${stopSignals.join("; ")}`);
+  const info = await inspect(d.ssh, workers.map((w) => w.name));
+  r.check("after the bump every worker runs the new image", info.length === workers.length && info.every((i) => i.Config.Labels["app-infra-lab.release"] === "2"), info.map((i) => `${i.Name}: release ${i.Config.Labels["app-infra-lab.release"]}`).join(", "));
+}
+
+/**
+ * A Redis setting change (maxmemory) while a client writes: acknowledged writes lost = writes
+ * Redis answered OK that are gone after its container was replaced.
+ */
+export async function redisChange(d: Deployed, r: Results) {
+  const redis = d.plan.services.find((s) => s.role === "redis")!;
+  const maxmemoryMb = Math.floor(redis.memoryMb / 2) - 16;
+  const writer = readFileSync(join(__dirname, "..", "scripts", "acked-writer.py"), "utf8");
+  await d.ssh.must("writer", `docker rm -f lab-writer >/dev/null 2>&1 || true; docker run -d --name lab-writer --network ${NETWORK_NAME} -e REDIS_URL=redis://redis:6379/0 -e PYTHONUNBUFFERED=1 ${APP_IMAGE(1)} python3 -c ${shellJoin([writer])}`);
+  await sleep(3000);
+  const events = watchDockerEvents(d.ssh);
+  const { preview, up } = await change(d, r, `redis maxmemory → ${maxmemoryMb} MB`, { services: { ...(d.config.app.services as object), redis: { maxmemoryMb } } });
+  const ev = await events.stop();
+  r.check("redis change: `pulumi up` succeeds", up.ok, up.ok ? JSON.stringify(up.changes) : up.error ?? "");
+  await waitHealthy(d.ssh, ["redis"], 120 * d.slow);
+  await sleep(3000);
+  await d.ssh.exec("docker stop -t 30 lab-writer", { timeoutS: 60 });
+  const out = (await d.ssh.must("writer result", "docker logs lab-writer 2>&1 | tail -1; docker rm -f lab-writer >/dev/null")).trim();
+  let res: { acked?: number; lost?: number; errors?: number } = {};
+  try {
+    res = JSON.parse(out);
+  } catch {
+    res = {};
+  }
+  const kill = ev.filter((e) => e.name === "redis" && e.action.startsWith("kill")).map((e) => e.action);
+  r.figure("redisReplace", { replaced: replaced(preview), writer: res, redisStopSignals: kill, downtimeS: downtimeByName(ev, new Set(["redis"])).redis });
+  r.check("the writer's result was read", typeof res.acked === "number" && typeof res.lost === "number", out);
+  r.finding("3 (SIGKILL on replacement: Redis killed before its AOF is flushed)", (res.lost ?? 0) > 0, `acknowledged writes lost: ${res.lost} of ${res.acked}; stop signals: ${kill.join(", ") || "none seen"}`);
+}
+
+/** A healthcheck change (services/api/healthPath): does it reach the container? */
+export async function healthcheckChange(d: Deployed, r: Results) {
+  const { preview, up } = await change(d, r, "api healthPath → /healthz", { services: { ...(d.config.app.services as object), api: { healthPath: "/healthz" } } });
+  r.check("healthcheck change: `pulumi up` succeeds", up.ok, up.ok ? JSON.stringify(up.changes) : up.error ?? "");
+  const api = (await inspect(d.ssh, ["api"]))[0];
+  const test = api?.Config.Healthcheck?.Test.join(" ") ?? "";
+  r.figure("healthcheckChange", { pulumiSteps: preview.steps, containerHealthcheck: test });
+  r.finding("7 (a healthcheck change is a silent no-op update)", !test.includes("/healthz"), `Pulumi planned ${JSON.stringify(preview.steps)}; the running api's healthcheck: ${test}`);
+}

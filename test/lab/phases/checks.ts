@@ -1,0 +1,45 @@
+// What the first deploy left running, checked against the plan: host, containers, Redis, the API
+// from outside, the bot's singleton lock.
+import { NETWORK_NAME } from "../../../src/plan/services";
+import type { Deployed } from "../context";
+import { APP_IMAGE } from "../lab-config";
+import { checkContainers, checkHost, fetchText, shellJoin } from "../remote";
+import type { Results } from "../results";
+
+export function apiUrl(d: Deployed, path: string): string {
+  const api = d.plan.services.find((s) => s.role === "api")!;
+  return `http://${d.ip}:${api.ports[0]!.external}${path}`;
+}
+
+/** `--maxmemory 128mb` and friends, out of the plan's Redis command line. */
+function redisFlag(args: readonly string[], flag: string): string | undefined {
+  const i = args.indexOf(`--${flag}`);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+export async function checkDeployed(d: Deployed, r: Results, when: string) {
+  const { ssh, plan } = d;
+  await checkHost(ssh, r, plan, when);
+  await checkContainers(ssh, r, plan.services, when);
+  const redis = plan.services.find((s) => s.role === "redis")!;
+  const args = redis.command ?? [];
+  const got = await ssh.must("redis config", "docker exec redis redis-cli CONFIG GET maxmemory maxmemory-policy appendonly dir");
+  const kv = Object.fromEntries(got.trim().split("\n").reduce<string[][]>((a, l, i) => (i % 2 ? (a[a.length - 1]!.push(l), a) : [...a, [l]]), []));
+  const wantMax = String(Number.parseInt(redisFlag(args, "maxmemory")!, 10) * 1024 * 1024);
+  r.check(
+    `${when}: Redis CONFIG is the plan's`,
+    kv.maxmemory === wantMax && kv["maxmemory-policy"] === redisFlag(args, "maxmemory-policy") && kv.appendonly === redisFlag(args, "appendonly") && kv.dir === redisFlag(args, "dir"),
+    JSON.stringify(kv),
+  );
+  const health = await fetchText(apiUrl(d, d.cfg.services.api.healthPath));
+  r.check(`${when}: the API answers from outside the VM on the server's address`, health.status === 200, `${health.status} ${health.body}`);
+}
+
+
+/** The bot must be a singleton: a second copy with the same environment exits 3 while the first holds bot:lock. */
+export async function checkBotSingleton(d: Deployed, r: Results) {
+  const envFile = "/run/app-infra-lab-bot.env";
+  await d.ssh.must("bot env", `umask 077 && docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' bot > ${envFile}`);
+  const second = await d.ssh.exec(shellJoin(["docker", "run", "--rm", "--network", NETWORK_NAME, "--env-file", envFile, "-e", "BOT_LOCK_WAIT_S=2", APP_IMAGE(1)]) + `; rc=$?; rm -f ${envFile}; exit $rc`, { timeoutS: 180 * d.slow });
+  r.check("bot is a singleton: a second copy exits 3 while the first holds bot:lock", second.code === 3, `exit ${second.code}: ${second.stderr.trim().split("\n").pop()}`);
+}

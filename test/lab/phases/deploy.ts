@@ -1,0 +1,74 @@
+// The first deploy, by the real engine: `pulumi preview`, then `pulumi up` of the server and its
+// host steps, the app's images built in the VM (no registry is reachable here), then the full `up`.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { childUrn, ROOT } from "../engine";
+import type { Deployed, LabContext } from "../context";
+import { APP_IMAGE, BASE_IMAGE } from "../lab-config";
+import { shellJoin, waitHealthy } from "../remote";
+import type { Results } from "../results";
+import { run, Ssh } from "../vm";
+
+const T = {
+  server: "hcloud:index/server:Server",
+  command: "command:remote:Command",
+  privateKey: "tls:index/privateKey:PrivateKey",
+};
+
+export async function previewNewStack(ctx: LabContext, r: Results) {
+  const op = await ctx.pulumi.op(r, "preview (new stack)", ["preview", "--json"], 900 * ctx.slow);
+  r.check("a real `pulumi preview` of the new stack succeeds against the emulator", op.ok, op.ok ? `${JSON.stringify(op.changes)}` : op.error ?? "");
+  if (!op.ok) throw new Error("preview failed; nothing to deploy");
+}
+
+/**
+ * `pulumi up` of the server and its host chain only (`--target host-docker --target-dependencies`):
+ * the images must be in the VM's Docker before the Docker provider looks for them, and no
+ * registry is reachable here. A stand-in for the registry, not for Pulumi: the same program, the
+ * same engine, two runs instead of one.
+ */
+export async function upServer(ctx: LabContext, r: Results): Promise<Deployed> {
+  const target = childUrn(ctx.stack, ["app-infra:index:Host"], T.command, "host-docker");
+  const op = await ctx.pulumi.op(r, "up (server and host steps)", ["up", "--yes", "--skip-preview", "--target", target, "--target-dependencies"], 1800 * ctx.slow);
+  r.check("a real `pulumi up` creates the server on the emulator and runs the host steps over pinned SSH", op.ok, op.ok ? JSON.stringify(op.changes) : op.error ?? "");
+  if (!op.ok) throw new Error("the first up failed");
+  const server = await ctx.pulumi.resource(T.server, "server-vm");
+  const deploy = await ctx.pulumi.resource(T.privateKey, "keys-deploy");
+  const host = await ctx.pulumi.resource(T.privateKey, "keys-host");
+  const ip = String(server.outputs?.ipv4Address ?? "");
+  const deployKeyFile = join(ctx.tmp, "deploy_key");
+  writeFileSync(deployKeyFile, String(deploy.outputs?.privateKeyOpenssh ?? ""), { mode: 0o600 });
+  const hostPublicKey = String(host.outputs?.publicKeyOpenssh ?? "").trim();
+  r.figure("server", { ip, type: server.outputs?.serverType, id: server.id });
+  const ssh = new Ssh(ctx.tmp, 22, deployKeyFile, hostPublicKey, ip);
+  const who = await ssh.exec("true", { timeoutS: 60 });
+  r.check("the lab reaches the server as the program does: root@<ip>:22 with the deploy key and only the pinned host key", who.code === 0, who.code === 0 ? `${ip}:22` : who.stderr.trim());
+  return { ...ctx, ip, ssh, deployKeyFile, hostPublicKey };
+}
+
+/** The reference app (tag 1, and tag 2 for the image bump) and the Redis stand-in, built in the VM's Docker. */
+export async function buildImages(d: Deployed, r: Results) {
+  const { ssh, slow, tmp } = d;
+  await ssh.must("docker import", `docker image inspect ${BASE_IMAGE} >/dev/null 2>&1 || docker import - ${BASE_IMAGE} < /dev/disk/by-id/virtio-labbase`, { timeoutS: 900 * slow });
+  const ctxTar = join(tmp, "reference-app.tar");
+  run("tar", ["-C", join(ROOT, "examples", "reference-app"), "--exclude=__pycache__", "-cf", ctxTar, "."]);
+  for (const tag of [1, 2]) {
+    // Tag 2 differs by a label only: a new image ID, as a new release has.
+    await ssh.must(`docker build reference-app:${tag}`, `docker build -q --label app-infra-lab.release=${tag} -t ${APP_IMAGE(tag)} -`, { stdin: { file: ctxTar }, timeoutS: 600 * slow });
+  }
+  const redisImage = d.plan.services.find((s) => s.role === "redis")!.image;
+  await ssh.must("docker build redis stand-in", `docker build -q -t ${shellJoin([redisImage])} -`, { stdin: readFileSync(join(__dirname, "..", "images", "redis.Dockerfile"), "utf8"), timeoutS: 600 * slow });
+  const names = [...new Set(d.plan.services.map((s) => s.image))];
+  const res = await ssh.exec(shellJoin(["docker", "image", "inspect", "-f", "{{.Id}}", ...names]));
+  r.check("every image the plan names exists in the VM's Docker (built there, nothing pulled)", res.code === 0, names.join(", "));
+}
+
+/** The rest of the stack by a plain `pulumi up`: network, volume, images, containers, watchdog. */
+export async function upAll(d: Deployed, r: Results) {
+  const op = await d.pulumi.op(r, "up (the app)", ["up", "--yes", "--skip-preview"], 1800 * d.slow);
+  r.check("a real `pulumi up` deploys the containers through the Docker provider over ssh://", op.ok, op.ok ? JSON.stringify(op.changes) : op.error ?? "");
+  if (!op.ok) throw new Error("the app's up failed");
+  const h = await waitHealthy(d.ssh, d.plan.services.map((s) => s.name), 300 * d.slow);
+  r.check("every planned container is running and healthy", h.ok, h.detail);
+  if (!h.ok) throw new Error("the app did not come up");
+}

@@ -1,0 +1,70 @@
+// The queue under load: jobs through the API, `--max-jobs` restarts, and the watchdog's queue
+// alert delivered from the VM to the receiver on the host.
+import type { Deployed } from "../context";
+import { fetchText, inspect } from "../remote";
+import { secs, type Results } from "../results";
+import { sleep } from "../vm";
+import { apiUrl } from "./checks";
+
+export interface QueueStats {
+  queued: number;
+  done: number;
+  started: number;
+  failed: number;
+}
+
+export async function queueStats(d: Deployed): Promise<QueueStats | undefined> {
+  const res = await fetchText(apiUrl(d, "/stats"), "GET", 30_000);
+  return res.status === 200 ? (JSON.parse(res.body) as QueueStats) : undefined;
+}
+
+export async function enqueue(d: Deployed, count: number, sizeMb: number, holdS = 0) {
+  return fetchText(apiUrl(d, `/enqueue?count=${count}&size_mb=${sizeMb}&hold_s=${holdS}`), "POST");
+}
+
+/** Polls /stats until `done` reaches `doneTarget` with an empty queue and nothing started, or the deadline. */
+export async function drain(d: Deployed, doneTarget: number, timeoutS: number): Promise<QueueStats | undefined> {
+  const deadline = Date.now() + timeoutS * 1000;
+  let stats: QueueStats | undefined;
+  let lastLog = 0;
+  while (Date.now() < deadline) {
+    stats = (await queueStats(d)) ?? stats;
+    if (stats && stats.done >= doneTarget && stats.queued === 0 && stats.started === 0) break;
+    if (Date.now() - lastLog > 60_000) {
+      logStats(stats);
+      lastLog = Date.now();
+    }
+    await sleep(5000);
+  }
+  return stats;
+}
+
+const logStats = (s: QueueStats | undefined) => process.stdout.write(`[lab] jobs: ${JSON.stringify(s)}\n`);
+
+export async function jobsAndAlerts(d: Deployed, r: Results, jobs: number, jobMb: number) {
+  const worker = d.plan.services.find((s) => s.role === "worker")!;
+  const maxJobs = Number(worker.command![worker.command!.indexOf("--max-jobs") + 1]);
+  const before = (await inspect(d.ssh, [worker.name]))[0]?.RestartCount ?? 0;
+  const start = (await queueStats(d))?.done ?? 0;
+  const s = Date.now();
+  const enq = await enqueue(d, jobs, jobMb);
+  r.check(`${jobs} jobs enqueued through the API`, enq.status === 200, enq.body);
+  const stats = await drain(d, start + jobs, 60 * Math.max(10, jobs / 10) * d.slow);
+  r.figure("jobsS", secs(Date.now() - s));
+  r.check(`all ${jobs} jobs processed`, stats?.done === start + jobs && stats.queued === 0, `${JSON.stringify(stats)} in ${secs(Date.now() - s)} s`);
+  const w = (await inspect(d.ssh, [worker.name]))[0];
+  const restarts = (w?.RestartCount ?? 0) - before;
+  r.check(
+    `the worker exits after --max-jobs ${maxJobs} and comes back by its restart policy`,
+    restarts >= Math.floor(jobs / maxJobs) - 1 && w?.State.Status === "running",
+    `${restarts} restarts for ${jobs} jobs, now ${w?.State.Status}`,
+  );
+  const alerts = d.receiver.alerts;
+  const fired = alerts.find((a) => a.body.alert === "queue" && a.body.state === "firing" && a.at >= s);
+  r.check("the watchdog alerted on the queue to the receiver on the host", !!fired, fired ? `${fired.body.text} (+${secs(fired.at - s)} s after enqueue)` : `received: ${alerts.map((a) => `${a.body.alert}/${a.body.state}`).join(", ") || "nothing"}`);
+  const until = Date.now() + 120_000 * d.slow;
+  const resolved = () => alerts.some((a) => a.body.alert === "queue" && a.body.state === "resolved" && a.at >= s);
+  while (Date.now() < until && !resolved()) await sleep(3000);
+  r.check("the queue alert resolves once the queue drained", resolved(), "");
+  r.check("no alert carried a secret", !alerts.some((a) => Object.values(d.config.secrets).some((v) => v.length > 8 && !v.startsWith("http") && JSON.stringify(a.body).includes(v))), `${alerts.length} alerts`);
+}

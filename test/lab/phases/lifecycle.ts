@@ -1,0 +1,75 @@
+// Reboot survival, memory at rest, and the stack's end of life from a fresh working copy — what a
+// CI runner (or a new laptop) has: the program, the stack's config file and the state, nothing else.
+import { copyFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { sshFilePaths } from "../../../src/live/ssh-files";
+import type { Deployed } from "../context";
+import { Pulumi } from "../engine";
+import { checkHost, fetchText, memoryAtRest, waitHealthy } from "../remote";
+import { secs, type Results } from "../results";
+import { sleep } from "../vm";
+import { apiUrl } from "./checks";
+
+/** `systemctl reboot`: swap, containers, the watchdog timer and Redis' data must come back. */
+export async function reboot(d: Deployed, r: Results) {
+  const { ssh } = d;
+  const nonce = Math.random().toString(36).slice(2, 12);
+  await ssh.must("redis set", `docker exec redis redis-cli SET lab:persist ${nonce}`);
+  const done = (await ssh.must("redis get", "docker exec redis redis-cli GET app:jobs_done")).trim();
+  await sleep(2000); // appendfsync everysec
+  const bootId = (await ssh.must("boot id", "cat /proc/sys/kernel/random/boot_id")).trim();
+  const s = Date.now();
+  await ssh.exec("systemctl reboot", { timeoutS: 30 });
+  ssh.closeMaster();
+  const deadline = Date.now() + 600_000 * d.slow;
+  for (;;) {
+    if (Date.now() > deadline) throw new Error("the VM did not come back after reboot");
+    await sleep(5000);
+    const res = await ssh.exec("cat /proc/sys/kernel/random/boot_id", { timeoutS: 40 });
+    if (/Host key verification failed/.test(res.stderr)) throw new Error("after reboot the VM presented another host key");
+    if (res.code === 0 && res.stdout.trim() !== bootId) break;
+  }
+  r.figure("rebootToSshS", secs(Date.now() - s));
+  const h = await waitHealthy(ssh, d.plan.services.map((x) => x.name), 600 * d.slow);
+  r.figure("rebootToAllHealthyS", secs(Date.now() - s));
+  r.check("after reboot every container is running and healthy (restart: unless-stopped)", h.ok, h.detail);
+  await checkHost(ssh, r, d.plan, "after reboot");
+  const got = (await ssh.must("redis get", "docker exec redis redis-cli GET lab:persist")).trim();
+  const doneAfter = (await ssh.must("redis get", "docker exec redis redis-cli GET app:jobs_done")).trim();
+  r.check("after reboot Redis still has its data (AOF on the volume)", got === nonce && doneAfter === done, `lab:persist ${got === nonce ? "kept" : `lost (${got})`}, app:jobs_done ${done} → ${doneAfter}`);
+  const timer = await ssh.exec("systemctl is-active app-infra-watchdog.timer");
+  r.check("after reboot the watchdog timer is active", timer.stdout.trim() === "active", timer.stdout.trim());
+  const health = await fetchText(apiUrl(d, d.cfg.services.api.healthPath));
+  r.check("after reboot the API answers", health.status === 200, `${health.status}`);
+}
+
+export async function memory(d: Deployed, r: Results) {
+  await sleep(30_000);
+  r.figure("memoryAtRest", await memoryAtRest(d.ssh));
+}
+
+/**
+ * refresh, preview --expect-no-changes and destroy from a fresh working copy, as a CI runner runs
+ * them: the program, Pulumi.<stack>.yaml and the state — and none of the files an earlier run of
+ * the program left on the machine that ran it (the Docker provider's ssh files).
+ */
+export async function freshCopy(d: Deployed, r: Results, serversLeft: () => number) {
+  const p = Pulumi.workingCopy(d.pulumi.o, join(d.tmp, "fresh-copy"));
+  copyFileSync(d.pulumi.stackFile, p.stackFile);
+  rmSync(sshFilePaths(d.stack).dir, { recursive: true, force: true });
+  const refresh = await p.op(r, "refresh (fresh copy)", ["refresh", "--yes", "--skip-preview"], 900 * d.slow);
+  r.finding("2 (refresh on a fresh runner: the Docker provider's ssh files are missing)", !refresh.ok, refresh.ok ? JSON.stringify(refresh.changes) : refresh.error ?? "");
+  const preview = await p.op(r, "preview --expect-no-changes (fresh copy)", ["preview", "--expect-no-changes", "--json"], 900 * d.slow);
+  r.finding("2/10 (drift check on a fresh runner fails)", !preview.ok, preview.ok ? "no changes" : `${JSON.stringify(preview.steps)} ${preview.error ?? ""}`);
+  rmSync(sshFilePaths(d.stack).dir, { recursive: true, force: true });
+  const destroy = await p.op(r, "destroy (fresh copy)", ["destroy", "--yes", "--skip-preview"], 1800 * d.slow);
+  r.finding("2 (destroy without --run-program on a fresh runner fails)", !destroy.ok, destroy.ok ? JSON.stringify(destroy.changes) : destroy.error ?? "");
+  if (!destroy.ok) {
+    // What the README tells a user to do.
+    const again = await p.op(r, "destroy --run-program (fresh copy)", ["destroy", "--yes", "--skip-preview", "--run-program"], 1800 * d.slow);
+    r.check("`pulumi destroy --run-program` from a fresh working copy removes the stack", again.ok, again.ok ? JSON.stringify(again.changes) : again.error ?? "");
+  }
+  const left = serversLeft();
+  r.check("after destroy the emulator has no server left", left === 0, `${left} servers`);
+  rmSync(sshFilePaths(d.stack).dir, { recursive: true, force: true });
+}

@@ -1,0 +1,66 @@
+// The lab's report (test/lab/out/report.{json,md}): pure rendering of the results.
+import type { MemoryAtRest } from "./remote";
+import type { Results } from "./results";
+
+const cell = (s: unknown) => String(s ?? "—").replace(/\|/g, "\\|").replace(/\n/g, " ");
+
+export function reportJson(r: Results, at: string) {
+  return { at, passed: r.failed.length === 0, figures: r.figures, timingsS: r.timings, operations: r.operations, findings: r.findings, checks: r.checks };
+}
+
+export function reportMarkdown(r: Results, at: string): string {
+  const f = r.figures;
+  const m = f.memoryAtRest as MemoryAtRest | undefined;
+  const bump = f.imageBump as Record<string, any> | undefined;
+  const redis = f.redisReplace as Record<string, any> | undefined;
+  return [
+    `# app-infra VM lab, real engine — ${r.failed.length === 0 ? "passed" : "FAILED"} (${at})`,
+    "",
+    `Accelerator: **${f.accel ?? "?"}** (${f.accelReason ?? ""}). Image cache: ${f.imageCache ?? "?"}. Engine: ${f.engine ?? "?"}.`,
+    "",
+    "## Real Pulumi operations",
+    "",
+    "| step | result | seconds | Pulumi's summary | replaced / updated |",
+    "|---|---|---|---|---|",
+    ...r.operations.map((o) => `| ${cell(o.step)} | ${o.ok ? "ok" : "**failed**"} | ${o.seconds} | ${cell(JSON.stringify(o.changes))} | ${cell(Object.entries(o.steps).map(([k, v]) => `${k}: ${v.join(", ")}`).join("; "))} |`),
+    "",
+    ...(bump
+      ? [
+          "## Image bump (api, bot, workers :1 → :2) while long jobs run",
+          "",
+          `Jobs enqueued ${bump.jobsEnqueued}, in flight at deploy ${bump.jobsInFlightAtDeploy}, finished ${bump.jobsFinished}: **jobs lost ${bump.jobsLost}**.`,
+          `API from outside: ${bump.api?.requests} requests, **${bump.api?.failed} failed**, longest outage ${bump.api?.longestOutageS} s, p50 ${bump.api?.p50Ms} ms, p99 ${bump.api?.p99Ms} ms.`,
+          `Downtime per service (s, from the stop signal to running/healthy): ${cell(JSON.stringify(bump.downtimeS))}.`,
+          `Stop signals Docker saw: ${cell((bump.stopSignals ?? []).join("; "))}.`,
+          "",
+        ]
+      : []),
+    ...(redis ? ["## Redis replacement while a client writes", "", `Acknowledged writes: ${redis.writer?.acked}; **lost: ${redis.writer?.lost}**; client errors during the switch: ${redis.writer?.errors}. Redis down ${cell(redis.downtimeS)} s; stop signals: ${cell((redis.redisStopSignals ?? []).join(", "))}.`, ""] : []),
+    "## Review findings, as the real engine showed them",
+    "",
+    ...(r.findings.length ? r.findings.map((x) => `- **${x.reproduced ? "reproduced" : "not reproduced"}** — finding ${x.id}: ${cell(x.detail)}`) : ["- (none reached)"]),
+    "",
+    ...(m
+      ? [
+          "## Memory at rest (after the reboot, all containers up, queue empty)",
+          "",
+          `Used (MemTotal − MemAvailable): **${m.usedMb} MB** of ${m.memTotalMb} MB; the app's containers (anonymous memory): ${m.appContainersAnonMb} MB; everything that is not the app: **${m.nonAppUsedMb} MB** (kernel slab/stacks/page tables ${m.kernelMb} MB). Swap used: ${m.swapUsedMb} MB.`,
+          "",
+          "| container | charged MB | anon MB |",
+          "|---|---|---|",
+          ...m.containers.map((c) => `| ${c.name} | ${c.currentMb} | ${c.anonMb} |`),
+          "",
+        ]
+      : []),
+    "## Timings",
+    "",
+    Object.entries(r.timings).map(([k, v]) => `${k} ${v} s`).join("; "),
+    "",
+    "Figures: " + cell(JSON.stringify(Object.fromEntries(Object.entries(f).filter(([k]) => !["memoryAtRest", "imageBump", "redisReplace"].includes(k))))),
+    "",
+    "## Checks",
+    "",
+    ...r.checks.map((c) => `- ${c.ok ? "✅" : "❌"} ${c.name}${c.detail ? ` — ${cell(c.detail)}` : ""}`),
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,106 @@
+// Watching a change as it happens: Docker's container events in the VM (over the pinned SSH) and
+// the API from outside, so downtime is measured, not assumed.
+import { spawn } from "node:child_process";
+import { secs } from "./results";
+import { sleep, type Ssh } from "./vm";
+
+export interface DockerEvent {
+  /** Unix time in ms. */
+  at: number;
+  action: string;
+  name: string;
+}
+
+/** Streams `docker events` for containers until stop(); returns the events seen. */
+export function watchDockerEvents(ssh: Ssh): { stop: () => Promise<DockerEvent[]> } {
+  ssh.master();
+  const p = spawn("ssh", [...ssh.args(["-o", "ControlMaster=no"]), "docker events --filter type=container --format '{{.TimeNano}} {{.Action}} {{.Actor.Attributes.name}}'"], { stdio: ["ignore", "pipe", "ignore"] });
+  let out = "";
+  p.stdout.on("data", (d) => (out += String(d)));
+  return {
+    stop: async () => {
+      await sleep(1500);
+      p.kill("SIGTERM");
+      return out
+        .trim()
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => {
+          const [ns, action, ...name] = l.split(" ");
+          return { at: Number(BigInt(ns!) / 1_000_000n), action: action!, name: name.join(" ") };
+        })
+        .filter((e) => !e.action.startsWith("exec_"));
+    },
+  };
+}
+
+/**
+ * Per container name: how long no copy of it was serving, from the first `kill` (the stop signal)
+ * to the next `start`, or to `health_status: healthy` when the container has a healthcheck.
+ */
+export function downtimeByName(events: readonly DockerEvent[], healthchecked: ReadonlySet<string>): Record<string, number | "not back"> {
+  const out: Record<string, number | "not back"> = {};
+  const downSince = new Map<string, number>();
+  for (const e of [...events].sort((a, b) => a.at - b.at)) {
+    const up = healthchecked.has(e.name) ? e.action === "health_status: healthy" : e.action === "start";
+    if ((e.action === "kill" || e.action === "die") && !downSince.has(e.name)) downSince.set(e.name, e.at);
+    else if (up && downSince.has(e.name)) {
+      const before = out[e.name];
+      out[e.name] = secs((typeof before === "number" ? before * 1000 : 0) + (e.at - downSince.get(e.name)!));
+      downSince.delete(e.name);
+    }
+  }
+  for (const name of downSince.keys()) out[name] = "not back";
+  return out;
+}
+
+export interface HttpProbe {
+  requests: number;
+  failed: number;
+  /** The longest run of failed requests, in seconds. */
+  longestOutageS: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** Requests `url` every intervalMs until stop(): a bounded, steady stream (loopback only). */
+export function probeHttp(url: string, intervalMs = 200): { stop: () => Promise<HttpProbe> } {
+  let running = true;
+  const lat: number[] = [];
+  let failed = 0;
+  let outageStart: number | undefined;
+  let longest = 0;
+  const loop = (async () => {
+    while (running) {
+      const s = Date.now();
+      let ok = false;
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+        ok = res.status === 200;
+        await res.arrayBuffer();
+      } catch {
+        ok = false;
+      }
+      const now = Date.now();
+      if (ok) {
+        lat.push(now - s);
+        if (outageStart !== undefined) longest = Math.max(longest, now - outageStart);
+        outageStart = undefined;
+      } else {
+        failed++;
+        outageStart ??= s;
+      }
+      await sleep(Math.max(0, intervalMs - (Date.now() - s)));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      if (outageStart !== undefined) longest = Math.max(longest, Date.now() - outageStart);
+      const sorted = [...lat].sort((a, b) => a - b);
+      const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+      return { requests: lat.length + failed, failed, longestOutageS: secs(longest), p50Ms: q(0.5), p99Ms: q(0.99) };
+    },
+  };
+}

@@ -16,6 +16,8 @@ const PROGRAM_FILES = ["Pulumi.yaml", "index.ts", "package.json", "tsconfig.json
 
 /** Builds (or reuses from the cache) the CLI, the language host and the provider plugins; returns their bin dir. */
 export function buildEngine(): string {
+  // For working on the lab: a bin dir already built (CI always builds; the build is cached anyway).
+  if (process.env.LAB_ENGINE_BIN) return process.env.LAB_ENGINE_BIN;
   const r = spawnSync("bash", [join(ROOT, "tools", "engine", "build.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 16 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`tools/engine/build.sh failed (exit ${r.status ?? r.error})`);
   const lines = r.stdout.trim().split("\n");
@@ -115,7 +117,8 @@ export class Pulumi {
   async initStack(config: Record<string, unknown>, secrets: Record<string, string>) {
     await this.must(["stack", "init", this.o.stack, "--secrets-provider", "passphrase"]);
     this.setConfig(config);
-    for (const [k, v] of Object.entries(secrets)) await this.must(["config", "set", "--secret", k, "--", v]);
+    // The value on stdin: never in an argv.
+    for (const [k, v] of Object.entries(secrets)) await this.must(["config", "set", "--secret", k], { stdin: v });
   }
 
   /** Merges plain config (fully qualified keys, e.g. `app-infra:stage`) into the stack file. */
@@ -142,7 +145,7 @@ export class Pulumi {
     const op: Operation = { step, command: `pulumi ${args.join(" ")}`, ok: res.code === 0, seconds: res.seconds, changes: {}, steps: {} };
     if (args[0] === "preview") Object.assign(op, previewSummary(res.stdout));
     else if (["up", "refresh", "destroy"].includes(args[0]!)) Object.assign(op, await this.lastUpdate());
-    if (!op.ok) op.error = (res.stderr + "\n" + res.stdout).trim().split("\n").slice(-40).join("\n");
+    if (!op.ok) op.error = errorText(res);
     r.operation(op);
     return op;
   }
@@ -171,6 +174,18 @@ export class Pulumi {
       return { changes: {} };
     }
   }
+}
+
+/** Why a run failed: the engine's error diagnostics when it printed JSON, else the end of its output. */
+export function errorText(res: Pick<PulumiRun, "stdout" | "stderr">): string {
+  try {
+    const j = JSON.parse(res.stdout);
+    const errs = (j.diagnostics ?? []).filter((x: any) => x.severity === "error").map((x: any) => `${String(x.urn ?? "").split("::").pop()}: ${String(x.message).trim()}`);
+    if (errs.length) return [...errs, res.stderr.trim()].filter(Boolean).join("\n").slice(-4000);
+  } catch {
+    /* not JSON */
+  }
+  return (res.stderr + "\n" + res.stdout).trim().split("\n").slice(-40).join("\n");
 }
 
 /** `pulumi preview --json`: the change summary and, per operation, the resources' logical names. */

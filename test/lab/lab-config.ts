@@ -61,8 +61,8 @@ export function qualified(c: LabStackConfig): Record<string, unknown> {
 }
 
 /** What the program plans for this config, on the catalog the emulator serves (the bundled snapshot). */
-export function expectedPlan(stack: string, app: Record<string, unknown>): { cfg: StackConfig; plan: Plan } {
-  const secretsSet = { botToken: "x", falKey: "x", alertWebhookUrl: "x" };
-  const cfg = parseConfig(stack, { ...app, ...secretsSet });
+export function expectedPlan(stack: string, c: Pick<LabStackConfig, "app" | "secrets">): { cfg: StackConfig; plan: Plan } {
+  const appSecrets = Object.fromEntries(Object.entries(c.secrets).filter(([k]) => k.startsWith(`${PROJECT}:`)).map(([k, v]) => [k.slice(PROJECT.length + 1), v]));
+  const cfg = parseConfig(stack, { ...c.app, ...appSecrets });
   return { cfg, plan: makePlan(cfg, snapshotCatalog()) };
 }

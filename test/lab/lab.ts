@@ -28,6 +28,10 @@ const JOBS = Number(process.env.LAB_JOBS ?? 150);
 const JOB_MB = Number(process.env.LAB_JOB_MB ?? 50);
 /** How long each job of the image-bump test holds: shorter than the workers' planned stop time. */
 const HOLD_S = Number(process.env.LAB_HOLD_S ?? 45);
+/** For working on the lab: stop (cleanly, counted as a pass so far) after the phase of this name. */
+const STOP_AFTER = process.env.LAB_STOP_AFTER;
+
+class StopEarly extends Error {}
 
 async function main() {
   try {
@@ -73,7 +77,7 @@ async function main() {
     receiver = await startReceiver();
     stack = labStackName();
     const config0 = labStackConfig({ receiverUrl: receiver.guestUrl, endpoint: "", hcloudToken: "" });
-    const { cfg, plan } = expectedPlan(stack, config0.app);
+    const { cfg, plan } = expectedPlan(stack, config0);
     const stateDir = join(tmp, "emulator");
     mkdirSync(stateDir);
     emulator = await startEmulator({
@@ -95,28 +99,34 @@ async function main() {
     await r.phase("stack init", () => pulumi.initStack(qualified(config), config.secrets));
     const ctx: LabContext = { accel: accel.accel, slow, tmp, image, stack, pulumi, config, cfg, plan, receiver, emulatorUrl: emulator.url };
     const emu = emulator;
+    const phase = async <T,>(name: string, f: () => Promise<T>): Promise<T> => {
+      const v = await r.phase(name, f);
+      if (STOP_AFTER && name.startsWith(STOP_AFTER)) throw new StopEarly(name);
+      return v;
+    };
 
-    await r.phase("preview", () => previewNewStack(ctx, r));
-    const d = await r.phase("up: server and host steps", () => upServer(ctx, r));
+    await phase("preview", () => previewNewStack(ctx, r));
+    const d = await phase("up: server and host steps", () => upServer(ctx, r));
     deployed = d;
-    await r.phase("images in the VM", () => buildImages(d, r));
-    await r.phase("up: the app", () => upAll(d, r));
-    await r.phase("checks", async () => {
+    await phase("images in the VM", () => buildImages(d, r));
+    await phase("up: the app", () => upAll(d, r));
+    await phase("checks", async () => {
       await checkDeployed(d, r, "first deploy");
       await checkBotSingleton(d, r);
     });
-    await r.phase(`${JOBS} jobs`, () => jobsAndAlerts(d, r, JOBS, JOB_MB));
-    await r.phase("change: stage 1 → 2", () => scaleStage(d, r));
-    await r.phase("change: image bump during jobs", () => imageBump(d, r, HOLD_S));
-    await r.phase("change: redis setting during writes", () => redisChange(d, r));
-    await r.phase("change: healthcheck", () => healthcheckChange(d, r));
-    await r.phase("reboot", () => reboot(d, r));
-    await r.phase("memory at rest", () => memory(d, r));
-    await r.phase("fresh working copy: refresh, preview, destroy", () => freshCopy(d, r, () => emu.control.state().servers.length));
+    await phase(`${JOBS} jobs`, () => jobsAndAlerts(d, r, JOBS, JOB_MB));
+    await phase("change: stage 1 → 2", () => scaleStage(d, r));
+    await phase("change: image bump during jobs", () => imageBump(d, r, HOLD_S));
+    await phase("change: redis setting during writes", () => redisChange(d, r));
+    await phase("change: healthcheck", () => healthcheckChange(d, r));
+    await phase("reboot", () => reboot(d, r));
+    await phase("memory at rest", () => memory(d, r));
+    await phase("fresh working copy: refresh, preview, destroy", () => freshCopy(d, r, () => emu.control.state().servers.length));
     const rejected = emu.control.rejected();
     r.check("the emulator was asked for nothing it does not implement", rejected.length === 0, rejected.map((x) => `${x.method} ${x.path}: ${x.error}`).join("; ") || `${emu.control.requests().length} requests`);
   } catch (e) {
-    r.check("lab run", false, String((e as Error).message ?? e));
+    if (e instanceof StopEarly) log(`stopped after ${e.message} (LAB_STOP_AFTER)`);
+    else r.check("lab run", false, String((e as Error).message ?? e));
   } finally {
     r.figure("totalS", secs(Date.now() - r.startedAt));
     const at = new Date().toISOString();

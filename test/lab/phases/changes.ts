@@ -17,7 +17,7 @@ import { drain, enqueue, queueStats } from "./jobs";
 async function change(d: Deployed, r: Results, label: string, app: Record<string, unknown>): Promise<{ preview: Operation; up: Operation }> {
   d.config.app = { ...d.config.app, ...app };
   d.pulumi.setConfig({ ...Object.fromEntries(Object.entries(d.config.app).map(([k, v]) => [`app-infra:${k}`, v])) });
-  const { cfg, plan } = expectedPlan(d.stack, d.config.app);
+  const { cfg, plan } = expectedPlan(d.stack, d.config);
   d.cfg = cfg;
   d.plan = plan;
   const preview = await d.pulumi.op(r, `preview (${label})`, ["preview", "--json"], 900 * d.slow);

@@ -2,6 +2,7 @@
 // only after the first real `pulumi up`, so no phase needs a non-null assertion.
 import type { StackConfig } from "../../src/config/types";
 import type { Plan } from "../../src/plan/plan";
+import type { Control } from "../emulator/emulator";
 import type { Pulumi } from "./engine";
 import type { LabImage } from "./image-cache";
 import type { LabStackConfig } from "./lab-config";
@@ -25,6 +26,8 @@ export interface LabContext {
   plan: Plan;
   receiver: Receiver;
   emulatorUrl: string;
+  /** The emulator's control API: stock-outs, prices, its request log and state. */
+  emulator: Control;
 }
 
 export interface Deployed extends LabContext {

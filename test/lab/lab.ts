@@ -16,6 +16,7 @@ import { expectedPlan, labStackConfig, labStackName, qualified } from "./lab-con
 import { checkBotSingleton, checkDeployed } from "./phases/checks";
 import { healthcheckChange, imageBump, redisChange, scaleStage } from "./phases/changes";
 import { buildImages, previewNewStack, upAll, upServer } from "./phases/deploy";
+import { findingsByExperiment } from "./phases/findings";
 import { jobsAndAlerts } from "./phases/jobs";
 import { freshCopy, memory, reboot } from "./phases/lifecycle";
 import { startReceiver, type Receiver } from "./receiver";
@@ -97,7 +98,7 @@ async function main() {
     const pulumi = Pulumi.workingCopy({ bin, stateDir: join(tmp, "state"), homeDir: join(tmp, "pulumi-home"), passphrase: randomBytes(16).toString("hex"), stack }, join(tmp, "work"));
     mkdirSync(pulumi.o.stateDir);
     await r.phase("stack init", () => pulumi.initStack(qualified(config), config.secrets));
-    const ctx: LabContext = { accel: accel.accel, slow, tmp, image, stack, pulumi, config, cfg, plan, receiver, emulatorUrl: emulator.url };
+    const ctx: LabContext = { accel: accel.accel, slow, tmp, image, stack, pulumi, config, cfg, plan, receiver, emulatorUrl: emulator.url, emulator: emulator.control };
     const emu = emulator;
     const phase = async <T,>(name: string, f: () => Promise<T>): Promise<T> => {
       const v = await r.phase(name, f);
@@ -119,6 +120,7 @@ async function main() {
     await phase("change: image bump during jobs", () => imageBump(d, r, HOLD_S));
     await phase("change: redis setting during writes", () => redisChange(d, r));
     await phase("change: healthcheck", () => healthcheckChange(d, r));
+    await phase("review findings by experiment", () => findingsByExperiment(d, r));
     await phase("reboot", () => reboot(d, r));
     await phase("memory at rest", () => memory(d, r));
     await phase("fresh working copy: refresh, preview, destroy", () => freshCopy(d, r, () => emu.control.state().servers.length));

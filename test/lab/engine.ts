@@ -54,11 +54,6 @@ export interface StateResource {
   outputs?: Record<string, any>;
 }
 
-/** A child's URN as the engine forms it: the parent's type chain, then the child's type and name. */
-export function childUrn(stack: string, parentTypes: string[], type: string, name: string): string {
-  return `urn:pulumi:${stack}::app-infra::${[...parentTypes, type].join("$")}::${name}`;
-}
-
 export class Pulumi {
   constructor(readonly o: EngineOptions, readonly cwd: string) {}
 

@@ -2,7 +2,7 @@
 // host steps, the app's images built in the VM (no registry is reachable here), then the full `up`.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { childUrn, ROOT } from "../engine";
+import { ROOT } from "../engine";
 import type { Deployed, LabContext } from "../context";
 import { APP_IMAGE, BASE_IMAGE } from "../lab-config";
 import { shellJoin, waitHealthy } from "../remote";
@@ -11,7 +11,6 @@ import { run, Ssh } from "../vm";
 
 const T = {
   server: "hcloud:index/server:Server",
-  command: "command:remote:Command",
   privateKey: "tls:index/privateKey:PrivateKey",
 };
 
@@ -22,14 +21,15 @@ export async function previewNewStack(ctx: LabContext, r: Results) {
 }
 
 /**
- * `pulumi up` of the server and its host chain only (`--target host-docker --target-dependencies`):
+ * `pulumi up` of everything but the app (`--exclude` the App component and what depends on it):
  * the images must be in the VM's Docker before the Docker provider looks for them, and no
  * registry is reachable here. A stand-in for the registry, not for Pulumi: the same program, the
  * same engine, two runs instead of one.
  */
 export async function upServer(ctx: LabContext, r: Results): Promise<Deployed> {
-  const target = childUrn(ctx.stack, ["app-infra:index:Host"], T.command, "host-docker");
-  const op = await ctx.pulumi.op(r, "up (server and host steps)", ["up", "--yes", "--skip-preview", "--target", target, "--target-dependencies"], 1800 * ctx.slow);
+  // The CLI's --exclude takes URN globs; `**` spans the App's children (pulumi up --help).
+  const app = `urn:pulumi:${ctx.stack}::app-infra::app-infra:index:App**`;
+  const op = await ctx.pulumi.op(r, "up (server and host steps)", ["up", "--yes", "--skip-preview", "--exclude", app, "--exclude-dependents"], 1800 * ctx.slow);
   r.check("a real `pulumi up` creates the server on the emulator and runs the host steps over pinned SSH", op.ok, op.ok ? JSON.stringify(op.changes) : op.error ?? "");
   if (!op.ok) throw new Error("the first up failed");
   const server = await ctx.pulumi.resource(T.server, "server-vm");

@@ -136,10 +136,11 @@ export class Pulumi {
    * are results too (the lab exists to show them); the caller decides whether to go on.
    */
   async op(r: Results, step: string, args: string[], timeoutS: number): Promise<Operation> {
-    const res = await this.run(args, { timeoutS });
+    // --json: the engine's own account of the run — steps, change summary and error diagnostics.
+    const json = ["preview", "up", "refresh", "destroy"].includes(args[0]!) && !args.includes("--json");
+    const res = await this.run(json ? [...args, "--json"] : args, { timeoutS });
     const op: Operation = { step, command: `pulumi ${args.join(" ")}`, ok: res.code === 0, seconds: res.seconds, changes: {}, steps: {} };
-    if (args[0] === "preview") Object.assign(op, previewSummary(res.stdout));
-    else if (["up", "refresh", "destroy"].includes(args[0]!)) Object.assign(op, await this.lastUpdate());
+    Object.assign(op, previewSummary(res.stdout));
     if (!op.ok) op.error = errorText(res);
     r.operation(op);
     return op;
@@ -157,18 +158,6 @@ export class Pulumi {
     if (found.length !== 1) throw new Error(`state: expected one ${type} named ${name}, found ${found.length}`);
     return found[0]!;
   }
-
-  /** Pulumi's own record of the last update: `pulumi stack history --json`. */
-  async lastUpdate(): Promise<Pick<Operation, "changes">> {
-    const h = await this.run(["stack", "history", "--json", "--page-size", "1"]);
-    if (h.code !== 0) return { changes: {} };
-    try {
-      const last = JSON.parse(h.stdout)[0];
-      return { changes: last?.resourceChanges ?? {} };
-    } catch {
-      return { changes: {} };
-    }
-  }
 }
 
 /** Why a run failed: the engine's error diagnostics when it printed JSON, else the end of its output. */
@@ -183,7 +172,7 @@ export function errorText(res: Pick<PulumiRun, "stdout" | "stderr">): string {
   return (res.stderr + "\n" + res.stdout).trim().split("\n").slice(-40).join("\n");
 }
 
-/** `pulumi preview --json`: the change summary and, per operation, the resources' logical names. */
+/** `pulumi preview|up|refresh|destroy --json`: the change summary and, per operation, the resources' logical names. */
 export function previewSummary(stdout: string): Pick<Operation, "changes" | "steps"> {
   try {
     const j = JSON.parse(stdout);

@@ -140,7 +140,8 @@ export class Pulumi {
     const json = ["preview", "up", "refresh", "destroy"].includes(args[0]!) && !args.includes("--json");
     const res = await this.run(json ? [...args, "--json"] : args, { timeoutS });
     const op: Operation = { step, command: `pulumi ${args.join(" ")}`, ok: res.code === 0, seconds: res.seconds, changes: {}, steps: {} };
-    Object.assign(op, previewSummary(res.stdout));
+    const { changes, steps } = parseEngineJson(res.stdout);
+    Object.assign(op, { changes, steps });
     if (!op.ok) op.error = errorText(res);
     r.operation(op);
     return op;
@@ -160,30 +161,54 @@ export class Pulumi {
   }
 }
 
-/** Why a run failed: the engine's error diagnostics when it printed JSON, else the end of its output. */
-export function errorText(res: Pick<PulumiRun, "stdout" | "stderr">): string {
+/**
+ * What `pulumi … --json` printed: one JSON document (preview), or one engine event per line (up,
+ * refresh, destroy). Returns the change summary, the resources per operation (logical names) and
+ * the error diagnostics. Debug events are ignored (they can carry resolved secret inputs).
+ */
+export function parseEngineJson(stdout: string): Pick<Operation, "changes" | "steps"> & { errors: string[] } {
+  const steps: Record<string, string[]> = {};
+  const errors: string[] = [];
+  let changes: Record<string, number> = {};
+  const name = (urn: unknown) => String(urn ?? "").split("::").pop() ?? "?";
+  const step = (op: string, urn: unknown) => {
+    if (op === "same" || op === "read") return;
+    const list = (steps[op] ??= []);
+    if (!list.includes(name(urn))) list.push(name(urn));
+  };
+  const diag = (d: any) => {
+    if (d?.severity === "error") errors.push(`${name(d.urn) || "pulumi"}: ${String(d.message).trim()}`);
+  };
+  let doc: any;
   try {
-    const j = JSON.parse(res.stdout);
-    const errs = (j.diagnostics ?? []).filter((x: any) => x.severity === "error").map((x: any) => `${String(x.urn ?? "").split("::").pop()}: ${String(x.message).trim()}`);
-    if (errs.length) return [...errs, res.stderr.trim()].filter(Boolean).join("\n").slice(-4000);
+    doc = JSON.parse(stdout);
   } catch {
-    /* not JSON */
+    doc = undefined;
   }
-  return (res.stderr + "\n" + res.stdout).trim().split("\n").slice(-40).join("\n");
+  if (doc && !Array.isArray(doc)) {
+    for (const s of doc.steps ?? []) step(s.op, s.urn);
+    for (const d of doc.diagnostics ?? []) diag(d);
+    changes = doc.changeSummary ?? {};
+  } else {
+    for (const line of stdout.split("\n")) {
+      if (!line.startsWith("{")) continue;
+      let e: any;
+      try {
+        e = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      if (e.resourcePreEvent) step(e.resourcePreEvent.metadata?.op, e.resourcePreEvent.metadata?.urn);
+      if (e.diagnosticEvent) diag(e.diagnosticEvent);
+      if (e.summaryEvent) changes = e.summaryEvent.resourceChanges ?? {};
+    }
+  }
+  return { changes, steps, errors };
 }
 
-/** `pulumi preview|up|refresh|destroy --json`: the change summary and, per operation, the resources' logical names. */
-export function previewSummary(stdout: string): Pick<Operation, "changes" | "steps"> {
-  try {
-    const j = JSON.parse(stdout);
-    const steps: Record<string, string[]> = {};
-    for (const s of j.steps ?? []) {
-      if (s.op === "same") continue;
-      const name = String(s.urn ?? "").split("::").pop() ?? "?";
-      (steps[s.op] ??= []).push(name);
-    }
-    return { changes: j.changeSummary ?? {}, steps };
-  } catch {
-    return { changes: {}, steps: {} };
-  }
+/** Why a run failed: the engine's error diagnostics, else the end of stderr. */
+export function errorText(res: Pick<PulumiRun, "stdout" | "stderr">): string {
+  const { errors } = parseEngineJson(res.stdout);
+  const err = res.stderr.trim().split("\n").slice(-20).join("\n");
+  return [...errors, err].filter(Boolean).join("\n").slice(-4000) || "(no error output)";
 }

@@ -21,15 +21,17 @@ export async function previewNewStack(ctx: LabContext, r: Results) {
 }
 
 /**
- * `pulumi up` of everything but the app (`--exclude` the App component and what depends on it):
+ * `pulumi up` of the keys, the server and the host steps only (`--target` their components'
+ * URN globs; `--exclude` of the App leaves its Docker provider behind as an orphan child, which
+ * the CLI v3.274.1 then refuses as a snapshot integrity failure):
  * the images must be in the VM's Docker before the Docker provider looks for them, and no
  * registry is reachable here. A stand-in for the registry, not for Pulumi: the same program, the
  * same engine, two runs instead of one.
  */
 export async function upServer(ctx: LabContext, r: Results): Promise<Deployed> {
-  // The CLI's --exclude takes URN globs; `**` spans the App's children (pulumi up --help).
-  const app = `urn:pulumi:${ctx.stack}::app-infra::app-infra:index:App**`;
-  const op = await ctx.pulumi.op(r, "up (server and host steps)", ["up", "--yes", "--skip-preview", "--exclude", app, "--exclude-dependents"], 1800 * ctx.slow);
+  // `**` spans a component's children (pulumi up --help: "Wildcards (*, **) are also supported").
+  const targets = ["Keys", "Server", "Host"].flatMap((c) => ["--target", `urn:pulumi:${ctx.stack}::app-infra::app-infra:index:${c}**`]);
+  const op = await ctx.pulumi.op(r, "up (server and host steps)", ["up", "--yes", "--skip-preview", ...targets], 1800 * ctx.slow);
   r.check("a real `pulumi up` creates the server on the emulator and runs the host steps over pinned SSH", op.ok, op.ok ? JSON.stringify(op.changes) : op.error ?? "");
   if (!op.ok) throw new Error("the first up failed");
   const server = await ctx.pulumi.resource(T.server, "server-vm");

@@ -21,16 +21,19 @@ export async function previewNewStack(ctx: LabContext, r: Results) {
 }
 
 /**
- * `pulumi up` of the keys, the server and the host steps only (`--target` their components'
- * URN globs; `--exclude` of the App leaves its Docker provider behind as an orphan child, which
- * the CLI v3.274.1 then refuses as a snapshot integrity failure):
+ * `pulumi up` of the keys, the server and the host steps only (`--target` their components' URN
+ * globs, plus the App component itself: the engine creates the App's explicit Docker provider
+ * whatever the targets say, and refuses it without its parent — with `--exclude` of the App it
+ * even writes the orphan and then fails the snapshot's integrity check; CLI v3.274.1). The Docker
+ * provider only stores its settings at create; it dials nothing until a Docker resource needs it.
  * the images must be in the VM's Docker before the Docker provider looks for them, and no
  * registry is reachable here. A stand-in for the registry, not for Pulumi: the same program, the
  * same engine, two runs instead of one.
  */
 export async function upServer(ctx: LabContext, r: Results): Promise<Deployed> {
   // `**` spans a component's children (pulumi up --help: "Wildcards (*, **) are also supported").
-  const targets = ["Keys", "Server", "Host"].flatMap((c) => ["--target", `urn:pulumi:${ctx.stack}::app-infra::app-infra:index:${c}**`]);
+  const urn = (rest: string) => `urn:pulumi:${ctx.stack}::app-infra::app-infra:index:${rest}`;
+  const targets = [urn("Keys**"), urn("Server**"), urn("Host**"), urn("App::app")].flatMap((t) => ["--target", t]);
   const op = await ctx.pulumi.op(r, "up (server and host steps)", ["up", "--yes", "--skip-preview", ...targets], 1800 * ctx.slow);
   r.check("a real `pulumi up` creates the server on the emulator and runs the host steps over pinned SSH", op.ok, op.ok ? JSON.stringify(op.changes) : op.error ?? "");
   if (!op.ok) throw new Error("the first up failed");

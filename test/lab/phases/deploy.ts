@@ -42,7 +42,8 @@ export async function upServer(ctx: LabContext, r: Results): Promise<Deployed> {
   const host = await ctx.pulumi.resource(T.privateKey, "keys-host");
   const ip = String(server.outputs?.ipv4Address ?? "");
   const deployKeyFile = join(ctx.tmp, "deploy_key");
-  writeFileSync(deployKeyFile, String(deploy.outputs?.privateKeyOpenssh ?? ""), { mode: 0o600 });
+  // OpenSSH wants the key file to end with a newline ("error in libcrypto" otherwise).
+  writeFileSync(deployKeyFile, `${String(deploy.outputs?.privateKeyOpenssh ?? "").trimEnd()}\n`, { mode: 0o600 });
   const hostPublicKey = String(host.outputs?.publicKeyOpenssh ?? "").trim();
   r.figure("server", { ip, type: server.outputs?.serverType, id: server.id });
   const ssh = new Ssh(ctx.tmp, 22, deployKeyFile, hostPublicKey, ip);

@@ -150,7 +150,7 @@ export class Pulumi {
   /** The stack's resources as Pulumi recorded them (`pulumi stack export --show-secrets`). */
   async state(): Promise<StateResource[]> {
     const j = JSON.parse(await this.must(["stack", "export", "--show-secrets"]));
-    return (j.deployment?.resources ?? []) as StateResource[];
+    return unwrapSecrets(j.deployment?.resources ?? []) as StateResource[];
   }
 
   /** The one resource of `type` named `name` in the state. */
@@ -159,6 +159,20 @@ export class Pulumi {
     if (found.length !== 1) throw new Error(`state: expected one ${type} named ${name}, found ${found.length}`);
     return found[0]!;
   }
+}
+
+/** The engine's secret signature in a checkpoint (sdk/go/common/resource/sig: `Secret`). */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** A checkpoint exported with --show-secrets holds each secret as {sig, plaintext: JSON}; this gives the values. */
+export function unwrapSecrets(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(unwrapSecrets);
+  if (v && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    if (o[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270" && typeof o.plaintext === "string") return unwrapSecrets(JSON.parse(o.plaintext));
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unwrapSecrets(x)]));
+  }
+  return v;
 }
 
 /**

@@ -74,7 +74,11 @@ export function redisCommand(cfg: StackConfig, limitMb: number): string[] {
     "redis-server",
     "--appendonly", r.appendonly ? "yes" : "no",
     // With AOF on, AOF is the persistence; RDB snapshots would add a second fork on a tight box.
-    ...(r.appendonly ? ["--save", ""] : []),
+    // A bare `--save` means `save ""` (redis-server's command-line parsing since 7.0; checked on
+    // 7.0.15 by test/real/redis-args.test.ts). Not `"--save", ""`: the Docker provider refuses an
+    // empty element in a container's command ("values for command may not be empty"), which the
+    // real-engine lab found at the first `pulumi up`.
+    ...(r.appendonly ? ["--save"] : []),
     "--dir", "/data",
     "--maxmemory", `${maxmemoryMb}mb`,
     "--maxmemory-policy", r.maxmemoryPolicy,

@@ -29,7 +29,7 @@ describe("services plan: the note's containers", () => {
 describe("services plan: the note's defects, fixed", () => {
   it("1: Redis maxmemory is half its container limit, not 512mb inside 256M", () => {
     expect(byName().redis!.command).toEqual([
-      "redis-server", "--appendonly", "yes", "--save", "", "--dir", "/data", "--maxmemory", "128mb", "--maxmemory-policy", "noeviction", "--protected-mode", "no",
+      "redis-server", "--appendonly", "yes", "--save", "--dir", "/data", "--maxmemory", "128mb", "--maxmemory-policy", "noeviction", "--protected-mode", "no",
     ]);
     expect(byName({ services: { redis: { memoryMb: 512 } } }).redis!.command).toContain("256mb");
     expect(defaultMaxmemoryMb(257)).toBe(128);
@@ -83,5 +83,15 @@ describe("services plan: the note's defects, fixed", () => {
 
   it("a lowered limit lowers the default reservation with it", () => {
     expect(byName({ services: { api: { memoryMb: 100 } } }).api).toMatchObject({ memoryMb: 100, memoryReservationMb: 100 });
+  });
+});
+
+describe("services plan: what the Docker provider accepts", () => {
+  it("no container command has an empty element (the provider refuses it: \"values for command may not be empty\")", () => {
+    for (const raw of [{}, { services: { redis: { appendonly: false } } }, { services: { redis: { appendonly: true } } }]) {
+      for (const s of planServices(cfg(raw), 2)) {
+        expect(s.command ?? [], `${s.name} with ${JSON.stringify(raw)}`).not.toContain("");
+      }
+    }
   });
 });

@@ -155,7 +155,7 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
 
   it("Redis: maxmemory below its limit, noeviction, AOF on its named volume, PING healthcheck, no published port", () => {
     const r = container("redis");
-    expect(r.command).toEqual(["redis-server", "--appendonly", "yes", "--save", "", "--dir", "/data", "--maxmemory", "128mb", "--maxmemory-policy", "noeviction", "--protected-mode", "no"]);
+    expect(r.command).toEqual(["redis-server", "--appendonly", "yes", "--save", "--dir", "/data", "--maxmemory", "128mb", "--maxmemory-policy", "noeviction", "--protected-mode", "no"]);
     expect(r.volumes).toEqual([{ volumeName: "redis-data", containerPath: "/data" }]);
     expect(r.ports ?? []).toEqual([]);
     expect(r.healthcheck).toMatchObject({ tests: ["CMD", "redis-cli", "PING"] });

@@ -6,7 +6,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dockerRunArgs, expectedHostConfig, networkCreateArgs, volumeCreateArgs, type ContainerInputs } from "../lab/docker-cli";
+import { dockerRunArgs, expectedHostConfig, networkCreateArgs, volumeCreateArgs, type ContainerInputs } from "./support/docker-cli";
 import { record, type Recording } from "../support/record";
 import { BASE_IMAGE_TIMEOUT_MS, ensureBaseImage, ensureDocker, run, runOk } from "./support/docker";
 

@@ -1,5 +1,5 @@
 // Translates the inputs the program gives `docker.Container`, `docker.Network` and `docker.Volume`
-// (as recorded by the mocks) into docker CLI arguments, so the lab can start exactly the planned
+// (as recorded by the mocks) into docker CLI arguments, so test/real/containers.test.ts can start the planned
 // containers on a real Docker engine without the Pulumi engine. Pure: strings in, argv out.
 //
 // Every input the program sets is either translated or listed in IGNORED with the reason; an input
@@ -47,7 +47,7 @@ export class TranslationError extends Error {}
 const mb = (n: number) => `${n}m`;
 
 // POSIX shell quoting of one word (for a command line that goes through `ssh`): the program's own.
-import { shellQuote } from "../../src/plan/host";
+import { shellQuote } from "../../../src/plan/host";
 export { shellQuote };
 
 export const shellJoin = (argv: readonly string[]) => argv.map(shellQuote).join(" ");
@@ -139,20 +139,4 @@ export function expectedHostConfig(c: ContainerInputs) {
 }
 
 // Which resources a new configuration changes: the same diff the scaling tests use.
-export { diffRecordings, type RecordedResource, type ResourceDiff } from "../support/record";
 
-/** Orders names so each comes after everything it depends on (stable: ties keep the given order). */
-export function dependencyOrder(names: readonly string[], dependsOn: (name: string) => readonly string[]): string[] {
-  const set = new Set(names);
-  const done = new Set<string>();
-  const out: string[] = [];
-  const visit = (n: string, path: string[]) => {
-    if (done.has(n)) return;
-    if (path.includes(n)) throw new TranslationError(`dependency cycle: ${[...path, n].join(" → ")}`);
-    for (const d of dependsOn(n)) if (set.has(d)) visit(d, [...path, n]);
-    done.add(n);
-    out.push(n);
-  };
-  for (const n of names) visit(n, []);
-  return out;
-}

@@ -1,9 +1,7 @@
-// The VM lab's translation of the program's container inputs into `docker run` (test/lab/docker-cli.ts).
-// Fast and pure, so it runs in `npm test`; the lab itself (`npm run lab`) needs a VM.
+// The translation of the program's container inputs into `docker run` (docker-cli.ts), which the
+// real-Docker test uses. Fast and pure.
 import { describe, expect, it } from "vitest";
 import {
-  dependencyOrder,
-  diffRecordings,
   dockerRunArgs,
   envFileContent,
   expectedHostConfig,
@@ -11,14 +9,15 @@ import {
   shellJoin,
   volumeCreateArgs,
   type ContainerInputs,
-} from "../lab/docker-cli";
+} from "./docker-cli";
+import { diffRecordings } from "../../support/record";
 
 // The shape the program records for Redis and a worker (test/program/hetzner-stack.ts pins them).
 const redis: ContainerInputs = {
   name: "redis",
   hostname: "redis",
   image: "redis:7.4.6-alpine",
-  command: ["redis-server", "--appendonly", "yes", "--save", "", "--dir", "/data", "--maxmemory", "128mb", "--maxmemory-policy", "noeviction"],
+  command: ["redis-server", "--appendonly", "yes", "--save", "--dir", "/data", "--maxmemory", "128mb", "--maxmemory-policy", "noeviction"],
   memory: 256,
   memoryReservation: 64,
   memorySwap: 256,
@@ -65,12 +64,12 @@ describe("docker run from the program's container inputs", () => {
       "--log-driver", "json-file", "--log-opt", "max-file=3", "--log-opt", "max-size=10m",
       "--label", "app-infra.stack=dev", "--label", "app-infra.role=redis",
       "redis:7.4.6-alpine",
-      "redis-server", "--appendonly", "yes", "--save", "", "--dir", "/data", "--maxmemory", "128mb", "--maxmemory-policy", "noeviction",
+      "redis-server", "--appendonly", "yes", "--save", "--dir", "/data", "--maxmemory", "128mb", "--maxmemory-policy", "noeviction",
     ]);
   });
 
-  it("an empty argument survives the trip through ssh's remote shell as ''", () => {
-    expect(shellJoin(["docker", ...dockerRunArgs(redis)])).toContain("--save '' --dir /data");
+  it("an empty argument survives the trip through a remote shell as ''", () => {
+    expect(shellJoin(["docker", ...dockerRunArgs({ ...redis, command: ["redis-server", "--appendfilename", "", "--dir", "/data"] })])).toContain("--appendfilename '' --dir /data");
   });
 
   it("api: published port, env only through --env-file, the exec-form healthcheck shell-quoted", () => {
@@ -120,11 +119,5 @@ describe("applying a configuration change", () => {
     const b = [r("host-swap", { create: "bash -s -- 2 10" }), r("app-redis", { memory: 256 }), r("app-worker-image-1", {}), r("app-worker-image-2", {})];
     expect(diffRecordings(a, b)).toEqual({ changed: ["host-swap"], added: ["app-worker-image-2"], removed: [] });
     expect(diffRecordings(b, a)).toEqual({ changed: ["host-swap"], added: [], removed: ["app-worker-image-2"] });
-  });
-
-  it("orders steps after their dependencies and names a cycle", () => {
-    const deps: Record<string, string[]> = { docker: ["swap"], swap: ["ready"], "admin-keys": ["ready"], watchdog: ["docker"], ready: ["server"] };
-    expect(dependencyOrder(["watchdog", "docker", "swap", "admin-keys", "ready"], (n) => deps[n] ?? [])).toEqual(["ready", "swap", "docker", "watchdog", "admin-keys"]);
-    expect(() => dependencyOrder(["a", "b"], (n) => (n === "a" ? ["b"] : ["a"]))).toThrow("dependency cycle: a → b → a");
   });
 });

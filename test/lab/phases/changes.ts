@@ -62,7 +62,8 @@ export async function imageBump(d: Deployed, r: Results, holdS: number) {
   r.check("image bump: `pulumi up` succeeds", up.ok, up.ok ? JSON.stringify(up.changes) : up.error ?? "");
   const healthchecked = new Set(d.plan.services.filter((s) => s.healthcheck).map((s) => s.name));
   const downtime = downtimeByName(ev, healthchecked);
-  const stats = await drain(d, before + jobs, (holdS + 240) * d.slow);
+  // Once the queue is empty, a done count that stands still for two job lengths means the rest are lost.
+  const stats = await drain(d, before + jobs, (holdS + 240) * d.slow, 2 * holdS + 60);
   const done = (stats?.done ?? before) - before;
   const stopSignals = ev.filter((e) => e.action.startsWith("kill")).map((e) => `${e.name}: ${e.action}`);
   r.figure("imageBump", { jobsEnqueued: jobs, jobsInFlightAtDeploy: inFlight, jobsFinished: done, jobsLost: jobs - done, failedRegistry: stats?.failed, downtimeS: downtime, api, replaced: replaced(preview), stopSignals });

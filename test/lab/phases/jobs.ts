@@ -22,14 +22,27 @@ export async function enqueue(d: Deployed, count: number, sizeMb: number, holdS 
   return fetchText(apiUrl(d, `/enqueue?count=${count}&size_mb=${sizeMb}&hold_s=${holdS}`), "POST");
 }
 
-/** Polls /stats until `done` reaches `doneTarget` with an empty queue and nothing started, or the deadline. */
-export async function drain(d: Deployed, doneTarget: number, timeoutS: number): Promise<QueueStats | undefined> {
+const logStats = (s: QueueStats | undefined) => process.stdout.write(`[lab] jobs: ${JSON.stringify(s)}\n`);
+
+/**
+ * Polls /stats until `done` reaches `doneTarget` with an empty queue and nothing started, or — once
+ * the queue is empty — until `done` has not moved for `stallS` (jobs a killed worker held stay
+ * "started" until RQ's registry cleanup, minutes later: they are lost, not pending), or the deadline.
+ */
+export async function drain(d: Deployed, doneTarget: number, timeoutS: number, stallS = timeoutS): Promise<QueueStats | undefined> {
   const deadline = Date.now() + timeoutS * 1000;
   let stats: QueueStats | undefined;
   let lastLog = 0;
+  let lastDone = -1;
+  let movedAt = Date.now();
   while (Date.now() < deadline) {
     stats = (await queueStats(d)) ?? stats;
     if (stats && stats.done >= doneTarget && stats.queued === 0 && stats.started === 0) break;
+    if (stats && stats.done !== lastDone) {
+      lastDone = stats.done;
+      movedAt = Date.now();
+    }
+    if (stats && stats.queued === 0 && Date.now() - movedAt > stallS * 1000) break;
     if (Date.now() - lastLog > 60_000) {
       logStats(stats);
       lastLog = Date.now();
@@ -39,7 +52,6 @@ export async function drain(d: Deployed, doneTarget: number, timeoutS: number): 
   return stats;
 }
 
-const logStats = (s: QueueStats | undefined) => process.stdout.write(`[lab] jobs: ${JSON.stringify(s)}\n`);
 
 export async function jobsAndAlerts(d: Deployed, r: Results, jobs: number, jobMb: number) {
   const worker = d.plan.services.find((s) => s.role === "worker")!;

@@ -46,7 +46,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
 
       | service | image | limit MB | reserve MB | swap MB | restart | command |
       |---|---|---|---|---|---|---|
-      | redis | redis:7.4.6-alpine | 256 | 64 | none | unless-stopped | \`redis-server --appendonly yes --save "" --dir /data --maxmemory 128mb --maxmemory-policy noeviction --protected-mode no\` |
+      | redis | redis:7.4.6-alpine | 256 | 64 | none | unless-stopped | \`redis-server --appendonly yes --save --dir /data --maxmemory 128mb --maxmemory-policy noeviction --protected-mode no\` |
       | api | ghcr.io/example/app:latest | 200 | 120 | none | unless-stopped | \`uvicorn app.web.api:app --host 0.0.0.0 --port 8000 --workers 2 --limit-concurrency 150\` |
       | bot | ghcr.io/example/app:latest | 150 | 100 | none | unless-stopped | \`(image default)\` |
       | worker-image-1 | ghcr.io/example/app:latest | 250 | 100 | 250 | unless-stopped | \`rq worker --url redis://redis:6379/0 --max-jobs 15 img_queue\` |
@@ -88,7 +88,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
 
       | service | image | limit MB | reserve MB | swap MB | restart | command |
       |---|---|---|---|---|---|---|
-      | redis | redis:7.4.6-alpine | 256 | 64 | none | unless-stopped | \`redis-server --appendonly yes --save "" --dir /data --maxmemory 128mb --maxmemory-policy noeviction --protected-mode no\` |
+      | redis | redis:7.4.6-alpine | 256 | 64 | none | unless-stopped | \`redis-server --appendonly yes --save --dir /data --maxmemory 128mb --maxmemory-policy noeviction --protected-mode no\` |
       | api | ghcr.io/example/app:latest | 200 | 120 | none | unless-stopped | \`uvicorn app.web.api:app --host 0.0.0.0 --port 8000 --workers 2 --limit-concurrency 150\` |
       | bot | ghcr.io/example/app:latest | 150 | 100 | none | unless-stopped | \`(image default)\` |
       | worker-image-1 | ghcr.io/example/app:latest | 250 | 100 | 250 | unless-stopped | \`rq worker --url redis://redis:6379/0 --max-jobs 15 img_queue\` |
@@ -136,7 +136,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
 
       | service | image | limit MB | reserve MB | swap MB | restart | command |
       |---|---|---|---|---|---|---|
-      | redis | redis:7.4.6-alpine | 256 | 64 | none | unless-stopped | \`redis-server --appendonly yes --save "" --dir /data --maxmemory 128mb --maxmemory-policy noeviction --protected-mode no\` |
+      | redis | redis:7.4.6-alpine | 256 | 64 | none | unless-stopped | \`redis-server --appendonly yes --save --dir /data --maxmemory 128mb --maxmemory-policy noeviction --protected-mode no\` |
       | api | ghcr.io/example/app:latest | 200 | 120 | none | unless-stopped | \`uvicorn app.web.api:app --host 0.0.0.0 --port 8000 --workers 2 --limit-concurrency 150\` |
       | bot | ghcr.io/example/app:latest | 150 | 100 | none | unless-stopped | \`(image default)\` |
       | worker-image-1 | ghcr.io/example/app:latest | 250 | 100 | 250 | unless-stopped | \`rq worker --url redis://redis:6379/0 --max-jobs 15 img_queue\` |
@@ -184,7 +184,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
 
       | service | image | limit MB | reserve MB | swap MB | restart | command |
       |---|---|---|---|---|---|---|
-      | redis | redis:7.4.6-alpine | 256 | 64 | none | unless-stopped | \`redis-server --appendonly yes --save "" --dir /data --maxmemory 128mb --maxmemory-policy noeviction --protected-mode no\` |
+      | redis | redis:7.4.6-alpine | 256 | 64 | none | unless-stopped | \`redis-server --appendonly yes --save --dir /data --maxmemory 128mb --maxmemory-policy noeviction --protected-mode no\` |
       | api | ghcr.io/example/app:latest | 200 | 120 | none | unless-stopped | \`uvicorn app.web.api:app --host 0.0.0.0 --port 8000 --workers 2 --limit-concurrency 150\` |
       | bot | ghcr.io/example/app:latest | 150 | 100 | none | unless-stopped | \`(image default)\` |
       | worker-image-1 | ghcr.io/example/app:latest | 250 | 100 | 250 | unless-stopped | \`rq worker --url redis://redis:6379/0 --max-jobs 15 img_queue\` |

@@ -28,10 +28,33 @@ export interface Catalog {
   types: ServerType[];
 }
 
+/** A server type as the bundled snapshot (catalog/hetzner-server-types.json) records it. */
+export interface SnapshotServerType extends Omit<ServerType, "locations"> {
+  category: string;
+  locations: SnapshotLocation[];
+}
+
+/** A server type's location in the snapshot: only the name is always recorded. */
+export interface SnapshotLocation extends Partial<CatalogLocation> {
+  name: string;
+  deprecated?: boolean;
+  estimated?: boolean;
+}
+
 interface SnapshotFile {
   source: string;
   takenAt: string;
-  serverTypes: (Omit<ServerType, "locations"> & { locations: (Partial<CatalogLocation> & { name: string })[] })[];
+  serverTypes: SnapshotServerType[];
+}
+
+/** The bundled snapshot's server types as the file has them (the emulator under test/ serves them). */
+export function snapshotServerTypes(): SnapshotServerType[] {
+  return (snapshot as unknown as SnapshotFile).serverTypes;
+}
+
+/** Whether a type can be ordered in a snapshot location: as recorded, else unless the type is deprecated. */
+export function snapshotAvailable(t: Pick<SnapshotServerType, "deprecated">, l: Pick<SnapshotLocation, "available">): boolean {
+  return l.available ?? !t.deprecated;
 }
 
 export function snapshotCatalog(): Catalog {
@@ -48,7 +71,7 @@ export function snapshotCatalog(): Catalog {
       architecture: t.architecture,
       cpuType: t.cpuType,
       deprecated: t.deprecated,
-      locations: t.locations.map((l) => ({ name: l.name, available: l.available ?? !t.deprecated, priceMonthlyEur: l.priceMonthlyEur })),
+      locations: t.locations.map((l) => ({ name: l.name, available: snapshotAvailable(t, l), priceMonthlyEur: l.priceMonthlyEur })),
     })),
   };
 }

@@ -6,26 +6,7 @@
 // go.mod) hcloud/schema/{location,datacenter,server_type,image,pricing,deprecation}.go, plus the
 // two fields v2.53.0 added to a server type's location (`available`, `recommended`;
 // hcloud/schema/server_type.go), which older clients ignore.
-import snapshot from "../../src/plan/catalog/hetzner-server-types.json";
-
-interface SnapLocation {
-  name: string;
-  priceMonthlyEur?: number | null;
-  deprecated?: boolean;
-  available?: boolean;
-  estimated?: boolean;
-}
-interface SnapType {
-  name: string;
-  cores: number;
-  memoryGb: number;
-  diskGb: number;
-  architecture: "x86" | "arm";
-  cpuType: string;
-  category: string;
-  deprecated: boolean;
-  locations: SnapLocation[];
-}
+import { snapshotAvailable, snapshotServerTypes, type CatalogLocation, type SnapshotServerType } from "../../src/plan/catalog";
 
 // Locations and datacenters: names, cities, coordinates and network zones as Hetzner lists them
 // publicly; the IDs are the emulator's own (nothing depends on Hetzner's numbers).
@@ -102,22 +83,13 @@ const price = (net: number, places: number) => {
   return { net: money(rounded, 10), gross: `${money(rounded * (1 + VAT), 10)}000000` };
 };
 
-export interface TypeLocationState {
-  name: string;
-  priceMonthlyNet?: number;
+/** A type's offer in one location; `available` and the price change at run time (control API). */
+export interface TypeLocationState extends CatalogLocation {
   deprecated: boolean;
-  available: boolean;
 }
-export interface ServerTypeState {
+/** A snapshot server type with the emulator's ID. */
+export interface ServerTypeState extends Omit<SnapshotServerType, "locations"> {
   id: number;
-  name: string;
-  cores: number;
-  memoryGb: number;
-  diskGb: number;
-  architecture: "x86" | "arm";
-  cpuType: string;
-  category: string;
-  deprecated: boolean;
   locations: TypeLocationState[];
 }
 
@@ -125,25 +97,16 @@ export class Catalog {
   readonly types: ServerTypeState[];
 
   constructor() {
-    const snap = snapshot as unknown as { serverTypes: SnapType[] };
     // IDs: the snapshot's order, from 1 (the emulator's own numbering).
-    this.types = snap.serverTypes.map((t, i) => ({
+    this.types = snapshotServerTypes().map(({ locations, ...type }, i) => ({
+      ...type,
       id: i + 1,
-      name: t.name,
-      cores: t.cores,
-      memoryGb: t.memoryGb,
-      diskGb: t.diskGb,
-      architecture: t.architecture,
-      cpuType: t.cpuType,
-      category: t.category,
-      deprecated: t.deprecated,
-      locations: t.locations.map((l) => ({
+      locations: locations.map((l) => ({
         name: l.name,
-        priceMonthlyNet: typeof l.priceMonthlyEur === "number" ? l.priceMonthlyEur : undefined,
-        deprecated: l.deprecated ?? t.deprecated,
-        // The same rule as src/plan/catalog.ts snapshotCatalog(): available unless the snapshot
-        // says otherwise or the type is deprecated.
-        available: l.available ?? !t.deprecated,
+        // The file records an unknown price as null.
+        priceMonthlyEur: typeof l.priceMonthlyEur === "number" ? l.priceMonthlyEur : undefined,
+        deprecated: l.deprecated ?? type.deprecated,
+        available: snapshotAvailable(type, l),
       })),
     }));
   }
@@ -172,16 +135,16 @@ export class Catalog {
     const tl = this.typeLocation(type, location);
     if (!tl) throw new Error(`server type ${type} is not offered in ${location}`);
     if (!(monthlyNet >= 0)) throw new Error(`price should be a non-negative number (got ${monthlyNet})`);
-    tl.priceMonthlyNet = monthlyNet;
+    tl.priceMonthlyEur = monthlyNet;
   }
 
   private typePrices(t: ServerTypeState) {
     return t.locations
-      .filter((l) => l.priceMonthlyNet !== undefined)
+      .filter((l) => l.priceMonthlyEur !== undefined)
       .map((l) => ({
         location: l.name,
-        price_hourly: price(l.priceMonthlyNet! / HOURS_PER_MONTH, 4),
-        price_monthly: price(l.priceMonthlyNet!, 4),
+        price_hourly: price(l.priceMonthlyEur! / HOURS_PER_MONTH, 4),
+        price_monthly: price(l.priceMonthlyEur!, 4),
         included_traffic: includedTraffic(l.name),
         price_per_tb_traffic: price(1, 4),
       }));

@@ -9,8 +9,10 @@
 # Every subdirectory tools/engine/<name>/ with an executable build.sh is a component, built with
 # `<name>/build.sh OUT_BIN_DIR`, which must put its binaries into OUT_BIN_DIR. Results are cached
 # under $APP_INFRA_ENGINE_DIR (default ${XDG_CACHE_HOME:-$HOME/.cache}/app-infra/engine):
-#   components/<name>-<hash>/   one component, keyed by a hash of its files, this script and the
-#                               Go toolchain, so changing one provider does not relink the others;
+#   components/<name>-<hash>/   one component, keyed by a hash of its files, the local directories
+#                               its go.mod replaces modules with (e.g. ../replayplugin), this script,
+#                               build-lib.sh and the Go toolchain, so changing one provider does not
+#                               relink the others, and changing shared code rebuilds its users;
 #   <hash>/bin                  all selected components together, keyed by their hashes.
 # A hash that is already built is not built again; Go's own caches make rebuilds cheap.
 # Progress and timings go to stderr.
@@ -47,12 +49,34 @@ root="${APP_INFRA_ENGINE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/app-infra/engine}"
 mkdir -p "$root/components"
 toolchain="$(go env GOVERSION GOOS GOARCH)"
 
-# What decides a component's binaries: its files (paths relative to this directory, so the
-# checkout location does not matter; docs excluded), this script, and the Go toolchain and target.
+# The directories a component's Go module builds from besides its own: the local paths its go.mod
+# replaces modules with (e.g. `replace app-infra/tools/engine/replayplugin => ../replayplugin`),
+# relative to this directory. Replace directives of other modules do not apply, so one level is all.
+local_replacements() {
+  [ -f "$1/go.mod" ] || return 0
+  local json path
+  json="$(go mod edit -json "$1/go.mod")" || return 1
+  # A module path never starts with "." or "/", so these are the local replacement targets.
+  sed -n 's/^[[:space:]]*"Path": "\([./][^"]*\)",\{0,1\}$/\1/p' <<<"$json" | while IFS= read -r path; do
+    case "$path" in /*) ;; *) path="$1/$path" ;; esac
+    path="$(realpath -m --relative-to=. "$path")"
+    # A replacement inside the component (provider-docker/upstreamshim) is hashed already.
+    case "$path" in "$1" | "$1"/*) ;; *) printf '%s\n' "$path" ;; esac
+  done
+}
+
+# What decides a component's binaries: its files and those of its local replacements (paths
+# relative to this directory, so the checkout location does not matter; docs excluded), this
+# script and build-lib.sh (which component scripts source), and the Go toolchain and target.
 component_hash() {
+  local inputs=(build.sh build-lib.sh "$1") dir replacements
+  replacements="$(local_replacements "$1")" || return 1
+  while IFS= read -r dir; do
+    [ -n "$dir" ] && inputs+=("$dir")
+  done <<<"$replacements"
   {
     printf '%s\n' "$toolchain"
-    find build.sh "$1" -type f ! -name '*.md' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+    find "${inputs[@]}" -type f ! -name '*.md' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
   } | sha256sum | cut -c1-16
 }
 

@@ -12,13 +12,12 @@ set -euo pipefail
 
 say() { printf 'smoke: %s\n' "$*" >&2; }
 die() { say "FAILED: $*"; exit 1; }
+# shellcheck source-path=SCRIPTDIR source=smoke-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/smoke-lib.sh"
 
 [ $# -eq 1 ] || die "usage: $0 BIN_DIR (the last line printed by tools/engine/build.sh)"
-bin="$(cd "$1" && pwd)"
+bin="$(smoke_bin_dir "$1" pulumi pulumi-language-nodejs pulumi-resource-pulumi-nodejs)"
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
-for tool in pulumi pulumi-language-nodejs pulumi-resource-pulumi-nodejs; do
-  [ -x "$bin/$tool" ] || die "$bin/$tool is missing; run tools/engine/build.sh"
-done
 [ -f "$repo/node_modules/@pulumi/pulumi/package.json" ] || die "no @pulumi/pulumi in $repo/node_modules; run npm ci"
 
 if [ "${APP_INFRA_SMOKE_NETNS:-auto}" != off ] && [ -z "${APP_INFRA_SMOKE_IN_NETNS:-}" ]; then
@@ -33,37 +32,8 @@ fi
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-project="$work/project"
-mkdir -p "$project" "$work/home" "$work/backend" "$work/files"
-
-export PATH="$bin:$PATH"
-export PULUMI_HOME="$work/home"
-export PULUMI_SKIP_UPDATE_CHECK=1
-export PULUMI_CONFIG_PASSPHRASE=smoke-passphrase
-# Never fetch a plugin: everything the program needs is in $bin.
-export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
-
-cat >"$project/Pulumi.yaml" <<'EOF'
-name: engine-smoke
-description: tools/engine/smoke.sh
-runtime:
-  name: nodejs
-  options:
-    typescript: true
-EOF
-cat >"$project/package.json" <<'EOF'
-{ "name": "engine-smoke", "private": true, "main": "index.ts" }
-EOF
-cat >"$project/tsconfig.json" <<'EOF'
-{
-  "compilerOptions": {
-    "target": "ES2022", "module": "commonjs", "moduleResolution": "node",
-    "strict": true, "esModuleInterop": true, "skipLibCheck": true, "types": ["node"]
-  },
-  "files": ["index.ts"]
-}
-EOF
-ln -s "$repo/node_modules" "$project/node_modules"
+mkdir -p "$work/files"
+smoke_project "$bin" "$repo" "$work" engine-smoke smoke-passphrase
 cat >"$project/index.ts" <<'EOF'
 import * as pulumi from "@pulumi/pulumi";
 
@@ -128,17 +98,6 @@ export const tokenLength = token.apply((t) => t.length);
 export const secretToken = token;
 EOF
 
-log="$work/pulumi.log"
-step() {
-  local start=$SECONDS
-  say "pulumi $*"
-  if ! (cd "$project" && pulumi --non-interactive "$@") >"$log" 2>&1; then
-    cat "$log" >&2
-    die "pulumi $* exited non-zero"
-  fi
-  say "  ok ($((SECONDS - start))s)"
-}
-expect_eq() { [ "$2" = "$3" ] || die "$1: expected '$3', got '$2'"; }
 output() { (cd "$project" && pulumi --non-interactive stack output "$@"); }
 # The dynamic resource's `content` as recorded in the state (refresh updates the state, not the
 # stack outputs).
@@ -152,8 +111,7 @@ state_content() {
 secret="s3cr3t-$RANDOM$RANDOM"
 target="$work/files/greeting.txt"
 
-step login "file://$work/backend"
-step stack init dev
+smoke_stack "$work"
 step config set greeting "hello"
 step config set path "$target"
 say "pulumi config set --secret token (value from stdin)"

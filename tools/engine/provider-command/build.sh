@@ -7,12 +7,8 @@
 # Modules come from the proxy `go env GOPROXY` names; go.sum pins every hash.
 set -euo pipefail
 
-if [[ $# -ne 1 ]]; then
-  echo "usage: $0 OUT_BIN_DIR" >&2
-  exit 2
-fi
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-mkdir -p "$1"
-out_dir=$(cd "$1" && pwd)
-cd "$here"
+# shellcheck source-path=SCRIPTDIR source=../build-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../build-lib.sh"
+out_dir=$(out_bin_dir "$@")
+cd "$(dirname "${BASH_SOURCE[0]}")"
 go build -mod=readonly -trimpath -o "$out_dir/pulumi-resource-command" .

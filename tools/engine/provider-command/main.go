@@ -4,20 +4,8 @@
 // It is not the real provider; see README.md for what it replays and what it does not.
 package main
 
-import (
-	"fmt"
-	"os"
-
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/provider"
-)
+import "app-infra/tools/engine/replayplugin"
 
 func main() {
-	if len(os.Args) == 2 && os.Args[1] == "--version" {
-		fmt.Println(Version)
-		return
-	}
-	if err := provider.Main("command", newServer); err != nil {
-		fmt.Fprintf(os.Stderr, "Error: %s", err.Error())
-		os.Exit(1)
-	}
+	replayplugin.Main("command", Version, newServer)
 }

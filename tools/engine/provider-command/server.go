@@ -4,22 +4,17 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"sync"
-	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/diag"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/provider"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
-	"google.golang.org/protobuf/types/known/structpb"
 
 	"app-infra/tools/engine/provider-command/remote"
+	"app-infra/tools/engine/replayplugin"
 )
 
 const (
@@ -36,36 +31,49 @@ const (
 	frameworkVersion = "1.3.0"
 )
 
+// info: the plugin's identity and wire options. Configure answers as pulumi-go-provider does
+// (provider.go:777-800), and requests and responses are read and written with its getMap/asStruct
+// options (provider.go:648-669).
+var info = replayplugin.Info{
+	Version: Version,
+	Replays: "pulumi-command",
+	Token:   commandToken,
+	Schema: map[string]any{
+		"name":    "command",
+		"version": "1.2.1",
+		"description": "REPLAY of pulumi-command v1.2.1 (remote:Command only), written for app-infra's " +
+			"lab; not the real provider.",
+		"resources": map[string]any{commandToken: map[string]any{
+			"requiredInputs": []string{"connection"},
+			"required":       []string{"connection", "stdout", "stderr"},
+		}},
+	},
+	Configure: &pulumirpc.ConfigureResponse{
+		AcceptSecrets: true, SupportsPreview: true, AcceptResources: true, AcceptOutputs: true,
+	},
+	Unmarshal: plugin.MarshalOptions{KeepUnknowns: true, SkipNulls: true, KeepResources: true, KeepSecrets: true},
+	Marshal: func(*pulumirpc.ConfigureRequest) plugin.MarshalOptions {
+		return plugin.MarshalOptions{
+			KeepUnknowns: true, SkipNulls: true, KeepResources: true, KeepSecrets: true, KeepOutputValues: true,
+		}
+	},
+}
+
+// server is the command provider. The shared Base answers GetPluginInfo, GetSchema, Attach,
+// Configure, Cancel and Read (remote:Command has no Read of its own, and infer's default returns
+// the given ID, state and inputs unchanged: infer/resource.go:1355-1366).
 type server struct {
-	pulumirpc.UnimplementedResourceProviderServer
-
-	mu                sync.Mutex
-	host              *provider.HostClient
-	supportsOldInputs bool
-
-	// canceled ends when the engine calls Cancel; every Create/Update/Delete context ends with it.
-	canceled context.Context
-	cancel   context.CancelFunc
+	*replayplugin.Base
 }
 
 func newServer(host *provider.HostClient) (pulumirpc.ResourceProviderServer, error) {
-	canceled, cancel := context.WithCancel(context.Background())
-	return &server{host: host, canceled: canceled, cancel: cancel}, nil
+	return &server{Base: replayplugin.NewBase(host, info)}, nil
 }
 
-// requestContext replays pulumi-go-provider's cancel middleware (infer/provider.go:177,
-// middleware/cancel/cancel.go:44-110): a custom timeout (seconds, 0 = none) bounds the call, and
-// Cancel ends every call in flight. As in the original, only the dial retry loop watches the
-// context; a command already running is not interrupted.
-func (s *server) requestContext(ctx context.Context, timeout float64) (context.Context, context.CancelFunc) {
-	cancelTimeout := func() {}
-	if timeout != 0 {
-		ctx, cancelTimeout = context.WithTimeout(ctx, time.Duration(timeout*float64(time.Second)))
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	stop := context.AfterFunc(s.canceled, cancel)
-	return ctx, func() { stop(); cancel(); cancelTimeout() }
-}
+// Create, Update and Delete run under Base.RequestContext, which replays pulumi-go-provider's
+// cancel middleware (infer/provider.go:177, middleware/cancel/cancel.go:44-110): a custom timeout
+// bounds the call, and Cancel ends every call in flight. As in the original, only the dial retry
+// loop watches the context; a command already running is not interrupted.
 
 // hostLogger sends messages to the engine for one resource.
 type hostLogger struct {
@@ -100,80 +108,18 @@ func (l hostLogger) LogStatus(sev, msg string) {
 }
 
 func (s *server) logger(ctx context.Context, urn string) remote.Logger {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return hostLogger{ctx: ctx, host: s.host, urn: resource.URN(urn)}
-}
-
-// Unmarshal/marshal options as pulumi-go-provider's getMap/asStruct (provider.go:648-669).
-func unmarshal(s *structpb.Struct) (resource.PropertyMap, error) {
-	return plugin.UnmarshalProperties(s, plugin.MarshalOptions{
-		KeepUnknowns: true, SkipNulls: true, KeepResources: true, KeepSecrets: true,
-	})
-}
-
-func marshal(m resource.PropertyMap) (*structpb.Struct, error) {
-	return plugin.MarshalProperties(m, plugin.MarshalOptions{
-		KeepUnknowns: true, SkipNulls: true, KeepResources: true, KeepSecrets: true, KeepOutputValues: true,
-	})
-}
-
-func checkType(urn string) error {
-	if t := string(resource.URN(urn).Type()); t != commandToken {
-		return status.Errorf(codes.InvalidArgument,
-			"unknown resource type %q: this replay of pulumi-command implements only %s", t, commandToken)
-	}
-	return nil
-}
-
-func (s *server) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
-	return &pulumirpc.PluginInfo{Version: Version}, nil
-}
-
-// GetSchema returns a small schema of our own, not the real one: the engine does not need the
-// schema to run a Node.js program, and the description says what this binary is.
-func (s *server) GetSchema(context.Context, *pulumirpc.GetSchemaRequest) (*pulumirpc.GetSchemaResponse, error) {
-	b, err := json.Marshal(map[string]any{
-		"name":    "command",
-		"version": "1.2.1",
-		"description": "REPLAY of pulumi-command v1.2.1 (remote:Command only), written for app-infra's " +
-			"lab; not the real provider.",
-		"resources": map[string]any{commandToken: map[string]any{
-			"requiredInputs": []string{"connection"},
-			"required":       []string{"connection", "stdout", "stderr"},
-		}},
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &pulumirpc.GetSchemaResponse{Schema: string(b)}, nil
-}
-
-func (s *server) Attach(_ context.Context, req *pulumirpc.PluginAttach) (*emptypb.Empty, error) {
-	host, err := provider.NewHostClient(req.GetAddress())
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	s.host = host
-	s.mu.Unlock()
-	return &emptypb.Empty{}, nil
-}
-
-func (s *server) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
-	s.cancel()
-	return &emptypb.Empty{}, nil
+	return hostLogger{ctx: ctx, host: s.Host(), urn: resource.URN(urn)}
 }
 
 // CheckConfig: the command provider has no configuration; pulumi-go-provider passes the inputs
 // through and adds its version key (provider.go:713-747).
 func (s *server) CheckConfig(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
-	news, err := unmarshal(req.GetNews())
+	news, err := s.Unmarshal(req.GetNews())
 	if err != nil {
 		return nil, err
 	}
 	news[frameworkKey] = resource.NewStringProperty(frameworkVersion)
-	inputs, err := marshal(news)
+	inputs, err := s.Marshal(news)
 	if err != nil {
 		return nil, err
 	}
@@ -186,29 +132,16 @@ func (s *server) DiffConfig(context.Context, *pulumirpc.DiffRequest) (*pulumirpc
 	return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_NONE, HasDetailedDiff: true}, nil
 }
 
-// Configure answers as pulumi-go-provider does (provider.go:777-800).
-func (s *server) Configure(_ context.Context, req *pulumirpc.ConfigureRequest) (*pulumirpc.ConfigureResponse, error) {
-	s.mu.Lock()
-	s.supportsOldInputs = req.GetSendsOldInputs() && req.GetSendsOldInputsToDelete()
-	s.mu.Unlock()
-	return &pulumirpc.ConfigureResponse{
-		AcceptSecrets: true, SupportsPreview: true, AcceptResources: true, AcceptOutputs: true,
-	}, nil
-}
-
 func (s *server) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
-	if err := checkType(req.GetUrn()); err != nil {
-		return nil, err
-	}
-	news, err := unmarshal(req.GetNews())
+	in, err := s.Properties(req.GetUrn(), req.GetNews())
 	if err != nil {
 		return nil, err
 	}
-	checked, failures, err := remote.Check(news)
+	checked, failures, err := remote.Check(in[0])
 	if err != nil {
 		return nil, err
 	}
-	inputs, err := marshal(checked)
+	inputs, err := s.Marshal(checked)
 	if err != nil {
 		return nil, err
 	}
@@ -229,27 +162,17 @@ var diffKinds = map[plugin.DiffKind]pulumirpc.PropertyDiff_Kind{
 }
 
 func (s *server) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
-	if err := checkType(req.GetUrn()); err != nil {
-		return nil, err
-	}
-	olds, err := unmarshal(req.GetOlds())
+	in, err := s.Properties(req.GetUrn(), req.GetOlds(), req.GetNews(), req.GetOldInputs())
 	if err != nil {
 		return nil, err
 	}
-	news, err := unmarshal(req.GetNews())
-	if err != nil {
-		return nil, err
-	}
-	oldInputs, err := unmarshal(req.GetOldInputs())
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	supportsOld := s.supportsOldInputs
-	s.mu.Unlock()
+	// Old inputs are used only if Configure said the engine sends them to Diff and to Delete, as
+	// pulumi-go-provider records it (provider.go:777-800).
+	configured := s.Configured()
 	d := remote.Diff(remote.DiffRequest{
-		State: olds, News: news, OldInputs: oldInputs,
-		IgnoreChanges: req.GetIgnoreChanges(), SupportsOldInputs: supportsOld,
+		State: in[0], News: in[1], OldInputs: in[2],
+		IgnoreChanges:     req.GetIgnoreChanges(),
+		SupportsOldInputs: configured.GetSendsOldInputs() && configured.GetSendsOldInputsToDelete(),
 	})
 	resp := &pulumirpc.DiffResponse{
 		Changes:             pulumirpc.DiffResponse_DIFF_NONE,
@@ -273,55 +196,28 @@ func (s *server) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc
 }
 
 func (s *server) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
-	if err := checkType(req.GetUrn()); err != nil {
-		return nil, err
-	}
-	props, err := unmarshal(req.GetProperties())
+	in, err := s.Properties(req.GetUrn(), req.GetProperties())
 	if err != nil {
 		return nil, err
 	}
-	ctx, done := s.requestContext(ctx, req.GetTimeout())
+	ctx, done := s.RequestContext(ctx, req.GetTimeout())
 	defer done()
-	urn := resource.URN(req.GetUrn())
-	id, out, err := remote.Create(ctx, s.logger(ctx, req.GetUrn()), urn.Name(), props, req.GetPreview())
-	if err != nil {
-		return nil, err
-	}
-	st, err := marshal(out)
-	if err != nil {
-		return nil, err
-	}
-	return &pulumirpc.CreateResponse{Id: id, Properties: st}, nil
-}
-
-// Read keeps what the engine has: remote:Command has no Read of its own, and infer's default
-// returns the given ID, state and inputs unchanged (infer/resource.go:1355-1366).
-func (s *server) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
-	if err := checkType(req.GetUrn()); err != nil {
-		return nil, err
-	}
-	return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: req.GetProperties(), Inputs: req.GetInputs()}, nil
+	name := resource.URN(req.GetUrn()).Name()
+	return s.Created(remote.Create(ctx, s.logger(ctx, req.GetUrn()), name, in[0], req.GetPreview()))
 }
 
 func (s *server) Update(ctx context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
-	if err := checkType(req.GetUrn()); err != nil {
-		return nil, err
-	}
-	olds, err := unmarshal(req.GetOlds())
+	in, err := s.Properties(req.GetUrn(), req.GetOlds(), req.GetNews())
 	if err != nil {
 		return nil, err
 	}
-	news, err := unmarshal(req.GetNews())
-	if err != nil {
-		return nil, err
-	}
-	ctx, done := s.requestContext(ctx, req.GetTimeout())
+	ctx, done := s.RequestContext(ctx, req.GetTimeout())
 	defer done()
-	out, err := remote.Update(ctx, s.logger(ctx, req.GetUrn()), olds, news, req.GetIgnoreChanges(), req.GetPreview())
+	out, err := remote.Update(ctx, s.logger(ctx, req.GetUrn()), in[0], in[1], req.GetIgnoreChanges(), req.GetPreview())
 	if err != nil {
 		return nil, err
 	}
-	st, err := marshal(out)
+	st, err := s.Marshal(out)
 	if err != nil {
 		return nil, err
 	}
@@ -329,16 +225,13 @@ func (s *server) Update(ctx context.Context, req *pulumirpc.UpdateRequest) (*pul
 }
 
 func (s *server) Delete(ctx context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
-	if err := checkType(req.GetUrn()); err != nil {
-		return nil, err
-	}
-	props, err := unmarshal(req.GetProperties())
+	in, err := s.Properties(req.GetUrn(), req.GetProperties())
 	if err != nil {
 		return nil, err
 	}
-	ctx, done := s.requestContext(ctx, req.GetTimeout())
+	ctx, done := s.RequestContext(ctx, req.GetTimeout())
 	defer done()
-	if err := remote.Delete(ctx, s.logger(ctx, req.GetUrn()), props); err != nil {
+	if err := remote.Delete(ctx, s.logger(ctx, req.GetUrn()), in[0]); err != nil {
 		return nil, err
 	}
 	return &emptypb.Empty{}, nil

@@ -52,7 +52,7 @@ func TestServerCheckAndPreviewOverTheWire(t *testing.T) {
 func TestCancelEndsRequestContexts(t *testing.T) {
 	s, _ := newServer(nil)
 	srv := s.(*server)
-	ctx, done := srv.requestContext(context.Background(), 0)
+	ctx, done := srv.RequestContext(context.Background(), 0)
 	defer done()
 	if _, err := srv.Cancel(context.Background(), &emptypb.Empty{}); err != nil {
 		t.Fatal(err)

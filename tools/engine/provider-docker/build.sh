@@ -11,14 +11,10 @@
 #      file lands in the source tree.
 set -euo pipefail
 
-if [[ $# -ne 1 ]]; then
-  echo "usage: $0 OUT_BIN_DIR" >&2
-  exit 2
-fi
-
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-mkdir -p "$1"
-out="$(cd "$1" && pwd)"
+# shellcheck source-path=SCRIPTDIR source=../build-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../build-lib.sh"
+out_dir=$(out_bin_dir "$@")
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -43,6 +39,6 @@ cat >"$work/overlay.json" <<JSON
 JSON
 
 echo "provider-docker: building plugin" >&2
-go build -overlay "$work/overlay.json" -o "$out/pulumi-resource-docker" ./cmd/pulumi-resource-docker
+go build -overlay "$work/overlay.json" -o "$out_dir/pulumi-resource-docker" ./cmd/pulumi-resource-docker
 
-echo "provider-docker: built $out/pulumi-resource-docker" >&2
+echo "provider-docker: built $out_dir/pulumi-resource-docker" >&2

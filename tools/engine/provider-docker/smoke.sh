@@ -22,13 +22,12 @@ set -euo pipefail
 
 say() { printf 'docker-smoke: %s\n' "$*" >&2; }
 die() { say "FAILED: $*"; exit 1; }
+# shellcheck source-path=SCRIPTDIR source=../smoke-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../smoke-lib.sh"
 
 [ $# -eq 1 ] || die "usage: $0 BIN_DIR"
-bin="$(cd "$1" && pwd)"
+bin="$(smoke_bin_dir "$1" pulumi pulumi-language-nodejs pulumi-resource-pulumi-nodejs pulumi-resource-docker)"
 repo="$(cd "$(dirname "$0")/../../.." && pwd)"
-for tool in pulumi pulumi-language-nodejs pulumi-resource-pulumi-nodejs pulumi-resource-docker; do
-  [ -x "$bin/$tool" ] || die "$bin/$tool is missing"
-done
 [ -f "$repo/node_modules/@pulumi/docker/package.json" ] || die "no @pulumi/docker in $repo/node_modules; run npm ci"
 [ "$(id -u)" -eq 0 ] || die "must run as root (it starts a private dockerd)"
 for tool in dockerd containerd runc docker go node; do
@@ -108,34 +107,7 @@ done
 say "  imported appinfra-smoke:v1 and :v2"
 
 # --- the program ------------------------------------------------------------------------------
-project="$work/project"
-mkdir -p "$project" "$work/home" "$work/backend"
-export PATH="$bin:$PATH"
-export PULUMI_HOME="$work/home"
-export PULUMI_SKIP_UPDATE_CHECK=1
-export PULUMI_CONFIG_PASSPHRASE=docker-smoke
-export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
-
-cat >"$project/Pulumi.yaml" <<'EOF'
-name: docker-smoke
-runtime:
-  name: nodejs
-  options:
-    typescript: true
-EOF
-cat >"$project/package.json" <<'EOF'
-{ "name": "docker-smoke", "private": true, "main": "index.ts" }
-EOF
-cat >"$project/tsconfig.json" <<'EOF'
-{
-  "compilerOptions": {
-    "target": "ES2022", "module": "commonjs", "moduleResolution": "node",
-    "strict": true, "esModuleInterop": true, "skipLibCheck": true, "types": ["node"]
-  },
-  "files": ["index.ts"]
-}
-EOF
-ln -s "$repo/node_modules" "$project/node_modules"
+smoke_project "$bin" "$repo" "$work" docker-smoke docker-smoke
 cat >"$project/index.ts" <<'EOF'
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
@@ -179,17 +151,6 @@ export const fastName = fast.name;
 export const gracefulName = graceful.name;
 EOF
 
-log="$work/pulumi.log"
-step() {
-  local start=$SECONDS
-  say "pulumi $*"
-  if ! (cd "$project" && pulumi --non-interactive "$@") >"$log" 2>&1; then
-    cat "$log" >&2
-    die "pulumi $* exited non-zero"
-  fi
-  say "  ok ($((SECONDS - start))s)"
-}
-expect_eq() { [ "$2" = "$3" ] || die "$1: expected '$3', got '$2'"; }
 # How the daemon ended a container: "<signals sent> exit=<code>", from its event log. --until is
 # one second ahead because event times have sub-second precision and `date +%s` does not (docker
 # events waits until then).
@@ -199,8 +160,7 @@ how_stopped() {
     awk '$1=="kill"{s=s "kill" $2 " "} $1=="die"{d="exit=" $2} END{print s d}'
 }
 
-step login "file://$work/backend"
-step stack init dev
+smoke_stack "$work"
 step config set host "$DOCKER_HOST"
 step config set version 1
 step up --yes

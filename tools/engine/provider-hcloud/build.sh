@@ -12,14 +12,10 @@
 # terraform-provider-hcloud v1.59.0 here — see README.md).
 set -euo pipefail
 
-if [[ $# -ne 1 ]]; then
-  echo "usage: $0 OUT_BIN_DIR" >&2
-  exit 2
-fi
-
+# shellcheck source-path=SCRIPTDIR source=../build-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../build-lib.sh"
+out_dir=$(out_bin_dir "$@")
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-mkdir -p "$1"
-out_dir=$(cd "$1" && pwd)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

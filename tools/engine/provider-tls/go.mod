@@ -3,6 +3,7 @@ module app-infra/tools/engine/provider-tls
 go 1.26.6
 
 require (
+	app-infra/tools/engine/replayplugin v0.0.0
 	github.com/pulumi/pulumi/sdk/v3 v3.274.1
 	golang.org/x/crypto v0.58.0
 	google.golang.org/grpc v1.83.2
@@ -118,3 +119,5 @@ require (
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 	lukechampine.com/frand v1.4.2 // indirect
 )
+
+replace app-infra/tools/engine/replayplugin => ../replayplugin

@@ -4,8 +4,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
@@ -14,72 +12,49 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
-	"google.golang.org/protobuf/types/known/structpb"
 
 	"app-infra/tools/engine/provider-tls/privatekey"
+	"app-infra/tools/engine/replayplugin"
 )
 
 // Version is the plugin version @pulumi/tls 5.6.1 asks for; "+replay…" build metadata marks this
 // binary as our replay and is ignored by semver comparison.
 const Version = "5.6.1+replay.app-infra"
 
-type server struct {
-	pulumirpc.UnimplementedResourceProviderServer
-
-	mu          sync.Mutex
-	keepSecrets bool
-}
-
-func newServer(*provider.HostClient) (pulumirpc.ResourceProviderServer, error) {
-	return &server{}, nil
-}
-
-// The PF bridge reads requests WITHOUT secrets (it tells the engine it does not accept them) and
-// writes responses keeping secrets only if the engine said it accepts them
-// (bridge pkg/pf/internal/plugin/provider_server.go:52-71).
-func unmarshal(s *structpb.Struct) (resource.PropertyMap, error) {
-	return plugin.UnmarshalProperties(s, plugin.MarshalOptions{KeepUnknowns: true, KeepResources: true})
-}
-
-func (s *server) marshal(m resource.PropertyMap) (*structpb.Struct, error) {
-	s.mu.Lock()
-	keep := s.keepSecrets
-	s.mu.Unlock()
-	return plugin.MarshalProperties(m, plugin.MarshalOptions{KeepUnknowns: true, KeepSecrets: keep, KeepResources: true})
-}
-
-func checkType(urn string) error {
-	if t := string(resource.URN(urn).Type()); t != privatekey.Token {
-		return status.Errorf(codes.InvalidArgument,
-			"unknown resource type %q: this replay of pulumi-tls implements only %s", t, privatekey.Token)
-	}
-	return nil
-}
-
-func (s *server) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
-	return &pulumirpc.PluginInfo{Version: Version}, nil
-}
-
-// GetSchema returns a small schema of our own that says what this binary is.
-func (s *server) GetSchema(context.Context, *pulumirpc.GetSchemaRequest) (*pulumirpc.GetSchemaResponse, error) {
-	b, err := json.Marshal(map[string]any{
+// info: the plugin's identity and wire options, as the PF bridge has them.
+var info = replayplugin.Info{
+	Version: Version,
+	Replays: "pulumi-tls",
+	Token:   privatekey.Token,
+	Schema: map[string]any{
 		"name":    "tls",
 		"version": "5.6.1",
 		"description": "REPLAY of pulumi-tls v5.6.1 (PrivateKey only), written for app-infra's lab; " +
 			"not the real provider.",
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &pulumirpc.GetSchemaResponse{Schema: string(b)}, nil
+	},
+	// Configure answers as the PF bridge does (provider_server.go:327-343): preview and resources
+	// yes, secrets NO — the engine then applies its own secret heuristics to outputs.
+	Configure: &pulumirpc.ConfigureResponse{
+		SupportsPreview: true, AcceptResources: true, AcceptSecrets: false,
+		SupportsAutonamingConfiguration: true,
+	},
+	// The PF bridge reads requests WITHOUT secrets (it tells the engine it does not accept them)
+	// and writes responses keeping secrets only if the engine said it accepts them
+	// (bridge pkg/pf/internal/plugin/provider_server.go:52-71).
+	Unmarshal: plugin.MarshalOptions{KeepUnknowns: true, KeepResources: true},
+	Marshal: func(configured *pulumirpc.ConfigureRequest) plugin.MarshalOptions {
+		return plugin.MarshalOptions{KeepUnknowns: true, KeepSecrets: configured.GetAcceptSecrets(), KeepResources: true}
+	},
 }
 
-func (s *server) Attach(context.Context, *pulumirpc.PluginAttach) (*emptypb.Empty, error) {
-	return &emptypb.Empty{}, nil
+// server is the TLS provider. The shared Base answers GetPluginInfo, GetSchema, Attach, Configure
+// and Cancel (nothing here runs long enough to cancel).
+type server struct {
+	*replayplugin.Base
 }
 
-func (s *server) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
-	return &emptypb.Empty{}, nil
+func newServer(host *provider.HostClient) (pulumirpc.ResourceProviderServer, error) {
+	return &server{Base: replayplugin.NewBase(host, info)}, nil
 }
 
 // CheckConfig: the TLS provider has a `proxy` block only; we pass the configuration through
@@ -92,28 +67,13 @@ func (s *server) DiffConfig(context.Context, *pulumirpc.DiffRequest) (*pulumirpc
 	return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_NONE}, nil
 }
 
-// Configure answers as the PF bridge does (provider_server.go:327-343): preview and resources
-// yes, secrets NO — the engine then applies its own secret heuristics to outputs.
-func (s *server) Configure(_ context.Context, req *pulumirpc.ConfigureRequest) (*pulumirpc.ConfigureResponse, error) {
-	s.mu.Lock()
-	s.keepSecrets = req.GetAcceptSecrets()
-	s.mu.Unlock()
-	return &pulumirpc.ConfigureResponse{
-		SupportsPreview: true, AcceptResources: true, AcceptSecrets: false,
-		SupportsAutonamingConfiguration: true,
-	}, nil
-}
-
 func (s *server) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
-	if err := checkType(req.GetUrn()); err != nil {
-		return nil, err
-	}
-	news, err := unmarshal(req.GetNews())
+	in, err := s.Properties(req.GetUrn(), req.GetNews())
 	if err != nil {
 		return nil, err
 	}
-	checked, failures := privatekey.Check(resource.URN(req.GetUrn()).Name(), news)
-	inputs, err := s.marshal(checked)
+	checked, failures := privatekey.Check(resource.URN(req.GetUrn()).Name(), in[0])
+	inputs, err := s.Marshal(checked)
 	if err != nil {
 		return nil, err
 	}
@@ -131,17 +91,11 @@ var detailedKinds = map[string]pulumirpc.PropertyDiff_Kind{
 }
 
 func (s *server) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
-	if err := checkType(req.GetUrn()); err != nil {
-		return nil, err
-	}
-	olds, err := unmarshal(req.GetOlds())
+	in, err := s.Properties(req.GetUrn(), req.GetOlds(), req.GetNews())
 	if err != nil {
 		return nil, err
 	}
-	news, err := unmarshal(req.GetNews())
-	if err != nil {
-		return nil, err
-	}
+	olds, news := in[0], in[1]
 	// ignoreChanges: the bridge takes the prior state's value for each ignored path
 	// (propertyvalue.ApplyIgnoreChanges); our inputs are all top-level.
 	for _, k := range req.GetIgnoreChanges() {
@@ -167,29 +121,14 @@ func (s *server) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc
 }
 
 func (s *server) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
-	if err := checkType(req.GetUrn()); err != nil {
-		return nil, err
-	}
-	props, err := unmarshal(req.GetProperties())
+	in, err := s.Properties(req.GetUrn(), req.GetProperties())
 	if err != nil {
 		return nil, err
 	}
 	if req.GetPreview() {
-		st, err := s.marshal(privatekey.PreviewState(props))
-		if err != nil {
-			return nil, err
-		}
-		return &pulumirpc.CreateResponse{Properties: st}, nil
+		return s.Created("", privatekey.PreviewState(in[0]), nil)
 	}
-	id, out, err := privatekey.Create(props)
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.marshal(out)
-	if err != nil {
-		return nil, err
-	}
-	return &pulumirpc.CreateResponse{Id: id, Properties: st}, nil
+	return s.Created(privatekey.Create(in[0]))
 }
 
 // Invoke serves getPublicKey, the one TLS function our program calls.
@@ -198,7 +137,7 @@ func (s *server) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulum
 		return nil, status.Errorf(codes.InvalidArgument,
 			"unknown function %q: this replay of pulumi-tls implements only %s", req.GetTok(), privatekey.GetPublicKeyToken)
 	}
-	args, err := unmarshal(req.GetArgs())
+	args, err := s.Unmarshal(req.GetArgs())
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +145,7 @@ func (s *server) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulum
 	if err != nil {
 		return nil, err
 	}
-	ret, err := s.marshal(out)
+	ret, err := s.Marshal(out)
 	if err != nil {
 		return nil, err
 	}
@@ -214,21 +153,21 @@ func (s *server) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulum
 }
 
 // Read: TF's Read is a no-op (resource_private_key.go:265-268), so a refresh returns the state
-// and inputs it was given. Import (no state) is not replayed.
-func (s *server) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
-	if err := checkType(req.GetUrn()); err != nil {
+// and inputs it was given, as Base.Read does. Import (no state) is not replayed.
+func (s *server) Read(ctx context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
+	if err := s.CheckType(req.GetUrn()); err != nil {
 		return nil, err
 	}
 	if len(req.GetProperties().GetFields()) == 0 {
 		return nil, status.Error(codes.Unimplemented, "import of tls PrivateKey is not replayed")
 	}
-	return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: req.GetProperties(), Inputs: req.GetInputs()}, nil
+	return s.Base.Read(ctx, req)
 }
 
 // Update is never reached (every input forces a replacement); TF's Update is a no-op
 // (resource_private_key.go:270-272), so the state stays.
 func (s *server) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
-	if err := checkType(req.GetUrn()); err != nil {
+	if err := s.CheckType(req.GetUrn()); err != nil {
 		return nil, err
 	}
 	return &pulumirpc.UpdateResponse{Properties: req.GetOlds()}, nil
@@ -236,7 +175,7 @@ func (s *server) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulum
 
 // Delete: TF's Delete only drops the state (resource_private_key.go:274-277).
 func (s *server) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
-	if err := checkType(req.GetUrn()); err != nil {
+	if err := s.CheckType(req.GetUrn()); err != nil {
 		return nil, err
 	}
 	return &emptypb.Empty{}, nil

@@ -15,7 +15,17 @@ describe("parseEngineJson", () => {
       changeSummary: { same: 10, replace: 1, update: 1 },
       diagnostics: [{ severity: "warning", message: "w" }, { severity: "error", urn: urn("app-api"), message: "boom\n" }],
     };
-    expect(parseEngineJson(JSON.stringify(doc))).toEqual({ changes: { same: 10, replace: 1, update: 1 }, steps: { replace: ["app-api"], update: ["host-swap"] }, errors: ["app-api: boom"] });
+    expect(parseEngineJson(JSON.stringify(doc))).toEqual({
+      changes: { same: 10, replace: 1, update: 1 },
+      steps: { replace: ["app-api"], update: ["host-swap"] },
+      stepOrder: [{ op: "replace", name: "app-api" }, { op: "update", name: "host-swap" }],
+      errors: ["app-api: boom"],
+    });
+  });
+
+  it("keeps the engine's order of a replacement's steps (delete-replaced first = delete-before-replace)", () => {
+    const doc = { steps: [{ op: "delete-replaced", urn: urn("server-vm") }, { op: "replace", urn: urn("server-vm") }, { op: "create-replacement", urn: urn("server-vm") }] };
+    expect(parseEngineJson(JSON.stringify(doc)).stepOrder.map((x) => x.op)).toEqual(["delete-replaced", "replace", "create-replacement"]);
   });
 
   it("reads an up's event stream and ignores debug events (they can carry resolved secrets)", () => {
@@ -27,7 +37,7 @@ describe("parseEngineJson", () => {
       { summaryEvent: { resourceChanges: { create: 1 } } },
     ].map((l) => JSON.stringify(l));
     const out = parseEngineJson(["not json", ...lines].join("\n"));
-    expect(out).toEqual({ changes: { create: 1 }, steps: { create: ["app-redis"] }, errors: ["app-redis: container exited"] });
+    expect(out).toEqual({ changes: { create: 1 }, steps: { create: ["app-redis"] }, stepOrder: [{ op: "create", name: "app-redis" }, { op: "create", name: "app-redis" }], errors: ["app-redis: container exited"] });
     expect(errorText({ stdout: lines.join("\n"), stderr: "" })).not.toContain("PRIVATE KEY");
   });
 
@@ -60,7 +70,7 @@ describe("reportMarkdown", () => {
     const r = new Results();
     r.check("a check that failed", false, "why");
     r.finding("3 (SIGKILL)", true, "2 of 6 jobs lost");
-    r.operation({ step: "up (image bump)", command: "pulumi up", ok: false, seconds: 12.5, changes: { replace: 3 }, steps: { replace: ["app-api"] }, error: "e" });
+    r.operation({ step: "up (image bump)", command: "pulumi up", ok: false, seconds: 12.5, changes: { replace: 3 }, steps: { replace: ["app-api"] }, stepOrder: [{ op: "replace", name: "app-api" }], error: "e" });
     const md = reportMarkdown(r, "2026-11-26T00:00:00Z");
     expect(md).toContain("FAILED");
     expect(md).toContain("| up (image bump) | **failed** | 12.5 |");

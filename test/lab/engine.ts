@@ -139,9 +139,8 @@ export class Pulumi {
     // --json: the engine's own account of the run — steps, change summary and error diagnostics.
     const json = ["preview", "up", "refresh", "destroy"].includes(args[0]!) && !args.includes("--json");
     const res = await this.run(json ? [...args, "--json"] : args, { timeoutS });
-    const op: Operation = { step, command: `pulumi ${args.join(" ")}`, ok: res.code === 0, seconds: res.seconds, changes: {}, steps: {} };
-    const { changes, steps } = parseEngineJson(res.stdout);
-    Object.assign(op, { changes, steps });
+    const { changes, steps, stepOrder } = parseEngineJson(res.stdout);
+    const op: Operation = { step, command: `pulumi ${args.join(" ")}`, ok: res.code === 0, seconds: res.seconds, changes, steps, stepOrder };
     if (!op.ok) op.error = errorText(res);
     r.operation(op);
     return op;
@@ -180,13 +179,15 @@ export function unwrapSecrets(v: unknown): unknown {
  * refresh, destroy). Returns the change summary, the resources per operation (logical names) and
  * the error diagnostics. Debug events are ignored (they can carry resolved secret inputs).
  */
-export function parseEngineJson(stdout: string): Pick<Operation, "changes" | "steps"> & { errors: string[] } {
+export function parseEngineJson(stdout: string): Pick<Operation, "changes" | "steps" | "stepOrder"> & { errors: string[] } {
   const steps: Record<string, string[]> = {};
+  const stepOrder: { op: string; name: string }[] = [];
   const errors: string[] = [];
   let changes: Record<string, number> = {};
   const name = (urn: unknown) => String(urn ?? "").split("::").pop() ?? "?";
   const step = (op: string, urn: unknown) => {
     if (op === "same" || op === "read") return;
+    stepOrder.push({ op, name: name(urn) });
     const list = (steps[op] ??= []);
     if (!list.includes(name(urn))) list.push(name(urn));
   };
@@ -217,7 +218,7 @@ export function parseEngineJson(stdout: string): Pick<Operation, "changes" | "st
       if (e.summaryEvent) changes = e.summaryEvent.resourceChanges ?? {};
     }
   }
-  return { changes, steps, errors };
+  return { changes, steps, stepOrder, errors };
 }
 
 /** Why a run failed: the engine's error diagnostics, else the end of stderr. */

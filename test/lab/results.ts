@@ -18,6 +18,8 @@ export interface Operation {
   changes: Record<string, number>;
   /** Resources Pulumi touched, by operation: {replace: ["app-redis"], update: [...]}. */
   steps: Record<string, string[]>;
+  /** The same steps in the engine's order, with their operation (delete-replaced before create-replacement = delete-before-replace). */
+  stepOrder: { op: string; name: string }[];
   /** The end of Pulumi's output when it failed. */
   error?: string;
 }

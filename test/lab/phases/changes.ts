@@ -57,6 +57,8 @@ export async function imageBump(d: Deployed, r: Results, holdS: number) {
   const events = watchDockerEvents(d.ssh);
   const http = probeHttp(apiUrl(d, d.cfg.services.api.healthPath), 200);
   const { preview, up } = await change(d, r, "image bump :1 → :2", { images: { ...(d.config.app.images as object), api: APP_IMAGE(2), bot: APP_IMAGE(2), worker: APP_IMAGE(2) } });
+  // Until every service is back (healthy where it has a healthcheck), so each downtime has its end.
+  await waitHealthy(d.ssh, d.plan.services.map((s) => s.name), 300 * d.slow);
   const ev = await events.stop();
   const api = await http.stop();
   r.check("image bump: `pulumi up` succeeds", up.ok, up.ok ? JSON.stringify(up.changes) : up.error ?? "");
@@ -84,9 +86,9 @@ export async function redisChange(d: Deployed, r: Results) {
   await sleep(3000);
   const events = watchDockerEvents(d.ssh);
   const { preview, up } = await change(d, r, `redis maxmemory → ${maxmemoryMb} MB`, { services: { ...(d.config.app.services as object), redis: { maxmemoryMb } } });
+  await waitHealthy(d.ssh, ["redis"], 120 * d.slow);
   const ev = await events.stop();
   r.check("redis change: `pulumi up` succeeds", up.ok, up.ok ? JSON.stringify(up.changes) : up.error ?? "");
-  await waitHealthy(d.ssh, ["redis"], 120 * d.slow);
   await sleep(3000);
   await d.ssh.exec("docker stop -t 30 lab-writer", { timeoutS: 60 });
   const out = (await d.ssh.must("writer result", "docker logs lab-writer 2>&1 | tail -1; docker rm -f lab-writer >/dev/null")).trim();

@@ -39,11 +39,16 @@ export async function findingsByExperiment(d: Deployed, r: Results) {
   const arch = await withConfig(d, r, "preview (server/architecture → arm)", { server: { ...(d.config.app.server as object), architecture: "arm" } }, ["preview", "--json"]);
   r.finding("9 (an architecture change is attempted in place)", touched(arch, "server-vm").includes("update"), `server-vm: ${touched(arch, "server-vm").join(", ") || "unchanged"}; ${arch.error ?? ""}`);
 
-  // 5: a location change replaces the server, create-before-delete, under the same fixed name.
+  // 5: a location change replaces the server. A real `up` of it leaves the stack on an empty new
+  // box (a lab run showed it: the Docker resources stayed "same", the host steps re-ran), so the
+  // lab only previews it and reads the plan: the order of the server's steps, and what else is planned.
   const other = location === "nbg1" ? "fsn1" : "nbg1";
-  const loc = await withConfig(d, r, `up (location ${location} → ${other})`, { location: other }, ["up", "--yes", "--skip-preview"]);
-  const servers = (d.emulator.state().servers as { name: string }[]).length;
-  r.finding("5 (a replacement of the server fails: the new one takes the old one's unique name)", !loc.ok && /uniqueness|already/i.test(loc.error ?? ""), `up ${loc.ok ? "succeeded" : "failed"}; servers now ${servers}; ${(loc.error ?? "").split("\n").slice(0, 3).join(" ")}`);
+  const loc = await withConfig(d, r, `preview (location ${location} → ${other})`, { location: other }, ["preview", "--json"]);
+  const order = loc.stepOrder.filter((x) => x.name === "server-vm").map((x) => x.op);
+  const containers = d.plan.services.map((x) => `app-${x.name}`);
+  const recreated = loc.stepOrder.filter((x) => containers.includes(x.name) && x.op !== "same").map((x) => `${x.name}: ${x.op}`);
+  r.finding("5a (a server replacement fails on its unique name: create-before-delete)", order.indexOf("create-replacement") >= 0 && order.indexOf("create-replacement") < Math.max(order.indexOf("delete-replaced"), 0), `server-vm steps in order: ${order.join(" → ") || "none"}`);
+  r.finding("5b (a replaced server is left empty: the Docker resources stay \"same\")", order.length > 0 && recreated.length === 0, `containers planned: ${recreated.join(", ") || "none"}; all planned steps ${JSON.stringify(loc.steps)}`);
 
   // 6: a re-pushed tag (here: the tag rebuilt in the VM as a new image) never deploys.
   const tag = APP_IMAGE(2);

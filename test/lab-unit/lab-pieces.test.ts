@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { errorText, parseEngineJson, unwrapSecrets } from "../lab/engine";
 import { reportMarkdown } from "../lab/report";
 import { Results } from "../lab/results";
-import { downtimeByName } from "../lab/watch";
+import { downtimeByName, parseDockerEvents } from "../lab/watch";
 
 const urn = (name: string, type = "docker:index/container:Container") => `urn:pulumi:lab::app-infra::app-infra:index:App$${type}::${name}`;
 
@@ -54,10 +54,21 @@ describe("unwrapSecrets", () => {
   });
 });
 
+describe("parseDockerEvents", () => {
+  it("reads tab-separated events: actions with a space, kill signals, exec_ events dropped", () => {
+    const out = ["1000000000\tkill\tapi\t15", "1500000000\tkill\tapi\t9", "2000000000\texec_start: sh\tapi\t", "3000000000\thealth_status: healthy\tapi\t", ""].join("\n");
+    expect(parseDockerEvents(out)).toEqual([
+      { at: 1000, action: "kill 15", name: "api" },
+      { at: 1500, action: "kill 9", name: "api" },
+      { at: 3000, action: "health_status: healthy", name: "api" },
+    ]);
+  });
+});
+
 describe("downtimeByName", () => {
   const ev = (s: number, action: string, name: string) => ({ at: s * 1000, action, name });
   it("counts from the stop signal to running, or to healthy for a healthchecked container", () => {
-    const events = [ev(10, "kill", "api"), ev(11, "die", "api"), ev(12, "start", "api"), ev(30, "health_status: healthy", "api"), ev(10, "kill", "bot"), ev(10.5, "die", "bot"), ev(13, "start", "bot")];
+    const events = [ev(10, "kill 15", "api"), ev(10.1, "kill 9", "api"), ev(11, "die", "api"), ev(12, "start", "api"), ev(30, "health_status: healthy", "api"), ev(10, "kill 15", "bot"), ev(10.5, "die", "bot"), ev(13, "start", "bot")];
     expect(downtimeByName(events, new Set(["api"]))).toEqual({ api: 20, bot: 3 });
   });
   it("marks a container that never came back", () => {

@@ -14,24 +14,29 @@ export interface DockerEvent {
 /** Streams `docker events` for containers until stop(); returns the events seen. */
 export function watchDockerEvents(ssh: Ssh): { stop: () => Promise<DockerEvent[]> } {
   ssh.master();
-  const p = spawn("ssh", [...ssh.args(["-o", "ControlMaster=no"]), "docker events --filter type=container --format '{{.TimeNano}} {{.Action}} {{.Actor.Attributes.name}}'"], { stdio: ["ignore", "pipe", "ignore"] });
+  // Tab-separated: an action can hold a space ("health_status: healthy").
+  const p = spawn("ssh", [...ssh.args(["-o", "ControlMaster=no"]), "docker events --filter type=container --format '{{.TimeNano}}\t{{.Action}}\t{{.Actor.Attributes.name}}\t{{.Actor.Attributes.signal}}'"], { stdio: ["ignore", "pipe", "ignore"] });
   let out = "";
   p.stdout.on("data", (d) => (out += String(d)));
   return {
     stop: async () => {
       await sleep(1500);
       p.kill("SIGTERM");
-      return out
-        .trim()
-        .split("\n")
-        .filter(Boolean)
-        .map((l) => {
-          const [ns, action, ...name] = l.split(" ");
-          return { at: Number(BigInt(ns!) / 1_000_000n), action: action!, name: name.join(" ") };
-        })
-        .filter((e) => !e.action.startsWith("exec_"));
+      return parseDockerEvents(out);
     },
   };
+}
+
+/** `docker events` lines as watchDockerEvents formats them; a kill carries its signal ("kill 15", "kill 9"). */
+export function parseDockerEvents(out: string): DockerEvent[] {
+  return out
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => {
+      const [ns, action, name, signal] = l.split("\t");
+      return { at: Number(BigInt(ns!.trim()) / 1_000_000n), action: action === "kill" && signal ? `kill ${signal}` : action!, name: name ?? "" };
+    })
+    .filter((e) => !e.action.startsWith("exec_"));
 }
 
 /**
@@ -43,7 +48,7 @@ export function downtimeByName(events: readonly DockerEvent[], healthchecked: Re
   const downSince = new Map<string, number>();
   for (const e of [...events].sort((a, b) => a.at - b.at)) {
     const up = healthchecked.has(e.name) ? e.action === "health_status: healthy" : e.action === "start";
-    if ((e.action === "kill" || e.action === "die") && !downSince.has(e.name)) downSince.set(e.name, e.at);
+    if ((e.action.startsWith("kill") || e.action === "die") && !downSince.has(e.name)) downSince.set(e.name, e.at);
     else if (up && downSince.has(e.name)) {
       const before = out[e.name];
       out[e.name] = secs((typeof before === "number" ? before * 1000 : 0) + (e.at - downSince.get(e.name)!));

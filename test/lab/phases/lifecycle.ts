@@ -56,6 +56,9 @@ export async function memory(d: Deployed, r: Results) {
 export async function freshCopy(d: Deployed, r: Results, serversLeft: () => number) {
   const p = Pulumi.workingCopy(d.pulumi.o, join(d.tmp, "fresh-copy"));
   copyFileSync(d.pulumi.stackFile, p.stackFile);
+  // A new checkout has no selected stack (the selection lives in PULUMI_HOME per project path):
+  // select it, as a CI runner does (pulumi/actions' stack-name).
+  await p.must(["stack", "select", d.stack]);
   rmSync(sshFilePaths(d.stack).dir, { recursive: true, force: true });
   const refresh = await p.op(r, "refresh (fresh copy)", ["refresh", "--yes", "--skip-preview"], 900 * d.slow);
   r.finding("2 (refresh on a fresh runner: the Docker provider's ssh files are missing)", !refresh.ok, refresh.ok ? JSON.stringify(refresh.changes) : refresh.error ?? "");

@@ -4,13 +4,12 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { parseConfig } from "../../src/config/parse";
+import { parseConfig, PROJECT } from "../../src/config/parse";
 import type { StackConfig } from "../../src/config/types";
 import { snapshotCatalog } from "../../src/plan/catalog";
 import { makePlan, type Plan } from "../../src/plan/plan";
 import { ROOT } from "./engine";
 
-export const PROJECT = "app-infra";
 /** The reference app, built inside the VM (no registry is reachable); `:2` is the image bump. */
 export const APP_IMAGE = (tag: number) => `app-infra-lab/reference-app:${tag}`;
 export const BASE_IMAGE = "app-infra-lab/base:bookworm";

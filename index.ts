@@ -7,6 +7,7 @@ import { Server } from "./components/server";
 import { ConfigError } from "./src/config/errors";
 import { loadSecrets, loadStackConfig } from "./src/config/pulumi-config";
 import { loadLiveCatalog } from "./src/live/catalog";
+import { loadDeployedServer } from "./src/live/deployed";
 import { dockerSshOpts, sshFilePaths, writeSshFiles } from "./src/live/ssh-files";
 import { hostSteps } from "./src/plan/host";
 import { makePlan } from "./src/plan/plan";
@@ -20,10 +21,12 @@ export = async () => {
   const problems: string[] = [];
   if (!cfg.secrets.botToken) problems.push("botToken: is required (pulumi config set --secret botToken <token from @BotFather>)");
   // The local target picks no server, so it needs no catalog (and no Hetzner token).
-  const catalog = cfg.target === "hetzner"
-    ? await loadLiveCatalog(secrets.hcloudToken, secrets.hcloudEndpoint)
-    : { source: "none (local target)", takenAt: "", live: false, types: [] };
-  const plan = makePlan(cfg, catalog);
+  const [catalog, deployed] = cfg.target === "hetzner"
+    ? await Promise.all([loadLiveCatalog(secrets.hcloudToken, secrets.hcloudEndpoint), loadDeployedServer(cfg.stack)])
+    : [{ source: "none (local target)", takenAt: "", live: false, types: [] }, undefined];
+  // The deployed server (if any) keeps its type while the requirements hold, and pins location
+  // and architecture.
+  const plan = makePlan(cfg, catalog, deployed);
   problems.push(...plan.errors);
   if (problems.length > 0) throw new ConfigError(problems);
   for (const w of plan.warnings) pulumi.log.warn(w);
@@ -48,8 +51,10 @@ export = async () => {
     privateKey: keys.deployPrivateKey,
     // Pinned: the key cloud-init installed, so no first connection is taken on trust.
     hostKey: keys.hostPublicKey,
-    // A new server takes a minute or two to boot and start sshd.
-    dialErrorLimit: 60,
+    // A new server takes a minute or two to boot and start sshd; a refused port is retried with a
+    // backoff capped at 5 s (pulumi-command connection.go dialWithRetry), so 120 attempts allow
+    // about 10 minutes for a slow first boot.
+    dialErrorLimit: 120,
     perDialTimeout: 15,
   };
   const watchdogSecrets = pulumi
@@ -64,11 +69,13 @@ export = async () => {
     },
   });
 
+  // Written on every run that runs the program (refresh and destroy too, with --run-program), so no
+  // operation depends on a file an earlier run left behind (src/live/ssh-files.ts).
   const paths = sshFilePaths(cfg.stack);
   const sshOpts = pulumi
-    .all([keys.deployPrivateKey, server.ipv4, keys.hostPublicKey])
-    .apply(([key, ip, hostKey]) => dockerSshOpts(writeSshFiles(paths, key, ip, hostKey)));
-  // The options hold file paths only; the key itself never leaves the private files.
+    .all([keys.deployPrivateKey, keys.hostPublicKey])
+    .apply(([key, hostKey]) => dockerSshOpts(writeSshFiles(paths, key), hostKey));
+  // The options hold a file path and the public host key; the private key stays in its file.
   const sshOptsPlain = pulumi.unsecret(sshOpts);
   new App("app", {
     cfg,

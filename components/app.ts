@@ -44,6 +44,16 @@ export function containerEnv(s: ServicePlan, secrets: AppSecrets): pulumi.Output
     .apply((list) => pulumi.secret(list));
 }
 
+/**
+ * The registry's current digest of an image, as the RemoteImage's pullTriggers; none for
+ * `imageDigests: off` or a reference already pinned by digest (it cannot move).
+ */
+export function pullTriggersFor(cfg: StackConfig, role: keyof StackConfig["images"], registry: docker.Provider | undefined): pulumi.Output<string>[] | undefined {
+  const ref = cfg.images[role];
+  if (!registry || cfg.imageDigests === "off" || ref.includes("@sha256:")) return undefined;
+  return [docker.getRegistryImageOutput({ name: ref }, { provider: registry }).sha256Digest];
+}
+
 export class App extends pulumi.ComponentResource {
   readonly provider: docker.Provider;
   readonly network: docker.Network;
@@ -63,6 +73,13 @@ export class App extends pulumi.ComponentResource {
       registryAuth,
     }, { parent: this, dependsOn: args.dependsOn });
     const child = { parent: this, provider: this.provider };
+    // Digest lookups go to the registry over HTTPS from where Pulumi runs and never dial the Docker
+    // host (kreuzwerker data_source_docker_registry_image.go, dataSourceDockerRegistryImageRead).
+    // Their own provider has only the registry credentials, all known at preview time, so the
+    // lookup works before the server (the other provider's host) exists.
+    const registry = cfg.imageDigests === "registry"
+      ? new docker.Provider(`${name}-registry`, { registryAuth }, { parent: this })
+      : undefined;
 
     this.network = new docker.Network(`${name}-network`, {
       name: NETWORK_NAME,
@@ -81,6 +98,11 @@ export class App extends pulumi.ComponentResource {
     for (const role of ["redis", "api", "bot", "worker"] as const) {
       images[role] = new docker.RemoteImage(`${name}-image-${role}`, {
         name: cfg.images[role],
+        // The provider pulls only on create or when name/pullTriggers/triggers change (all
+        // ForceNew; its Read looks up the local image by name), so a re-pushed tag needs the
+        // registry's digest here. A new digest re-pulls, the imageId changes and the containers
+        // are replaced (gracefully, below). docs/provider-contract.md.
+        pullTriggers: pullTriggersFor(cfg, role, registry),
         // Several roles may share one image; never delete it under a running container.
         keepLocally: true,
       }, child);
@@ -101,6 +123,11 @@ export class App extends pulumi.ComponentResource {
         memorySwap: s.memorySwapMb,
         restart: s.restart,
         stopTimeout: s.stopTimeoutS,
+        // How long Pulumi's delete (every replacement, every destroy) waits after SIGTERM. The
+        // provider stops with destroy_grace_seconds, and 0 (unset) overrides stopTimeout: an
+        // instant SIGKILL mid-job, Redis without its AOF flush (kreuzwerker
+        // resource_docker_container_funcs.go, resourceDockerContainerDelete).
+        destroyGraceSeconds: s.stopTimeoutS,
         networksAdvanced: [{ name: this.network.name, aliases: [s.alias] }],
         volumes: s.volumes.map((v) => ({ volumeName: v.volume === REDIS_VOLUME ? this.redisVolume.name : v.volume, containerPath: v.containerPath })),
         ports: s.ports.map((p) => ({ internal: p.internal, external: p.external })),
@@ -127,6 +154,9 @@ export class App extends pulumi.ComponentResource {
         // Fixed names: the old container must go before the new one starts. For the bot this is
         // also the singleton rule — Telegram answers 409 Conflict to a second long-poller.
         deleteBeforeReplace: true,
+        // The provider's Update ignores healthcheck (it only updates restart and resource limits)
+        // yet records the new value: without a replacement the change would never reach Docker.
+        replaceOnChanges: ["healthcheck"],
         dependsOn: s.role !== "redis" && redis ? [redis] : [],
       });
     }

@@ -1,12 +1,17 @@
 // The Hetzner VM: deploy key, firewall and server. Everything that forces a replacement (image,
-// location, user-data, SSH keys, name) is independent of stage and size, so a stage change can
-// only change `serverType` — an in-place rescale (a reboot), never a new server.
+// location, user-data, SSH keys) is independent of stage and size, so a stage change can only change
+// `serverType` and the `requirements` label — an in-place rescale (a reboot), never a new server.
+// user-data and the SSH keys only matter at first boot, so later changes to them are ignored rather
+// than replacing the server with an empty one (docs/provider-contract.md); a location or
+// architecture change is refused by the plan (src/plan/server.ts).
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../src/config/types";
 import { renderUserData } from "../src/plan/cloud-init";
 import type { Plan } from "../src/plan/plan";
 import { firewallRules } from "../src/plan/firewall";
+import { REQUIREMENTS_LABEL } from "../src/plan/server";
+import { serverLabels, serverName } from "../src/live/deployed";
 
 export interface ServerArgs {
   cfg: StackConfig;
@@ -26,7 +31,7 @@ export class Server extends pulumi.ComponentResource {
     super("app-infra:index:Server", name, {}, opts);
     const { cfg, plan } = args;
     if (!plan.server) throw new Error("internal: Server needs a plan with a server");
-    const labels = { app: "app-infra", stack: cfg.stack, role: "app" };
+    const labels = serverLabels(cfg.stack);
 
     const key = new hcloud.SshKey(`${name}-deploy-key`, {
       name: `app-infra-${cfg.stack}-deploy`,
@@ -45,7 +50,7 @@ export class Server extends pulumi.ComponentResource {
       .apply(([privateKeyOpenssh, publicKeyOpenssh]) => renderUserData({ privateKeyOpenssh, publicKeyOpenssh }));
 
     this.server = new hcloud.Server(`${name}-vm`, {
-      name: `app-infra-${cfg.stack}`,
+      name: serverName(cfg.stack),
       image: SERVER_IMAGE,
       location: cfg.location,
       serverType: plan.server.type,
@@ -58,10 +63,15 @@ export class Server extends pulumi.ComponentResource {
       firewallIds: [firewall.id.apply((id) => Number(id))],
       userData: pulumi.secret(userData),
       publicNets: [{ ipv4Enabled: true, ipv6Enabled: true }],
-      labels,
+      // The requirements the type was chosen for: the next run keeps the type while they hold.
+      labels: { ...labels, [REQUIREMENTS_LABEL]: plan.server.requirementsLabel },
     }, {
       parent: this,
       protect: cfg.server.protect,
+      // Both are ForceNew (terraform-provider-hcloud internal/server/resource.go) but only read at
+      // first boot: a new deploy key or a cloud-init edit must not replace a running server.
+      // Rotate the deploy key on the box instead (admin-keys).
+      ignoreChanges: ["userData", "sshKeys"],
     });
     this.ipv4 = this.server.ipv4Address;
     this.registerOutputs({ ipv4: this.ipv4 });

@@ -209,6 +209,15 @@ export const KEYS: readonly KeySpec[] = [
     default: "redis:7.4.6-alpine",
     description: "Redis image, pinned to an official 7.x tag.",
   },
+  {
+    path: "imageDigests",
+    kind: { type: "enum", allowed: ["registry", "off"] },
+    default: "registry",
+    description:
+      "How a re-pushed tag reaches the server. `registry`: every preview and up asks the registry for each image's current digest; " +
+      "a new digest re-pulls the image and replaces its containers. `off`: a tag already on the server is never pulled again " +
+      "(for digest-pinned or never-reused tags, or images the registry cannot be asked about).",
+  },
   ...serviceKeys("redis", "256", "64", "0"),
   {
     path: "services/redis/maxmemoryMb",

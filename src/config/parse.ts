@@ -183,6 +183,7 @@ export function parseConfig(stack: string, raw: RawConfig, opts: { fromStackFile
       worker: get<string>("images/worker")!,
       redis: get<string>("images/redis")!,
     },
+    imageDigests: get<string>("imageDigests") as StackConfig["imageDigests"],
     services: {
       redis: {
         ...service("redis"),

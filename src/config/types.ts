@@ -32,6 +32,7 @@ export interface StackConfig {
   users: number;
   perUserMb: number;
   images: Record<"api" | "bot" | "worker" | "redis", string>;
+  imageDigests: "registry" | "off";
   services: {
     redis: ServiceOverrides & { maxmemoryMb?: number; maxmemoryPolicy: string; appendonly: boolean };
     api: ServiceOverrides & {

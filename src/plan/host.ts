@@ -20,7 +20,10 @@ export interface HostStep {
 /** Every step, in dependency order: server → host ready → swap → Docker → containers. */
 export function hostSteps(plan: Plan, cfg: StackConfig): HostStep[] {
   return [
-    { name: "host-ready", script: "wait-host-ready.sh", args: [], after: [] },
+    // The server type is an argument so that a rescale re-runs this step: Hetzner powers the box
+    // off for change_type, and this re-checks over the pinned SSH connection that it came back
+    // (the provider itself never powers it on: terraform-provider-hcloud resourceServerUpdate).
+    { name: "host-ready", script: "wait-host-ready.sh", args: plan.server ? [plan.server.type] : [], after: [] },
     {
       name: "admin-keys",
       script: "install-admin-keys.sh",

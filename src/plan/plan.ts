@@ -3,7 +3,7 @@
 import type { StackConfig } from "../config/types";
 import { checkBudget, computeBudget, type Budget } from "./budget";
 import type { Catalog } from "./catalog";
-import { selectServer, type ServerChoice } from "./server";
+import { selectServer, type DeployedServer, type ServerChoice } from "./server";
 import { defaultMaxmemoryMb, planServices, type ServicePlan } from "./services";
 import { STAGES, type StagePreset } from "./stages";
 import { KEY_BY_PATH } from "../config/keys";
@@ -56,7 +56,12 @@ function redisChecks(cfg: StackConfig, services: ServicePlan[]): { errors: strin
   return { errors, warnings };
 }
 
-export function makePlan(cfg: StackConfig, catalog: Catalog): Plan {
+/**
+ * `deployed` is the stack's server as the Hetzner API reports it (undefined for a new stack and for
+ * the offline plan): its type is kept while the requirements are unchanged, and its location and
+ * architecture cannot change.
+ */
+export function makePlan(cfg: StackConfig, catalog: Catalog, deployed?: DeployedServer): Plan {
   const preset = STAGES[cfg.stage];
   const workers = cfg.workers ?? preset.workers;
   const services = planServices(cfg, workers);
@@ -77,8 +82,9 @@ export function makePlan(cfg: StackConfig, catalog: Catalog): Plan {
   let server: ServerChoice | undefined;
   let budget: Budget | undefined;
   if (!local) {
-    const picked = selectServer(cfg, preset, catalog);
+    const picked = selectServer(cfg, preset, catalog, deployed);
     errors.push(...picked.errors);
+    warnings.push(...picked.warnings);
     server = picked.choice;
     if (server) {
       const input = {

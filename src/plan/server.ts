@@ -1,5 +1,14 @@
 // Which Hetzner server type a stage gets: the cheapest available, non-deprecated type in the
 // location that meets the stage's requirements, or the pinned `server/type` if it meets them.
+//
+// Sticky: once a server is deployed, its type is kept for as long as the requirements it was chosen
+// for are unchanged (the server carries them as a label), whether or not Hetzner can sell that type
+// today. A stock-out or a price change must not rescale a running box during an unrelated deploy:
+// a rescale powers it off (terraform-provider-hcloud internal/server/resource.go, Poweroff then
+// ChangeType). Only a change of requirements (stage, server/cores, …) picks again, and only then
+// must the new type be orderable. A deployed server's location and architecture cannot change in
+// place at all (location is ForceNew: a new, empty server; Hetzner refuses change_type across
+// architectures), so the plan refuses both before anything is touched.
 import type { StackConfig } from "../config/types";
 import type { Catalog, ServerType } from "./catalog";
 import type { StagePreset } from "./stages";
@@ -23,8 +32,32 @@ export interface ServerChoice {
   priceMonthlyEur: number | null;
   pinned: boolean;
   requirements: Requirements;
+  /** The requirements as a Hetzner label value: the server carries it, so the next run can tell. */
+  requirementsLabel: string;
+  /** True when this is the deployed server's type, kept because the requirements did not change. */
+  kept: boolean;
   catalogSource: string;
   catalogTakenAt: string;
+}
+
+/** What the Hetzner API says about the stack's server, if it exists (see src/live/deployed.ts). */
+export interface DeployedServer {
+  name: string;
+  type: string;
+  location: string;
+  /** The `requirements` label written by an earlier run; absent on servers made before it existed. */
+  requirements?: string;
+}
+
+/** The label key on the server that records `requirementsLabel`. */
+export const REQUIREMENTS_LABEL = "requirements";
+
+/**
+ * Requirements as a label value: Hetzner label values are at most 63 characters of [A-Za-z0-9._-],
+ * starting and ending alphanumeric (docs.hetzner.cloud, "Labels").
+ */
+export function requirementsLabel(req: Requirements): string {
+  return `${req.cores}c-${req.memoryGb}g-${req.diskGb}d-${req.architecture}`;
 }
 
 export function requirementsFor(cfg: StackConfig, preset: StagePreset): Requirements {
@@ -55,7 +88,7 @@ function orderable(t: ServerType, location: string): boolean {
   return !t.deprecated && t.locations.some((l) => l.name === location && l.available);
 }
 
-function choice(t: ServerType, req: Requirements, pinned: boolean, catalog: Catalog): ServerChoice {
+function choice(t: ServerType, req: Requirements, pinned: boolean, catalog: Catalog, kept = false): ServerChoice {
   return {
     type: t.name,
     cores: t.cores,
@@ -67,6 +100,8 @@ function choice(t: ServerType, req: Requirements, pinned: boolean, catalog: Cata
     priceMonthlyEur: priceIn(t, req.location) ?? null,
     pinned,
     requirements: req,
+    requirementsLabel: requirementsLabel(req),
+    kept,
     catalogSource: catalog.source,
     catalogTakenAt: catalog.takenAt,
   };
@@ -81,18 +116,59 @@ function cheapestFirst(location: string) {
     a.name.localeCompare(b.name);
 }
 
-export function selectServer(
-  cfg: StackConfig,
-  preset: StagePreset,
-  catalog: Catalog,
-): { choice: ServerChoice; errors: [] } | { choice?: undefined; errors: string[] } {
+export type Selection =
+  | { choice: ServerChoice; errors: []; warnings: string[] }
+  | { choice?: undefined; errors: string[]; warnings: string[] };
+
+/** Refusals for changes Hetzner cannot make to a deployed server in place. */
+function immovable(req: Requirements, deployed: DeployedServer, catalog: Catalog): string[] {
+  const errors: string[] = [];
+  if (deployed.location !== req.location) {
+    errors.push(
+      `location: "${req.location}" differs from the location of the deployed server ${deployed.name} (${deployed.location}). ` +
+        "Hetzner cannot move a server, and a new one would start empty, without Redis' queue. " +
+        `Set location back to "${deployed.location}" (pulumi config set location ${deployed.location}), ` +
+        `or deploy ${req.location} as a new stack and move the data over`,
+    );
+  }
+  const t = catalog.types.find((x) => x.name === deployed.type);
+  if (t && t.architecture !== req.architecture) {
+    errors.push(
+      `server/architecture: "${req.architecture}" differs from the deployed server ${deployed.name} (${deployed.type}, ${t.architecture}). ` +
+        "Hetzner cannot rescale a server across architectures, and the images would have to be rebuilt. " +
+        `Set server/architecture back to "${t.architecture}" (pulumi config set --path server.architecture ${t.architecture}), ` +
+        "or deploy the other architecture as a new stack",
+    );
+  }
+  return errors;
+}
+
+export function selectServer(cfg: StackConfig, preset: StagePreset, catalog: Catalog, deployed?: DeployedServer): Selection {
   const req = requirementsFor(cfg, preset);
+  const warnings: string[] = [];
+  if (deployed) {
+    const refused = immovable(req, deployed, catalog);
+    if (refused.length > 0) return { errors: refused, warnings };
+  }
   const here = catalog.types.filter((t) => orderable(t, req.location)).sort(cheapestFirst(req.location));
+  const deployedType = deployed && catalog.types.find((x) => x.name === deployed.type);
   const pinnedName = cfg.server.type;
   if (pinnedName !== undefined) {
     const t = catalog.types.find((x) => x.name === pinnedName);
     if (!t) {
-      return { errors: [`server/type: "${pinnedName}" is not a Hetzner server type (orderable in ${req.location}: ${here.map((x) => x.name).join(", ")})`] };
+      return { errors: [`server/type: "${pinnedName}" is not a Hetzner server type (orderable in ${req.location}: ${here.map((x) => x.name).join(", ")})`], warnings };
+    }
+    const missing = shortfalls(t, req, preset.stage);
+    if (missing.length > 0) return { errors: missing.map((m) => `server/type: "${pinnedName}" ${m}`), warnings };
+    if (deployed?.type === pinnedName) {
+      // Already running: nothing is ordered, so today's stock does not matter.
+      if (!orderable(t, req.location)) {
+        warnings.push(
+          `server/type: "${pinnedName}" cannot be ordered in ${req.location} today (${t.deprecated ? "deprecated" : "out of stock"}); ` +
+            `the deployed server ${deployed.name} keeps it, but a rescale to it or a new server would fail`,
+        );
+      }
+      return { choice: choice(t, req, true, catalog, true), errors: [], warnings };
     }
     if (t.deprecated) {
       return {
@@ -100,15 +176,26 @@ export function selectServer(
           `server/type: "${pinnedName}" is deprecated by Hetzner and can no longer be ordered or rescaled to ` +
             `(orderable in ${req.location}: ${here.map((x) => x.name).join(", ")})`,
         ],
+        warnings,
       };
     }
     if (!orderable(t, req.location)) {
       const where = t.locations.filter((l) => l.available).map((l) => l.name);
-      return { errors: [`server/type: "${pinnedName}" is not available in location ${req.location} (it is in: ${where.join(", ") || "none"})`] };
+      return { errors: [`server/type: "${pinnedName}" is not available in location ${req.location} (it is in: ${where.join(", ") || "none"})`], warnings };
     }
-    const missing = shortfalls(t, req, preset.stage);
-    if (missing.length > 0) return { errors: missing.map((m) => `server/type: "${pinnedName}" ${m}`) };
-    return { choice: choice(t, req, true, catalog), errors: [] };
+    return { choice: choice(t, req, true, catalog), errors: [], warnings };
+  }
+  // Sticky: the requirements are the ones the deployed type was chosen for (or the server predates
+  // the label), and it still meets them.
+  const sameRequirements = deployed !== undefined && (deployed.requirements === undefined || deployed.requirements === requirementsLabel(req));
+  if (deployedType && sameRequirements && shortfalls(deployedType, req, preset.stage).length === 0) {
+    if (!orderable(deployedType, req.location)) {
+      warnings.push(
+        `server: the deployed ${deployedType.name} cannot be ordered in ${req.location} today (${deployedType.deprecated ? "deprecated" : "out of stock"}); ` +
+          `kept, since stage ${preset.stage}'s requirements did not change`,
+      );
+    }
+    return { choice: choice(deployedType, req, false, catalog, true), errors: [], warnings };
   }
   const fits = here.filter((t) => shortfalls(t, req, preset.stage).length === 0);
   if (fits.length === 0) {
@@ -118,7 +205,8 @@ export function selectServer(
           `${req.memoryGb} GB RAM and ${req.diskGb} GB disk (catalog: ${catalog.source}, ${catalog.takenAt}); ` +
           "lower server/cores, server/memoryGb or server/diskGb, or change location or server/architecture",
       ],
+      warnings,
     };
   }
-  return { choice: choice(fits[0]!, req, false, catalog), errors: [] };
+  return { choice: choice(fits[0]!, req, false, catalog), errors: [], warnings };
 }

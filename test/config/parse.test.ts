@@ -67,7 +67,7 @@ describe("parseConfig: every message names the key, the value and what is allowe
     ["stage 4", { stage: 4 }, "stage: should be one of 1, 2, 3 (got 4)"],
     ["negative swap", { swapGb: -1 }, "swapGb: should be an integer between 0 and 64 (got -1)"],
     ["fractional swap", { swapGb: 2.5 }, "swapGb: should be an integer between 0 and 64 (got 2.5)"],
-    ["unknown top-level key", { swapGB: 2 }, "swapGB: unknown key (known: stage, target, location, server, swapGb, swappiness, systemReserveMb, workers, users, perUserMb, images, services, adminCidrs, adminSshKeys, registry, alerts, botToken, falKey, env, registryPassword, alertWebhookUrl, deployPrivateKey)"],
+    ["unknown top-level key", { swapGB: 2 }, "swapGB: unknown key (known: stage, target, location, server, swapGb, swappiness, systemReserveMb, workers, users, perUserMb, images, imageDigests, services, adminCidrs, adminSshKeys, registry, alerts, botToken, falKey, env, registryPassword, alertWebhookUrl, deployPrivateKey)"],
     ["unknown nested key", { services: { redis: { maxMemoryMb: 100 } } }, "services/redis/maxMemoryMb: unknown key (known under services/redis: memoryMb, reservationMb, swapMb, maxmemoryMb, maxmemoryPolicy, appendonly)"],
     ["unknown service", { services: { celery: {} } }, "services/celery: unknown key (known under services: redis, api, bot, worker)"],
     ["object expected", { server: "cx33" }, 'server: should be an object with keys type, cores, memoryGb, diskGb, architecture, keepDisk, backups, protect (got "cx33")'],

@@ -40,6 +40,10 @@ export function labStackConfig(o: { receiverUrl: string; endpoint: string; hclou
     app: {
       ...devStackConfig(),
       images: { api: APP_IMAGE(1), bot: APP_IMAGE(1), worker: APP_IMAGE(1) },
+      // The lab's images are built inside the VM and no registry is reachable from here, so no
+      // registry digest can be asked for: a lab stack pulls a tag once (the contract for the
+      // default, `registry`, is pinned by the unit tests and docs/provider-contract.md).
+      imageDigests: "off",
       // forMinutes 0 and a short queue threshold: the queue alert fires on the first check that
       // sees the jobs. 30 s, not the 10 s minimum: under TCG one check takes several seconds.
       alerts: { forMinutes: 0, queueLength: 5, intervalS: 30, repeatMinutes: 60 },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { liveCatalog, parsePricing, snapshotCatalog, type Catalog } from "../../src/plan/catalog";
-import { selectServer } from "../../src/plan/server";
+import { requirementsFor, requirementsLabel, selectServer, type DeployedServer } from "../../src/plan/server";
 import { STAGES } from "../../src/plan/stages";
 import { cfg } from "./fixtures";
 
@@ -142,5 +142,87 @@ describe("live catalog", () => {
     };
     expect(parsePricing(body)).toEqual({ cx33: { fsn1: 8.49 } });
     expect(() => parsePricing({})).toThrow("pricing: response has no pricing.server_types list");
+  });
+});
+
+describe("a deployed server: the type is sticky, location and architecture are fixed", () => {
+  /** The snapshot with one type out of stock (or repriced) in one location. */
+  const edited = (type: string, location: string, change: { available?: boolean; priceMonthlyEur?: number }): Catalog => ({
+    ...catalog,
+    types: catalog.types.map((t) =>
+      t.name !== type ? t : { ...t, locations: t.locations.map((l) => (l.name === location ? { ...l, ...change } : l)) },
+    ),
+  });
+  const stage = (raw: Record<string, unknown>) => {
+    const c = cfg(raw);
+    return { c, preset: STAGES[c.stage], label: requirementsLabel(requirementsFor(c, STAGES[c.stage])) };
+  };
+  const deployedAs = (type: string, raw: Record<string, unknown>, location = "fsn1"): DeployedServer => ({
+    name: "app-infra-dev",
+    type,
+    location,
+    requirements: stage(raw).label,
+  });
+
+  it("a deployed cx33 that the catalog marks temporarily unavailable stays cx33, with a warning", () => {
+    const { c, preset } = stage({ stage: 1 });
+    const out = selectServer(c, preset, edited("cx33", "fsn1", { available: false }), deployedAs("cx33", { stage: 1 }));
+    expect(out.errors).toEqual([]);
+    expect(out.choice).toMatchObject({ type: "cx33", kept: true });
+    expect(out.warnings.join("\n")).toMatch(/deployed cx33 cannot be ordered in fsn1 today \(out of stock\)/);
+    // Without the deployed server the same catalog picks another type: that is what stickiness prevents.
+    expect(selectServer(c, preset, edited("cx33", "fsn1", { available: false })).choice?.type).not.toBe("cx33");
+  });
+
+  it("a price change does not rescale a deployed server", () => {
+    const { c, preset } = stage({ stage: 1 });
+    const pricier = edited("cx33", "fsn1", { priceMonthlyEur: 99 });
+    expect(selectServer(c, preset, pricier).choice?.type).not.toBe("cx33");
+    expect(selectServer(c, preset, pricier, deployedAs("cx33", { stage: 1 })).choice?.type).toBe("cx33");
+  });
+
+  it("a pinned type that is out of stock but already deployed gets a warning, not an error", () => {
+    const raw = { stage: 1, server: { type: "cx33" } };
+    const { c, preset } = stage(raw);
+    const sold = edited("cx33", "fsn1", { available: false });
+    expect(selectServer(c, preset, sold).errors.join()).toMatch(/server\/type: "cx33" is not available in location fsn1/);
+    const out = selectServer(c, preset, sold, deployedAs("cx33", raw));
+    expect(out.errors).toEqual([]);
+    expect(out.choice?.type).toBe("cx33");
+    expect(out.warnings.join()).toMatch(/server\/type: "cx33" cannot be ordered in fsn1 today/);
+  });
+
+  it("changed requirements pick again, and then the new type must be orderable", () => {
+    const { c, preset } = stage({ stage: 3, server: { memoryGb: 16 } });
+    const out = selectServer(c, preset, edited("cx43", "fsn1", { available: false }), deployedAs("cx33", { stage: 1 }));
+    expect(out.choice?.kept).toBe(false);
+    expect(out.choice?.type).not.toBe("cx43");
+    expect(out.choice?.memoryGb).toBeGreaterThanOrEqual(16);
+  });
+
+  it("a server that predates the requirements label keeps its type while it meets the stage", () => {
+    const { c, preset } = stage({ stage: 1 });
+    const legacy = { name: "app-infra-dev", type: "cpx32", location: "fsn1" };
+    expect(selectServer(c, preset, catalog, legacy).choice).toMatchObject({ type: "cpx32", kept: true });
+  });
+
+  it("a deployed server in fsn1 with location nbg1 configured is refused, naming location", () => {
+    const { c, preset } = stage({ stage: 1, location: "nbg1" });
+    const out = selectServer(c, preset, catalog, deployedAs("cx33", { stage: 1 }, "fsn1"));
+    expect(out.choice).toBeUndefined();
+    expect(out.errors).toHaveLength(1);
+    expect(out.errors[0]).toMatch(/^location: "nbg1" differs from the location of the deployed server app-infra-dev \(fsn1\)\..*pulumi config set location fsn1/);
+  });
+
+  it("an architecture change of a deployed server is refused, naming server/architecture", () => {
+    const { c, preset } = stage({ stage: 1, server: { architecture: "arm" } });
+    const out = selectServer(c, preset, catalog, deployedAs("cx33", { stage: 1 }));
+    expect(out.errors.join()).toMatch(/^server\/architecture: "arm" differs from the deployed server app-infra-dev \(cx33, x86\)/);
+  });
+
+  it("the requirements label is a valid Hetzner label value", () => {
+    for (const raw of [{ stage: 1 }, { stage: 3, server: { memoryGb: 16, architecture: "arm" } }]) {
+      expect(stage(raw).label).toMatch(/^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/);
+    }
   });
 });

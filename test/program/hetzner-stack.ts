@@ -85,7 +85,7 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
     expect(o["host-docker"]!.dependsOn).toEqual(["server-vm", "host-swap"]);
     for (const step of ["host-ready", "admin-keys", "swap", "docker"]) {
       const c = run().one(T.command, `host-${step}`).inputs;
-      expect(c.connection).toMatchObject({ host: SERVER_IP, user: "root", dialErrorLimit: 60 });
+      expect(c.connection).toMatchObject({ host: SERVER_IP, user: "root", dialErrorLimit: 120 });
       expect(c.connection.privateKey).toContain("OPENSSH PRIVATE KEY");
       expect(c.connection.hostKey).toMatch(/^ssh-ed25519 \S+ keys-host$/);
       expect(o[`host-${step}`]!.parent).toBe("host");

@@ -33,7 +33,23 @@ export function unwrapSecrets(v: any, path: string, secretPaths: string[]): any 
   return v;
 }
 
-export function recordingMocks(resources: Recorded[]): pulumi.runtime.Mocks {
+/** A server the Hetzner API reports for the stack (getServers), as a deployed stack would see it. */
+export interface MockDeployedServer {
+  name: string;
+  serverType: string;
+  location: string;
+  labels?: Record<string, string>;
+}
+
+/** Registry digest the mocked getRegistryImage answers (tests of a re-pushed tag change it). */
+export function mockDigest(name: string): string {
+  return `sha256:${Buffer.from(`digest-of-${name}`).toString("hex").slice(0, 64).padEnd(64, "0")}`;
+}
+
+export function recordingMocks(
+  resources: Recorded[],
+  opts: { deployed?: MockDeployedServer; available?: (type: string, location: string) => boolean; digest?: (name: string) => string } = {},
+): pulumi.runtime.Mocks {
   return {
     newResource(args) {
       const secretInputs: string[] = [];
@@ -81,9 +97,29 @@ export function recordingMocks(resources: Recorded[]): pulumi.runtime.Mocks {
             cpuType: t.cpuType,
             category: t.category,
             isDeprecated: t.deprecated,
-            locations: t.locations.map((l) => ({ name: l.name, available: !t.deprecated, isDeprecated: t.deprecated })),
+            locations: t.locations.map((l) => ({
+              name: l.name,
+              available: !t.deprecated && (opts.available?.(t.name, l.name) ?? true),
+              isDeprecated: t.deprecated,
+            })),
           })),
         };
+      }
+      if (args.token === "hcloud:index/getServers:getServers") {
+        const d = opts.deployed;
+        const wanted = Object.fromEntries(String(args.inputs.withSelector ?? "").split(",").filter(Boolean).map((kv) => kv.split("=")));
+        const labels = d?.labels ?? { app: "app-infra", stack: "?", role: "app" };
+        const match = d && Object.entries(wanted).every(([k, v]) => labels[k] === v);
+        return {
+          id: "servers",
+          servers: match
+            ? [{ id: 1, name: d.name, serverType: d.serverType, location: d.location, labels, status: "running", ipv4Address: SERVER_IP }]
+            : [],
+        };
+      }
+      if (args.token === "docker:index/getRegistryImage:getRegistryImage") {
+        const name = String(args.inputs.name);
+        return { id: name, name, sha256Digest: (opts.digest ?? mockDigest)(name) };
       }
       if (args.token === "tls:index/getPublicKey:getPublicKey") {
         return { publicKeyOpenssh: `${TEST_ED25519_PUB} supplied\n`, publicKeyPem: "", publicKeyFingerprintMd5: "", publicKeyFingerprintSha256: "" };
@@ -99,6 +135,8 @@ export interface RecordedOptions {
   parent?: string;
   dependsOn: string[];
   deleteBeforeReplace?: boolean;
+  replaceOnChanges?: string[];
+  ignoreChanges?: string[];
   protect?: boolean;
   retainOnDelete?: boolean;
   provider?: string;
@@ -126,13 +164,20 @@ export async function runProgram(
   stack: string,
   config: Record<string, unknown>,
   secretKeys: string[] = [],
-  { rootStack = true }: { rootStack?: boolean } = {},
+  { rootStack = true, deployed, available, digest }: {
+    rootStack?: boolean;
+    /** The stack's server as getServers reports it; none = a new stack. */
+    deployed?: MockDeployedServer;
+    /** Catalog availability per type and location (default: every non-deprecated type). */
+    available?: (type: string, location: string) => boolean;
+    digest?: (name: string) => string;
+  } = {},
 ): Promise<ProgramRun> {
   const resources: Recorded[] = [];
   const all: Record<string, string> = {};
   for (const [k, v] of Object.entries(config)) all[k.includes(":") ? k : `app-infra:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
   pulumi.runtime.setAllConfig(all, secretKeys.map((k) => (k.includes(":") ? k : `app-infra:${k}`)));
-  await pulumi.runtime.setMocks(recordingMocks(resources), "app-infra", stack, false);
+  await pulumi.runtime.setMocks(recordingMocks(resources, { deployed, available, digest }), "app-infra", stack, false);
   const options: Record<string, RecordedOptions> = {};
   // Inside a root stack, as the real engine runs programs, so stack transformations can record
   // each resource's options (mocks never see dependsOn, deleteBeforeReplace, protect...).
@@ -147,6 +192,8 @@ export async function runProgram(
         parent: nameOf(args.opts.parent),
         dependsOn: list.map((d) => nameOf(d) ?? "?"),
         deleteBeforeReplace: (args.opts as pulumi.CustomResourceOptions).deleteBeforeReplace,
+        replaceOnChanges: args.opts.replaceOnChanges,
+        ignoreChanges: args.opts.ignoreChanges,
         protect: args.opts.protect,
         retainOnDelete: args.opts.retainOnDelete,
         provider: nameOf((args.opts as pulumi.CustomResourceOptions).provider),

@@ -82,6 +82,7 @@ export = async () => {
     plan,
     secrets,
     dockerHost: pulumi.interpolate`ssh://root@${server.ipv4}`,
+    serverId: server.server.id,
     sshOpts: sshOptsPlain,
     dependsOn: [host.dockerReady],
   });

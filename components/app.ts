@@ -21,6 +21,12 @@ export interface AppArgs {
   secrets: AppSecrets;
   /** `ssh://root@IP` or undefined for the local daemon. */
   dockerHost?: pulumi.Input<string>;
+  /**
+   * The server's ID. Every Docker resource is replaced when it changes: a new server is an empty
+   * Docker, and the provider's host change alone is an update that leaves every resource "same"
+   * (pulumi-docker marks no provider input ForcesProviderReplace). docs/provider-contract.md.
+   */
+  serverId?: pulumi.Input<string>;
   sshOpts?: pulumi.Input<pulumi.Input<string>[]>;
   /** The provider must not dial before Docker is installed on the host. */
   dependsOn?: pulumi.Resource[];
@@ -44,14 +50,26 @@ export function containerEnv(s: ServicePlan, secrets: AppSecrets): pulumi.Output
     .apply((list) => pulumi.secret(list));
 }
 
+/** `repo[:tag][@digest]` → `repo`: a tag is the part after the last ':' that follows the last '/'. */
+export function repositoryOf(ref: string): string {
+  const noDigest = ref.split("@")[0]!;
+  const colon = noDigest.lastIndexOf(":");
+  return colon > noDigest.lastIndexOf("/") ? noDigest.slice(0, colon) : noDigest;
+}
+
 /**
- * The registry's current digest of an image, as the RemoteImage's pullTriggers; none for
- * `imageDigests: off` or a reference already pinned by digest (it cannot move).
+ * The reference the server pulls: for `imageDigests: registry`, the tag resolved to the registry's
+ * current digest (`repo@sha256:…`). The provider pulls only when it does not find the name locally
+ * (kreuzwerker resource_docker_image_funcs.go, resourceDockerImageCreate → searchLocalImages, then
+ * pull), so a new digest must be a new name: pullTriggers alone would re-create the resource but
+ * find the old image under the same tag (kreuzwerker#172). A reference already pinned by digest,
+ * and `imageDigests: off`, are used as they are.
  */
-export function pullTriggersFor(cfg: StackConfig, role: keyof StackConfig["images"], registry: docker.Provider | undefined): pulumi.Output<string>[] | undefined {
+export function pullReference(cfg: StackConfig, role: keyof StackConfig["images"], registry: docker.Provider | undefined): pulumi.Input<string> {
   const ref = cfg.images[role];
-  if (!registry || cfg.imageDigests === "off" || ref.includes("@sha256:")) return undefined;
-  return [docker.getRegistryImageOutput({ name: ref }, { provider: registry }).sha256Digest];
+  if (!registry || cfg.imageDigests === "off" || ref.includes("@sha256:")) return ref;
+  const digest = docker.getRegistryImageOutput({ name: ref }, { provider: registry }).sha256Digest;
+  return pulumi.interpolate`${repositoryOf(ref)}@${digest}`;
 }
 
 export class App extends pulumi.ComponentResource {
@@ -72,7 +90,10 @@ export class App extends pulumi.ComponentResource {
       sshOpts: args.sshOpts,
       registryAuth,
     }, { parent: this, dependsOn: args.dependsOn });
-    const child = { parent: this, provider: this.provider };
+    // replacementTrigger, not a label: labels are ForceNew and read back on networks and volumes,
+    // and a retained volume re-created under its old name keeps its old labels, so a label would
+    // replace it on every run. The engine compares the trigger with its last value only.
+    const child = { parent: this, provider: this.provider, ...(args.serverId ? { replacementTrigger: args.serverId } : {}) };
     // Digest lookups go to the registry over HTTPS from where Pulumi runs and never dial the Docker
     // host (kreuzwerker data_source_docker_registry_image.go, dataSourceDockerRegistryImageRead).
     // Their own provider has only the registry credentials, all known at preview time, so the
@@ -97,12 +118,9 @@ export class App extends pulumi.ComponentResource {
     const images: Record<string, docker.RemoteImage> = {};
     for (const role of ["redis", "api", "bot", "worker"] as const) {
       images[role] = new docker.RemoteImage(`${name}-image-${role}`, {
-        name: cfg.images[role],
-        // The provider pulls only on create or when name/pullTriggers/triggers change (all
-        // ForceNew; its Read looks up the local image by name), so a re-pushed tag needs the
-        // registry's digest here. A new digest re-pulls, the imageId changes and the containers
-        // are replaced (gracefully, below). docs/provider-contract.md.
-        pullTriggers: pullTriggersFor(cfg, role, registry),
+        // A re-pushed tag is a new digest, so a new name: pulled, a new imageId, and the containers
+        // replaced (gracefully, below). docs/provider-contract.md.
+        name: pullReference(cfg, role, registry),
         // Several roles may share one image; never delete it under a running container.
         keepLocally: true,
       }, child);

@@ -37,7 +37,12 @@ export class Server extends pulumi.ComponentResource {
       name: `app-infra-${cfg.stack}-deploy`,
       publicKey: args.deployPublicKey,
       labels,
-    }, { parent: this });
+    }, {
+      parent: this,
+      // Key names are unique per project, and the provider's plugin-framework resources replace
+      // create-first (pulumi-terraform-bridge pf/tfbridge/provider_diff.go): delete the old one first.
+      deleteBeforeReplace: true,
+    });
 
     const firewall = new hcloud.Firewall(`${name}-firewall`, {
       name: `app-infra-${cfg.stack}`,

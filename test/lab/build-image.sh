@@ -3,7 +3,9 @@
 #   vmlinuz, initrd.img   the kernel of linux-image-cloud-amd64 and its initramfs (direct kernel
 #                         boot: qemu -kernel/-initrd, no bootloader)
 #   root.raw              a sparse raw ext4 root disk (no partition table): Debian 12 with systemd,
-#                         openssh-server, cloud-init, docker.io, curl, ca-certificates, python3
+#                         openssh-server, cloud-init, curl, ca-certificates, python3 — and no
+#                         Docker: the program's install-docker.sh installs docker.io from the
+#                         mirror, as on a new Hetzner server
 #   lab-base.tar          a minimal Debian 12 root file system with python3-fastapi, -uvicorn,
 #                         -rq, -redis and redis-server, for `docker import` inside the VM
 #   recipe.sha256         the recipe hash this was built from
@@ -87,7 +89,7 @@ ROOT_DISK_GB=${LAB_ROOT_DISK_GB:-12}
 # util-linux: swapon, fallocate, mkswap; iproute2 for debugging). apparmor: Debian's kernel enables
 # AppArmor, and dockerd refuses to start containers when it cannot load its profile without it.
 # locales: cloud-init's locale module runs update-locale and fails the boot without it (below).
-VM_PACKAGES=apparmor,locales,systemd,systemd-sysv,udev,dbus,openssh-server,cloud-init,docker.io,curl,ca-certificates,python3,linux-image-cloud-amd64,initramfs-tools,procps,iproute2,kmod,util-linux,e2fsprogs
+VM_PACKAGES=apparmor,locales,systemd,systemd-sysv,udev,dbus,openssh-server,cloud-init,curl,ca-certificates,python3,linux-image-cloud-amd64,initramfs-tools,procps,iproute2,kmod,util-linux,e2fsprogs
 # The containers' base: the reference app's Python stack and the Redis stand-in, both from Debian.
 # Debian ships the `uvicorn` command in its own package, apart from the python3-uvicorn module.
 BASE_PACKAGES=python3,python3-fastapi,python3-uvicorn,uvicorn,python3-rq,python3-redis,redis-server
@@ -159,7 +161,9 @@ datasource_list: [ NoCloud, None ]
 network: {config: disabled}
 users: []
 EOF
-  # Nothing in the VM may reach a registry or an apt mirror: the lab's images are built inside.
+  # apt in the VM uses the same mirror (debootstrap wrote it to sources.list): install-docker.sh
+  # fetches docker.io from it through qemu's user network. No registry is reachable: the lab's
+  # images are built inside the VM.
   rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb
 
   local kver modules=("$root"/lib/modules/*)

@@ -37,10 +37,27 @@ describe("the provider contract, as the program sets it", () => {
     expect(run.options["server-vm"]!.ignoreChanges).toEqual(expect.arrayContaining(["userData", "sshKeys"]));
   });
 
-  it("a re-pushed tag redeploys: each image's pullTriggers is the registry's digest, asked through a registry-only provider", () => {
-    for (const img of run.byType(T.image)) {
-      expect(img.inputs.pullTriggers, img.name).toEqual([mockDigest(img.inputs.name)]);
+  it("a replaced server gets every Docker resource recreated on it (replacementTrigger: the server's ID)", () => {
+    for (const type of [T.container, T.image, T.network, T.volume]) {
+      const rs = run.byType(type);
+      expect(rs.length, type).toBeGreaterThan(0);
+      for (const res of rs) expect(run.options[res.name]!.replacementTrigger, res.name).toBe(true);
     }
+  });
+
+  it("the deploy key is replaced delete-first (key names are unique per project)", () => {
+    expect(run.options["server-deploy-key"]!.deleteBeforeReplace).toBe(true);
+  });
+
+  it("a re-pushed tag redeploys: each image is pulled by the registry's current digest, asked through a registry-only provider", () => {
+    const images = run.byType(T.image);
+    expect(images).toHaveLength(4);
+    for (const img of images) {
+      // The digest is in the name: a new digest is a new name, which the provider pulls.
+      expect(img.inputs.name, img.name).toMatch(/^[^:@]+(:\d+)?[^:@]*@sha256:[0-9a-f]{64}$/);
+      expect(img.inputs.pullTriggers, img.name).toBeUndefined();
+    }
+    expect(run.one(T.image, "app-image-redis").inputs.name).toBe(`redis@${mockDigest("redis:7.4.6-alpine")}`);
     const providers = run.byType(T.dockerProvider).map((p) => p.name).sort();
     expect(providers).toEqual(["app-docker", "app-registry"]);
     expect(run.one(T.dockerProvider, "app-registry").inputs.host).toBeUndefined();

@@ -137,6 +137,8 @@ export interface RecordedOptions {
   deleteBeforeReplace?: boolean;
   replaceOnChanges?: string[];
   ignoreChanges?: string[];
+  /** Whether a replacementTrigger was set (its value is an Output). */
+  replacementTrigger?: boolean;
   protect?: boolean;
   retainOnDelete?: boolean;
   provider?: string;
@@ -194,6 +196,7 @@ export async function runProgram(
         deleteBeforeReplace: (args.opts as pulumi.CustomResourceOptions).deleteBeforeReplace,
         replaceOnChanges: args.opts.replaceOnChanges,
         ignoreChanges: args.opts.ignoreChanges,
+        replacementTrigger: (args.opts as pulumi.CustomResourceOptions).replacementTrigger !== undefined,
         protect: args.opts.protect,
         retainOnDelete: args.opts.retainOnDelete,
         provider: nameOf((args.opts as pulumi.CustomResourceOptions).provider),

@@ -65,10 +65,11 @@ export class Pulumi {
     return new Pulumi(o, dir);
   }
 
-  env(): NodeJS.ProcessEnv {
+  env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     return {
       ...process.env,
       ...this.o.env,
+      ...extra,
       // Ambient plugins: the engine finds pulumi-language-nodejs and pulumi-resource-* on PATH.
       PATH: `${this.o.bin}:${process.env.PATH}`,
       PULUMI_HOME: this.o.homeDir,
@@ -81,10 +82,10 @@ export class Pulumi {
     };
   }
 
-  run(args: string[], opts: { timeoutS?: number; stdin?: string } = {}): Promise<PulumiRun> {
+  run(args: string[], opts: { timeoutS?: number; stdin?: string; env?: Record<string, string> } = {}): Promise<PulumiRun> {
     const s = Date.now();
     return new Promise((resolve) => {
-      const p = spawn(join(this.o.bin, "pulumi"), [...args, "--non-interactive", "--color", "never"], { cwd: this.cwd, env: this.env(), stdio: ["pipe", "pipe", "pipe"] });
+      const p = spawn(join(this.o.bin, "pulumi"), [...args, "--non-interactive", "--color", "never"], { cwd: this.cwd, env: this.env(opts.env), stdio: ["pipe", "pipe", "pipe"] });
       let stdout = "";
       let stderr = "";
       p.stdout.on("data", (d) => (stdout += String(d)));
@@ -135,12 +136,13 @@ export class Pulumi {
    * One real operation, recorded in the results with its time and Pulumi's own summary. Failures
    * are results too (the lab exists to show them); the caller decides whether to go on.
    */
-  async op(r: Results, step: string, args: string[], timeoutS: number): Promise<Operation> {
+  async op(r: Results, step: string, args: string[], timeoutS: number, env?: Record<string, string>): Promise<Operation> {
     // --json: the engine's own account of the run — steps, change summary and error diagnostics.
     const json = ["preview", "up", "refresh", "destroy"].includes(args[0]!) && !args.includes("--json");
-    const res = await this.run(json ? [...args, "--json"] : args, { timeoutS });
+    const res = await this.run(json ? [...args, "--json"] : args, { timeoutS, env });
     const { changes, steps, stepOrder } = parseEngineJson(res.stdout);
-    const op: Operation = { step, command: `pulumi ${args.join(" ")}`, ok: res.code === 0, seconds: res.seconds, changes, steps, stepOrder };
+    const prefix = Object.entries(env ?? {}).map(([k, v]) => `${k}=${v} `).join("");
+    const op: Operation = { step, command: `${prefix}pulumi ${args.join(" ")}`, ok: res.code === 0, seconds: res.seconds, changes, steps, stepOrder };
     if (!op.ok) op.error = errorText(res);
     r.operation(op);
     return op;

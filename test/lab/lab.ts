@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { sshFilePaths } from "../../src/live/ssh-files";
+import { SSH_DIR_ENV, sshFilePaths } from "../../src/live/ssh-files";
 import { startEmulator, type Emulator } from "../emulator/emulator";
 import { QemuBackend } from "../emulator/qemu-backend";
 import { forcedAccel } from "./accel";
@@ -43,6 +43,9 @@ async function main() {
   }
   const r = new Results();
   const tmp = mkdtempSync("/var/tmp/app-infra-lab-run-");
+  // The Docker provider's key file goes into the lab's own temp dir; the engine (and the program
+  // it runs) inherit it, in the fresh working copy too, since the path is part of the state.
+  process.env[SSH_DIR_ENV] = join(tmp, "ssh");
   chmodSync(tmp, 0o700);
   let emulator: Emulator | undefined;
   let receiver: Receiver | undefined;

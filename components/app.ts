@@ -32,7 +32,21 @@ export interface AppArgs {
   dependsOn?: pulumi.Resource[];
 }
 
-const seconds = (s: number) => `${s}s`;
+/**
+ * Whole seconds as Go's time.Duration prints them ("90s" reads back as "1m30s"): the provider
+ * reads a container's healthcheck back in that form, so anything else is a diff on every refresh
+ * and then a replacement (docs/provider-contract.md, docker.Container `healthcheck`).
+ */
+export function goDuration(total: number): string {
+  if (!Number.isInteger(total) || total < 0) throw new Error(`internal: duration must be whole seconds, got ${total}`);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  if (h > 0) return `${h}h${m}m${s}s`;
+  if (m > 0) return `${m}m${s}s`;
+  return `${s}s`;
+}
+const seconds = goDuration;
 
 /** Environment of a container: plain values plus the secrets it needs, as one secret list. */
 export function containerEnv(s: ServicePlan, secrets: AppSecrets): pulumi.Output<string[]> {

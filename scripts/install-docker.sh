@@ -3,38 +3,54 @@
 # docker.io), so no third-party apt repository or key is involved. Run as root:
 #   bash -s < install-docker.sh
 # Converges: package installed, /etc/docker/daemon.json, docker.service enabled and running,
-# a weekly prune of old images (docker-prune.timer). Safe to run again; restarts dockerd only
-# when daemon.json changed.
+# security upgrades of docker.io restart dockerd (under live-restore), containers cannot reach the
+# cloud metadata service, a weekly prune of old images (docker-prune.timer). Safe to run again;
+# restarts dockerd only when daemon.json changed.
 # Environment (for tests):
 #   DOCKER_DAEMON_JSON  default /etc/docker/daemon.json
 #   SYSTEMD_UNIT_DIR    default /etc/systemd/system
+#   SBIN_DIR            default /usr/local/sbin (the metadata-block helper)
 #   APT_ATTEMPTS        default 30 tries of an apt-get command ...
 #   APT_RETRY_SLEEP_S   default 10 s apart (cloud-init or unattended-upgrades may hold the lock)
+#
+# The whole script is one function called on its last line: bash reads a script on stdin only as
+# far as the command it runs next, so a child that read stdin (dpkg's conffile prompt, a
+# maintainer script) would otherwise swallow the rest of the script, and bash would exit 0 with
+# half the work undone. Children also get </dev/null where they might read.
 set -euo pipefail
 
-DOCKER_DAEMON_JSON=${DOCKER_DAEMON_JSON:-/etc/docker/daemon.json}
-SYSTEMD_UNIT_DIR=${SYSTEMD_UNIT_DIR:-/etc/systemd/system}
-APT_ATTEMPTS=${APT_ATTEMPTS:-30}
-APT_RETRY_SLEEP_S=${APT_RETRY_SLEEP_S:-10}
+# The metadata service of Hetzner Cloud (and most clouds). It serves the server's user-data, which
+# holds the pinned SSH host private key (src/plan/cloud-init.ts), without authentication.
+readonly METADATA_IP=169.254.169.254
+readonly METADATA_HELPER_NAME=app-infra-block-metadata
 
 die() {
   echo "install-docker: $*" >&2
   exit 1
 }
 
-[[ $# -eq 0 ]] || die "takes no arguments (got: $*)"
-[[ $APT_ATTEMPTS =~ ^[1-9][0-9]*$ ]] || die "APT_ATTEMPTS: should be a positive integer (got '$APT_ATTEMPTS')"
-[[ $APT_RETRY_SLEEP_S =~ ^[0-9]+$ ]] || die "APT_RETRY_SLEEP_S: should be an integer (got '$APT_RETRY_SLEEP_S')"
-
-export DEBIAN_FRONTEND=noninteractive
-
 # apt-get waits for the dpkg lock by itself (DPkg::Lock::Timeout, apt >= 1.9.11), but not for
 # every lock (e.g. the lists lock during `update`) and not for a mirror hiccup: retry the whole
 # command too.
+# - stdin is /dev/null: nothing apt runs can read (and eat) the script, and a question that still
+#   comes up fails instead of waiting forever.
+# - A changed conffile keeps the local version when it was edited and takes the package's when not
+#   (--force-confdef, else --force-confold), instead of dpkg's prompt, which reads stdin whatever
+#   DEBIAN_FRONTEND says.
+# - needrestart: on Ubuntu 24.04 its apt hook (`apt-pinvoke -m u`) restarts every service that
+#   maps an upgraded library, ssh included, after every apt run, interactive or not
+#   (discourse.ubuntu.com/t/needrestart-changes-in-ubuntu-24-04-service-restarts/44671).
+#   NEEDRESTART_SUSPEND makes the hook skip needrestart altogether (liske/needrestart v3.6,
+#   ex/apt/apt-pinvoke: `if [ -n "$NEEDRESTART_SUSPEND" ]; then ... exit 0`); NEEDRESTART_MODE=l
+#   (list only) covers a hook that calls needrestart directly: the environment wins over the
+#   configured mode unless -r is given (needrestart v3.6, needrestart:230). The skipped restarts
+#   are not lost: the next apt run (unattended-upgrades) finds the same outdated processes.
 apt_get() {
   local attempt
   for ((attempt = 1; ; attempt++)); do
-    if apt-get -q -o DPkg::Lock::Timeout=60 "$@"; then
+    if DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 NEEDRESTART_MODE=l \
+      apt-get -q -o DPkg::Lock::Timeout=60 \
+      -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@" </dev/null; then
       return 0
     fi
     ((attempt < APT_ATTEMPTS)) || die "apt-get $* failed $APT_ATTEMPTS times, giving up"
@@ -44,17 +60,18 @@ apt_get() {
 }
 
 # Writes stdin to $1 only when the content differs; returns 0 if it wrote, 1 if unchanged.
+# $2: the mode (default 644). Errors die explicitly: callers test the result in an `if` or `||`,
+# where bash ignores set -e inside the function.
 write_if_changed() {
-  local path=$1 tmp
-  mkdir -p "$(dirname "$path")"
-  tmp=$(mktemp "$path.XXXXXX")
-  cat >"$tmp"
+  local path=$1 mode=${2:-644} tmp
+  mkdir -p "$(dirname "$path")" || die "cannot create $(dirname "$path")"
+  tmp=$(mktemp "$path.XXXXXX") || die "cannot create a temporary file next to $path"
+  cat >"$tmp" || die "cannot write $tmp"
   if [[ -f $path ]] && cmp -s "$tmp" "$path"; then
     rm -f "$tmp"
     return 1
   fi
-  chmod 644 "$tmp"
-  mv "$tmp" "$path"
+  { chmod "$mode" "$tmp" && mv "$tmp" "$path"; } || die "cannot install $path"
   echo "install-docker: wrote $path"
 }
 
@@ -63,8 +80,8 @@ write_if_changed() {
 # Logs: json-file rotated at 10 MB x 3 per container, so chatty containers cannot fill the disk
 # (Docker's default json-file driver never rotates).
 # live-restore: containers keep running while dockerd restarts (config change, package upgrade).
-daemon_json_changed=0
-if write_if_changed "$DOCKER_DAEMON_JSON" <<'JSON'; then daemon_json_changed=1; fi
+write_daemon_json() {
+  write_if_changed "$DOCKER_DAEMON_JSON" <<'JSON'
 {
   "log-driver": "json-file",
   "log-opts": {
@@ -74,39 +91,89 @@ if write_if_changed "$DOCKER_DAEMON_JSON" <<'JSON'; then daemon_json_changed=1; 
   "live-restore": true
 }
 JSON
+}
 
-# --- package ------------------------------------------------------------------------------------
+# --- upgrades of docker.io restart dockerd ----------------------------------------------------
+#
+# docker.io reaches noble-security (e.g. 27.5.1-0ubuntu3~24.04.2, canonical/docker.io-app), so
+# unattended-upgrades installs it. Its postinst restarts a running dockerd only when the debconf
+# question docker.io/restart is true, and the template's default is false
+# (canonical/docker.io-app, branch ubuntu/noble, debian/docker.io.templates and
+# debian/docker.io.postinst: `db_get docker.io/restart; if [ "$RET" = 'true' ]; then invoke-rc.d
+# docker restart`); needrestart never restarts docker either (its override_rc excludes ^docker).
+# So by default a security upgrade leaves the old dockerd running against new containerd/runc
+# binaries, which the template itself warns breaks starting new containers (LP: #1658691), and
+# the next deploy that replaces a container can fail.
+#
+# We answer true rather than `apt-mark hold docker.io containerd runc`: a hold would also stop
+# the security fixes of runc and containerd (container escapes), which matter more on a box that
+# runs the app's own images than a restart does, and the restart is cheap here because
+# daemon.json sets live-restore: containers keep running while dockerd restarts. The caveat
+# (docs.docker.com, "Live restore"): live-restore is only supported across patch releases; a
+# major jump in the security pocket (a copy of an SRU) may leave dockerd unable to re-attach, and
+# a container would then be restarted by its restart policy. An operator who prefers control
+# holds the three packages by hand and upgrades them deliberately (README, "Host upgrades").
+# Set before the package is installed, so even the first upgrade after install restarts.
+preseed_restart_on_upgrade() {
+  # debconf-show prints `* docker.io/restart: true` (the * when the question was seen).
+  if debconf-show docker.io 2>/dev/null </dev/null | grep -Eq '^[* ] docker\.io/restart: true$'; then
+    return 0
+  fi
+  debconf-set-selections <<<'docker.io docker.io/restart boolean true'
+  echo "install-docker: docker.io upgrades now restart dockerd (debconf docker.io/restart=true)"
+}
 
-if [[ $(dpkg-query -W -f='${Status}' docker.io 2>/dev/null || true) == "install ok installed" ]]; then
-  echo "install-docker: docker.io already installed ($(dpkg-query -W -f='${Version}' docker.io))"
-  fresh_install=0
-else
-  apt_get update
-  # No recommends: git, pigz and ubuntu-fan are not needed to run containers.
-  apt_get install -y --no-install-recommends docker.io
-  echo "install-docker: installed docker.io ($(dpkg-query -W -f='${Version}' docker.io))"
-  fresh_install=1
+# --- containers cannot reach the cloud metadata service ----------------------------------------
+#
+# Hetzner serves user-data at http://169.254.169.254/hetzner/v1/userdata to the server without
+# authentication, and containers on a Docker bridge are routed (and NATed) through the host, so a
+# compromised container could read the SSH host private key and impersonate the host to the
+# deployer. A REJECT for that address in the DOCKER-USER chain stops forwarded traffic only: the
+# host's own requests (cloud-init) go through OUTPUT, not FORWARD, and are untouched.
+#
+# Why DOCKER-USER and how it survives:
+# - dockerd jumps to DOCKER-USER first from FORWARD, before its own accept rules, and never
+#   deletes or changes the rules in it; it only creates the chain when it is missing (moby
+#   daemon/libnetwork/firewall_linux.go setupUserChain, and iptables.go NewChain: "Add chain if it
+#   doesn't exist"; the same in v24.0.7's arrangeUserFilterRule). So a dockerd restart keeps it.
+# - A reboot empties the kernel's tables, so the rule is restored by an ExecStartPre of
+#   docker.service (a drop-in): the helper creates the chain if needed and inserts the rule
+#   *before* dockerd starts, i.e. before it restarts any container. daemon.json cannot express
+#   such a rule, and nftables-backend dockerd (an opt-in, "firewall-backend") has no DOCKER-USER;
+#   we do not set it.
+# - The helper is idempotent (-C before -I), so it runs again at the end of this script for a
+#   dockerd that was started before the drop-in existed.
+# - "-" on ExecStartPre: a failure is logged but does not keep dockerd (and the app) down; this
+#   script checks the rule on every run and fails the deploy without it.
+# IPv4 only: the metadata service has no IPv6 address.
+write_metadata_block() {
+  local changed=1
+  write_if_changed "$SBIN_DIR/$METADATA_HELPER_NAME" 755 <<EOF || changed=0
+#!/bin/sh
+# Managed by app-infra (scripts/install-docker.sh): containers may not reach the cloud metadata
+# service ($METADATA_IP), which serves this server's user-data. Idempotent; run by docker.service
+# (ExecStartPre) and by install-docker.sh.
+set -eu
+comment="app-infra: no cloud metadata for containers"
+iptables -w -n -L DOCKER-USER >/dev/null 2>&1 || iptables -w -N DOCKER-USER
+if ! iptables -w -C DOCKER-USER -d $METADATA_IP/32 -m comment --comment "\$comment" -j REJECT 2>/dev/null; then
+  iptables -w -I DOCKER-USER 1 -d $METADATA_IP/32 -m comment --comment "\$comment" -j REJECT
+  echo "$METADATA_HELPER_NAME: containers can no longer reach $METADATA_IP"
 fi
-
-# --- service ------------------------------------------------------------------------------------
-
-if ! systemctl is-enabled --quiet docker.service; then
-  systemctl enable docker.service
-  echo "install-docker: enabled docker.service"
-fi
-if ! systemctl is-active --quiet docker.service; then
-  systemctl start docker.service
-  echo "install-docker: started docker.service"
-elif ((daemon_json_changed && !fresh_install)); then
-  # log-driver and log-opts are not among the options dockerd reloads on SIGHUP: restart.
-  systemctl restart docker.service
-  echo "install-docker: restarted docker.service ($DOCKER_DAEMON_JSON changed)"
-fi
+EOF
+  write_if_changed "$SYSTEMD_UNIT_DIR/docker.service.d/50-app-infra-metadata.conf" <<EOF || ((changed)) || return 1
+# Managed by app-infra (scripts/install-docker.sh): the metadata block is in place before dockerd
+# (re)starts any container, also after a reboot.
+[Service]
+ExecStartPre=-$SBIN_DIR/$METADATA_HELPER_NAME
+EOF
+}
 
 # --- weekly prune of images unused for 7 days ---------------------------------------------------
 
-units_changed=0
-if write_if_changed "$SYSTEMD_UNIT_DIR/docker-prune.service" <<'UNIT'; then units_changed=1; fi
+write_prune_units() {
+  local changed=1
+  write_if_changed "$SYSTEMD_UNIT_DIR/docker-prune.service" <<'UNIT' || changed=0
 # Managed by app-infra (scripts/install-docker.sh).
 [Unit]
 Description=Remove Docker images unused for 7 days
@@ -117,7 +184,7 @@ After=docker.service
 Type=oneshot
 ExecStart=/usr/bin/docker image prune -af --filter until=168h
 UNIT
-if write_if_changed "$SYSTEMD_UNIT_DIR/docker-prune.timer" <<'UNIT'; then units_changed=1; fi
+  write_if_changed "$SYSTEMD_UNIT_DIR/docker-prune.timer" <<'UNIT' || ((changed)) || return 1
 # Managed by app-infra (scripts/install-docker.sh).
 [Unit]
 Description=Weekly prune of old Docker images
@@ -130,15 +197,75 @@ Persistent=true
 [Install]
 WantedBy=timers.target
 UNIT
-if ((units_changed)); then
-  systemctl daemon-reload
-  systemctl enable docker-prune.timer
-  # A running timer keeps its old schedule until restarted.
-  systemctl restart docker-prune.timer
-  echo "install-docker: enabled and (re)started docker-prune.timer"
-elif ! systemctl is-enabled --quiet docker-prune.timer || ! systemctl is-active --quiet docker-prune.timer; then
-  systemctl enable --now docker-prune.timer
-  echo "install-docker: enabled docker-prune.timer"
-fi
+}
 
-echo "install-docker: done ($(docker --version))"
+main() {
+  DOCKER_DAEMON_JSON=${DOCKER_DAEMON_JSON:-/etc/docker/daemon.json}
+  SYSTEMD_UNIT_DIR=${SYSTEMD_UNIT_DIR:-/etc/systemd/system}
+  SBIN_DIR=${SBIN_DIR:-/usr/local/sbin}
+  APT_ATTEMPTS=${APT_ATTEMPTS:-30}
+  APT_RETRY_SLEEP_S=${APT_RETRY_SLEEP_S:-10}
+
+  [[ $# -eq 0 ]] || die "takes no arguments (got: $*)"
+  [[ $APT_ATTEMPTS =~ ^[1-9][0-9]*$ ]] || die "APT_ATTEMPTS: should be a positive integer (got '$APT_ATTEMPTS')"
+  [[ $APT_RETRY_SLEEP_S =~ ^[0-9]+$ ]] || die "APT_RETRY_SLEEP_S: should be an integer (got '$APT_RETRY_SLEEP_S')"
+
+  # Also for what runs outside apt_get (debconf-set-selections, systemctl).
+  export DEBIAN_FRONTEND=noninteractive
+
+  local daemon_json_changed=0 fresh_install=0
+  if write_daemon_json; then daemon_json_changed=1; fi
+  if write_metadata_block; then
+    # Read by the next start of dockerd; this run applies the rule itself below.
+    systemctl daemon-reload
+  fi
+  preseed_restart_on_upgrade
+
+  # --- package ----------------------------------------------------------------------------------
+  if [[ $(dpkg-query -W -f='${Status}' docker.io 2>/dev/null || true) == "install ok installed" ]]; then
+    echo "install-docker: docker.io already installed ($(dpkg-query -W -f='${Version}' docker.io))"
+  else
+    apt_get update
+    # No recommends (git, pigz, ubuntu-fan, ...), but apparmor, which docker.io only recommends:
+    # without /sbin/apparmor_parser Docker runs containers unconfined, silently (containerd
+    # pkg/apparmor hostSupports). Ubuntu server images ship it; this keeps it so.
+    apt_get install -y --no-install-recommends docker.io apparmor
+    echo "install-docker: installed docker.io ($(dpkg-query -W -f='${Version}' docker.io))"
+    fresh_install=1
+  fi
+
+  # --- service ----------------------------------------------------------------------------------
+  if ! systemctl is-enabled --quiet docker.service; then
+    systemctl enable docker.service
+    echo "install-docker: enabled docker.service"
+  fi
+  if ! systemctl is-active --quiet docker.service; then
+    systemctl start docker.service
+    echo "install-docker: started docker.service"
+  elif ((daemon_json_changed && !fresh_install)); then
+    # log-driver and log-opts are not among the options dockerd reloads on SIGHUP: restart.
+    systemctl restart docker.service
+    echo "install-docker: restarted docker.service ($DOCKER_DAEMON_JSON changed)"
+  fi
+
+  # dockerd may have been running since before the drop-in existed: apply the block now too.
+  "$SBIN_DIR/$METADATA_HELPER_NAME" </dev/null ||
+    die "could not block containers from $METADATA_IP (iptables, chain DOCKER-USER)"
+
+  # --- weekly prune ---------------------------------------------------------------------------
+  if write_prune_units; then
+    systemctl daemon-reload
+    systemctl enable docker-prune.timer
+    # A running timer keeps its old schedule until restarted.
+    systemctl restart docker-prune.timer
+    echo "install-docker: enabled and (re)started docker-prune.timer"
+  elif ! systemctl is-enabled --quiet docker-prune.timer || ! systemctl is-active --quiet docker-prune.timer; then
+    systemctl enable --now docker-prune.timer
+    echo "install-docker: enabled docker-prune.timer"
+  fi
+
+  echo "install-docker: done ($(docker --version))"
+}
+
+# Must stay the last line (see the top).
+main "$@"

@@ -23,7 +23,8 @@ trap 'rm -f "$body"' EXIT
 
 # Only our own comments (the Actions bot) are candidates: a reviewer quoting the marker is left alone.
 # All ids first, then the oldest: `| head -n 1` could kill gh mid-page and fail under pipefail.
-ids=$(gh api --paginate "repos/$GITHUB_REPOSITORY/issues/$PR_NUMBER/comments" \
+# 100 a page (the maximum; the default is 30): fewer requests on a long PR.
+ids=$(gh api --paginate "repos/$GITHUB_REPOSITORY/issues/$PR_NUMBER/comments?per_page=100" \
   --jq ".[] | select(.user.login == \"github-actions[bot]\" and (.body | startswith(\"$marker\"))) | .id")
 id=${ids%%$'\n'*}
 

@@ -3,7 +3,7 @@
 // time), shellcheck on every `run:` block and helper script, and the repository's CI policies.
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -19,9 +19,14 @@ const WORKFLOWS = ["preview.yml", "deploy.yml"] as const;
 const text = (f: string) => readFileSync(join(root, ".github", "workflows", f), "utf8");
 
 type Any = any;
-type Step = { name?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string>; if?: string };
+type Step = { name?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string>; if?: string; "continue-on-error"?: boolean };
 type Job = { permissions?: Record<string, string> | string; environment?: string | { name: string }; concurrency?: { group: string; "cancel-in-progress"?: boolean }; strategy?: Any; steps: Step[]; if?: string; needs?: string | string[] };
-const wf = (f: string) => parse(text(f)) as { on: Any; permissions: Any; jobs: Record<string, Job> };
+type Concurrency = { group: string; "cancel-in-progress"?: boolean };
+const wf = (f: string) => parse(text(f)) as { on: Any; permissions: Any; concurrency?: Concurrency; jobs: Record<string, Job> };
+
+// The Pulumi CLI must match the SDK the program is locked to (pulumi/pulumi releases both together).
+const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) as { packages: Record<string, { version: string }> };
+const SDK_VERSION = lock.packages["node_modules/@pulumi/pulumi"]!.version;
 
 const PULUMI = "pulumi/actions@";
 const pulumiSteps = (job: Job) => job.steps.filter((s) => s.uses?.startsWith(PULUMI));
@@ -153,7 +158,8 @@ describe("policy: least privilege and secrets", () => {
     for (const f of WORKFLOWS) {
       for (const job of Object.values(wf(f).jobs)) {
         for (const s of pulumiSteps(job)) {
-          expect(Object.keys(s.env ?? {}).sort()).toEqual(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "HCLOUD_TOKEN", "PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"]);
+          const keys = Object.keys(s.env ?? {}).filter((k) => k !== "PULUMI_RUN_PROGRAM");
+          expect(keys.sort()).toEqual(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "HCLOUD_TOKEN", "PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"]);
           // Backend from a repository variable: unset → Pulumi Cloud, else e.g. s3://…
           expect(s.with?.["cloud-url"]).toBe("${{ vars.PULUMI_BACKEND_URL }}");
           expect(s.with?.["work-dir"]).toBe("./");
@@ -163,26 +169,110 @@ describe("policy: least privilege and secrets", () => {
   });
 });
 
+describe("policy: how the Pulumi steps run", () => {
+  const all = WORKFLOWS.flatMap((f) => Object.entries(wf(f).jobs).flatMap(([name, job]) => pulumiSteps(job).map((s) => ({ f, name, job, s }))));
+
+  it("finds the four Pulumi steps", () => {
+    expect(all.map(({ f, name }) => `${f} ${name}`)).toEqual(["preview.yml preview", "deploy.yml dev", "deploy.yml prod", "deploy.yml drift"]);
+  });
+
+  it(`every Pulumi step pins the CLI to the locked SDK's version (${SDK_VERSION})`, () => {
+    expect(SDK_VERSION).toMatch(/^3\.\d+\.\d+$/);
+    for (const { f, name, s } of all) expect(s.with?.["pulumi-version"], `${f} ${name}: pulumi-version`).toBe(SDK_VERSION);
+  });
+
+  // A refresh without the program configures the Docker provider from the state, whose key file a
+  // fresh runner does not have; pulumi/actions v7 has no run-program input.
+  it("every step that refreshes or destroys runs the program (PULUMI_RUN_PROGRAM), and only those need it", () => {
+    const refreshing = all.filter(({ s }) => s.with?.refresh === true || s.with?.command === "destroy" || s.with?.command === "refresh");
+    expect(refreshing.map(({ f, name }) => `${f} ${name}`)).toEqual(["deploy.yml drift"]);
+    for (const { f, name, s } of refreshing) expect(s.env?.PULUMI_RUN_PROGRAM, `${f} ${name}`).toBe("true");
+  });
+
+  it("every job that runs the program removes the deploy key at its end, whatever happened", () => {
+    for (const { f, name, job, s } of all) {
+      const i = job.steps.indexOf(s);
+      const cleanup = job.steps.findIndex((x, j) => j > i && x.run?.includes(".github/scripts/remove-ssh-dir.sh"));
+      expect(cleanup, `${f} ${name}: no remove-ssh-dir.sh step after the Pulumi step`).toBeGreaterThan(i);
+      expect(job.steps[cleanup]!.if, `${f} ${name}`).toBe("always()");
+    }
+  });
+
+  it("Node 22 everywhere (@pulumi/pulumi declares engines.node >= 22)", () => {
+    for (const f of WORKFLOWS) {
+      for (const [name, job] of Object.entries(wf(f).jobs)) {
+        for (const s of job.steps.filter((x) => x.uses?.startsWith("actions/setup-node@"))) {
+          expect(s.with, `${f} ${name}`).toMatchObject({ "node-version": 22, cache: "npm" });
+        }
+      }
+    }
+  });
+
+  it("no comment claims that a preview takes the stack lock", () => {
+    for (const f of WORKFLOWS) expect(text(f)).not.toMatch(/fails on the stack lock|lock behind/);
+  });
+});
+
+describe(".github/scripts/remove-ssh-dir.sh", () => {
+  const script = join(root, ".github", "scripts", "remove-ssh-dir.sh");
+  const runIt = (args: string[], base: string) =>
+    spawnSync("bash", [script, ...args], { encoding: "utf8", env: { ...process.env, APP_INFRA_SSH_DIR: base } });
+
+  it("removes the stack's key directory under APP_INFRA_SSH_DIR and nothing else; a second run finds nothing", () => {
+    const base = mkdtempSync(join(tmp, "ssh-"));
+    for (const stack of ["dev", "prod"]) {
+      mkdirSync(join(base, `app-infra-ssh-${stack}`), { mode: 0o700 });
+      writeFileSync(join(base, `app-infra-ssh-${stack}`, "deploy_key"), "key\n", { mode: 0o600 });
+    }
+    const first = runIt(["dev"], base);
+    expect([first.status, first.stdout.trim()]).toEqual([0, `remove-ssh-dir: removed ${base}/app-infra-ssh-dev`]);
+    expect(readdirSync(base)).toEqual(["app-infra-ssh-prod"]);
+    const again = runIt(["dev"], base);
+    expect([again.status, again.stdout.trim()]).toEqual([0, `remove-ssh-dir: nothing at ${base}/app-infra-ssh-dev`]);
+  });
+
+  it("refuses a stack name that is a path", () => {
+    const base = mkdtempSync(join(tmp, "ssh-"));
+    for (const bad of ["../etc", "", "a/b"]) {
+      const r = runIt([bad], base);
+      expect([r.status, r.stderr.trim()]).toEqual([2, `remove-ssh-dir: usage: remove-ssh-dir.sh STACK (got '${bad}')`]);
+    }
+  });
+});
+
 describe("policy: preview on pull requests", () => {
   const w = wf("preview.yml");
   const job = w.jobs.preview!;
+  const test = w.jobs.test!;
 
-  it("runs on pull_request for dev and prod: checkout, Node with npm cache, npm ci, npm test", () => {
+  it("runs the type-check and the tests once, as root like .ci/run, not per stack", () => {
     expect(Object.keys(w.on)).toEqual(["pull_request"]);
-    expect(job.strategy.matrix.stack).toEqual(["dev", "prod"]);
-    const node = job.steps.find((s) => s.uses?.startsWith("actions/setup-node@"))!;
-    expect([20, 22]).toContain(node.with!["node-version"]);
-    expect(node.with!.cache).toBe("npm");
-    const runs = job.steps.map((s) => s.run?.trim()).filter(Boolean);
+    expect(test.strategy).toBeUndefined();
+    const runs = test.steps.map((s) => s.run?.trim()).filter(Boolean);
     expect(runs).toContain("npm ci --no-audit --no-fund");
-    // As root, like .ci/run (the swap test needs a privileged container).
+    expect(runs).toContain("npm run build");
+    // As root (the swap test needs a privileged container).
     expect(runs).toContain('sudo -E env "PATH=$PATH" npm test');
+    expect(runs.indexOf("npm run build")).toBeLessThan(runs.indexOf('sudo -E env "PATH=$PATH" npm test'));
+    for (const s of job.steps) expect(s.run ?? "", "the per-stack job runs no tests").not.toMatch(/npm (run )?test|vitest/);
   });
 
-  it("pulumi preview comments on the PR with a diff, per stack", () => {
+  it("previews dev and prod after the tests; reports even when they failed, previews only when they passed", () => {
+    expect(job.strategy.matrix.stack).toEqual(["dev", "prod"]);
+    expect(job.needs).toBe("test");
+    expect(job.if).toBe("${{ !cancelled() }}");
     const [p, ...more] = pulumiSteps(job);
     expect(more).toEqual([]);
-    expect(p!.with).toMatchObject({ command: "preview", "stack-name": "${{ matrix.stack }}", "comment-on-pr": true, diff: true });
+    expect(p!.with).toMatchObject({ command: "preview", "stack-name": "${{ matrix.stack }}", "comment-on-pr": true, diff: true, "always-include-summary": true });
+    const cond = p!.if!.replace(/\s+/g, " ");
+    for (const part of ["env.SAME_REPO == 'true'", "needs.test.result == 'success'", "steps.report.outputs.deployable == 'true'", "github.actor != 'dependabot[bot]'"]) {
+      expect(cond).toContain(part);
+    }
+  });
+
+  // Previews take no lock and write no state, so a newer push may cancel them.
+  it("a newer push cancels the previous run", () => {
+    expect(w.concurrency).toEqual({ group: "preview-${{ github.event.pull_request.number }}", "cancel-in-progress": true });
   });
 
   it("posts the capacity report (summary + one marked comment) before failing on an undeployable plan", () => {
@@ -192,7 +282,9 @@ describe("policy: preview on pull requests", () => {
     expect(report.run).toContain(".github/scripts/capacity-report.sh");
     expect(report.env?.BASE_SHA).toBe("${{ github.event.pull_request.base.sha }}");
     expect(job.steps[idx("Capacity report to the job summary")]!.run).toContain("$GITHUB_STEP_SUMMARY");
-    expect(job.steps[idx("Capacity report to the pull request")]!.run).toContain('pr-comment.sh "app-infra-plan:$STACK"');
+    const comment = job.steps[idx("Capacity report to the pull request")]!;
+    expect(comment.run).toContain('pr-comment.sh "app-infra-plan:$STACK"');
+    expect(comment["continue-on-error"]).toBe(true);
     const fail = idx("Fail when the plan is not deployable");
     expect(fail).toBe(job.steps.length - 1);
     expect(job.steps[fail]!.if).toBe("steps.report.outputs.deployable != 'true'");
@@ -226,20 +318,32 @@ describe("policy: deploys", () => {
     }
     for (const f of WORKFLOWS) {
       for (const [name, job] of Object.entries(wf(f).jobs)) {
-        if (!pulumiSteps(job).length) continue;
+        if (!pulumiSteps(job).some((s) => s.with?.command === "up")) continue;
         expect(job.concurrency?.["cancel-in-progress"], `${f} ${name}`).toBe(false);
         expect(job.concurrency?.group, `${f} ${name}: group per stack`).toMatch(/stack|dev|prod/);
       }
     }
   });
 
-  it("the scheduled drift check previews both stacks with expect-no-changes", () => {
+  it("only main is deployed; a dispatch can ask for the drift check instead", () => {
+    const oneLine = (x: string | undefined) => (x ?? "").replace(/\s+/g, " ");
+    expect(w.on.workflow_dispatch.inputs.drift_check).toMatchObject({ type: "boolean", default: false });
+    for (const name of ["dev", "prod"]) {
+      const cond = oneLine(w.jobs[name]!.if);
+      expect(cond, name).toMatch(/^github\.ref == 'refs\/heads\/main' && /);
+      expect(cond, name).toContain("!inputs.drift_check");
+      expect(cond, `${name}: not on the schedule`).not.toContain("schedule");
+    }
+  });
+
+  it("the drift check previews both stacks with refresh and expect-no-changes, daily or by hand", () => {
     const drift = w.jobs.drift!;
-    expect(drift.if).toBe("github.event_name == 'schedule'");
+    expect(drift.if!.replace(/\s+/g, " ")).toBe(
+      "github.event_name == 'schedule' || (github.event_name == 'workflow_dispatch' && inputs.drift_check && github.ref == 'refs/heads/main')",
+    );
     expect(drift.strategy.matrix.stack).toEqual(["dev", "prod"]);
-    expect(pulumiSteps(drift)[0]!.with).toMatchObject({ command: "preview", "stack-name": "${{ matrix.stack }}", "expect-no-changes": true, refresh: true });
-    // Deploys are not run by the schedule.
-    expect(w.jobs.dev!.if).toBe("github.event_name != 'schedule'");
-    expect(w.jobs.prod!.if).not.toContain("schedule");
+    const [step] = pulumiSteps(drift);
+    expect(step!.with).toMatchObject({ command: "preview", "stack-name": "${{ matrix.stack }}", "expect-no-changes": true, refresh: true });
+    expect(step!.env?.PULUMI_RUN_PROGRAM).toBe("true");
   });
 });

@@ -1,9 +1,11 @@
 // scripts/install-docker.sh run for real (`bash -s`, script on stdin) in a throwaway container,
-// with apt-get, dpkg-query, systemctl and docker replaced by recording stubs: no apt mirror for
-// Ubuntu and no systemd are reachable here, and what matters is what the script decides to do
-// (install once, retry a held apt lock, rewrite daemon.json and restart dockerd only on change,
-// the prune timer) and the files it writes. The unit files are then checked by the host's
-// `systemd-analyze verify`.
+// with apt-get, dpkg-query, systemctl, docker, debconf and iptables replaced by recording stubs: no
+// apt mirror for Ubuntu and no systemd are reachable here, and what matters is what the script
+// decides to do (install once, retry a held apt lock, keep apt away from stdin and needrestart,
+// rewrite daemon.json and restart dockerd only on change, answer docker.io's restart question,
+// block the metadata service, the prune timer) and the files it writes. The unit files are then
+// checked by the host's `systemd-analyze verify`, and the metadata helper it installs is run with
+// the real iptables in throwaway network namespaces (last describe).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -15,9 +17,10 @@ const DAEMON_JSON = "/etc/docker/daemon.json"; // the script's defaults, inside 
 const UNIT_DIR = "/etc/systemd/system";
 const PATH = "/stubs/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-// One stub for four commands (by the name it is called as). It logs each call with the
+// One stub for seven commands (by the name it is called as). It logs each call with the
 // DEBIAN_FRONTEND it saw, keeps state under /stubs/state, and behaves like the real thing as far
-// as the script can tell: docker.io's postinst enables and starts docker.service.
+// as the script can tell: docker.io's postinst enables and starts docker.service; iptables keeps
+// its chains and rules as files; debconf keeps the one answer.
 const STUB = `#!/bin/bash
 set -u
 S=/stubs/state
@@ -25,6 +28,11 @@ name=$(basename "$0")
 printf '%s %s | DEBIAN_FRONTEND=%s\\n' "$name" "$*" "\${DEBIAN_FRONTEND:-}" >>/stubs/calls.log
 case $name in
   apt-get)
+    # What a child of the script would see: its stdin, and needrestart's switches.
+    printf 'stdin=%s NEEDRESTART_SUSPEND=%s NEEDRESTART_MODE=%s\\n' "$(readlink /proc/$$/fd/0)" \
+      "\${NEEDRESTART_SUSPEND:-}" "\${NEEDRESTART_MODE:-}" >>/stubs/apt-env.log
+    # Like dpkg's conffile prompt, which reads stdin whatever DEBIAN_FRONTEND says.
+    if [[ -e $S/apt-reads-stdin ]]; then cat >/dev/null; fi
     n=$(cat "$S/apt-lock-failures" 2>/dev/null || echo 0)
     if ((n > 0)); then
       echo $((n - 1)) >"$S/apt-lock-failures"
@@ -59,6 +67,24 @@ case $name in
     esac
     ;;
   docker) echo "Docker version 24.0.7, build 24.0.7-0ubuntu4.1" ;;
+  debconf-show) cat "$S/debconf.$1" 2>/dev/null || true ;;
+  debconf-set-selections)
+    read -r pkg question _type value
+    echo "* $question: $value" >"$S/debconf.$pkg"
+    ;;
+  iptables)
+    [[ $1 == -w ]] || { echo "iptables stub: expected -w first: $*" >&2; exit 2; }
+    shift
+    case $1 in
+      -n) [[ -e $S/chain.$3 ]] || { echo "iptables: No chain/target/match by that name." >&2; exit 1; } ;;
+      -N) touch "$S/chain.$2" ;;
+      -C) [[ -e $S/chain.$2 ]] && chain=$2 && shift 2 && grep -qxF -- "$*" "$S/rules.$chain" 2>/dev/null ;;
+      -I)
+        [[ ! -e $S/iptables-fails ]] || { echo "iptables: RULE_INSERT failed (Operation not supported)" >&2; exit 4; }
+        chain=$2; shift 3; echo "$*" >>"$S/rules.$chain" ;;
+      *) echo "iptables stub: unexpected call: $*" >&2; exit 2 ;;
+    esac
+    ;;
 esac
 `;
 
@@ -100,13 +126,18 @@ function expectOk(res: RunResult): void {
 }
 
 const changingCalls = (calls: string[]) =>
-  calls.filter((l) => /^apt-get |^systemctl (enable|start|restart|daemon-reload)/.test(l));
+  calls.filter((l) => /^apt-get |^systemctl (enable|start|restart|daemon-reload)|^debconf-set-selections|^iptables -w -[NI] /.test(l));
+
+const APT = "apt-get -q -o DPkg::Lock::Timeout=60 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold";
+const HELPER = "/usr/local/sbin/app-infra-block-metadata";
+const DROP_IN = `${UNIT_DIR}/docker.service.d/50-app-infra-metadata.conf`;
+const METADATA_RULE = '-d 169.254.169.254/32 -m comment --comment app-infra: no cloud metadata for containers -j REJECT';
 
 beforeAll(async () => {
   c = await startContainer();
   await container().exec(["bash", "-c", "mkdir -p /stubs/bin /stubs/state && cat > /stubs/bin/stub"], { input: STUB });
   await sh(
-    "chmod +x /stubs/bin/stub && for n in apt-get dpkg-query systemctl docker; do ln -s stub /stubs/bin/$n; done",
+    "chmod +x /stubs/bin/stub && for n in apt-get dpkg-query systemctl docker debconf-show debconf-set-selections iptables; do ln -s stub /stubs/bin/$n; done",
   );
 }, BASE_IMAGE_TIMEOUT_MS);
 
@@ -116,7 +147,7 @@ afterAll(async () => {
 
 describe("install-docker.sh", () => {
   beforeEach(async () => {
-    await sh("rm -f /stubs/state/apt-lock-failures");
+    await sh("rm -f /stubs/state/apt-lock-failures /stubs/state/apt-reads-stdin /stubs/state/iptables-fails /stubs/apt-env.log");
   });
 
   it("rejects arguments", async () => {
@@ -126,12 +157,16 @@ describe("install-docker.sh", () => {
     expect(res.calls).toEqual([]);
   });
 
-  it("on a fresh host: writes daemon.json first, installs docker.io noninteractively, sets up the prune timer", async () => {
+  it("on a fresh host: writes daemon.json and the metadata block first, answers the restart question, installs docker.io noninteractively, blocks the metadata service, sets up the prune timer", async () => {
     const res = await installDocker();
     expectOk(res);
     expect(changingCalls(res.calls)).toEqual([
-      "apt-get -q -o DPkg::Lock::Timeout=60 update | DEBIAN_FRONTEND=noninteractive",
-      "apt-get -q -o DPkg::Lock::Timeout=60 install -y --no-install-recommends docker.io | DEBIAN_FRONTEND=noninteractive",
+      "systemctl daemon-reload | DEBIAN_FRONTEND=noninteractive",
+      "debconf-set-selections  | DEBIAN_FRONTEND=noninteractive",
+      `${APT} update | DEBIAN_FRONTEND=noninteractive`,
+      `${APT} install -y --no-install-recommends docker.io apparmor | DEBIAN_FRONTEND=noninteractive`,
+      "iptables -w -N DOCKER-USER | DEBIAN_FRONTEND=noninteractive",
+      `iptables -w -I DOCKER-USER 1 ${METADATA_RULE} | DEBIAN_FRONTEND=noninteractive`,
       "systemctl daemon-reload | DEBIAN_FRONTEND=noninteractive",
       "systemctl enable docker-prune.timer | DEBIAN_FRONTEND=noninteractive",
       "systemctl restart docker-prune.timer | DEBIAN_FRONTEND=noninteractive",
@@ -139,6 +174,10 @@ describe("install-docker.sh", () => {
     // The package's own start already read the new daemon.json: no restart of dockerd.
     expect(res.stdout).toContain(`install-docker: wrote ${DAEMON_JSON}`);
     expect(res.stdout).toContain("install-docker: installed docker.io (24.0.7-0ubuntu4.1)");
+    expect(res.stdout).toContain("install-docker: docker.io upgrades now restart dockerd (debconf docker.io/restart=true)");
+    expect(res.stdout).toContain("app-infra-block-metadata: containers can no longer reach 169.254.169.254");
+    expect(await sh("cat /stubs/state/debconf.docker.io")).toBe("* docker.io/restart: true");
+    expect(res.stdout.trim().split("\n").at(-1)).toBe("install-docker: done (Docker version 24.0.7, build 24.0.7-0ubuntu4.1)");
     expect(JSON.parse(await sh(`cat ${DAEMON_JSON}`))).toEqual(EXPECTED_DAEMON_JSON);
     expect(JSON.parse(await sh("cat /stubs/state/daemon.json-at-install"))).toEqual(EXPECTED_DAEMON_JSON);
     expect(await sh(`stat -c %a ${DAEMON_JSON}`)).toBe("644");
@@ -150,16 +189,16 @@ describe("install-docker.sh", () => {
     expect(timer).toMatch(/^WantedBy=timers\.target$/m);
   });
 
-  it("a second run changes nothing: no apt-get, no restart, files untouched", async () => {
-    const before = await sh(`stat -c '%i %Y' ${DAEMON_JSON} ${UNIT_DIR}/docker-prune.service ${UNIT_DIR}/docker-prune.timer`);
+  it("a second run changes nothing: no apt-get, no restart, no new rule, files untouched", async () => {
+    const files = `${DAEMON_JSON} ${UNIT_DIR}/docker-prune.service ${UNIT_DIR}/docker-prune.timer ${HELPER} ${DROP_IN}`;
+    const before = await sh(`stat -c '%i %Y' ${files}`);
     const res = await installDocker();
     expectOk(res);
     expect(changingCalls(res.calls)).toEqual([]);
     expect(res.stdout).toContain("install-docker: docker.io already installed (24.0.7-0ubuntu4.1)");
     expect(res.stdout).not.toContain("wrote");
-    expect(
-      await sh(`stat -c '%i %Y' ${DAEMON_JSON} ${UNIT_DIR}/docker-prune.service ${UNIT_DIR}/docker-prune.timer`),
-    ).toBe(before);
+    expect(await sh(`stat -c '%i %Y' ${files}`)).toBe(before);
+    expect(await sh("cat /stubs/state/rules.DOCKER-USER")).toBe(METADATA_RULE);
   });
 
   it("restores a hand-edited daemon.json and restarts dockerd once", async () => {
@@ -200,6 +239,64 @@ describe("install-docker.sh", () => {
     expect(res.calls.filter((l) => l.startsWith("apt-get"))).toHaveLength(3);
   });
 
+  it("gives apt-get /dev/null for stdin, dpkg's conffile choices and a suspended needrestart", async () => {
+    await sh("rm -f /stubs/state/installed");
+    const res = await installDocker();
+    expectOk(res);
+    const aptEnv = (await sh("cat /stubs/apt-env.log")).split("\n");
+    expect(aptEnv).toEqual([
+      "stdin=/dev/null NEEDRESTART_SUSPEND=1 NEEDRESTART_MODE=l",
+      "stdin=/dev/null NEEDRESTART_SUSPEND=1 NEEDRESTART_MODE=l",
+    ]);
+    expect(res.calls.filter((l) => l.startsWith("apt-get"))).toEqual([
+      `${APT} update | DEBIAN_FRONTEND=noninteractive`,
+      `${APT} install -y --no-install-recommends docker.io apparmor | DEBIAN_FRONTEND=noninteractive`,
+    ]);
+  });
+
+  // review-noble F6: from a pipe, bash reads the script as it goes, so a child reading stdin used to
+  // eat the rest of it and bash exited 0 with the work half done.
+  it("runs to the end even when something apt starts reads stdin (the script arrives on stdin)", async () => {
+    await sh("rm -f /stubs/state/installed && touch /stubs/state/apt-reads-stdin");
+    const res = await installDocker();
+    expectOk(res);
+    expect(res.stdout.trim().split("\n").at(-1)).toMatch(/^install-docker: done /);
+  });
+
+  it("puts the metadata block back when the rule is gone (a reboot) without touching anything else", async () => {
+    await sh("rm -f /stubs/state/rules.DOCKER-USER /stubs/state/chain.DOCKER-USER");
+    const res = await installDocker();
+    expectOk(res);
+    expect(changingCalls(res.calls)).toEqual([
+      "iptables -w -N DOCKER-USER | DEBIAN_FRONTEND=noninteractive",
+      `iptables -w -I DOCKER-USER 1 ${METADATA_RULE} | DEBIAN_FRONTEND=noninteractive`,
+    ]);
+  });
+
+  it("fails the deploy when the metadata service cannot be blocked", async () => {
+    await sh("rm -f /stubs/state/rules.DOCKER-USER && touch /stubs/state/iptables-fails");
+    const res = await installDocker();
+    expect(res.code).not.toBe(0);
+    expect(res.stderr.trim().split("\n").at(-1)).toBe(
+      "install-docker: could not block containers from 169.254.169.254 (iptables, chain DOCKER-USER)",
+    );
+  });
+
+  it("installs the helper as a shellcheck-clean executable and runs it before dockerd starts", async () => {
+    expect(await sh(`stat -c %a ${HELPER}`)).toBe("755");
+    const dir = mkdtempSync(join(tmpdir(), "app-infra-helper-"));
+    try {
+      const file = join(dir, "app-infra-block-metadata");
+      writeFileSync(file, `${await sh(`cat ${HELPER}`)}\n`);
+      const res = await run("shellcheck", ["--format=gcc", file]);
+      expect(res.stdout + res.stderr, "shellcheck findings in the installed helper").toBe("");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // "-": a failure is logged, dockerd still starts (install-docker.sh checks the rule each run).
+    expect(await sh(`grep -v '^#' ${DROP_IN}`)).toBe(`[Service]\nExecStartPre=-${HELPER}`);
+  });
+
   it("writes systemd units that systemd-analyze verify accepts", async () => {
     const dir = mkdtempSync(join(tmpdir(), "app-infra-units-"));
     try {
@@ -217,4 +314,73 @@ describe("install-docker.sh", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+// The helper install-docker.sh installs, run with the real iptables in throwaway network
+// namespaces (this machine's own firewall is not touched): a "container" namespace routed through
+// a "host" namespace to a "metadata" namespace that serves HTTP on 169.254.169.254, the way a
+// Docker bridge is routed through the host. Needs root, unshare, iproute2, iptables and python3.
+const NETNS_SCRIPT = String.raw`
+set -euo pipefail
+mount --make-rprivate /
+mkdir -p /run/netns
+mount -t tmpfs netns /run/netns
+ip link set lo up
+ip netns add ctr
+ip netns add md
+ip link add hc type veth peer name eth0 netns ctr
+ip link add hm type veth peer name eth0 netns md
+ip addr add 10.201.0.1/24 dev hc && ip link set hc up
+ip addr add 10.202.0.1/24 dev hm && ip link set hm up
+ip -n ctr addr add 10.201.0.2/24 dev eth0 && ip -n ctr link set eth0 up && ip -n ctr link set lo up
+ip -n ctr route add default via 10.201.0.1
+ip -n md addr add 10.202.0.2/24 dev eth0 && ip -n md addr add 169.254.169.254/32 dev eth0
+ip -n md link set eth0 up && ip -n md link set lo up
+ip -n md route add default via 10.202.0.1
+ip route add 169.254.169.254/32 via 10.202.0.2
+sysctl -qw net.ipv4.ip_forward=1
+ip netns exec md python3 -m http.server 80 --bind 169.254.169.254 >/dev/null 2>&1 &
+server=$!
+trap 'kill "$server" 2>/dev/null || true' EXIT
+probe() { if timeout 5 bash -c 'exec 3<>/dev/tcp/169.254.169.254/80' 2>/dev/null; then echo open; else echo closed; fi; }
+from_container() { ip netns exec ctr bash -c "$(declare -f probe); probe"; }
+for _ in $(seq 100); do [[ $(probe) == open ]] && break; sleep 0.1; done
+echo "before: host $(probe), container $(from_container)"
+# At boot: docker.service's ExecStartPre, before dockerd exists.
+"$HELPER"
+# Then dockerd: it keeps the chain, appends its RETURN (v24) and jumps to it first from FORWARD.
+iptables -A DOCKER-USER -j RETURN
+iptables -I FORWARD -j DOCKER-USER
+# Then install-docker.sh runs it again.
+"$HELPER"
+echo "after: host $(probe), container $(from_container)"
+iptables -S DOCKER-USER
+`;
+
+describe("the metadata block with the real iptables", () => {
+  it("stops a routed container from reaching 169.254.169.254, not the host; the rule is inserted once, before dockerd's RETURN", async () => {
+    if ((await sh(`test -x ${HELPER} && echo yes || echo no`)) === "no") expectOk(await installDocker());
+    const dir = mkdtempSync(join(tmpdir(), "app-infra-metadata-"));
+    try {
+      const helper = join(dir, "app-infra-block-metadata");
+      writeFileSync(helper, `${await sh(`cat ${HELPER}`)}\n`, { mode: 0o755 });
+      const res = await run("unshare", ["--net", "--mount", "bash", "-c", NETNS_SCRIPT], {
+        env: { ...process.env, HELPER: helper },
+        timeoutMs: 60_000,
+      }).catch((err: NodeJS.ErrnoException) => {
+        throw err.code === "ENOENT" ? new Error("unshare not found: apt-get install -y util-linux") : err;
+      });
+      expect(res.code, `--- stdout\n${res.stdout}\n--- stderr\n${res.stderr}`).toBe(0);
+      expect(res.stdout.trim().split("\n")).toEqual([
+        "before: host open, container open",
+        "app-infra-block-metadata: containers can no longer reach 169.254.169.254",
+        "after: host open, container closed",
+        "-N DOCKER-USER",
+        '-A DOCKER-USER -d 169.254.169.254/32 -m comment --comment "app-infra: no cloud metadata for containers" -j REJECT --reject-with icmp-port-unreachable',
+        "-A DOCKER-USER -j RETURN",
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

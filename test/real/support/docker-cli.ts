@@ -16,6 +16,7 @@ export interface ContainerInputs {
   memorySwap?: number;
   restart?: string;
   stopTimeout?: number;
+  destroyGraceSeconds?: number;
   networksAdvanced?: { name: string; aliases?: string[] }[];
   volumes?: { volumeName?: string; hostPath?: string; containerPath: string; readOnly?: boolean }[];
   ports?: { internal: number; external?: number; ip?: string; protocol?: string }[];
@@ -34,6 +35,7 @@ export const IGNORED: Readonly<Record<string, string>> = {
   wait: "the lab waits for `healthy` itself after `docker run` (the provider's wait: true)",
   waitTimeout: "the lab's own timeout, longer under TCG",
   mustRun: "`docker run -d` starts the container; the lab checks it is running",
+  destroyGraceSeconds: "a delete-time setting: the provider's delete is `docker stop -t <destroyGraceSeconds>` (docs/provider-contract.md)",
 };
 
 const TRANSLATED = new Set([

@@ -13,7 +13,7 @@ import type { Deployed, LabContext } from "./context";
 import { buildEngine, Pulumi } from "./engine";
 import { ensureImage } from "./image-cache";
 import { expectedPlan, labStackConfig, labStackName, qualified } from "./lab-config";
-import { checkBotSingleton, checkDeployed } from "./phases/checks";
+import { checkBotSingleton, checkDeployed, checkDockerInstalledByScript } from "./phases/checks";
 import { healthcheckChange, imageBump, redisChange, scaleStage } from "./phases/changes";
 import { buildImages, previewNewStack, upAll, upServer } from "./phases/deploy";
 import { findingsByExperiment } from "./phases/findings";
@@ -115,6 +115,7 @@ async function main() {
     await phase("images in the VM", () => buildImages(d, r));
     await phase("up: the app", () => upAll(d, r));
     await phase("checks", async () => {
+      await checkDockerInstalledByScript(d, r);
       await checkDeployed(d, r, "first deploy");
       await checkBotSingleton(d, r);
     });

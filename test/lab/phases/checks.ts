@@ -33,6 +33,20 @@ export async function checkDeployed(d: Deployed, r: Results, when: string) {
   );
   const health = await fetchText(apiUrl(d, d.cfg.services.api.healthPath));
   r.check(`${when}: the API answers from outside the VM on the server's address`, health.status === 200, `${health.status} ${health.body}`);
+  await checkMetadataBlocked(d, r, when);
+}
+
+/** install-docker.sh's REJECT for the metadata address, seen from inside a container on the app's network. */
+export async function checkMetadataBlocked(d: Deployed, r: Results, when: string) {
+  const probe = "import socket\ntry:\n    socket.create_connection(('169.254.169.254', 80), timeout=10)\n    print('connected')\nexcept Exception as e:\n    print(type(e).__name__)";
+  const res = await d.ssh.exec(shellJoin(["docker", "run", "--rm", "--network", NETWORK_NAME, APP_IMAGE(1), "python3", "-c", probe]), { timeoutS: 120 * d.slow });
+  r.check(`${when}: a container cannot reach the metadata address 169.254.169.254 (refused by DOCKER-USER)`, res.stdout.trim() === "ConnectionRefusedError", `${res.stdout.trim()} ${res.stderr.trim().split("\n").pop() ?? ""}`);
+}
+
+/** The VM image has no Docker: install-docker.sh installed docker.io from the mirror, as on a new Hetzner server. */
+export async function checkDockerInstalledByScript(d: Deployed, r: Results) {
+  const res = await d.ssh.exec("grep -E '^(Commandline|Install):' /var/log/apt/history.log | grep -A1 'install -y --no-install-recommends docker.io' | head -2");
+  r.check("docker.io was installed by install-docker.sh from the Debian mirror (not preinstalled)", res.code === 0 && /Install: .*docker\.io:amd64/.test(res.stdout), res.stdout.trim().slice(0, 300) || res.stderr.trim());
 }
 
 

@@ -8,7 +8,7 @@ import { Pulumi } from "../engine";
 import { checkHost, fetchText, memoryAtRest, waitHealthy } from "../remote";
 import { secs, type Results } from "../results";
 import { sleep } from "../vm";
-import { apiUrl } from "./checks";
+import { apiUrl, checkMetadataBlocked } from "./checks";
 
 /** `systemctl reboot`: swap, containers, the watchdog timer and Redis' data must come back. */
 export async function reboot(d: Deployed, r: Results) {
@@ -34,6 +34,8 @@ export async function reboot(d: Deployed, r: Results) {
   r.figure("rebootToAllHealthyS", secs(Date.now() - s));
   r.check("after reboot every container is running and healthy (restart: unless-stopped)", h.ok, h.detail);
   await checkHost(ssh, r, d.plan, "after reboot");
+  // The kernel's tables are empty after a boot: the docker.service drop-in restores the rule.
+  await checkMetadataBlocked(d, r, "after reboot");
   const got = (await ssh.must("redis get", "docker exec redis redis-cli GET lab:persist")).trim();
   const doneAfter = (await ssh.must("redis get", "docker exec redis redis-cli GET app:jobs_done")).trim();
   r.check("after reboot Redis still has its data (AOF on the volume)", got === nonce && doneAfter === done, `lab:persist ${got === nonce ? "kept" : `lost (${got})`}, app:jobs_done ${done} → ${doneAfter}`);

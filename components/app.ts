@@ -122,8 +122,9 @@ export class App extends pulumi.ComponentResource {
       labels: [{ label: "app-infra.stack", value: cfg.stack }],
     }, child);
 
-    // Redis' AOF lives here; `retainOnDelete` so not even a `pulumi destroy` of the containers
-    // throws the queue away by accident.
+    // Redis' AOF lives here. `retainOnDelete`: Pulumi never removes the volume itself, so replacing
+    // or deleting the App's resources keeps the queue on this server. It does not survive a
+    // `pulumi destroy` of the stack: the server's disk goes with the server.
     this.redisVolume = new docker.Volume(`${name}-${REDIS_VOLUME}`, {
       name: REDIS_VOLUME,
       labels: [{ label: "app-infra.stack", value: cfg.stack }],
@@ -189,6 +190,11 @@ export class App extends pulumi.ComponentResource {
         // The provider's Update ignores healthcheck (it only updates restart and resource limits)
         // yet records the new value: without a replacement the change would never reach Docker.
         replaceOnChanges: ["healthcheck"],
+        // The provider's Read records must_run=false whenever a container is not running at that
+        // moment (a worker restarting after --max-jobs, a bot in a crash loop), which would make the
+        // daily drift check fail at random. Restarts are Docker's job (restart policy) and alerts the
+        // watchdog's; a create still sends mustRun: true. docs/provider-contract.md.
+        ignoreChanges: ["mustRun"],
         dependsOn: s.role !== "redis" && redis ? [redis] : [],
       });
     }

@@ -47,6 +47,9 @@ export class Host extends pulumi.ComponentResource {
       }, {
         parent: this,
         dependsOn: [args.server, ...step.after.map((a) => this.steps[a]!)],
+        // On failure the provider puts the whole output into the error, and stdout/stderr are kept
+        // in state as plain outputs (pulumi-command commandOutputs.go): secret where a payload is.
+        ...(payload ? { additionalSecretOutputs: ["stdout", "stderr"] } : {}),
       });
     }
     this.dockerReady = this.steps["docker"]!;

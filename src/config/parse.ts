@@ -1,3 +1,4 @@
+import { cidrProblem } from "./cidr";
 import { ConfigError, show } from "./errors";
 import { KEYS, KEY_BY_PATH, describeKind, type KeySpec } from "./keys";
 import type { StackConfig } from "./types";
@@ -146,6 +147,18 @@ export function parseConfig(stack: string, raw: RawConfig, opts: { fromStackFile
   }
   if (registryServer !== undefined && !v.has("registryPassword")) {
     problems.push("registryPassword: is required when registry/server is set (pulumi config set --secret registryPassword <token>)");
+  }
+
+  for (const cidr of (v.get("adminCidrs") as string[] | undefined) ?? []) {
+    const why = cidrProblem(cidr);
+    if (why) problems.push(`adminCidrs: "${cidr}" ${why}`);
+  }
+  // The server is named app-infra-<stack>, and Hetzner server names must be RFC 1123 hostnames.
+  if (get<string>("target") === "hetzner" && !/^[a-z0-9]([a-z0-9-]{0,51}[a-z0-9])?$/i.test(stack)) {
+    problems.push(
+      `stack name "${stack}" cannot name a Hetzner server (app-infra-${stack}): use letters, digits and dashes, ` +
+        "at most 53 characters, starting and ending with a letter or digit (pulumi stack rename)",
+    );
   }
 
   if (problems.length > 0) throw new ConfigError(problems);

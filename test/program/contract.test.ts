@@ -33,6 +33,19 @@ describe("the provider contract, as the program sets it", () => {
     }
   });
 
+  it("a container that is restarting at refresh time is not drift (mustRun ignored after create)", () => {
+    for (const c of run.byType(T.container)) {
+      expect(c.inputs.mustRun, c.name).toBe(true);
+      expect(run.options[c.name]!.ignoreChanges, c.name).toContain("mustRun");
+    }
+  });
+
+  it("a host step with a secret payload keeps its output secret", () => {
+    // (the SDK adds "connection" itself)
+    expect(run.options["host-watchdog"]!.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdout", "stderr"]));
+    expect(run.options["host-swap"]!.additionalSecretOutputs ?? []).not.toContain("stdout");
+  });
+
   it("first-boot-only server inputs never replace the server", () => {
     expect(run.options["server-vm"]!.ignoreChanges).toEqual(expect.arrayContaining(["userData", "sshKeys"]));
   });

@@ -137,6 +137,7 @@ export interface RecordedOptions {
   deleteBeforeReplace?: boolean;
   replaceOnChanges?: string[];
   ignoreChanges?: string[];
+  additionalSecretOutputs?: string[];
   /** Whether a replacementTrigger was set (its value is an Output). */
   replacementTrigger?: boolean;
   protect?: boolean;
@@ -196,6 +197,7 @@ export async function runProgram(
         deleteBeforeReplace: (args.opts as pulumi.CustomResourceOptions).deleteBeforeReplace,
         replaceOnChanges: args.opts.replaceOnChanges,
         ignoreChanges: args.opts.ignoreChanges,
+        additionalSecretOutputs: (args.opts as pulumi.CustomResourceOptions).additionalSecretOutputs,
         replacementTrigger: (args.opts as pulumi.CustomResourceOptions).replacementTrigger !== undefined,
         protect: args.opts.protect,
         retainOnDelete: args.opts.retainOnDelete,

@@ -495,7 +495,18 @@ container_verdict() {
     memory_mb_advice "$service"
     CT_COND=1 CT_VALUE="restarted" CT_HEAD="container $name restarted (status $status$detail)"
     CT_ADVICE="$logs; if it was OOM-killed, $REPLY"
+  elif [[ $status =~ ^(exited|dead)$ ]] && alert_active "container_${name//[^A-Za-z0-9_.-]/_}"; then
+    # Still down after the OOM kill or crash that fired: the alert holds. Docker can record the
+    # last exit before the kernel's OOM event reaches it, leaving OOMKilled false on a container
+    # its restart policy gave up on; that is no recovery.
+    CT_COND=1 CT_VALUE="down" CT_HEAD="container $name is still $status after the alert"
+    CT_ADVICE=$logs
   fi
+}
+
+# Whether alert $1 is firing (its state file says active=1).
+alert_active() {
+  [[ -r "$STATE_DIR/alert-$1" ]] && grep -qx 'active=1' "$STATE_DIR/alert-$1"
 }
 
 run_checks() {

@@ -748,7 +748,8 @@ describe("install-watchdog.sh", () => {
   });
 
   it("passes systemd-analyze verify", async () => {
-    if (!have("systemd-analyze")) return;
+    // Missing tool = failure, not a silent pass (install-docker.test.ts does the same).
+    if (!have("systemd-analyze")) throw new Error("systemd-analyze not found: apt-get install -y systemd");
     // Point ExecStart at the installed copy so verify can check that it is executable.
     const units = join(tmp, "units");
     mkdirSync(units, { recursive: true });

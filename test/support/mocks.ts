@@ -1,6 +1,7 @@
 // Recording Pulumi mocks: every registered resource is kept with its type, name, inputs and parent
 // so tests can assert on what the program would send to the providers. Unmocked calls throw.
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
 import snapshot from "../../src/plan/catalog/hetzner-server-types.json";
 
 export interface Recorded {
@@ -31,6 +32,42 @@ export function unwrapSecrets(v: any, path: string, secretPaths: string[]): any 
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x, path ? `${path}.${k}` : k, secretPaths)]));
   }
   return v;
+}
+
+/** The imageId the mocked RemoteImage reports for a reference: distinct for distinct references. */
+export function mockImageId(reference: string): string {
+  return `sha256:${createHash("sha256").update(reference).digest("hex")}`;
+}
+
+/**
+ * `type base64` of an unencrypted OpenSSH private key ("openssh-key-v1"): the public key blob is
+ * stored in the clear after the cipher, KDF and key count (OpenSSH PROTOCOL.key). undefined when
+ * the text is not such a key.
+ */
+export function opensshPublicKey(privateKey: string): string | undefined {
+  const m = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]+?)-----END OPENSSH PRIVATE KEY-----/.exec(privateKey);
+  if (!m) return undefined;
+  const buf = Buffer.from(m[1]!.replace(/\s+/g, ""), "base64");
+  const magic = "openssh-key-v1\0";
+  if (buf.subarray(0, magic.length).toString("latin1") !== magic) return undefined;
+  let at = magic.length;
+  const str = (): Buffer | undefined => {
+    if (at + 4 > buf.length) return undefined;
+    const n = buf.readUInt32BE(at);
+    if (at + 4 + n > buf.length) return undefined;
+    const v = buf.subarray(at + 4, at + 4 + n);
+    at += 4 + n;
+    return v;
+  };
+  str(); // cipher
+  str(); // kdf
+  str(); // kdf options
+  if (at + 4 > buf.length || buf.readUInt32BE(at) !== 1) return undefined;
+  at += 4;
+  const blob = str();
+  if (!blob || blob.length < 4) return undefined;
+  const type = blob.subarray(4, 4 + blob.readUInt32BE(0)).toString("latin1");
+  return `${type} ${blob.toString("base64")}`;
 }
 
 /** A server the Hetzner API reports for the stack (getServers), as a deployed stack would see it. */
@@ -69,7 +106,10 @@ export function recordingMocks(
           state.publicKeyOpenssh = `${TEST_ED25519_PUB} ${args.name}\n`;
           break;
         case "docker:index/remoteImage:RemoteImage":
-          state.imageId = `sha256:${Buffer.from(String(inputs.name)).toString("hex").slice(0, 24)}`;
+          // A hash of the whole reference: two images that share a registry prefix
+          // (ghcr.io/acme/api, ghcr.io/acme/bot) must not get the same ID, or a container wired to
+          // the wrong role's image would go unnoticed.
+          state.imageId = mockImageId(String(inputs.name));
           state.repoDigest = `${inputs.name}@sha256:0000`;
           break;
         case "docker:index/network:Network":
@@ -122,7 +162,11 @@ export function recordingMocks(
         return { id: name, name, sha256Digest: (opts.digest ?? mockDigest)(name) };
       }
       if (args.token === "tls:index/getPublicKey:getPublicKey") {
-        return { publicKeyOpenssh: `${TEST_ED25519_PUB} supplied\n`, publicKeyPem: "", publicKeyFingerprintMd5: "", publicKeyFingerprintSha256: "" };
+        // The public half of the key actually supplied, as the tls provider answers it (one line
+        // with a newline); a key this parser cannot read keeps the old fixed answer.
+        const supplied = unwrapSecrets(args.inputs, "", []) as { privateKeyOpenssh?: string };
+        const derived = supplied.privateKeyOpenssh ? opensshPublicKey(supplied.privateKeyOpenssh) : undefined;
+        return { publicKeyOpenssh: derived ? `${derived}\n` : `${TEST_ED25519_PUB} supplied\n`, publicKeyPem: "", publicKeyFingerprintMd5: "", publicKeyFingerprintSha256: "" };
       }
       throw new Error(`unmocked call ${args.token}`);
     },

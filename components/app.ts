@@ -187,9 +187,10 @@ export class App extends pulumi.ComponentResource {
         // Fixed names: the old container must go before the new one starts. For the bot this is
         // also the singleton rule — Telegram answers 409 Conflict to a second long-poller.
         deleteBeforeReplace: true,
-        // kreuzwerker v4.5.0's Update ignores healthcheck (it only updates restart and resource
-        // limits) yet records the new value, so the change never reaches Docker; v4.6.0 (what our
-        // SDK bundles, and the lab runs) makes it ForceNew. This replaces under either.
+        // The provider's Update ignores healthcheck (it only updates restart and resource limits)
+        // yet records the new value, so a change never reaches Docker. v4.6.0 marks the block
+        // ForceNew, but that only fires when the block appears or goes: the real engine planned a
+        // change of its test as an update, and the container kept the old one (the lab).
         replaceOnChanges: ["healthcheck"],
         // The provider's Read records must_run=false whenever a container is not running at that
         // moment (a worker restarting after --max-jobs, a bot in a crash loop), which would make the

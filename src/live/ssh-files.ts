@@ -76,9 +76,20 @@ export function dockerSshOpts(paths: SshFiles, hostPublicKey: string): string[] 
     // Keepalives: a long image pull must not be cut by a NAT's idle timeout (CI runners).
     "-o", "ServerAliveInterval=15",
     "-o", "ServerAliveCountMax=4",
-    // One TCP connection for the many calls the provider makes.
-    "-o", "ControlMaster=auto",
-    "-o", `ControlPath=${join(paths.dir, "cm-%C")}`,
-    "-o", "ControlPersist=60",
+    // One TCP connection for the many calls the provider makes, where the socket path fits.
+    ...controlOpts(paths.dir),
   ];
+}
+
+/**
+ * A Unix socket path holds at most 107 bytes (sun_path), and ssh binds the master's socket under
+ * a temporary name first: the path plus "." and 16 random characters. With %C (40 hex digits) a
+ * long key directory does not fit — ssh then fails with "unix_listener: … too long for Unix domain
+ * socket" (the lab hit it). Then no connection sharing: slower, but it works.
+ */
+export function controlOpts(dir: string): string[] {
+  const path = join(dir, "cm-%C");
+  const longest = path.length - "%C".length + 40 + ".".length + 16;
+  if (Buffer.byteLength(path) - path.length + longest > 107) return [];
+  return ["-o", "ControlMaster=auto", "-o", `ControlPath=${path}`, "-o", "ControlPersist=60"];
 }

@@ -2,7 +2,7 @@ import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { defaultSshBase, dockerSshOpts, sshFilePaths, SSH_DIR_ENV, writeSshFiles } from "../../src/live/ssh-files";
+import { controlOpts, defaultSshBase, dockerSshOpts, sshFilePaths, SSH_DIR_ENV, writeSshFiles } from "../../src/live/ssh-files";
 
 const base = mkdtempSync(join(tmpdir(), "sshfiles-"));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
@@ -51,5 +51,14 @@ describe("the Docker provider's ssh files", () => {
     ]));
     expect(opts[opts.indexOf("-i") + 1]).toBe(p.identityFile);
     expect(opts.join(" ")).not.toContain("~/.ssh");
+  });
+  it("share one connection only where the control socket's path fits a Unix socket (107 bytes)", () => {
+    const short = sshFilePaths("prod", "/tmp").dir;
+    expect(controlOpts(short)).toEqual(["-o", "ControlMaster=auto", "-o", `ControlPath=${short}/cm-%C`, "-o", "ControlPersist=60"]);
+    // 107 − "/cm-" − 40 − 17 = 46 characters of directory at most.
+    expect(controlOpts("/" + "d".repeat(45))).toHaveLength(6);
+    expect(controlOpts("/" + "d".repeat(46))).toEqual([]);
+    // The path the lab first used: ssh refused it ("too long for Unix domain socket").
+    expect(controlOpts("/var/tmp/app-infra-lab-run-0AflSO/ssh/app-infra-ssh-lab-e88aff")).toEqual([]);
   });
 });

@@ -4,8 +4,9 @@
 // failure and Ctrl-C: the emulator stops every VM, the temp dir (keys, state) is removed.
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SSH_DIR_ENV, sshFilePaths } from "../../src/live/ssh-files";
+import { SSH_DIR_ENV } from "../../src/live/ssh-files";
 import { startEmulator, type Emulator } from "../emulator/emulator";
 import { QemuBackend } from "../emulator/qemu-backend";
 import { forcedAccel } from "./accel";
@@ -43,9 +44,12 @@ async function main() {
   }
   const r = new Results();
   const tmp = mkdtempSync("/var/tmp/app-infra-lab-run-");
-  // The Docker provider's key file goes into the lab's own temp dir; the engine (and the program
-  // it runs) inherit it, in the fresh working copy too, since the path is part of the state.
-  process.env[SSH_DIR_ENV] = join(tmp, "ssh");
+  // The Docker provider's key file goes into a temp dir of the lab's own; the engine (and the
+  // program it runs) inherit it, in the fresh working copy too, since the path is part of the
+  // state. A short one, so ssh's control socket fits a Unix socket path as it does for a user's
+  // /tmp/app-infra-ssh-<stack> (src/live/ssh-files.ts controlOpts).
+  const sshBase = mkdtempSync(join(tmpdir(), "ai-ssh-"));
+  process.env[SSH_DIR_ENV] = sshBase;
   chmodSync(tmp, 0o700);
   let emulator: Emulator | undefined;
   let receiver: Receiver | undefined;
@@ -63,7 +67,7 @@ async function main() {
     }
     await emulator?.stop();
     receiver?.server.close();
-    if (stack) rmSync(sshFilePaths(stack).dir, { recursive: true, force: true });
+    rmSync(sshBase, { recursive: true, force: true });
     rmSync(tmp, { recursive: true, force: true });
   };
   for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => void cleanup().then(() => process.exit(130)));

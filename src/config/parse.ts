@@ -149,6 +149,14 @@ export function parseConfig(stack: string, raw: RawConfig, opts: { fromStackFile
     problems.push("registryPassword: is required when registry/server is set (pulumi config set --secret registryPassword <token>)");
   }
 
+  // The firewall opens the API port to everyone: on 22 that would be sshd, past adminCidrs.
+  if (v.get("services/api/port") === 22) {
+    problems.push("services/api/port: 22 is sshd's port on the server, and the API rule would open it to everyone past adminCidrs (got 22); use another port, e.g. 8000");
+  }
+  const cidrs = v.get("adminCidrs") as string[] | undefined;
+  if (cidrs !== undefined && cidrs.length === 0) {
+    problems.push("adminCidrs: needs at least one CIDR block (got []): Pulumi itself reaches the server over SSH; allow your and your CI's addresses, or 0.0.0.0/0 and ::/0 (key-only login)");
+  }
   for (const cidr of (v.get("adminCidrs") as string[] | undefined) ?? []) {
     const why = cidrProblem(cidr);
     if (why) problems.push(`adminCidrs: "${cidr}" ${why}`);

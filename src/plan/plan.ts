@@ -67,6 +67,18 @@ export function makePlan(cfg: StackConfig, catalog: Catalog, deployed?: Deployed
   const services = planServices(cfg, workers);
   const errors: string[] = [];
   const warnings: string[] = [];
+  // Docker refuses a reservation above the limit; the parser only sees an explicit limit, this
+  // sees the default one too.
+  for (const role of ["redis", "api", "bot", "worker"] as const) {
+    const s = services.find((x) => x.role === role);
+    if (s && s.memoryReservationMb > s.memoryMb) {
+      const explicit = cfg.services[role].memoryMb !== undefined;
+      errors.push(
+        `services/${role}/reservationMb: should be at most services/${role}/memoryMb (${s.memoryMb}${explicit ? "" : ", the default"}) ` +
+          `(got ${s.memoryReservationMb}); raise services/${role}/memoryMb or lower the reservation`,
+      );
+    }
+  }
   const redis = redisChecks(cfg, services);
   errors.push(...redis.errors);
   warnings.push(...redis.warnings);

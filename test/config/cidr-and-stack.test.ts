@@ -48,3 +48,17 @@ describe("the stack name names the Hetzner server", () => {
     expect(problems("my_laptop", { target: "local" })).toEqual([]);
   });
 });
+
+describe("inputs that would open SSH to everyone or lock Pulumi out", () => {
+  it("refuses the API on port 22", () => {
+    expect(problems("dev", { services: { api: { port: 22 } } })).toEqual([
+      "services/api/port: 22 is sshd's port on the server, and the API rule would open it to everyone past adminCidrs (got 22); use another port, e.g. 8000",
+    ]);
+    expect(problems("dev", { services: { api: { port: 2222 } } })).toEqual([]);
+  });
+  it("refuses an empty adminCidrs", () => {
+    expect(problems("dev", { adminCidrs: [] })).toEqual([
+      "adminCidrs: needs at least one CIDR block (got []): Pulumi itself reaches the server over SSH; allow your and your CI's addresses, or 0.0.0.0/0 and ::/0 (key-only login)",
+    ]);
+  });
+});

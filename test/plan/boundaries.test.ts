@@ -108,3 +108,16 @@ describe("swap counts as capacity for the limits (limits + reserve ≤ RAM + swa
     ]);
   });
 });
+
+describe("a reservation above the limit that applies, default or not", () => {
+  it("is refused against the default limit (api: 200 MB), naming both keys", () => {
+    const plan = makePlan(cfg({ stage: 1, services: { api: { reservationMb: 300 } } }), snapshotCatalog());
+    expect(plan.errors).toContain(
+      "services/api/reservationMb: should be at most services/api/memoryMb (200, the default) (got 300); raise services/api/memoryMb or lower the reservation",
+    );
+    expect(plan.deployable).toBe(false);
+  });
+  it("equal to the default limit is fine", () => {
+    expect(makePlan(cfg({ stage: 1, services: { api: { reservationMb: 200 } } }), snapshotCatalog()).errors.join()).not.toMatch(/reservationMb/);
+  });
+});

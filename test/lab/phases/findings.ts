@@ -71,8 +71,13 @@ export async function findingsByExperiment(d: Deployed, r: Results) {
   // 6: the lab runs `imageDigests: off` (no registry is reachable here): a re-pushed tag is then
   // not pulled, as documented. The default (`registry`) is pinned by the unit tests.
   const tag = APP_IMAGE(2);
+  const oldId = (await d.ssh.must("tag's image", `docker image inspect -f '{{.Id}}' ${tag}`)).trim();
   const newId = (await d.ssh.must("rebuild tag", `printf 'FROM ${tag}\\nLABEL app-infra-lab.repushed=1\\n' | docker build -q -t ${tag} -`, { timeoutS: 300 * d.slow })).trim();
   const up = await d.pulumi.op(r, "up (after the tag was re-pushed; imageDigests: off)", ["up", "--yes", "--skip-preview"], 1200 * d.slow);
   const api = (await inspect(d.ssh, ["api"]))[0];
   r.finding("6 (with imageDigests: off a re-pushed tag is not deployed)", up.ok && api?.Image !== newId, `up ${up.ok ? "ok" : "failed"} ${JSON.stringify(up.changes)}; the tag is now ${newId.slice(0, 19)}, api runs ${api?.Image.slice(0, 19)}`);
+  // Undone: the tag points at the running image again. Left moved, it is real drift: a refresh
+  // reads the RemoteImages' image_id back by tag, and the drift check then (rightly) wants to
+  // replace every container that runs the tag.
+  await d.ssh.must("restore the tag", `docker tag ${oldId} ${tag}`);
 }

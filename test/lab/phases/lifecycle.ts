@@ -72,7 +72,10 @@ export async function freshCopy(d: Deployed, r: Results, serversLeft: () => numb
 
   freshRunner();
   const refresh = await p.op(r, "refresh --run-program (fresh copy)", ["refresh", "--yes", "--skip-preview", "--run-program"], 900 * d.slow);
-  r.check("`pulumi refresh --run-program` from a fresh working copy succeeds and finds no drift", refresh.ok && Object.keys(refresh.changes).every((k) => k === "same"), refresh.ok ? JSON.stringify(refresh.changes) : refresh.error ?? "");
+  // A refresh may record read-back outputs that moved without any input changing (after the
+  // reboot above, e.g. a container's address on the app network): that is not drift. Drift is what
+  // the drift check below measures — a diff between the refreshed state and the program.
+  r.check("`pulumi refresh --run-program` from a fresh working copy succeeds", refresh.ok, refresh.ok ? JSON.stringify(refresh.changes) : refresh.error ?? "");
 
   // The daily drift check exactly as deploy.yml runs it: preview with refresh, no changes expected,
   // PULUMI_RUN_PROGRAM=true in the environment (pulumi/actions has no run-program input).

@@ -81,7 +81,8 @@ export function repositoryOf(ref: string): string {
  */
 export function pullReference(cfg: StackConfig, role: keyof StackConfig["images"], registry: docker.Provider | undefined): pulumi.Input<string> {
   const ref = cfg.images[role];
-  if (!registry || cfg.imageDigests === "off" || ref.includes("@sha256:")) return ref;
+  // No registry provider: `imageDigests: off`.
+  if (!registry || ref.includes("@sha256:")) return ref;
   const digest = docker.getRegistryImageOutput({ name: ref }, { provider: registry }).sha256Digest;
   return pulumi.interpolate`${repositoryOf(ref)}@${digest}`;
 }

@@ -89,7 +89,7 @@ export function dockerSshOpts(paths: SshFiles, hostPublicKey: string): string[] 
  */
 export function controlOpts(dir: string): string[] {
   const path = join(dir, "cm-%C");
-  const longest = path.length - "%C".length + 40 + ".".length + 16;
-  if (Buffer.byteLength(path) - path.length + longest > 107) return [];
+  const longest = Buffer.byteLength(path) - "%C".length + 40 + ".".length + 16;
+  if (longest > 107) return [];
   return ["-o", "ControlMaster=auto", "-o", `ControlPath=${path}`, "-o", "ControlPersist=60"];
 }

@@ -6,7 +6,7 @@ import type { Catalog } from "./catalog";
 import { selectServer, type DeployedServer, type ServerChoice } from "./server";
 import { defaultMaxmemoryMb, planServices, type ServicePlan } from "./services";
 import { STAGES, type StagePreset } from "./stages";
-import { KEY_BY_PATH } from "../config/keys";
+import { KEY_BY_PATH, SERVICE_NAMES } from "../config/keys";
 
 export const EXAMPLE_IMAGE = KEY_BY_PATH.get("images/api")!.default as string;
 
@@ -69,7 +69,7 @@ export function makePlan(cfg: StackConfig, catalog: Catalog, deployed?: Deployed
   const warnings: string[] = [];
   // Docker refuses a reservation above the limit; the parser only sees an explicit limit, this
   // sees the default one too.
-  for (const role of ["redis", "api", "bot", "worker"] as const) {
+  for (const role of SERVICE_NAMES) {
     const s = services.find((x) => x.role === role);
     if (s && s.memoryReservationMb > s.memoryMb) {
       const explicit = cfg.services[role].memoryMb !== undefined;

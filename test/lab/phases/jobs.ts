@@ -64,7 +64,13 @@ export async function jobsAndAlerts(d: Deployed, r: Results, jobs: number, jobMb
   const stats = await drain(d, start + jobs, 60 * Math.max(10, jobs / 10) * d.slow);
   r.figure("jobsS", secs(Date.now() - s));
   r.check(`all ${jobs} jobs processed`, stats?.done === start + jobs && stats.queued === 0, `${JSON.stringify(stats)} in ${secs(Date.now() - s)} s`);
-  const w = (await inspect(d.ssh, [worker.name]))[0];
+  // 150 jobs are a multiple of --max-jobs: the worker may be exiting after its last job right now.
+  // Its restart policy must bring it back; give that a minute, as the watchdog would.
+  let w = (await inspect(d.ssh, [worker.name]))[0];
+  for (const until = Date.now() + 60_000 * d.slow; w?.State.Status !== "running" && Date.now() < until; ) {
+    await sleep(2000);
+    w = (await inspect(d.ssh, [worker.name]))[0];
+  }
   const restarts = (w?.RestartCount ?? 0) - before;
   r.check(
     `the worker exits after --max-jobs ${maxJobs} and comes back by its restart policy`,

@@ -19,11 +19,16 @@ export = async () => {
   const cfg = loadStackConfig();
   const secrets = loadSecrets(cfg);
   const problems: string[] = [];
-  if (!cfg.secrets.botToken) problems.push("botToken: is required (pulumi config set --secret botToken <token from @BotFather>)");
+  if (!cfg.secrets.botToken)
+    problems.push("botToken: is required (pulumi config set --secret botToken <token from @BotFather>)");
   // The local target picks no server, so it needs no catalog (and no Hetzner token).
-  const [catalog, deployed] = cfg.target === "hetzner"
-    ? await Promise.all([loadLiveCatalog(secrets.hcloudToken, secrets.hcloudEndpoint), loadDeployedServer(cfg.stack)])
-    : [{ source: "none (local target)", takenAt: "", live: false, types: [] }, undefined];
+  const [catalog, deployed] =
+    cfg.target === "hetzner"
+      ? await Promise.all([
+          loadLiveCatalog(secrets.hcloudToken, secrets.hcloudEndpoint),
+          loadDeployedServer(cfg.stack),
+        ])
+      : [{ source: "none (local target)", takenAt: "", live: false, types: [] }, undefined];
   // The deployed server (if any) keeps its type while the requirements hold, and pins location
   // and architecture.
   const plan = makePlan(cfg, catalog, deployed);
@@ -65,7 +70,9 @@ export = async () => {
     steps: hostSteps(plan, cfg),
     server: server.server,
     payloads: {
-      watchdog: pulumi.secret(watchdogSecrets).apply((s) => watchdogPayload(readScript("watchdog.sh"), watchdogEnv(cfg, plan), s)),
+      watchdog: pulumi
+        .secret(watchdogSecrets)
+        .apply((s) => watchdogPayload(readScript("watchdog.sh"), watchdogEnv(cfg, plan), s)),
     },
   });
 

@@ -34,23 +34,27 @@ export class Host extends pulumi.ComponentResource {
     for (const step of args.steps) {
       const script = readScript(step.script);
       const payload = args.payloads?.[step.name];
-      this.steps[step.name] = new command.remote.Command(`${name}-${step.name}`, {
-        connection: args.connection,
-        create: remoteCommandLine(step.args),
-        stdin: payload ? pulumi.secret(pulumi.interpolate`${script}${payload}`) : script,
-        // Re-run when the script or its parameters change. A payload change (new secrets, a new
-        // watchdog script) changes stdin, which re-runs the command as an update.
-        triggers: [sha256(script), ...step.args],
-        // A payload carries secrets: its output is not logged.
-        logging: payload ? "none" : "stdoutAndStderr",
-        addPreviousOutputInEnv: false,
-      }, {
-        parent: this,
-        dependsOn: [args.server, ...step.after.map((a) => this.steps[a]!)],
-        // On failure the provider puts the whole output into the error, and stdout/stderr are kept
-        // in state as plain outputs (pulumi-command commandOutputs.go): secret where a payload is.
-        ...(payload ? { additionalSecretOutputs: ["stdout", "stderr"] } : {}),
-      });
+      this.steps[step.name] = new command.remote.Command(
+        `${name}-${step.name}`,
+        {
+          connection: args.connection,
+          create: remoteCommandLine(step.args),
+          stdin: payload ? pulumi.secret(pulumi.interpolate`${script}${payload}`) : script,
+          // Re-run when the script or its parameters change. A payload change (new secrets, a new
+          // watchdog script) changes stdin, which re-runs the command as an update.
+          triggers: [sha256(script), ...step.args],
+          // A payload carries secrets: its output is not logged.
+          logging: payload ? "none" : "stdoutAndStderr",
+          addPreviousOutputInEnv: false,
+        },
+        {
+          parent: this,
+          dependsOn: [args.server, ...step.after.map((a) => this.steps[a]!)],
+          // On failure the provider puts the whole output into the error, and stdout/stderr are kept
+          // in state as plain outputs (pulumi-command commandOutputs.go): secret where a payload is.
+          ...(payload ? { additionalSecretOutputs: ["stdout", "stderr"] } : {}),
+        },
+      );
     }
     this.dockerReady = this.steps["docker"]!;
     this.registerOutputs({});

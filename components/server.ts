@@ -33,51 +33,65 @@ export class Server extends pulumi.ComponentResource {
     if (!plan.server) throw new Error("internal: Server needs a plan with a server");
     const labels = serverLabels(cfg.stack);
 
-    const key = new hcloud.SshKey(`${name}-deploy-key`, {
-      name: `app-infra-${cfg.stack}-deploy`,
-      publicKey: args.deployPublicKey,
-      labels,
-    }, {
-      parent: this,
-      // Key names are unique per project, and the provider's plugin-framework resources replace
-      // create-first (pulumi-terraform-bridge pf/tfbridge/provider_diff.go): delete the old one first.
-      deleteBeforeReplace: true,
-    });
+    const key = new hcloud.SshKey(
+      `${name}-deploy-key`,
+      {
+        name: `app-infra-${cfg.stack}-deploy`,
+        publicKey: args.deployPublicKey,
+        labels,
+      },
+      {
+        parent: this,
+        // Key names are unique per project, and the provider's plugin-framework resources replace
+        // create-first (pulumi-terraform-bridge pf/tfbridge/provider_diff.go): delete the old one first.
+        deleteBeforeReplace: true,
+      },
+    );
 
-    const firewall = new hcloud.Firewall(`${name}-firewall`, {
-      name: `app-infra-${cfg.stack}`,
-      labels,
-      rules: firewallRules(cfg),
-    }, { parent: this });
+    const firewall = new hcloud.Firewall(
+      `${name}-firewall`,
+      {
+        name: `app-infra-${cfg.stack}`,
+        labels,
+        rules: firewallRules(cfg),
+      },
+      { parent: this },
+    );
 
     const userData = pulumi
       .all([args.hostPrivateKey, args.hostPublicKey])
-      .apply(([privateKeyOpenssh, publicKeyOpenssh]) => renderUserData({ privateKeyOpenssh, publicKeyOpenssh }));
+      .apply(([privateKeyOpenssh, publicKeyOpenssh]) =>
+        renderUserData({ privateKeyOpenssh, publicKeyOpenssh }),
+      );
 
-    this.server = new hcloud.Server(`${name}-vm`, {
-      name: serverName(cfg.stack),
-      image: SERVER_IMAGE,
-      location: cfg.location,
-      serverType: plan.server.type,
-      // A disk that does not grow on upgrade keeps a later downgrade possible.
-      keepDisk: cfg.server.keepDisk,
-      backups: cfg.server.backups,
-      deleteProtection: cfg.server.protect,
-      rebuildProtection: cfg.server.protect,
-      sshKeys: [key.id],
-      firewallIds: [firewall.id.apply((id) => Number(id))],
-      userData: pulumi.secret(userData),
-      publicNets: [{ ipv4Enabled: true, ipv6Enabled: true }],
-      // The requirements the type was chosen for: the next run keeps the type while they hold.
-      labels: { ...labels, [REQUIREMENTS_LABEL]: plan.server.requirementsLabel },
-    }, {
-      parent: this,
-      protect: cfg.server.protect,
-      // Both are ForceNew (terraform-provider-hcloud internal/server/resource.go) but only read at
-      // first boot: a new deploy key or a cloud-init edit must not replace a running server.
-      // Rotate the deploy key on the box instead (admin-keys).
-      ignoreChanges: ["userData", "sshKeys"],
-    });
+    this.server = new hcloud.Server(
+      `${name}-vm`,
+      {
+        name: serverName(cfg.stack),
+        image: SERVER_IMAGE,
+        location: cfg.location,
+        serverType: plan.server.type,
+        // A disk that does not grow on upgrade keeps a later downgrade possible.
+        keepDisk: cfg.server.keepDisk,
+        backups: cfg.server.backups,
+        deleteProtection: cfg.server.protect,
+        rebuildProtection: cfg.server.protect,
+        sshKeys: [key.id],
+        firewallIds: [firewall.id.apply((id) => Number(id))],
+        userData: pulumi.secret(userData),
+        publicNets: [{ ipv4Enabled: true, ipv6Enabled: true }],
+        // The requirements the type was chosen for: the next run keeps the type while they hold.
+        labels: { ...labels, [REQUIREMENTS_LABEL]: plan.server.requirementsLabel },
+      },
+      {
+        parent: this,
+        protect: cfg.server.protect,
+        // Both are ForceNew (terraform-provider-hcloud internal/server/resource.go) but only read at
+        // first boot: a new deploy key or a cloud-init edit must not replace a running server.
+        // Rotate the deploy key on the box instead (admin-keys).
+        ignoreChanges: ["userData", "sshKeys"],
+      },
+    );
     this.ipv4 = this.server.ipv4Address;
     this.registerOutputs({ ipv4: this.ipv4 });
   }

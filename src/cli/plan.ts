@@ -17,7 +17,8 @@ export interface CliResult {
   stderr: string;
 }
 
-const USAGE = "usage: npm run plan -- --stack <name> [--set key=value ...] [--json | --markdown [--before plan.json]]";
+const USAGE =
+  "usage: npm run plan -- --stack <name> [--set key=value ...] [--json | --markdown [--before plan.json]]";
 
 export function runPlanCli(argv: string[], cwd: string): CliResult {
   let stack: string | undefined;
@@ -38,7 +39,8 @@ export function runPlanCli(argv: string[], cwd: string): CliResult {
       else if (arg === "--markdown") format = "markdown";
       else if (arg === "--before") before = next();
       else if (arg === "--help" || arg === "-h") return { code: 0, stdout: USAGE + "\n", stderr: "" };
-      else return { code: 2, stdout: "", stderr: `plan: unknown argument ${JSON.stringify(arg)}\n${USAGE}\n` };
+      else
+        return { code: 2, stdout: "", stderr: `plan: unknown argument ${JSON.stringify(arg)}\n${USAGE}\n` };
     } catch (e) {
       return { code: 2, stdout: "", stderr: `${(e as Error).message}\n` };
     }
@@ -52,9 +54,15 @@ export function runPlanCli(argv: string[], cwd: string): CliResult {
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     if (format === "json") {
-      return { code: 1, stdout: JSON.stringify({ stack, deployable: false, warnings: [], errors: e.problems }, null, 2) + "\n", stderr: "" };
+      return {
+        code: 1,
+        stdout:
+          JSON.stringify({ stack, deployable: false, warnings: [], errors: e.problems }, null, 2) + "\n",
+        stderr: "",
+      };
     }
-    if (format === "markdown") return { code: 1, stdout: renderMarkdownRefused(stack, e.problems) + "\n", stderr: `${e.message}\n` };
+    if (format === "markdown")
+      return { code: 1, stdout: renderMarkdownRefused(stack, e.problems) + "\n", stderr: `${e.message}\n` };
     return { code: 1, stdout: "", stderr: `${e.message}\n` };
   }
   let stdout: string;

@@ -12,7 +12,8 @@ export function cidrProblem(cidr: string): string | undefined {
   const p = cidr.slice(slash + 1);
   if (slash < 0 || !/^\d{1,3}$/.test(p)) return "is not address/prefix";
   const v4 = ipaddr.IPv4.isValidFourPartDecimal(addr);
-  if (!v4 && !(ipaddr.IPv6.isValid(addr) && !addr.includes("."))) return `${addr} is not an IPv4 or IPv6 address`;
+  if (!v4 && !(ipaddr.IPv6.isValid(addr) && !addr.includes(".")))
+    return `${addr} is not an IPv4 or IPv6 address`;
   const prefix = Number(p);
   const width = v4 ? 32 : 128;
   if (prefix > width) return `prefix /${prefix} is longer than ${width}`;

@@ -46,7 +46,8 @@ const IMAGE = /^[a-z0-9]+([._/:@-][a-zA-Z0-9_.-]+)*$/;
 const IMAGE_HINT = "a Docker image reference such as ghcr.io/acme/app-api:1.4.2";
 const CIDR = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/;
 const CIDR_HINT = "CIDR blocks such as 203.0.113.7/32 or ::/0";
-const SSH_PUBKEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/;
+const SSH_PUBKEY =
+  /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/;
 const QUEUE = /^[A-Za-z0-9_.:-]{1,64}$/;
 const HTTP_PATH = /^\/[A-Za-z0-9_./-]*$/;
 
@@ -85,13 +86,15 @@ export const KEYS: readonly KeySpec[] = [
     path: "stage",
     kind: { type: "enum", allowed: [1, 2, 3] },
     required: true,
-    description: "Scaling stage from the sizing note: 1 = current 3 GB box, 2 = more RAM and a second worker, 3 = more RAM and CPU.",
+    description:
+      "Scaling stage from the sizing note: 1 = current 3 GB box, 2 = more RAM and a second worker, 3 = more RAM and CPU.",
   },
   {
     path: "target",
     kind: { type: "enum", allowed: TARGETS },
     default: "hetzner",
-    description: "`hetzner` provisions a VM; `local` runs the same containers on the local Docker daemon (no VM, no swap).",
+    description:
+      "`hetzner` provisions a VM; `local` runs the same containers on the local Docker daemon (no VM, no swap).",
   },
   {
     path: "location",
@@ -101,9 +104,14 @@ export const KEYS: readonly KeySpec[] = [
   },
   {
     path: "server/type",
-    kind: { type: "string", pattern: /^[a-z]+[0-9]+$/, patternHint: "a Hetzner server type name such as cx33" },
+    kind: {
+      type: "string",
+      pattern: /^[a-z]+[0-9]+$/,
+      patternHint: "a Hetzner server type name such as cx33",
+    },
     defaultText: "cheapest type that meets the stage",
-    description: "Pin a Hetzner server type instead of choosing the cheapest one that meets the stage's requirements.",
+    description:
+      "Pin a Hetzner server type instead of choosing the cheapest one that meets the stage's requirements.",
   },
   {
     path: "server/cores",
@@ -145,7 +153,8 @@ export const KEYS: readonly KeySpec[] = [
     path: "server/protect",
     kind: { type: "bool" },
     default: false,
-    description: "Hetzner delete/rebuild protection and Pulumi `protect` on the server (recommended for prod).",
+    description:
+      "Hetzner delete/rebuild protection and Pulumi `protect` on the server (recommended for prod).",
   },
   {
     path: "swapGb",
@@ -157,7 +166,8 @@ export const KEYS: readonly KeySpec[] = [
     path: "swappiness",
     kind: { type: "int", min: 0, max: 100 },
     default: 10,
-    description: "vm.swappiness: low keeps the working set in RAM and uses swap as the reserve the note asks for.",
+    description:
+      "vm.swappiness: low keeps the working set in RAM and uses swap as the reserve the note asks for.",
   },
   {
     path: "systemReserveMb",
@@ -223,7 +233,8 @@ export const KEYS: readonly KeySpec[] = [
     path: "services/redis/maxmemoryMb",
     kind: { type: "int", min: 1, max: 65536 },
     defaultText: "half of services/redis/memoryMb",
-    description: "Redis `maxmemory`, MB. Must stay below the container limit: an AOF rewrite forks and can double Redis' memory.",
+    description:
+      "Redis `maxmemory`, MB. Must stay below the container limit: an AOF rewrite forks and can double Redis' memory.",
   },
   // noeviction: the queue lives in this Redis. With allkeys-* Redis silently drops any key under
   // pressure, queued jobs included; job queues recommend noeviction so writes fail loudly instead
@@ -232,7 +243,8 @@ export const KEYS: readonly KeySpec[] = [
     path: "services/redis/maxmemoryPolicy",
     kind: { type: "enum", allowed: REDIS_POLICIES },
     default: "noeviction",
-    description: "Redis `maxmemory-policy`. `noeviction` because the RQ queue lives here: allkeys-* would silently drop queued jobs.",
+    description:
+      "Redis `maxmemory-policy`. `noeviction` because the RQ queue lives here: allkeys-* would silently drop queued jobs.",
   },
   {
     path: "services/redis/appendonly",
@@ -283,19 +295,26 @@ export const KEYS: readonly KeySpec[] = [
     path: "services/worker/maxJobs",
     kind: { type: "int", min: 1, max: 1_000_000 },
     default: 15,
-    description: "rq `--max-jobs`: a worker exits (status 0) after this many jobs and is restarted fresh, which caps leaks.",
+    description:
+      "rq `--max-jobs`: a worker exits (status 0) after this many jobs and is restarted fresh, which caps leaks.",
   },
   {
     path: "adminCidrs",
     kind: { type: "stringList", pattern: CIDR, patternHint: CIDR_HINT },
     default: ["0.0.0.0/0", "::/0"],
-    description: "Who may reach SSH (port 22). Key-only login either way; narrow it to your and your CI's addresses.",
+    description:
+      "Who may reach SSH (port 22). Key-only login either way; narrow it to your and your CI's addresses.",
   },
   {
     path: "adminSshKeys",
-    kind: { type: "stringList", pattern: SSH_PUBKEY, patternHint: "OpenSSH public keys such as 'ssh-ed25519 AAAA... you@laptop'" },
+    kind: {
+      type: "stringList",
+      pattern: SSH_PUBKEY,
+      patternHint: "OpenSSH public keys such as 'ssh-ed25519 AAAA... you@laptop'",
+    },
     default: [],
-    description: "Extra public keys allowed to log in as root; installed over SSH, so adding one never replaces the server.",
+    description:
+      "Extra public keys allowed to log in as root; installed over SSH, so adding one never replaces the server.",
   },
   {
     path: "registry/server",
@@ -341,7 +360,8 @@ export const KEYS: readonly KeySpec[] = [
     path: "alerts/redisMemoryPercent",
     kind: { type: "int", min: 1, max: 100 },
     default: 90,
-    description: "Alert when Redis used_memory stays above this share of maxmemory (with noeviction, writes fail at 100 %).",
+    description:
+      "Alert when Redis used_memory stays above this share of maxmemory (with noeviction, writes fail at 100 %).",
   },
   {
     path: "alerts/forMinutes",
@@ -363,14 +383,19 @@ export const KEYS: readonly KeySpec[] = [
   },
   {
     path: "alerts/telegramChatId",
-    kind: { type: "string", pattern: /^-?\d+$|^@[A-Za-z0-9_]{5,}$/, patternHint: "a numeric Telegram chat id or @channel" },
+    kind: {
+      type: "string",
+      pattern: /^-?\d+$|^@[A-Za-z0-9_]{5,}$/,
+      patternHint: "a numeric Telegram chat id or @channel",
+    },
     description: "Admin chat that receives alerts through the app's own bot (botToken).",
   },
   {
     path: "botToken",
     kind: { type: "string" },
     secret: true,
-    description: "Telegram bot token (BOT_TOKEN in the bot's environment). Required for target hetzner and local.",
+    description:
+      "Telegram bot token (BOT_TOKEN in the bot's environment). Required for target hetzner and local.",
   },
   {
     path: "falKey",
@@ -398,7 +423,12 @@ export const KEYS: readonly KeySpec[] = [
   },
   {
     path: "deployPrivateKey",
-    kind: { type: "string", pattern: /^-----BEGIN (OPENSSH|RSA|EC) PRIVATE KEY-----[\s\S]+-----END (OPENSSH|RSA|EC) PRIVATE KEY-----\s*$/, patternHint: "an unencrypted OpenSSH/PEM private key" },
+    kind: {
+      type: "string",
+      pattern:
+        /^-----BEGIN (OPENSSH|RSA|EC) PRIVATE KEY-----[\s\S]+-----END (OPENSSH|RSA|EC) PRIVATE KEY-----\s*$/,
+      patternHint: "an unencrypted OpenSSH/PEM private key",
+    },
     secret: true,
     defaultText: "generated by the program and kept (encrypted) in the stack state",
     description: "Bring your own deploy key instead of the generated one.",

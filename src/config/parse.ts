@@ -39,7 +39,8 @@ function coerce(spec: KeySpec, value: unknown): { ok: true; value: Leaf } | { ok
   switch (kind.type) {
     case "int": {
       const n = typeof value === "string" && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
-      if (typeof n === "number" && Number.isInteger(n) && n >= kind.min && n <= kind.max) return { ok: true, value: n };
+      if (typeof n === "number" && Number.isInteger(n) && n >= kind.min && n <= kind.max)
+        return { ok: true, value: n };
       return { ok: false };
     }
     case "enum": {
@@ -58,14 +59,20 @@ function coerce(spec: KeySpec, value: unknown): { ok: true; value: Leaf } | { ok
     }
     case "stringList": {
       const list = decodeJson(value);
-      if (!Array.isArray(list) || !list.every((s) => typeof s === "string" && (!kind.pattern || kind.pattern.test(s)))) {
+      if (
+        !Array.isArray(list) ||
+        !list.every((s) => typeof s === "string" && (!kind.pattern || kind.pattern.test(s)))
+      ) {
         return { ok: false };
       }
       return { ok: true, value: list as string[] };
     }
     case "stringMap": {
       const map = decodeJson(value);
-      if (!isObject(map) || !Object.entries(map).every(([k, v]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) && typeof v === "string")) {
+      if (
+        !isObject(map) ||
+        !Object.entries(map).every(([k, v]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) && typeof v === "string")
+      ) {
         return { ok: false };
       }
       return { ok: true, value: map as Record<string, string> };
@@ -86,14 +93,19 @@ function flatten(raw: RawConfig, fromStackFile: boolean, problems: string[]): Ma
           return;
         }
         if (fromStackFile) {
-          problems.push(`${path}: must be stored encrypted: pulumi config set --secret ${path.replace(/\//g, ".")} <value>`);
+          problems.push(
+            `${path}: must be stored encrypted: pulumi config set --secret ${path.replace(/\//g, ".")} <value>`,
+          );
           return;
         }
       }
       const result = coerce(spec, value);
       if (result.ok) values.set(path, result.value);
       // A secret's value is never echoed, not even in an error.
-      else problems.push(`${path}: should be ${describeKind(spec.kind)} (got ${spec.secret ? "a value that is hidden because it is secret" : show(value)})`);
+      else
+        problems.push(
+          `${path}: should be ${describeKind(spec.kind)} (got ${spec.secret ? "a value that is hidden because it is secret" : show(value)})`,
+        );
       return;
     }
     const decoded = decodeJson(value);
@@ -103,12 +115,22 @@ function flatten(raw: RawConfig, fromStackFile: boolean, problems: string[]): Ma
       return;
     }
     if (isPrefix) {
-      const children = KEYS.filter((k) => k.path.startsWith(`${path}/`)).map((k) => k.path.slice(path.length + 1).split("/")[0]!);
-      problems.push(`${path}: should be an object with keys ${[...new Set(children)].join(", ")} (got ${show(value)})`);
+      const children = KEYS.filter((k) => k.path.startsWith(`${path}/`)).map(
+        (k) => k.path.slice(path.length + 1).split("/")[0]!,
+      );
+      problems.push(
+        `${path}: should be an object with keys ${[...new Set(children)].join(", ")} (got ${show(value)})`,
+      );
       return;
     }
     const parent = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
-    const siblings = [...new Set(KEYS.filter((k) => parent === "" ? true : k.path.startsWith(`${parent}/`)).map((k) => (parent === "" ? k.path : k.path.slice(parent.length + 1)).split("/")[0]!))];
+    const siblings = [
+      ...new Set(
+        KEYS.filter((k) => (parent === "" ? true : k.path.startsWith(`${parent}/`))).map(
+          (k) => (parent === "" ? k.path : k.path.slice(parent.length + 1)).split("/")[0]!,
+        ),
+      ),
+    ];
     problems.push(`${path}: unknown key (known${parent ? ` under ${parent}` : ""}: ${siblings.join(", ")})`);
   };
   for (const [key, value] of Object.entries(raw)) visit(key, value);
@@ -119,12 +141,18 @@ function flatten(raw: RawConfig, fromStackFile: boolean, problems: string[]): Ma
  * Parses and validates stack config. Pure: the only input is the raw map. Throws one ConfigError
  * listing every problem, before anything else runs.
  */
-export function parseConfig(stack: string, raw: RawConfig, opts: { fromStackFile?: boolean } = {}): StackConfig {
+export function parseConfig(
+  stack: string,
+  raw: RawConfig,
+  opts: { fromStackFile?: boolean } = {},
+): StackConfig {
   const problems: string[] = [];
   const v = flatten(raw, opts.fromStackFile ?? false, problems);
   for (const spec of KEYS) {
     if (spec.required && !v.has(spec.path) && !problems.some((p) => p.startsWith(`${spec.path}:`))) {
-      problems.push(`${spec.path}: is required, ${describeKind(spec.kind)} (pulumi config set ${spec.path} <value>)`);
+      problems.push(
+        `${spec.path}: is required, ${describeKind(spec.kind)} (pulumi config set ${spec.path} <value>)`,
+      );
     }
   }
   const get = <T extends Leaf>(path: string): T | undefined => {
@@ -137,25 +165,35 @@ export function parseConfig(stack: string, raw: RawConfig, opts: { fromStackFile
     const memory = v.get(`services/${service}/memoryMb`) as number | undefined;
     const reservation = v.get(`services/${service}/reservationMb`) as number | undefined;
     if (memory !== undefined && reservation !== undefined && reservation > memory) {
-      problems.push(`services/${service}/reservationMb: should be at most services/${service}/memoryMb (${memory}) (got ${reservation})`);
+      problems.push(
+        `services/${service}/reservationMb: should be at most services/${service}/memoryMb (${memory}) (got ${reservation})`,
+      );
     }
   }
   const registryServer = get<string>("registry/server");
   const registryUser = get<string>("registry/username");
   if ((registryServer === undefined) !== (registryUser === undefined)) {
-    problems.push(`registry: set both registry/server and registry/username (got ${registryServer ? "only server" : "only username"})`);
+    problems.push(
+      `registry: set both registry/server and registry/username (got ${registryServer ? "only server" : "only username"})`,
+    );
   }
   if (registryServer !== undefined && !v.has("registryPassword")) {
-    problems.push("registryPassword: is required when registry/server is set (pulumi config set --secret registryPassword <token>)");
+    problems.push(
+      "registryPassword: is required when registry/server is set (pulumi config set --secret registryPassword <token>)",
+    );
   }
 
   // The firewall opens the API port to everyone: on 22 that would be sshd, past adminCidrs.
   if (v.get("services/api/port") === 22) {
-    problems.push("services/api/port: 22 is sshd's port on the server, and the API rule would open it to everyone past adminCidrs (got 22); use another port, e.g. 8000");
+    problems.push(
+      "services/api/port: 22 is sshd's port on the server, and the API rule would open it to everyone past adminCidrs (got 22); use another port, e.g. 8000",
+    );
   }
   const cidrs = v.get("adminCidrs") as string[] | undefined;
   if (cidrs !== undefined && cidrs.length === 0) {
-    problems.push("adminCidrs: needs at least one CIDR block (got []): Pulumi itself reaches the server over SSH; allow your and your CI's addresses, or 0.0.0.0/0 and ::/0 (key-only login)");
+    problems.push(
+      "adminCidrs: needs at least one CIDR block (got []): Pulumi itself reaches the server over SSH; allow your and your CI's addresses, or 0.0.0.0/0 and ::/0 (key-only login)",
+    );
   }
   for (const cidr of (v.get("adminCidrs") as string[] | undefined) ?? []) {
     const why = cidrProblem(cidr);
@@ -221,7 +259,11 @@ export function parseConfig(stack: string, raw: RawConfig, opts: { fromStackFile
         healthPath: get<string>("services/api/healthPath")!,
       },
       bot: service("bot"),
-      worker: { ...service("worker"), queue: get<string>("services/worker/queue")!, maxJobs: num("services/worker/maxJobs")! },
+      worker: {
+        ...service("worker"),
+        queue: get<string>("services/worker/queue")!,
+        maxJobs: num("services/worker/maxJobs")!,
+      },
     },
     adminCidrs: [...(get<string[]>("adminCidrs") ?? [])],
     adminSshKeys: [...(get<string[]>("adminSshKeys") ?? [])],

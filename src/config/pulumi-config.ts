@@ -29,7 +29,9 @@ export function loadSecrets(cfg: StackConfig): Secrets {
   return {
     botToken: opt(cfg.secrets.botToken, "botToken"),
     falKey: opt(cfg.secrets.falKey, "falKey"),
-    env: cfg.secrets.env ? c.requireSecretObject<Record<string, string>>("env") : pulumi.secret<Record<string, string>>({}),
+    env: cfg.secrets.env
+      ? c.requireSecretObject<Record<string, string>>("env")
+      : pulumi.secret<Record<string, string>>({}),
     registryPassword: opt(cfg.secrets.registryPassword, "registryPassword"),
     alertWebhookUrl: opt(cfg.secrets.alertWebhookUrl, "alertWebhookUrl"),
     deployPrivateKey: opt(cfg.secrets.deployPrivateKey, "deployPrivateKey"),

@@ -9,7 +9,9 @@ import { projectKeys, type RawConfig } from "./parse";
 export function readStackFile(dir: string, stack: string): RawConfig {
   const file = join(dir, `Pulumi.${stack}.yaml`);
   if (!existsSync(file)) {
-    throw new ConfigError([`--stack: no file Pulumi.${stack}.yaml in ${dir} (create it with: pulumi stack init ${stack})`]);
+    throw new ConfigError([
+      `--stack: no file Pulumi.${stack}.yaml in ${dir} (create it with: pulumi stack init ${stack})`,
+    ]);
   }
   const doc = parse(readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
   return projectKeys(doc?.config ?? {});
@@ -28,7 +30,10 @@ export function applyOverrides(raw: RawConfig, sets: readonly string[]): RawConf
       problems.push(`--set: should be key=value (got ${JSON.stringify(item)})`);
       continue;
     }
-    const path = item.slice(0, eq).replace(/^app-infra:/, "").split(/[/.]/);
+    const path = item
+      .slice(0, eq)
+      .replace(/^app-infra:/, "")
+      .split(/[/.]/);
     const text = item.slice(eq + 1);
     let value: unknown = text;
     try {

@@ -19,11 +19,16 @@ export function pricingUrl(endpoint: string | undefined): string {
 async function fetchPrices(token: string | undefined, url: string): Promise<LivePrices | undefined> {
   if (!token) return undefined;
   try {
-    const res = await fetch(url, { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(url, {
+      headers: { Authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(10_000),
+    });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     return parsePricing(await res.json());
   } catch (e) {
-    pulumi.log.warn(`app-infra: could not read live prices from ${url} (${(e as Error).message}); using the bundled snapshot's prices`);
+    pulumi.log.warn(
+      `app-infra: could not read live prices from ${url} (${(e as Error).message}); using the bundled snapshot's prices`,
+    );
     return undefined;
   }
 }
@@ -34,8 +39,14 @@ function tokenValue(token: pulumi.Output<string> | undefined): Promise<string | 
   return new Promise((resolve) => token.apply((t) => resolve(t)));
 }
 
-export async function loadLiveCatalog(token: pulumi.Output<string> | undefined, endpoint: string | undefined): Promise<Catalog> {
+export async function loadLiveCatalog(
+  token: pulumi.Output<string> | undefined,
+  endpoint: string | undefined,
+): Promise<Catalog> {
   const url = pricingUrl(endpoint);
-  const [types, prices] = await Promise.all([hcloud.getServerTypes(), tokenValue(token).then((t) => fetchPrices(t, url))]);
+  const [types, prices] = await Promise.all([
+    hcloud.getServerTypes(),
+    tokenValue(token).then((t) => fetchPrices(t, url)),
+  ]);
   return liveCatalog(types.serverTypes, prices, snapshotCatalog(), new Date().toISOString().slice(0, 10));
 }

@@ -11,7 +11,9 @@ export function serverLabels(stack: string): Record<string, string> {
 }
 
 export function serverSelector(stack: string): string {
-  return Object.entries(serverLabels(stack)).map(([k, v]) => `${k}=${v}`).join(",");
+  return Object.entries(serverLabels(stack))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
 }
 
 export function serverName(stack: string): string {
@@ -19,10 +21,18 @@ export function serverName(stack: string): string {
 }
 
 /** Picks the stack's server out of a getServers answer: by name, since names are unique per project. */
-export function pickDeployed(stack: string, servers: readonly hcloud.types.output.GetServersServer[]): DeployedServer | undefined {
+export function pickDeployed(
+  stack: string,
+  servers: readonly hcloud.types.output.GetServersServer[],
+): DeployedServer | undefined {
   const s = servers.find((x) => x.name === serverName(stack));
   if (!s) return undefined;
-  return { name: s.name, type: s.serverType, location: s.location, requirements: s.labels?.[REQUIREMENTS_LABEL] };
+  return {
+    name: s.name,
+    type: s.serverType,
+    location: s.location,
+    requirements: s.labels?.[REQUIREMENTS_LABEL],
+  };
 }
 
 export async function loadDeployedServer(stack: string): Promise<DeployedServer | undefined> {

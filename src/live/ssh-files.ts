@@ -64,18 +64,28 @@ export function dockerSshOpts(paths: SshFiles, hostPublicKey: string): string[] 
   if (!type || !key) throw new Error(`internal: host public key is not "type base64": ${hostPublicKey}`);
   return [
     // No ~/.ssh/config, no /etc/ssh/ssh_config: nothing on the runner changes how we connect.
-    "-F", "/dev/null",
-    "-o", "BatchMode=yes",
-    "-o", "StrictHostKeyChecking=yes",
-    "-o", "UserKnownHostsFile=/dev/null",
-    "-o", "GlobalKnownHostsFile=/dev/null",
+    "-F",
+    "/dev/null",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    "UserKnownHostsFile=/dev/null",
+    "-o",
+    "GlobalKnownHostsFile=/dev/null",
     // The pinned host key, inline (OpenSSH >= 8.5): %H is the host as ssh looks it up.
-    "-o", `KnownHostsCommand=/bin/echo %H ${type} ${key}`,
-    "-o", "IdentitiesOnly=yes",
-    "-i", paths.identityFile,
+    "-o",
+    `KnownHostsCommand=/bin/echo %H ${type} ${key}`,
+    "-o",
+    "IdentitiesOnly=yes",
+    "-i",
+    paths.identityFile,
     // Keepalives: a long image pull must not be cut by a NAT's idle timeout (CI runners).
-    "-o", "ServerAliveInterval=15",
-    "-o", "ServerAliveCountMax=4",
+    "-o",
+    "ServerAliveInterval=15",
+    "-o",
+    "ServerAliveCountMax=4",
     // One TCP connection for the many calls the provider makes, where the socket path fits.
     ...controlOpts(paths.dir),
   ];

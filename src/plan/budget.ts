@@ -51,7 +51,8 @@ export function computeBudget(input: BudgetInput): Budget {
     totalMb,
     ramPercent: Math.round((totalMb / input.ramMb) * 100),
     swapNeededMb,
-    swapPercent: input.swapMb > 0 ? Math.round((swapNeededMb / input.swapMb) * 100) : swapNeededMb > 0 ? Infinity : 0,
+    swapPercent:
+      input.swapMb > 0 ? Math.round((swapNeededMb / input.swapMb) * 100) : swapNeededMb > 0 ? Infinity : 0,
   };
 }
 
@@ -73,7 +74,9 @@ export function checkBudget(b: Budget, input: BudgetInput): { errors: string[]; 
   }
   for (const s of input.services) {
     if (s.swapMb > 0 && b.swapMb === 0) {
-      errors.push(`services/${s.role}/swapMb: ${s.name} may swap ${s.swapMb} MB but the host has no swap (swapGb is 0): set it to 0 or add swap`);
+      errors.push(
+        `services/${s.role}/swapMb: ${s.name} may swap ${s.swapMb} MB but the host has no swap (swapGb is 0): set it to 0 or add swap`,
+      );
     }
   }
   if (b.swapMb > 0 && b.containerSwapMb > b.swapMb) {

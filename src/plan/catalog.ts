@@ -53,7 +53,10 @@ export function snapshotServerTypes(): SnapshotServerType[] {
 }
 
 /** Whether a type can be ordered in a snapshot location: as recorded, else unless the type is deprecated. */
-export function snapshotAvailable(t: Pick<SnapshotServerType, "deprecated">, l: Pick<SnapshotLocation, "available">): boolean {
+export function snapshotAvailable(
+  t: Pick<SnapshotServerType, "deprecated">,
+  l: Pick<SnapshotLocation, "available">,
+): boolean {
   return l.available ?? !t.deprecated;
 }
 
@@ -71,7 +74,11 @@ export function snapshotCatalog(): Catalog {
       architecture: t.architecture,
       cpuType: t.cpuType,
       deprecated: t.deprecated,
-      locations: t.locations.map((l) => ({ name: l.name, available: snapshotAvailable(t, l), priceMonthlyEur: l.priceMonthlyEur })),
+      locations: t.locations.map((l) => ({
+        name: l.name,
+        available: snapshotAvailable(t, l),
+        priceMonthlyEur: l.priceMonthlyEur,
+      })),
     })),
   };
 }
@@ -95,7 +102,12 @@ export type LivePrices = Record<string, Record<string, number>>;
  * Merges the live type list with live prices. Where the pricing API was not reachable, the
  * snapshot's price is used and the source says so: getServerTypes carries no prices.
  */
-export function liveCatalog(types: LiveServerType[], prices: LivePrices | undefined, fallback: Catalog, now: string): Catalog {
+export function liveCatalog(
+  types: LiveServerType[],
+  prices: LivePrices | undefined,
+  fallback: Catalog,
+  now: string,
+): Catalog {
   const fallbackPrice = (type: string, location: string) =>
     fallback.types.find((t) => t.name === type)?.locations.find((l) => l.name === location)?.priceMonthlyEur;
   return {
@@ -126,7 +138,10 @@ export function parsePricing(body: unknown): LivePrices {
   const out: LivePrices = {};
   const serverTypes = (body as { pricing?: { server_types?: unknown } })?.pricing?.server_types;
   if (!Array.isArray(serverTypes)) throw new Error("pricing: response has no pricing.server_types list");
-  for (const st of serverTypes as { name?: string; prices?: { location?: string; price_monthly?: { net?: string } }[] }[]) {
+  for (const st of serverTypes as {
+    name?: string;
+    prices?: { location?: string; price_monthly?: { net?: string } }[];
+  }[]) {
     if (!st.name || !Array.isArray(st.prices)) continue;
     for (const p of st.prices) {
       const net = Number(p.price_monthly?.net);

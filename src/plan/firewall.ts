@@ -14,11 +14,23 @@ export const EVERYWHERE = ["0.0.0.0/0", "::/0"];
 
 export function firewallRules(cfg: StackConfig): FirewallRulePlan[] {
   const rules: FirewallRulePlan[] = [
-    { direction: "in", protocol: "tcp", port: "22", sourceIps: cfg.adminCidrs, description: "SSH from adminCidrs" },
+    {
+      direction: "in",
+      protocol: "tcp",
+      port: "22",
+      sourceIps: cfg.adminCidrs,
+      description: "SSH from adminCidrs",
+    },
     { direction: "in", protocol: "icmp", sourceIps: EVERYWHERE, description: "ping" },
   ];
   if (cfg.services.api.public) {
-    rules.push({ direction: "in", protocol: "tcp", port: String(cfg.services.api.port), sourceIps: EVERYWHERE, description: "API" });
+    rules.push({
+      direction: "in",
+      protocol: "tcp",
+      port: String(cfg.services.api.port),
+      sourceIps: EVERYWHERE,
+      description: "API",
+    });
   }
   return rules;
 }

@@ -23,7 +23,12 @@ export function hostSteps(plan: Plan, cfg: StackConfig): HostStep[] {
     // The server type is an argument so that a rescale re-runs this step: Hetzner powers the box
     // off for change_type, and this re-checks over the pinned SSH connection that it came back
     // (the provider itself never powers it on: terraform-provider-hcloud resourceServerUpdate).
-    { name: "host-ready", script: "wait-host-ready.sh", args: plan.server ? [plan.server.type] : [], after: [] },
+    {
+      name: "host-ready",
+      script: "wait-host-ready.sh",
+      args: plan.server ? [plan.server.type] : [],
+      after: [],
+    },
     {
       name: "admin-keys",
       script: "install-admin-keys.sh",
@@ -31,7 +36,12 @@ export function hostSteps(plan: Plan, cfg: StackConfig): HostStep[] {
       args: [Buffer.from(cfg.adminSshKeys.join("\n"), "utf8").toString("base64") || "-"],
       after: ["host-ready"],
     },
-    { name: "swap", script: "setup-swap.sh", args: [String(plan.swapGb), String(plan.swappiness)], after: ["host-ready"] },
+    {
+      name: "swap",
+      script: "setup-swap.sh",
+      args: [String(plan.swapGb), String(plan.swappiness)],
+      after: ["host-ready"],
+    },
     { name: "docker", script: "install-docker.sh", args: [], after: ["swap"] },
     {
       name: "watchdog",

@@ -85,7 +85,9 @@ export function makePlan(cfg: StackConfig, catalog: Catalog, deployed?: Deployed
 
   for (const role of ["api", "bot", "worker"] as const) {
     if (cfg.images[role] === EXAMPLE_IMAGE) {
-      warnings.push(`images/${role}: still the example image ${EXAMPLE_IMAGE}: set your own (pulumi config set --path images.${role} <image>)`);
+      warnings.push(
+        `images/${role}: still the example image ${EXAMPLE_IMAGE}: set your own (pulumi config set --path images.${role} <image>)`,
+      );
     }
   }
   const local = cfg.target === "local";
@@ -113,7 +115,9 @@ export function makePlan(cfg: StackConfig, catalog: Catalog, deployed?: Deployed
       errors.push(...checked.errors);
       warnings.push(...checked.warnings);
       if (server.priceMonthlyEur === null) {
-        warnings.push(`server: no price is known for ${server.type} in ${server.location} (${catalog.source})`);
+        warnings.push(
+          `server: no price is known for ${server.type} in ${server.location} (${catalog.source})`,
+        );
       }
     }
   }

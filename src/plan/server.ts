@@ -73,10 +73,14 @@ export function requirementsFor(cfg: StackConfig, preset: StagePreset): Requirem
 /** Each failed requirement in words, naming the key that sets it. */
 function shortfalls(t: ServerType, req: Requirements, stage: number): string[] {
   const out: string[] = [];
-  if (t.cores < req.cores) out.push(`has ${t.cores} vCPU but stage ${stage} needs at least ${req.cores} (server/cores)`);
-  if (t.memoryGb < req.memoryGb) out.push(`has ${t.memoryGb} GB RAM but stage ${stage} needs at least ${req.memoryGb} (server/memoryGb)`);
-  if (t.diskGb < req.diskGb) out.push(`has ${t.diskGb} GB disk but stage ${stage} needs at least ${req.diskGb} (server/diskGb)`);
-  if (t.architecture !== req.architecture) out.push(`is ${t.architecture} but server/architecture is ${req.architecture}`);
+  if (t.cores < req.cores)
+    out.push(`has ${t.cores} vCPU but stage ${stage} needs at least ${req.cores} (server/cores)`);
+  if (t.memoryGb < req.memoryGb)
+    out.push(`has ${t.memoryGb} GB RAM but stage ${stage} needs at least ${req.memoryGb} (server/memoryGb)`);
+  if (t.diskGb < req.diskGb)
+    out.push(`has ${t.diskGb} GB disk but stage ${stage} needs at least ${req.diskGb} (server/diskGb)`);
+  if (t.architecture !== req.architecture)
+    out.push(`is ${t.architecture} but server/architecture is ${req.architecture}`);
   return out;
 }
 
@@ -88,7 +92,13 @@ function orderable(t: ServerType, location: string): boolean {
   return !t.deprecated && t.locations.some((l) => l.name === location && l.available);
 }
 
-function choice(t: ServerType, req: Requirements, pinned: boolean, catalog: Catalog, kept = false): ServerChoice {
+function choice(
+  t: ServerType,
+  req: Requirements,
+  pinned: boolean,
+  catalog: Catalog,
+  kept = false,
+): ServerChoice {
   return {
     type: t.name,
     cores: t.cores,
@@ -143,7 +153,12 @@ function immovable(req: Requirements, deployed: DeployedServer, catalog: Catalog
   return errors;
 }
 
-export function selectServer(cfg: StackConfig, preset: StagePreset, catalog: Catalog, deployed?: DeployedServer): Selection {
+export function selectServer(
+  cfg: StackConfig,
+  preset: StagePreset,
+  catalog: Catalog,
+  deployed?: DeployedServer,
+): Selection {
   const req = requirementsFor(cfg, preset);
   const warnings: string[] = [];
   if (deployed) {
@@ -156,10 +171,16 @@ export function selectServer(cfg: StackConfig, preset: StagePreset, catalog: Cat
   if (pinnedName !== undefined) {
     const t = catalog.types.find((x) => x.name === pinnedName);
     if (!t) {
-      return { errors: [`server/type: "${pinnedName}" is not a Hetzner server type (orderable in ${req.location}: ${here.map((x) => x.name).join(", ")})`], warnings };
+      return {
+        errors: [
+          `server/type: "${pinnedName}" is not a Hetzner server type (orderable in ${req.location}: ${here.map((x) => x.name).join(", ")})`,
+        ],
+        warnings,
+      };
     }
     const missing = shortfalls(t, req, preset.stage);
-    if (missing.length > 0) return { errors: missing.map((m) => `server/type: "${pinnedName}" ${m}`), warnings };
+    if (missing.length > 0)
+      return { errors: missing.map((m) => `server/type: "${pinnedName}" ${m}`), warnings };
     if (deployed?.type === pinnedName) {
       // Already running: nothing is ordered, so today's stock does not matter.
       if (!orderable(t, req.location)) {
@@ -181,13 +202,20 @@ export function selectServer(cfg: StackConfig, preset: StagePreset, catalog: Cat
     }
     if (!orderable(t, req.location)) {
       const where = t.locations.filter((l) => l.available).map((l) => l.name);
-      return { errors: [`server/type: "${pinnedName}" is not available in location ${req.location} (it is in: ${where.join(", ") || "none"})`], warnings };
+      return {
+        errors: [
+          `server/type: "${pinnedName}" is not available in location ${req.location} (it is in: ${where.join(", ") || "none"})`,
+        ],
+        warnings,
+      };
     }
     return { choice: choice(t, req, true, catalog), errors: [], warnings };
   }
   // Sticky: the requirements are the ones the deployed type was chosen for (or the server predates
   // the label), and it still meets them.
-  const sameRequirements = deployed !== undefined && (deployed.requirements === undefined || deployed.requirements === requirementsLabel(req));
+  const sameRequirements =
+    deployed !== undefined &&
+    (deployed.requirements === undefined || deployed.requirements === requirementsLabel(req));
   if (deployedType && sameRequirements && shortfalls(deployedType, req, preset.stage).length === 0) {
     if (!orderable(deployedType, req.location)) {
       warnings.push(

@@ -72,20 +72,25 @@ export function redisCommand(cfg: StackConfig, limitMb: number): string[] {
   const maxmemoryMb = r.maxmemoryMb ?? defaultMaxmemoryMb(limitMb);
   return [
     "redis-server",
-    "--appendonly", r.appendonly ? "yes" : "no",
+    "--appendonly",
+    r.appendonly ? "yes" : "no",
     // With AOF on, AOF is the persistence; RDB snapshots would add a second fork on a tight box.
     // A bare `--save` means `save ""` (redis-server's command-line parsing since 7.0; checked on
     // 7.0.15 by test/real/redis-args.test.ts). Not `"--save", ""`: the Docker provider refuses an
     // empty element in a container's command ("values for command may not be empty"), which the
     // real-engine lab found at the first `pulumi up`.
     ...(r.appendonly ? ["--save"] : []),
-    "--dir", "/data",
-    "--maxmemory", `${maxmemoryMb}mb`,
-    "--maxmemory-policy", r.maxmemoryPolicy,
+    "--dir",
+    "/data",
+    "--maxmemory",
+    `${maxmemoryMb}mb`,
+    "--maxmemory-policy",
+    r.maxmemoryPolicy,
     // Clients come from the other containers on the private network, and no port is published.
     // The official image already turns protected mode off; saying it keeps a Redis built
     // elsewhere (e.g. Debian's, as the VM lab uses) from refusing them with "DENIED".
-    "--protected-mode", "no",
+    "--protected-mode",
+    "no",
   ];
 }
 
@@ -105,7 +110,13 @@ export function planServices(cfg: StackConfig, workers: number): ServicePlan[] {
     env: {},
     secretEnv: [],
     volumes: [{ volume: REDIS_VOLUME, containerPath: "/data" }],
-    healthcheck: { test: ["CMD", "redis-cli", "PING"], intervalS: 10, timeoutS: 3, retries: 5, startPeriodS: 5 },
+    healthcheck: {
+      test: ["CMD", "redis-cli", "PING"],
+      intervalS: 10,
+      timeoutS: 3,
+      retries: 5,
+      startPeriodS: 5,
+    },
     stopTimeoutS: 30,
   };
   const a = cfg.services.api;
@@ -115,11 +126,16 @@ export function planServices(cfg: StackConfig, workers: number): ServicePlan[] {
     role: "api",
     image: cfg.images.api,
     command: [
-      "uvicorn", "app.web.api:app",
-      "--host", "0.0.0.0",
-      "--port", String(a.port),
-      "--workers", String(a.workers),
-      "--limit-concurrency", String(a.limitConcurrency),
+      "uvicorn",
+      "app.web.api:app",
+      "--host",
+      "0.0.0.0",
+      "--port",
+      String(a.port),
+      "--workers",
+      String(a.workers),
+      "--limit-concurrency",
+      String(a.limitConcurrency),
     ],
     ...resolved(cfg, "api", { memoryMb: 200, reservationMb: 120 }),
     restart: "unless-stopped",
@@ -130,7 +146,9 @@ export function planServices(cfg: StackConfig, workers: number): ServicePlan[] {
     // Python is in every image that runs uvicorn; curl may not be.
     healthcheck: {
       test: [
-        "CMD", "python3", "-c",
+        "CMD",
+        "python3",
+        "-c",
         `import urllib.request; urllib.request.urlopen("http://127.0.0.1:${a.port}${a.healthPath}", timeout=4)`,
       ],
       intervalS: 15,

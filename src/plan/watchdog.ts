@@ -35,11 +35,13 @@ export function watchdogEnv(cfg: StackConfig, plan: Plan): string {
  */
 export function watchdogPayload(watchdogScript: string, envFile: string, secretsFile: string): string {
   const b64 = (t: string) => Buffer.from(t, "utf8").toString("base64");
-  return [
-    `WATCHDOG_SCRIPT_B64=${b64(watchdogScript)}`,
-    `WATCHDOG_ENV_B64=${b64(envFile)}`,
-    `WATCHDOG_SECRETS_B64=${b64(secretsFile)}`,
-  ].join("\n") + "\n";
+  return (
+    [
+      `WATCHDOG_SCRIPT_B64=${b64(watchdogScript)}`,
+      `WATCHDOG_ENV_B64=${b64(envFile)}`,
+      `WATCHDOG_SECRETS_B64=${b64(secretsFile)}`,
+    ].join("\n") + "\n"
+  );
 }
 
 /** The secrets file: only what is set; values are single-line secrets. */

@@ -60,7 +60,9 @@ export function planToJson(plan: Plan): PlanJson {
           catalogTakenAt: s.catalogTakenAt,
         }
       : null,
-    requirements: s ? { cores: s.requirements.cores, memoryGb: s.requirements.memoryGb, diskGb: s.requirements.diskGb } : null,
+    requirements: s
+      ? { cores: s.requirements.cores, memoryGb: s.requirements.memoryGb, diskGb: s.requirements.diskGb }
+      : null,
     swapGb: plan.swapGb,
     workers: plan.workers,
     services: plan.services.map((x) => ({

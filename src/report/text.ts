@@ -12,7 +12,9 @@ export function serviceRows(p: PlanJson): (string | number)[][] {
     s.memoryReservationMb,
     s.swapMb === 0 ? "none" : `${s.swapMb}`,
     s.restart,
-    s.command ? s.command.map((a) => (a === "" || /\s/.test(a) ? JSON.stringify(a) : a)).join(" ") : "(image default)",
+    s.command
+      ? s.command.map((a) => (a === "" || /\s/.test(a) ? JSON.stringify(a) : a)).join(" ")
+      : "(image default)",
   ]);
 }
 export const SERVICE_HEADER = ["service", "image", "limit MB", "reserve MB", "swap MB", "restart", "command"];
@@ -28,7 +30,11 @@ export function budgetRows(p: PlanJson): (string | number)[][] {
     ["total (reserve + limits + users)", b.totalMb, `${b.ramPercent}%`],
     ["RAM", b.ramMb, "100%"],
     ["swap on host", b.swapMb, ""],
-    ["projected in swap", b.swapNeededMb, b.swapMb ? `${Math.round((b.swapNeededMb / b.swapMb) * 100)}% of swap` : ""],
+    [
+      "projected in swap",
+      b.swapNeededMb,
+      b.swapMb ? `${Math.round((b.swapNeededMb / b.swapMb) * 100)}% of swap` : "",
+    ],
   ];
 }
 
@@ -41,7 +47,17 @@ export function renderText(p: PlanJson): string {
       "Server",
       textTable(
         ["type", "vCPU", "RAM GB", "disk GB", "arch", "location", "price"],
-        [[`${s.type}${s.pinned ? " (pinned)" : ""}`, s.cores, s.memoryGb, s.diskGb, s.architecture, s.location, eur(s.priceMonthlyEur)]],
+        [
+          [
+            `${s.type}${s.pinned ? " (pinned)" : ""}`,
+            s.cores,
+            s.memoryGb,
+            s.diskGb,
+            s.architecture,
+            s.location,
+            eur(s.priceMonthlyEur),
+          ],
+        ],
       ),
       `  needs ≥${p.requirements!.cores} vCPU, ≥${p.requirements!.memoryGb} GB RAM, ≥${p.requirements!.diskGb} GB disk; catalog: ${s.catalog}, ${s.catalogTakenAt}`,
       "  A type change reboots the server (rescale, disk kept) and moves it to Hetzner's current price.",
@@ -50,7 +66,11 @@ export function renderText(p: PlanJson): string {
       "",
     );
   }
-  out.push(`Services (${p.workers} worker${p.workers === 1 ? "" : "s"})`, textTable(SERVICE_HEADER, serviceRows(p)), "");
+  out.push(
+    `Services (${p.workers} worker${p.workers === 1 ? "" : "s"})`,
+    textTable(SERVICE_HEADER, serviceRows(p)),
+    "",
+  );
   if (p.budget) out.push("Memory budget", textTable(["item", "MB", "% of RAM"], budgetRows(p)), "");
   if (p.warnings.length) out.push("Warnings", ...p.warnings.map((w) => `  ! ${w}`), "");
   if (p.errors.length) out.push("Errors (not deployable)", ...p.errors.map((e) => `  x ${e}`), "");

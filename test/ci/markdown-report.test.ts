@@ -156,7 +156,20 @@ describe("markdown capacity report (PR comment and job summary)", () => {
 
   it("prod stage 2 → 3 with server.memoryGb=16: the server type changes (a reboot and a new price)", () => {
     const before = beforeFile("prod-stage2", "--stack", "prod");
-    const r = runPlanCli(["--stack", "prod", "--set", "stage=3", "--set", "server.memoryGb=16", "--markdown", "--before", before], root);
+    const r = runPlanCli(
+      [
+        "--stack",
+        "prod",
+        "--set",
+        "stage=3",
+        "--set",
+        "server.memoryGb=16",
+        "--markdown",
+        "--before",
+        before,
+      ],
+      root,
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatchInlineSnapshot(`
       "### app-infra plan: \`prod\` — stage 2 → **3** — ✅ deployable
@@ -204,7 +217,15 @@ describe("markdown capacity report (PR comment and job summary)", () => {
 
   it("a base whose plan failed (no services in its JSON) renders without a before column", () => {
     const file = join(dir, "failed.json");
-    writeFileSync(file, JSON.stringify({ stack: "dev", deployable: false, warnings: [], errors: ["stage: should be one of 1, 2, 3 (got 7)"] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        stack: "dev",
+        deployable: false,
+        warnings: [],
+        errors: ["stage: should be one of 1, 2, 3 (got 7)"],
+      }),
+    );
     const withBase = runPlanCli(["--stack", "dev", "--markdown", "--before", file], root);
     const without = runPlanCli(["--stack", "dev", "--markdown"], root);
     expect(withBase.stdout).toBe(without.stdout);
@@ -213,12 +234,30 @@ describe("markdown capacity report (PR comment and job summary)", () => {
   it("a plan that is not deployable still renders, lists its errors and exits 1", () => {
     // Limits above RAM + swap: the configuration parses, the budget refuses it.
     const r = runPlanCli(
-      ["--stack", "dev", "--set", "workers=30", "--set", "swapGb=0", "--set", "server.type=cx23", "--set", "server.cores=2", "--set", "server.diskGb=40", "--set", "services.worker.swapMb=0", "--markdown"],
+      [
+        "--stack",
+        "dev",
+        "--set",
+        "workers=30",
+        "--set",
+        "swapGb=0",
+        "--set",
+        "server.type=cx23",
+        "--set",
+        "server.cores=2",
+        "--set",
+        "server.diskGb=40",
+        "--set",
+        "services.worker.swapMb=0",
+        "--markdown",
+      ],
       root,
     );
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("### app-infra plan: `dev` — stage 1 — ❌ not deployable");
-    expect(r.stdout).toContain("#### Errors\n- ❌ budget: container limits (8106 MB) + system reserve (500 MB) = 8606 MB exceed RAM + swap (4096 + 0 MB)");
+    expect(r.stdout).toContain(
+      "#### Errors\n- ❌ budget: container limits (8106 MB) + system reserve (500 MB) = 8606 MB exceed RAM + swap (4096 + 0 MB)",
+    );
   });
 
   it("escapes placeholders such as <image> that GitHub would drop as HTML tags", () => {

@@ -19,13 +19,32 @@ const WORKFLOWS = ["preview.yml", "deploy.yml"] as const;
 const text = (f: string) => readFileSync(join(root, ".github", "workflows", f), "utf8");
 
 type Any = any;
-type Step = { name?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string>; if?: string; "continue-on-error"?: boolean };
-type Job = { permissions?: Record<string, string> | string; environment?: string | { name: string }; concurrency?: { group: string; "cancel-in-progress"?: boolean }; strategy?: Any; steps: Step[]; if?: string; needs?: string | string[] };
+type Step = {
+  name?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+  if?: string;
+  "continue-on-error"?: boolean;
+};
+type Job = {
+  permissions?: Record<string, string> | string;
+  environment?: string | { name: string };
+  concurrency?: { group: string; "cancel-in-progress"?: boolean };
+  strategy?: Any;
+  steps: Step[];
+  if?: string;
+  needs?: string | string[];
+};
 type Concurrency = { group: string; "cancel-in-progress"?: boolean };
-const wf = (f: string) => parse(text(f)) as { on: Any; permissions: Any; concurrency?: Concurrency; jobs: Record<string, Job> };
+const wf = (f: string) =>
+  parse(text(f)) as { on: Any; permissions: Any; concurrency?: Concurrency; jobs: Record<string, Job> };
 
 // The Pulumi CLI must match the SDK the program is locked to (pulumi/pulumi releases both together).
-const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) as { packages: Record<string, { version: string }> };
+const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) as {
+  packages: Record<string, { version: string }>;
+};
 const SDK_VERSION = lock.packages["node_modules/@pulumi/pulumi"]!.version;
 
 const PULUMI = "pulumi/actions@";
@@ -82,7 +101,10 @@ describe("shellcheck", () => {
         if (!s.run) return;
         // Expressions are substituted by the runner before bash sees the script.
         const file = join(tmp, `${f}-${jobName}-${i}.sh`);
-        writeFileSync(file, `#!/usr/bin/env bash\nset -eo pipefail\n${s.run.replace(/\$\{\{[^}]*\}\}/g, "expr")}`);
+        writeFileSync(
+          file,
+          `#!/usr/bin/env bash\nset -eo pipefail\n${s.run.replace(/\$\{\{[^}]*\}\}/g, "expr")}`,
+        );
         const r = shellcheck(file);
         expect(r.stdout, `${f} ${jobName} step ${i}`).toBe("");
       });
@@ -98,19 +120,24 @@ describe("policy: actions pinned by commit", () => {
     "pulumi/actions": ["8e5e406f4007fca908480587cb9893c07090f58d", "v7.0.0"],
   };
 
-  it.each(WORKFLOWS)("%s: every non-local action is pinned to a 40-hex SHA with its tag in a comment", (f) => {
-    const lines = text(f).split("\n").filter((l) => /^\s*(-\s+)?uses:/.test(l));
-    expect(lines.length).toBeGreaterThan(0);
-    for (const line of lines) {
-      const m = /uses:\s*([^\s@]+)@(\S+)(?:\s+#\s*(\S+))?\s*$/.exec(line);
-      expect(m, line).not.toBeNull();
-      const [, action, ref, tag] = m!;
-      if (action!.startsWith("./")) continue;
-      expect(ref, line).toMatch(/^[0-9a-f]{40}$/);
-      expect(tag, line).toMatch(/^v\d+(\.\d+)*$/);
-      expect(PINS[action!], `${action} is not in the reviewed pin list`).toEqual([ref, tag]);
-    }
-  });
+  it.each(WORKFLOWS)(
+    "%s: every non-local action is pinned to a 40-hex SHA with its tag in a comment",
+    (f) => {
+      const lines = text(f)
+        .split("\n")
+        .filter((l) => /^\s*(-\s+)?uses:/.test(l));
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) {
+        const m = /uses:\s*([^\s@]+)@(\S+)(?:\s+#\s*(\S+))?\s*$/.exec(line);
+        expect(m, line).not.toBeNull();
+        const [, action, ref, tag] = m!;
+        if (action!.startsWith("./")) continue;
+        expect(ref, line).toMatch(/^[0-9a-f]{40}$/);
+        expect(tag, line).toMatch(/^v\d+(\.\d+)*$/);
+        expect(PINS[action!], `${action} is not in the reviewed pin list`).toEqual([ref, tag]);
+      }
+    },
+  );
 });
 
 describe("policy: least privilege and secrets", () => {
@@ -126,7 +153,8 @@ describe("policy: least privilege and secrets", () => {
         const p = job.permissions;
         if (p === undefined) continue;
         expect(typeof p, `${f} ${name}: permissions must be a map`).toBe("object");
-        for (const [scope, level] of Object.entries(p as Record<string, string>)) if (level === "write") writes.push(`${f} ${name} ${scope}`);
+        for (const [scope, level] of Object.entries(p as Record<string, string>))
+          if (level === "write") writes.push(`${f} ${name} ${scope}`);
       }
     }
     expect(writes).toEqual(["preview.yml preview pull-requests"]);
@@ -134,7 +162,8 @@ describe("policy: least privilege and secrets", () => {
 
   it.each(WORKFLOWS)("%s: no secret is echoed or used in a run: block", (f) => {
     expect(text(f)).not.toMatch(/echo[^\n]*\$\{\{\s*secrets\./);
-    for (const job of Object.values(wf(f).jobs)) for (const s of job.steps) expect(s.run ?? "").not.toContain("secrets.");
+    for (const job of Object.values(wf(f).jobs))
+      for (const s of job.steps) expect(s.run ?? "").not.toContain("secrets.");
   });
 
   it.each(WORKFLOWS)("%s: secrets are passed through env: of the Pulumi steps only", (f) => {
@@ -159,7 +188,13 @@ describe("policy: least privilege and secrets", () => {
       for (const job of Object.values(wf(f).jobs)) {
         for (const s of pulumiSteps(job)) {
           const keys = Object.keys(s.env ?? {}).filter((k) => k !== "PULUMI_RUN_PROGRAM");
-          expect(keys.sort()).toEqual(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "HCLOUD_TOKEN", "PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"]);
+          expect(keys.sort()).toEqual([
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "HCLOUD_TOKEN",
+            "PULUMI_ACCESS_TOKEN",
+            "PULUMI_CONFIG_PASSPHRASE",
+          ]);
           // Backend from a repository variable: unset → Pulumi Cloud, else e.g. s3://…
           expect(s.with?.["cloud-url"]).toBe("${{ vars.PULUMI_BACKEND_URL }}");
           expect(s.with?.["work-dir"]).toBe("./");
@@ -170,21 +205,31 @@ describe("policy: least privilege and secrets", () => {
 });
 
 describe("policy: how the Pulumi steps run", () => {
-  const all = WORKFLOWS.flatMap((f) => Object.entries(wf(f).jobs).flatMap(([name, job]) => pulumiSteps(job).map((s) => ({ f, name, job, s }))));
+  const all = WORKFLOWS.flatMap((f) =>
+    Object.entries(wf(f).jobs).flatMap(([name, job]) => pulumiSteps(job).map((s) => ({ f, name, job, s }))),
+  );
 
   it("finds the four Pulumi steps", () => {
-    expect(all.map(({ f, name }) => `${f} ${name}`)).toEqual(["preview.yml preview", "deploy.yml dev", "deploy.yml prod", "deploy.yml drift"]);
+    expect(all.map(({ f, name }) => `${f} ${name}`)).toEqual([
+      "preview.yml preview",
+      "deploy.yml dev",
+      "deploy.yml prod",
+      "deploy.yml drift",
+    ]);
   });
 
   it(`every Pulumi step pins the CLI to the locked SDK's version (${SDK_VERSION})`, () => {
     expect(SDK_VERSION).toMatch(/^3\.\d+\.\d+$/);
-    for (const { f, name, s } of all) expect(s.with?.["pulumi-version"], `${f} ${name}: pulumi-version`).toBe(SDK_VERSION);
+    for (const { f, name, s } of all)
+      expect(s.with?.["pulumi-version"], `${f} ${name}: pulumi-version`).toBe(SDK_VERSION);
   });
 
   // A refresh without the program configures the Docker provider from the state, whose key file a
   // fresh runner does not have; pulumi/actions v7 has no run-program input.
   it("every step that refreshes or destroys runs the program (PULUMI_RUN_PROGRAM), and only those need it", () => {
-    const refreshing = all.filter(({ s }) => s.with?.refresh === true || s.with?.command === "destroy" || s.with?.command === "refresh");
+    const refreshing = all.filter(
+      ({ s }) => s.with?.refresh === true || s.with?.command === "destroy" || s.with?.command === "refresh",
+    );
     expect(refreshing.map(({ f, name }) => `${f} ${name}`)).toEqual(["deploy.yml drift"]);
     for (const { f, name, s } of refreshing) expect(s.env?.PULUMI_RUN_PROGRAM, `${f} ${name}`).toBe("true");
   });
@@ -192,7 +237,9 @@ describe("policy: how the Pulumi steps run", () => {
   it("every job that runs the program removes the deploy key at its end, whatever happened", () => {
     for (const { f, name, job, s } of all) {
       const i = job.steps.indexOf(s);
-      const cleanup = job.steps.findIndex((x, j) => j > i && x.run?.includes(".github/scripts/remove-ssh-dir.sh"));
+      const cleanup = job.steps.findIndex(
+        (x, j) => j > i && x.run?.includes(".github/scripts/remove-ssh-dir.sh"),
+      );
       expect(cleanup, `${f} ${name}: no remove-ssh-dir.sh step after the Pulumi step`).toBeGreaterThan(i);
       expect(job.steps[cleanup]!.if, `${f} ${name}`).toBe("always()");
     }
@@ -216,7 +263,10 @@ describe("policy: how the Pulumi steps run", () => {
 describe(".github/scripts/remove-ssh-dir.sh", () => {
   const script = join(root, ".github", "scripts", "remove-ssh-dir.sh");
   const runIt = (args: string[], base: string) =>
-    spawnSync("bash", [script, ...args], { encoding: "utf8", env: { ...process.env, APP_INFRA_SSH_DIR: base } });
+    spawnSync("bash", [script, ...args], {
+      encoding: "utf8",
+      env: { ...process.env, APP_INFRA_SSH_DIR: base },
+    });
 
   it("removes the stack's key directory under APP_INFRA_SSH_DIR and nothing else; a second run finds nothing", () => {
     const base = mkdtempSync(join(tmp, "ssh-"));
@@ -225,17 +275,26 @@ describe(".github/scripts/remove-ssh-dir.sh", () => {
       writeFileSync(join(base, `app-infra-ssh-${stack}`, "deploy_key"), "key\n", { mode: 0o600 });
     }
     const first = runIt(["dev"], base);
-    expect([first.status, first.stdout.trim()]).toEqual([0, `remove-ssh-dir: removed ${base}/app-infra-ssh-dev`]);
+    expect([first.status, first.stdout.trim()]).toEqual([
+      0,
+      `remove-ssh-dir: removed ${base}/app-infra-ssh-dev`,
+    ]);
     expect(readdirSync(base)).toEqual(["app-infra-ssh-prod"]);
     const again = runIt(["dev"], base);
-    expect([again.status, again.stdout.trim()]).toEqual([0, `remove-ssh-dir: nothing at ${base}/app-infra-ssh-dev`]);
+    expect([again.status, again.stdout.trim()]).toEqual([
+      0,
+      `remove-ssh-dir: nothing at ${base}/app-infra-ssh-dev`,
+    ]);
   });
 
   it("refuses a stack name that is a path", () => {
     const base = mkdtempSync(join(tmp, "ssh-"));
     for (const bad of ["../etc", "", "a/b"]) {
       const r = runIt([bad], base);
-      expect([r.status, r.stderr.trim()]).toEqual([2, `remove-ssh-dir: usage: remove-ssh-dir.sh STACK (got '${bad}')`]);
+      expect([r.status, r.stderr.trim()]).toEqual([
+        2,
+        `remove-ssh-dir: usage: remove-ssh-dir.sh STACK (got '${bad}')`,
+      ]);
     }
   });
 });
@@ -254,7 +313,8 @@ describe("policy: preview on pull requests", () => {
     // As root (the swap test needs a privileged container).
     expect(runs).toContain('sudo -E env "PATH=$PATH" npm test');
     expect(runs.indexOf("npm run build")).toBeLessThan(runs.indexOf('sudo -E env "PATH=$PATH" npm test'));
-    for (const s of job.steps) expect(s.run ?? "", "the per-stack job runs no tests").not.toMatch(/npm (run )?test|vitest/);
+    for (const s of job.steps)
+      expect(s.run ?? "", "the per-stack job runs no tests").not.toMatch(/npm (run )?test|vitest/);
   });
 
   it("previews dev and prod after the tests; reports even when they failed, previews only when they passed", () => {
@@ -263,16 +323,30 @@ describe("policy: preview on pull requests", () => {
     expect(job.if).toBe("${{ !cancelled() }}");
     const [p, ...more] = pulumiSteps(job);
     expect(more).toEqual([]);
-    expect(p!.with).toMatchObject({ command: "preview", "stack-name": "${{ matrix.stack }}", "comment-on-pr": true, diff: true, "always-include-summary": true });
+    expect(p!.with).toMatchObject({
+      command: "preview",
+      "stack-name": "${{ matrix.stack }}",
+      "comment-on-pr": true,
+      diff: true,
+      "always-include-summary": true,
+    });
     const cond = p!.if!.replace(/\s+/g, " ");
-    for (const part of ["env.SAME_REPO == 'true'", "needs.test.result == 'success'", "steps.report.outputs.deployable == 'true'", "github.actor != 'dependabot[bot]'"]) {
+    for (const part of [
+      "env.SAME_REPO == 'true'",
+      "needs.test.result == 'success'",
+      "steps.report.outputs.deployable == 'true'",
+      "github.actor != 'dependabot[bot]'",
+    ]) {
       expect(cond).toContain(part);
     }
   });
 
   // Previews take no lock and write no state, so a newer push may cancel them.
   it("a newer push cancels the previous run", () => {
-    expect(w.concurrency).toEqual({ group: "preview-${{ github.event.pull_request.number }}", "cancel-in-progress": true });
+    expect(w.concurrency).toEqual({
+      group: "preview-${{ github.event.pull_request.number }}",
+      "cancel-in-progress": true,
+    });
   });
 
   it("posts the capacity report (summary + one marked comment) before failing on an undeployable plan", () => {
@@ -290,7 +364,9 @@ describe("policy: preview on pull requests", () => {
     expect(job.steps[fail]!.if).toBe("steps.report.outputs.deployable != 'true'");
     expect(idx("Capacity report to the pull request")).toBeLessThan(fail);
     // The report steps themselves must not fail on an undeployable plan.
-    expect(readFileSync(join(root, ".github/scripts/capacity-report.sh"), "utf8")).toMatch(/--markdown "\$\{before_args\[@\]\}" >"\$out\/plan\.md" 2>"\$out\/plan\.err" \|\| status=\$\?/);
+    expect(readFileSync(join(root, ".github/scripts/capacity-report.sh"), "utf8")).toMatch(
+      /--markdown "\$\{before_args\[@\]\}" >"\$out\/plan\.md" 2>"\$out\/plan\.err" \|\| status=\$\?/,
+    );
   });
 });
 
@@ -313,7 +389,10 @@ describe("policy: deploys", () => {
   });
 
   it("one update per stack at a time, never cancelled half-way", () => {
-    for (const [name, stack] of [["dev", "dev"], ["prod", "prod"]] as const) {
+    for (const [name, stack] of [
+      ["dev", "dev"],
+      ["prod", "prod"],
+    ] as const) {
       expect(w.jobs[name]!.concurrency).toEqual({ group: `pulumi-${stack}`, "cancel-in-progress": false });
     }
     for (const f of WORKFLOWS) {
@@ -343,7 +422,12 @@ describe("policy: deploys", () => {
     );
     expect(drift.strategy.matrix.stack).toEqual(["dev", "prod"]);
     const [step] = pulumiSteps(drift);
-    expect(step!.with).toMatchObject({ command: "preview", "stack-name": "${{ matrix.stack }}", "expect-no-changes": true, refresh: true });
+    expect(step!.with).toMatchObject({
+      command: "preview",
+      "stack-name": "${{ matrix.stack }}",
+      "expect-no-changes": true,
+      refresh: true,
+    });
     expect(step!.env?.PULUMI_RUN_PROGRAM).toBe("true");
   });
 });

@@ -15,7 +15,9 @@ describe("npm run plan (offline)", () => {
     expect(r.stdout).toContain("app-infra plan: stack dev, stage 1, target hetzner");
     expect(r.stdout).toMatch(/cx33 +4 +8 +80 +x86 +fsn1 +€8\.49\/month/);
     expect(r.stdout).toContain("Swap: 4 GB swapfile");
-    expect(r.stdout).toMatch(/worker-image-1 .* 250 +100 +250 +unless-stopped +rq worker --url redis:\/\/redis:6379\/0 --max-jobs 15 img_queue/);
+    expect(r.stdout).toMatch(
+      /worker-image-1 .* 250 +100 +250 +unless-stopped +rq worker --url redis:\/\/redis:6379\/0 --max-jobs 15 img_queue/,
+    );
     expect(r.stdout).toMatch(/total \(reserve \+ limits \+ users\) +3156 +39%/);
     expect(r.stdout).toContain("Deployable.");
   });
@@ -33,10 +35,39 @@ describe("npm run plan (offline)", () => {
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j).toMatchObject({ stack: "dev", stage: 3, swapGb: 2, deployable: true, errors: [] });
-    expect(Object.keys(j.server)).toEqual(expect.arrayContaining(["type", "cores", "memoryGb", "diskGb", "location", "priceMonthlyEur"]));
-    expect(Object.keys(j.services[0])).toEqual(expect.arrayContaining(["name", "image", "command", "memoryMb", "memoryReservationMb", "memorySwapMb", "restart"]));
-    expect(Object.keys(j.budget)).toEqual(expect.arrayContaining(["ramMb", "swapMb", "systemReserveMb", "limitsMb", "reservationsMb", "usersMb", "totalMb", "ramPercent"]));
-    expect(j.services.map((s: { name: string }) => s.name)).toEqual(["redis", "api", "bot", "worker-image-1", "worker-image-2"]);
+    expect(Object.keys(j.server)).toEqual(
+      expect.arrayContaining(["type", "cores", "memoryGb", "diskGb", "location", "priceMonthlyEur"]),
+    );
+    expect(Object.keys(j.services[0])).toEqual(
+      expect.arrayContaining([
+        "name",
+        "image",
+        "command",
+        "memoryMb",
+        "memoryReservationMb",
+        "memorySwapMb",
+        "restart",
+      ]),
+    );
+    expect(Object.keys(j.budget)).toEqual(
+      expect.arrayContaining([
+        "ramMb",
+        "swapMb",
+        "systemReserveMb",
+        "limitsMb",
+        "reservationsMb",
+        "usersMb",
+        "totalMb",
+        "ramPercent",
+      ]),
+    );
+    expect(j.services.map((s: { name: string }) => s.name)).toEqual([
+      "redis",
+      "api",
+      "bot",
+      "worker-image-1",
+      "worker-image-2",
+    ]);
     expect(Array.isArray(j.warnings)).toBe(true);
   });
 
@@ -44,8 +75,27 @@ describe("npm run plan (offline)", () => {
     [["--set", "stage=4"], "stage: should be one of 1, 2, 3 (got 4)"],
     [["--set", "swapGb=-1"], "swapGb: should be an integer between 0 and 64 (got -1)"],
     [["--set", "swapGB=2"], "swapGB: unknown key"],
-    [["--set", "services/redis/maxmemoryMb=512"], "services/redis/maxmemoryMb: should be below the container limit services/redis/memoryMb (256) (got 512)"],
-    [["--set", "workers=30", "--set", "swapGb=0", "--set", "server.type=cx23", "--set", "server.cores=2", "--set", "server.diskGb=40", "--set", "services.worker.swapMb=0"], "budget: container limits (8106 MB) + system reserve (500 MB) = 8606 MB exceed RAM + swap (4096 + 0 MB)"],
+    [
+      ["--set", "services/redis/maxmemoryMb=512"],
+      "services/redis/maxmemoryMb: should be below the container limit services/redis/memoryMb (256) (got 512)",
+    ],
+    [
+      [
+        "--set",
+        "workers=30",
+        "--set",
+        "swapGb=0",
+        "--set",
+        "server.type=cx23",
+        "--set",
+        "server.cores=2",
+        "--set",
+        "server.diskGb=40",
+        "--set",
+        "services.worker.swapMb=0",
+      ],
+      "budget: container limits (8106 MB) + system reserve (500 MB) = 8606 MB exceed RAM + swap (4096 + 0 MB)",
+    ],
   ])("bad input %j exits 1 naming the key", (sets, message) => {
     const r = run("--stack", "dev", ...sets);
     expect(r.code).toBe(1);
@@ -58,7 +108,9 @@ describe("npm run plan (offline)", () => {
   it("--markdown renders a refused configuration as a report too", () => {
     const r = run("--stack", "dev", "--set", "stage=4", "--markdown");
     expect(r.code).toBe(1);
-    expect(r.stdout).toBe("### app-infra plan: `dev` — ❌ not deployable\n\n#### Errors\n- ❌ stage: should be one of 1, 2, 3 (got 4)\n\n");
+    expect(r.stdout).toBe(
+      "### app-infra plan: `dev` — ❌ not deployable\n\n#### Errors\n- ❌ stage: should be one of 1, 2, 3 (got 4)\n\n",
+    );
   });
 
   it("usage errors exit 2", () => {
@@ -72,7 +124,10 @@ describe("npm run plan (offline)", () => {
 
   it("refuses a secret stored in plain text in a stack file", () => {
     const dir = mkdtempSync(join(tmpdir(), "plan-"));
-    writeFileSync(join(dir, "Pulumi.t.yaml"), "config:\n  app-infra:stage: 1\n  app-infra:botToken: 123:abc\n");
+    writeFileSync(
+      join(dir, "Pulumi.t.yaml"),
+      "config:\n  app-infra:stage: 1\n  app-infra:botToken: 123:abc\n",
+    );
     const r = runPlanCli(["--stack", "t"], dir);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("botToken: must be stored encrypted");
@@ -80,9 +135,15 @@ describe("npm run plan (offline)", () => {
   });
 
   it("runs as `npm run plan` from a shell", () => {
-    const out = execFileSync("npm", ["run", "--silent", "plan", "--", "--stack", "dev", "--json"], { cwd: root, encoding: "utf8" });
+    const out = execFileSync("npm", ["run", "--silent", "plan", "--", "--stack", "dev", "--json"], {
+      cwd: root,
+      encoding: "utf8",
+    });
     expect(JSON.parse(out).stage).toBe(1);
-    const bad = spawnSync("npm", ["run", "--silent", "plan", "--", "--stack", "dev", "--set", "stage=4"], { cwd: root, encoding: "utf8" });
+    const bad = spawnSync("npm", ["run", "--silent", "plan", "--", "--stack", "dev", "--set", "stage=4"], {
+      cwd: root,
+      encoding: "utf8",
+    });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain("stage: should be one of 1, 2, 3 (got 4)");
   });

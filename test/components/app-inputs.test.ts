@@ -16,7 +16,13 @@ describe("the repository of an image reference (the digest replaces its tag)", (
 
 describe("healthcheck durations, written as Go prints them (the provider reads them back so)", () => {
   it.each([
-    [0, "0s"], [5, "5s"], [59, "59s"], [60, "1m0s"], [90, "1m30s"], [3600, "1h0m0s"], [3725, "1h2m5s"],
+    [0, "0s"],
+    [5, "5s"],
+    [59, "59s"],
+    [60, "1m0s"],
+    [90, "1m30s"],
+    [3600, "1h0m0s"],
+    [3725, "1h2m5s"],
   ])("%i s → %s", (s, text) => {
     expect(goDuration(s)).toBe(text);
   });

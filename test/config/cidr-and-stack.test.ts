@@ -13,11 +13,22 @@ const problems = (stack: string, raw: Record<string, unknown>) => {
 };
 
 describe("adminCidrs as Hetzner's firewall takes them", () => {
-  it.each(["203.0.113.7/32", "203.0.113.0/24", "0.0.0.0/0", "::/0", "2001:db8::/32", "2001:db8::1/128", "fe80::/10"])("%s is a network block", (c) => {
+  it.each([
+    "203.0.113.7/32",
+    "203.0.113.0/24",
+    "0.0.0.0/0",
+    "::/0",
+    "2001:db8::/32",
+    "2001:db8::1/128",
+    "fe80::/10",
+  ])("%s is a network block", (c) => {
     expect(cidrProblem(c)).toBeUndefined();
   });
   it.each([
-    ["203.0.113.7/24", /203\.0\.113\.7 is not the start of a \/24 block \(did you mean 203\.0\.113\.0\/24, or \/32 for one address\?\)/],
+    [
+      "203.0.113.7/24",
+      /203\.0\.113\.7 is not the start of a \/24 block \(did you mean 203\.0\.113\.0\/24, or \/32 for one address\?\)/,
+    ],
     ["10.0.0.1/0", /not the start of a \/0 block/],
     ["300.1.1.1/32", /is not an IPv4 or IPv6 address/],
     ["203.0.113.7/33", /prefix \/33 is longer than 32/],

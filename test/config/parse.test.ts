@@ -21,16 +21,44 @@ describe("parseConfig: defaults", () => {
     expect(cfg.stage).toBe(1);
     expect(cfg.location).toBe("fsn1");
     expect(cfg.target).toBe("hetzner");
-    expect(cfg.server).toEqual({ architecture: "x86", keepDisk: true, backups: false, protect: false, type: undefined, cores: undefined, memoryGb: undefined, diskGb: undefined });
+    expect(cfg.server).toEqual({
+      architecture: "x86",
+      keepDisk: true,
+      backups: false,
+      protect: false,
+      type: undefined,
+      cores: undefined,
+      memoryGb: undefined,
+      diskGb: undefined,
+    });
     expect(cfg.users).toBe(100);
     expect(cfg.perUserMb).toBe(18);
     expect(cfg.images.redis).toMatch(/^redis:7\.\d+\.\d+-alpine$/);
     expect(cfg.services.redis.maxmemoryPolicy).toBe("noeviction");
     expect(cfg.services.redis.appendonly).toBe(true);
     expect(cfg.services.worker).toMatchObject({ queue: "img_queue", maxJobs: 15 });
-    expect(cfg.services.api).toMatchObject({ workers: 2, limitConcurrency: 150, port: 8000, healthPath: "/health", public: true });
-    expect(cfg.alerts).toMatchObject({ memoryPercent: 95, swapPercent: 50, cpuPercent: 90, queueLength: 100, apiLatencyMs: 2000 });
-    expect(cfg.secrets).toEqual({ botToken: false, falKey: false, env: false, registryPassword: false, alertWebhookUrl: false, deployPrivateKey: false });
+    expect(cfg.services.api).toMatchObject({
+      workers: 2,
+      limitConcurrency: 150,
+      port: 8000,
+      healthPath: "/health",
+      public: true,
+    });
+    expect(cfg.alerts).toMatchObject({
+      memoryPercent: 95,
+      swapPercent: 50,
+      cpuPercent: 90,
+      queueLength: 100,
+      apiLatencyMs: 2000,
+    });
+    expect(cfg.secrets).toEqual({
+      botToken: false,
+      falKey: false,
+      env: false,
+      registryPassword: false,
+      alertWebhookUrl: false,
+      deployPrivateKey: false,
+    });
   });
 
   it("accepts the string forms the Pulumi runtime passes (numbers, booleans and JSON objects as strings)", () => {
@@ -51,11 +79,18 @@ describe("parseConfig: defaults", () => {
   });
 
   it("strips the project namespace and ignores other providers' keys", () => {
-    expect(projectKeys({ "app-infra:stage": 1, "hcloud:token": "x", swapGb: 2 })).toEqual({ stage: 1, swapGb: 2 });
+    expect(projectKeys({ "app-infra:stage": 1, "hcloud:token": "x", swapGb: 2 })).toEqual({
+      stage: 1,
+      swapGb: 2,
+    });
   });
 
   it("records which secrets are set without keeping their values", () => {
-    const cfg = parseConfig("dev", { ...base, botToken: "123:abc", env: JSON.stringify({ LOG_LEVEL: "info" }) });
+    const cfg = parseConfig("dev", {
+      ...base,
+      botToken: "123:abc",
+      env: JSON.stringify({ LOG_LEVEL: "info" }),
+    });
     expect(cfg.secrets.botToken).toBe(true);
     expect(cfg.secrets.env).toBe(true);
     expect(JSON.stringify(cfg)).not.toContain("123:abc");
@@ -67,24 +102,92 @@ describe("parseConfig: every message names the key, the value and what is allowe
     ["stage 4", { stage: 4 }, "stage: should be one of 1, 2, 3 (got 4)"],
     ["negative swap", { swapGb: -1 }, "swapGb: should be an integer between 0 and 64 (got -1)"],
     ["fractional swap", { swapGb: 2.5 }, "swapGb: should be an integer between 0 and 64 (got 2.5)"],
-    ["unknown top-level key", { swapGB: 2 }, "swapGB: unknown key (known: stage, target, location, server, swapGb, swappiness, systemReserveMb, workers, users, perUserMb, images, imageDigests, services, adminCidrs, adminSshKeys, registry, alerts, botToken, falKey, env, registryPassword, alertWebhookUrl, deployPrivateKey)"],
-    ["unknown nested key", { services: { redis: { maxMemoryMb: 100 } } }, "services/redis/maxMemoryMb: unknown key (known under services/redis: memoryMb, reservationMb, swapMb, maxmemoryMb, maxmemoryPolicy, appendonly)"],
-    ["unknown service", { services: { celery: {} } }, "services/celery: unknown key (known under services: redis, api, bot, worker)"],
-    ["object expected", { server: "cx33" }, 'server: should be an object with keys type, cores, memoryGb, diskGb, architecture, keepDisk, backups, protect (got "cx33")'],
-    ["bad location", { location: "fra1" }, 'location: should be one of fsn1, nbg1, hel1, ash, hil, sin (got "fra1")'],
-    ["bad architecture", { server: { architecture: "arm64" } }, 'server/architecture: should be one of x86, arm (got "arm64")'],
-    ["redis memory too big", { services: { redis: { memoryMb: 90000 } } }, "services/redis/memoryMb: should be an integer between 32 and 65536 (got 90000)"],
-    ["bad policy", { services: { redis: { maxmemoryPolicy: "lru" } } }, 'services/redis/maxmemoryPolicy: should be one of noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random, volatile-ttl (got "lru")'],
-    ["bad bool", { services: { redis: { appendonly: "yes" } } }, 'services/redis/appendonly: should be true or false (got "yes")'],
-    ["reservation above limit", { services: { api: { memoryMb: 100, reservationMb: 150 } } }, "services/api/reservationMb: should be at most services/api/memoryMb (100) (got 150)"],
-    ["bad cidr", { adminCidrs: ["10.0.0.1"] }, 'adminCidrs: should be a list of CIDR blocks such as 203.0.113.7/32 or ::/0 (got ["10.0.0.1"])'],
-    ["bad ssh key", { adminSshKeys: ["hello"] }, `adminSshKeys: should be a list of OpenSSH public keys such as 'ssh-ed25519 AAAA... you@laptop' (got ["hello"])`],
-    ["bad image", { images: { api: "Not An Image" } }, 'images/api: should be a Docker image reference such as ghcr.io/acme/app-api:1.4.2 (got "Not An Image")'],
-    ["bad queue", { services: { worker: { queue: "img queue" } } }, 'services/worker/queue: should be an RQ queue name of letters, digits, _ . : - (got "img queue")'],
-    ["bad health path", { services: { api: { healthPath: "health" } } }, 'services/api/healthPath: should be an absolute HTTP path such as /health (got "health")'],
-    ["registry half set", { registry: { server: "ghcr.io" } }, "registry: set both registry/server and registry/username (got only server)"],
+    [
+      "unknown top-level key",
+      { swapGB: 2 },
+      "swapGB: unknown key (known: stage, target, location, server, swapGb, swappiness, systemReserveMb, workers, users, perUserMb, images, imageDigests, services, adminCidrs, adminSshKeys, registry, alerts, botToken, falKey, env, registryPassword, alertWebhookUrl, deployPrivateKey)",
+    ],
+    [
+      "unknown nested key",
+      { services: { redis: { maxMemoryMb: 100 } } },
+      "services/redis/maxMemoryMb: unknown key (known under services/redis: memoryMb, reservationMb, swapMb, maxmemoryMb, maxmemoryPolicy, appendonly)",
+    ],
+    [
+      "unknown service",
+      { services: { celery: {} } },
+      "services/celery: unknown key (known under services: redis, api, bot, worker)",
+    ],
+    [
+      "object expected",
+      { server: "cx33" },
+      'server: should be an object with keys type, cores, memoryGb, diskGb, architecture, keepDisk, backups, protect (got "cx33")',
+    ],
+    [
+      "bad location",
+      { location: "fra1" },
+      'location: should be one of fsn1, nbg1, hel1, ash, hil, sin (got "fra1")',
+    ],
+    [
+      "bad architecture",
+      { server: { architecture: "arm64" } },
+      'server/architecture: should be one of x86, arm (got "arm64")',
+    ],
+    [
+      "redis memory too big",
+      { services: { redis: { memoryMb: 90000 } } },
+      "services/redis/memoryMb: should be an integer between 32 and 65536 (got 90000)",
+    ],
+    [
+      "bad policy",
+      { services: { redis: { maxmemoryPolicy: "lru" } } },
+      'services/redis/maxmemoryPolicy: should be one of noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random, volatile-ttl (got "lru")',
+    ],
+    [
+      "bad bool",
+      { services: { redis: { appendonly: "yes" } } },
+      'services/redis/appendonly: should be true or false (got "yes")',
+    ],
+    [
+      "reservation above limit",
+      { services: { api: { memoryMb: 100, reservationMb: 150 } } },
+      "services/api/reservationMb: should be at most services/api/memoryMb (100) (got 150)",
+    ],
+    [
+      "bad cidr",
+      { adminCidrs: ["10.0.0.1"] },
+      'adminCidrs: should be a list of CIDR blocks such as 203.0.113.7/32 or ::/0 (got ["10.0.0.1"])',
+    ],
+    [
+      "bad ssh key",
+      { adminSshKeys: ["hello"] },
+      `adminSshKeys: should be a list of OpenSSH public keys such as 'ssh-ed25519 AAAA... you@laptop' (got ["hello"])`,
+    ],
+    [
+      "bad image",
+      { images: { api: "Not An Image" } },
+      'images/api: should be a Docker image reference such as ghcr.io/acme/app-api:1.4.2 (got "Not An Image")',
+    ],
+    [
+      "bad queue",
+      { services: { worker: { queue: "img queue" } } },
+      'services/worker/queue: should be an RQ queue name of letters, digits, _ . : - (got "img queue")',
+    ],
+    [
+      "bad health path",
+      { services: { api: { healthPath: "health" } } },
+      'services/api/healthPath: should be an absolute HTTP path such as /health (got "health")',
+    ],
+    [
+      "registry half set",
+      { registry: { server: "ghcr.io" } },
+      "registry: set both registry/server and registry/username (got only server)",
+    ],
     ["bad workers", { workers: 0 }, "workers: should be an integer between 1 and 32 (got 0)"],
-    ["bad chat id", { alerts: { telegramChatId: "admins" } }, 'alerts/telegramChatId: should be a numeric Telegram chat id or @channel (got "admins")'],
+    [
+      "bad chat id",
+      { alerts: { telegramChatId: "admins" } },
+      'alerts/telegramChatId: should be a numeric Telegram chat id or @channel (got "admins")',
+    ],
   ];
   for (const [name, fragment, message] of cases) {
     it(name, () => {
@@ -93,7 +196,9 @@ describe("parseConfig: every message names the key, the value and what is allowe
   }
 
   it("stage is required", () => {
-    expect(() => parseConfig("dev", {})).toThrow("stage: is required, one of 1, 2, 3 (pulumi config set stage <value>)");
+    expect(() => parseConfig("dev", {})).toThrow(
+      "stage: is required, one of 1, 2, 3 (pulumi config set stage <value>)",
+    );
   });
 
   it("reports every problem at once", () => {
@@ -110,12 +215,16 @@ describe("parseConfig: every message names the key, the value and what is allowe
 
   it("never echoes a secret's value, even when it is invalid", () => {
     const msg = problems({ alertWebhookUrl: "ftp://hooks.example/secret-token-123" });
-    expect(msg).toEqual(["alertWebhookUrl: should be an http(s) URL (got a value that is hidden because it is secret)"]);
+    expect(msg).toEqual([
+      "alertWebhookUrl: should be an http(s) URL (got a value that is hidden because it is secret)",
+    ]);
     expect(msg.join("")).not.toContain("secret-token-123");
   });
 
   it("a secret written in plain text into a stack file is refused", () => {
-    expect(problems({ botToken: "123:abc" }, true)).toEqual(["botToken: must be stored encrypted: pulumi config set --secret botToken <value>"]);
+    expect(problems({ botToken: "123:abc" }, true)).toEqual([
+      "botToken: must be stored encrypted: pulumi config set --secret botToken <value>",
+    ]);
     expect(problems({ botToken: { secure: "v1:abc" } }, true)).toEqual([]);
   });
 
@@ -126,7 +235,9 @@ describe("parseConfig: every message names the key, the value and what is allowe
   });
 
   it("env must be an object of strings with valid names", () => {
-    expect(problems({ env: JSON.stringify({ "BAD NAME": "x" }) })).toEqual(["env: should be an object of string values (got a value that is hidden because it is secret)"]);
+    expect(problems({ env: JSON.stringify({ "BAD NAME": "x" }) })).toEqual([
+      "env: should be an object of string values (got a value that is hidden because it is secret)",
+    ]);
   });
 });
 

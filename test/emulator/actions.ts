@@ -34,7 +34,16 @@ export class Actions {
     work: () => Promise<void>,
     opts: { after?: Promise<unknown>; done?: (ok: boolean) => void } = {},
   ): { action: Action; finished: Promise<boolean> } {
-    const action: Action = { id: ++this.seq, command, status: "running", progress: 0, started: now(), finished: null, error: null, resources };
+    const action: Action = {
+      id: ++this.seq,
+      command,
+      status: "running",
+      progress: 0,
+      started: now(),
+      finished: null,
+      error: null,
+      resources,
+    };
     this.all.set(action.id, action);
     const injected = this.failNext.get(command);
     if (injected !== undefined) this.failNext.delete(command);
@@ -53,7 +62,9 @@ export class Actions {
       } catch (e) {
         action.status = "error";
         action.error = { code: "action_failed", message: (e as Error).message || String(e) };
-        process.stderr.write(`[hcloud-emulator] action ${action.id} ${command} failed: ${action.error.message}\n`);
+        process.stderr.write(
+          `[hcloud-emulator] action ${action.id} ${command} failed: ${action.error.message}\n`,
+        );
       }
       action.finished = now();
       opts.done?.(ok);
@@ -67,7 +78,16 @@ export class Actions {
   /** An action that is already finished (e.g. a power-on of a running server). */
   done(command: string, resources: { id: number; type: string }[]): Action {
     const t = now();
-    const action: Action = { id: ++this.seq, command, status: "success", progress: 100, started: t, finished: t, error: null, resources };
+    const action: Action = {
+      id: ++this.seq,
+      command,
+      status: "success",
+      progress: 100,
+      started: t,
+      finished: t,
+      error: null,
+      resources,
+    };
     this.all.set(action.id, action);
     return action;
   }

@@ -76,7 +76,10 @@ export class FakeBackend implements MachineBackend {
 
   constructor(readonly opts: { delayMs?: number; ignoreAcpi?: boolean } = {}) {}
 
-  failNext(op: "createMachine" | "powerOn" | "powerOff" | "shutdown" | "reboot" | "resize" | "destroy", message: string) {
+  failNext(
+    op: "createMachine" | "powerOn" | "powerOff" | "shutdown" | "reboot" | "resize" | "destroy",
+    message: string,
+  ) {
     this.failures.set(op, message);
   }
 
@@ -95,7 +98,12 @@ export class FakeBackend implements MachineBackend {
 
   async createMachine(spec: MachineSpec) {
     await this.step("createMachine", spec.id);
-    this.machines.set(spec.id, { spec, shape: { cores: spec.cores, memoryGb: spec.memoryGb, diskGb: spec.diskGb }, running: false, boots: 0 });
+    this.machines.set(spec.id, {
+      spec,
+      shape: { cores: spec.cores, memoryGb: spec.memoryGb, diskGb: spec.diskGb },
+      running: false,
+      boots: 0,
+    });
   }
   async powerOn(id: number) {
     const m = await this.step("powerOn", id);
@@ -133,7 +141,14 @@ export class FakeBackend implements MachineBackend {
   }
   info(id: number): MachineInfo | undefined {
     const m = this.machines.get(id);
-    return m && { running: m.running, requested: m.shape, actual: { cores: m.shape.cores, memoryMb: m.shape.memoryGb * 1024 }, boots: m.boots };
+    return (
+      m && {
+        running: m.running,
+        requested: m.shape,
+        actual: { cores: m.shape.cores, memoryMb: m.shape.memoryGb * 1024 },
+        boots: m.boots,
+      }
+    );
   }
   async stopAll() {
     for (const m of this.machines.values()) m.running = false;

@@ -6,32 +6,140 @@
 // go.mod) hcloud/schema/{location,datacenter,server_type,image,pricing,deprecation}.go, plus the
 // two fields v2.53.0 added to a server type's location (`available`, `recommended`;
 // hcloud/schema/server_type.go), which older clients ignore.
-import { snapshotAvailable, snapshotServerTypes, type CatalogLocation, type SnapshotServerType } from "../../src/plan/catalog";
+import {
+  snapshotAvailable,
+  snapshotServerTypes,
+  type CatalogLocation,
+  type SnapshotServerType,
+} from "../../src/plan/catalog";
 
 // Locations and datacenters: names, cities, coordinates and network zones as Hetzner lists them
 // publicly; the IDs are the emulator's own (nothing depends on Hetzner's numbers).
 export const LOCATIONS = [
-  { id: 1, name: "fsn1", description: "Falkenstein DC Park 1", country: "DE", city: "Falkenstein", latitude: 50.47612, longitude: 12.370071, network_zone: "eu-central" },
-  { id: 2, name: "nbg1", description: "Nuremberg DC Park 1", country: "DE", city: "Nuremberg", latitude: 49.452102, longitude: 11.076665, network_zone: "eu-central" },
-  { id: 3, name: "hel1", description: "Helsinki DC Park 1", country: "FI", city: "Helsinki", latitude: 60.169855, longitude: 24.938379, network_zone: "eu-central" },
-  { id: 4, name: "ash", description: "Ashburn, VA", country: "US", city: "Ashburn, VA", latitude: 39.045821, longitude: -77.487073, network_zone: "us-east" },
-  { id: 5, name: "hil", description: "Hillsboro, OR", country: "US", city: "Hillsboro, OR", latitude: 45.54222, longitude: -122.951924, network_zone: "us-west" },
-  { id: 6, name: "sin", description: "Singapore", country: "SG", city: "Singapore", latitude: 1.283333, longitude: 103.833333, network_zone: "ap-southeast" },
+  {
+    id: 1,
+    name: "fsn1",
+    description: "Falkenstein DC Park 1",
+    country: "DE",
+    city: "Falkenstein",
+    latitude: 50.47612,
+    longitude: 12.370071,
+    network_zone: "eu-central",
+  },
+  {
+    id: 2,
+    name: "nbg1",
+    description: "Nuremberg DC Park 1",
+    country: "DE",
+    city: "Nuremberg",
+    latitude: 49.452102,
+    longitude: 11.076665,
+    network_zone: "eu-central",
+  },
+  {
+    id: 3,
+    name: "hel1",
+    description: "Helsinki DC Park 1",
+    country: "FI",
+    city: "Helsinki",
+    latitude: 60.169855,
+    longitude: 24.938379,
+    network_zone: "eu-central",
+  },
+  {
+    id: 4,
+    name: "ash",
+    description: "Ashburn, VA",
+    country: "US",
+    city: "Ashburn, VA",
+    latitude: 39.045821,
+    longitude: -77.487073,
+    network_zone: "us-east",
+  },
+  {
+    id: 5,
+    name: "hil",
+    description: "Hillsboro, OR",
+    country: "US",
+    city: "Hillsboro, OR",
+    latitude: 45.54222,
+    longitude: -122.951924,
+    network_zone: "us-west",
+  },
+  {
+    id: 6,
+    name: "sin",
+    description: "Singapore",
+    country: "SG",
+    city: "Singapore",
+    latitude: 1.283333,
+    longitude: 103.833333,
+    network_zone: "ap-southeast",
+  },
 ] as const;
 export type Location = (typeof LOCATIONS)[number];
 
-const DATACENTER_NAMES: Record<string, string> = { fsn1: "fsn1-dc14", nbg1: "nbg1-dc3", hel1: "hel1-dc2", ash: "ash-dc1", hil: "hil-dc1", sin: "sin-dc1" };
+const DATACENTER_NAMES: Record<string, string> = {
+  fsn1: "fsn1-dc14",
+  nbg1: "nbg1-dc3",
+  hel1: "hel1-dc2",
+  ash: "ash-dc1",
+  hil: "hil-dc1",
+  sin: "sin-dc1",
+};
 
 // Images the provider may ask for by name and architecture (Image.GetForArchitecture lists
 // `images?name=…&architecture=…&include_deprecated=true`). The qemu backend boots the lab's
 // Debian image whatever is asked for; the name is what the API reports.
 export const IMAGES = [
-  { id: 101, name: "ubuntu-24.04", description: "Ubuntu 24.04", os_flavor: "ubuntu", os_version: "24.04", architecture: "x86" },
-  { id: 102, name: "ubuntu-24.04", description: "Ubuntu 24.04", os_flavor: "ubuntu", os_version: "24.04", architecture: "arm" },
-  { id: 103, name: "ubuntu-22.04", description: "Ubuntu 22.04", os_flavor: "ubuntu", os_version: "22.04", architecture: "x86" },
-  { id: 104, name: "ubuntu-22.04", description: "Ubuntu 22.04", os_flavor: "ubuntu", os_version: "22.04", architecture: "arm" },
-  { id: 105, name: "debian-12", description: "Debian 12", os_flavor: "debian", os_version: "12", architecture: "x86" },
-  { id: 106, name: "debian-12", description: "Debian 12", os_flavor: "debian", os_version: "12", architecture: "arm" },
+  {
+    id: 101,
+    name: "ubuntu-24.04",
+    description: "Ubuntu 24.04",
+    os_flavor: "ubuntu",
+    os_version: "24.04",
+    architecture: "x86",
+  },
+  {
+    id: 102,
+    name: "ubuntu-24.04",
+    description: "Ubuntu 24.04",
+    os_flavor: "ubuntu",
+    os_version: "24.04",
+    architecture: "arm",
+  },
+  {
+    id: 103,
+    name: "ubuntu-22.04",
+    description: "Ubuntu 22.04",
+    os_flavor: "ubuntu",
+    os_version: "22.04",
+    architecture: "x86",
+  },
+  {
+    id: 104,
+    name: "ubuntu-22.04",
+    description: "Ubuntu 22.04",
+    os_flavor: "ubuntu",
+    os_version: "22.04",
+    architecture: "arm",
+  },
+  {
+    id: 105,
+    name: "debian-12",
+    description: "Debian 12",
+    os_flavor: "debian",
+    os_version: "12",
+    architecture: "x86",
+  },
+  {
+    id: 106,
+    name: "debian-12",
+    description: "Debian 12",
+    os_flavor: "debian",
+    os_version: "12",
+    architecture: "arm",
+  },
 ] as const;
 export type Image = (typeof IMAGES)[number];
 
@@ -60,7 +168,10 @@ export function imageJson(i: Image) {
 
 // Deprecation of the 2025-10-16 changelog entry "server types deprecated" (cited in the snapshot's
 // sourceDetail): not orderable after 2025-12-31.
-const DEPRECATION = { announced: "2025-10-16T00:00:00+00:00", unavailable_after: "2026-01-01T00:00:00+00:00" };
+const DEPRECATION = {
+  announced: "2025-10-16T00:00:00+00:00",
+  unavailable_after: "2026-01-01T00:00:00+00:00",
+};
 
 // Hetzner publishes no formula for the hourly price; monthly ÷ 730 h (a 365-day year's average
 // month) is the emulator's stand-in. VAT: the German 19 % (Hetzner's `vat_rate` for a German
@@ -70,7 +181,8 @@ const HOURS_PER_MONTH = 730;
 // Included traffic per month: 20 TB in the EU locations, 1 TB in the US and Singapore (hetzner.com
 // plan pages); price per extra TB 1 EUR net (EU figure; used for every location).
 const TB = 1024 ** 4;
-const includedTraffic = (location: string) => (["fsn1", "nbg1", "hel1"].includes(location) ? 20 * TB : 1 * TB);
+const includedTraffic = (location: string) =>
+  ["fsn1", "nbg1", "hel1"].includes(location) ? 20 * TB : 1 * TB;
 // A primary IPv4 costs about EUR 0.50 net a month (the snapshot's priceBasis).
 const IPV4_MONTHLY_NET = 0.5;
 
@@ -206,10 +318,30 @@ export class Catalog {
         // One entry per IP version, as the real API has: hcloud-go v2.35.0's converter sizes the
         // primary_ips result by len(floating_ips) (hcloud/schema_gen.go primaryIPPricingFromSchema)
         // and panics on an empty floating_ips list.
-        floating_ips: ["ipv4", "ipv6"].map((type) => ({ type, prices: LOCATIONS.map((l) => ({ location: l.name, price_monthly: price(type === "ipv4" ? 3 : 0, 4) })) })),
+        floating_ips: ["ipv4", "ipv6"].map((type) => ({
+          type,
+          prices: LOCATIONS.map((l) => ({
+            location: l.name,
+            price_monthly: price(type === "ipv4" ? 3 : 0, 4),
+          })),
+        })),
         primary_ips: [
-          { type: "ipv4", prices: LOCATIONS.map((l) => ({ location: l.name, price_hourly: price(IPV4_MONTHLY_NET / HOURS_PER_MONTH, 4), price_monthly: price(IPV4_MONTHLY_NET, 4) })) },
-          { type: "ipv6", prices: LOCATIONS.map((l) => ({ location: l.name, price_hourly: price(0, 4), price_monthly: price(0, 4) })) },
+          {
+            type: "ipv4",
+            prices: LOCATIONS.map((l) => ({
+              location: l.name,
+              price_hourly: price(IPV4_MONTHLY_NET / HOURS_PER_MONTH, 4),
+              price_monthly: price(IPV4_MONTHLY_NET, 4),
+            })),
+          },
+          {
+            type: "ipv6",
+            prices: LOCATIONS.map((l) => ({
+              location: l.name,
+              price_hourly: price(0, 4),
+              price_monthly: price(0, 4),
+            })),
+          },
         ],
         traffic: { price_per_tb: price(1, 4) },
         server_backup: { percentage: "20.00" },

@@ -18,7 +18,10 @@ async function api(method: string, path: string, body?: unknown, token = emu.tok
   const base = path.startsWith("/__emulator") ? emu.url.replace(/\/v1$/, "") : emu.url;
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+    headers: {
+      Authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -39,7 +42,13 @@ async function waitActions(actions: { id: number }[], timeoutMs = 5000) {
 }
 
 async function createServer(name: string, extra: Record<string, unknown> = {}) {
-  const r = await api("POST", "/servers", { name, server_type: "cx23", image: "ubuntu-24.04", location: "nbg1", ...extra });
+  const r = await api("POST", "/servers", {
+    name,
+    server_type: "cx23",
+    image: "ubuntu-24.04",
+    location: "nbg1",
+    ...extra,
+  });
   expect(r.status, JSON.stringify(r.body)).toBe(201);
   const done = await waitActions([r.body.action, ...r.body.next_actions]);
   expect(done.map((a) => a.status)).toEqual(done.map(() => "success"));
@@ -71,12 +80,24 @@ describe("authentication and errors", () => {
   });
 
   it("rejects an unknown nested field and a known-but-unimplemented field", async () => {
-    const nested = await api("POST", "/servers", { name: "n", server_type: "cx23", image: "ubuntu-24.04", public_net: { enable_ipv4: true, enable_ipv5: true } });
+    const nested = await api("POST", "/servers", {
+      name: "n",
+      server_type: "cx23",
+      image: "ubuntu-24.04",
+      public_net: { enable_ipv4: true, enable_ipv5: true },
+    });
     expect(nested.status).toBe(400);
     expect(nested.body.error.message).toContain("'public_net.enable_ipv5'");
-    const vols = await api("POST", "/servers", { name: "n", server_type: "cx23", image: "ubuntu-24.04", volumes: [1] });
+    const vols = await api("POST", "/servers", {
+      name: "n",
+      server_type: "cx23",
+      image: "ubuntu-24.04",
+      volumes: [1],
+    });
     expect(vols.status).toBe(400);
-    expect(vols.body.error.message).toContain("'volumes': is part of Hetzner's API but not implemented by the emulator");
+    expect(vols.body.error.message).toContain(
+      "'volumes': is part of Hetzner's API but not implemented by the emulator",
+    );
   });
 
   it("rejects an unknown query parameter with 400 naming it", async () => {
@@ -103,7 +124,15 @@ describe("catalogue", () => {
     const r = await api("GET", "/server_types?name=cx33");
     expect(r.status).toBe(200);
     const t = r.body.server_types[0];
-    expect(t).toMatchObject({ name: "cx33", cores: 4, memory: 8, disk: 80, architecture: "x86", cpu_type: "shared", storage_type: "local" });
+    expect(t).toMatchObject({
+      name: "cx33",
+      cores: 4,
+      memory: 8,
+      disk: 80,
+      architecture: "x86",
+      cpu_type: "shared",
+      storage_type: "local",
+    });
     expect(t.prices.find((p: any) => p.location === "nbg1").price_monthly.net).toBe("8.4900000000");
     expect(r.body.meta.pagination).toMatchObject({ page: 1, total_entries: 1, next_page: null });
     const byId = await api("GET", `/server_types/${t.id}`);
@@ -121,29 +150,51 @@ describe("catalogue", () => {
     const prices = parsePricing(r.body);
     expect(prices.cx23!.nbg1).toBe(5.49);
     expect(prices.ccx13!.ash).toBe(42.99);
-    const cx23 = r.body.pricing.server_types.find((s: any) => s.name === "cx23").prices.find((p: any) => p.location === "fsn1");
+    const cx23 = r.body.pricing.server_types
+      .find((s: any) => s.name === "cx23")
+      .prices.find((p: any) => p.location === "fsn1");
     expect(Number(cx23.price_monthly.gross)).toBeCloseTo(5.49 * 1.19, 3);
     expect(Number(cx23.price_hourly.net)).toBeGreaterThan(0);
     expect(r.body.pricing.primary_ips[0].type).toBe("ipv4");
   });
 
   it("changes a price at run time through the control API", async () => {
-    expect((await api("POST", "/__emulator/price", { serverType: "cx23", location: "fsn1", monthlyNetEur: 6.25 })).status).toBe(200);
+    expect(
+      (await api("POST", "/__emulator/price", { serverType: "cx23", location: "fsn1", monthlyNetEur: 6.25 }))
+        .status,
+    ).toBe(200);
     expect(parsePricing((await api("GET", "/pricing")).body).cx23!.fsn1).toBe(6.25);
-    const bad = await api("POST", "/__emulator/price", { serverType: "cx23", location: "ash", monthlyNetEur: 1 });
+    const bad = await api("POST", "/__emulator/price", {
+      serverType: "cx23",
+      location: "ash",
+      monthlyNetEur: 1,
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toContain("not offered in ash");
   });
 
   it("a stock-out marks the type's location unavailable and refuses orders there", async () => {
-    expect((await api("POST", "/__emulator/availability", { serverType: "cx43", location: "hel1", available: false })).status).toBe(200);
+    expect(
+      (
+        await api("POST", "/__emulator/availability", {
+          serverType: "cx43",
+          location: "hel1",
+          available: false,
+        })
+      ).status,
+    ).toBe(200);
     const t = (await api("GET", "/server_types?name=cx43")).body.server_types[0];
     expect(t.locations.find((l: any) => l.name === "hel1").available).toBe(false);
     expect(t.locations.find((l: any) => l.name === "nbg1").available).toBe(true);
     const dc = (await api("GET", "/datacenters?name=hel1-dc2")).body.datacenters[0];
     expect(dc.server_types.supported).toContain(t.id);
     expect(dc.server_types.available).not.toContain(t.id);
-    const r = await api("POST", "/servers", { name: "sold-out", server_type: "cx43", image: "ubuntu-24.04", location: "hel1" });
+    const r = await api("POST", "/servers", {
+      name: "sold-out",
+      server_type: "cx43",
+      image: "ubuntu-24.04",
+      location: "hel1",
+    });
     expect(r.body.error.code).toBe("resource_unavailable");
     await api("POST", "/__emulator/availability", { serverType: "cx43", location: "hel1", available: true });
   });
@@ -151,7 +202,14 @@ describe("catalogue", () => {
   it("paginates with Hetzner's meta", async () => {
     const r = await api("GET", "/server_types?per_page=10&page=2");
     expect(r.body.server_types).toHaveLength(10);
-    expect(r.body.meta.pagination).toMatchObject({ page: 2, per_page: 10, previous_page: 1, next_page: 3, last_page: 3, total_entries: 29 });
+    expect(r.body.meta.pagination).toMatchObject({
+      page: 2,
+      per_page: 10,
+      previous_page: 1,
+      next_page: 3,
+      last_page: 3,
+      total_entries: 29,
+    });
     expect((await api("GET", "/server_types?per_page=51")).status).toBe(400);
   });
 });
@@ -165,27 +223,51 @@ describe("ssh keys and firewalls", () => {
     expect(sameName.status).toBe(409);
     expect(sameName.body.error.code).toBe("uniqueness_error");
     const sameKey = await api("POST", "/ssh_keys", { name: "key-other", public_key: PUB_A });
-    expect(sameKey.body.error).toMatchObject({ code: "uniqueness_error", message: "SSH key with the same fingerprint already exists" });
+    expect(sameKey.body.error).toMatchObject({
+      code: "uniqueness_error",
+      message: "SSH key with the same fingerprint already exists",
+    });
     const bad = await api("POST", "/ssh_keys", { name: "key-bad", public_key: "not a key" });
     expect(bad.body.error.details.fields[0].name).toBe("public_key");
-    expect((await api("GET", `/ssh_keys?fingerprint=${a.body.ssh_key.fingerprint}`)).body.ssh_keys).toHaveLength(1);
+    expect(
+      (await api("GET", `/ssh_keys?fingerprint=${a.body.ssh_key.fingerprint}`)).body.ssh_keys,
+    ).toHaveLength(1);
     expect((await api("GET", "/ssh_keys?label_selector=app%3D%3Dx")).body.ssh_keys).toHaveLength(1);
     expect((await api("GET", "/ssh_keys?label_selector=app%20notin%20(x,y)")).body.ssh_keys).toHaveLength(0);
-    expect((await api("PUT", `/ssh_keys/${a.body.ssh_key.id}`, { labels: {} })).body.ssh_key.labels).toEqual({});
+    expect((await api("PUT", `/ssh_keys/${a.body.ssh_key.id}`, { labels: {} })).body.ssh_key.labels).toEqual(
+      {},
+    );
     expect((await api("DELETE", `/ssh_keys/${a.body.ssh_key.id}`)).status).toBe(204);
     expect((await api("GET", `/ssh_keys/${a.body.ssh_key.id}`)).body.error.code).toBe("not_found");
   });
 
   it("validates firewall rules and sets them through an action", async () => {
-    const bad = await api("POST", "/firewalls", { name: "fw-bad", rules: [{ direction: "in", protocol: "tcp", source_ips: ["0.0.0.0/0"] }] });
+    const bad = await api("POST", "/firewalls", {
+      name: "fw-bad",
+      rules: [{ direction: "in", protocol: "tcp", source_ips: ["0.0.0.0/0"] }],
+    });
     expect(bad.body.error.message).toContain("'rules[0].port': is required for protocol tcp");
-    const fw = await api("POST", "/firewalls", { name: "fw-1", rules: [{ direction: "in", protocol: "tcp", port: "22", source_ips: ["0.0.0.0/0", "::/0"] }] });
+    const fw = await api("POST", "/firewalls", {
+      name: "fw-1",
+      rules: [{ direction: "in", protocol: "tcp", port: "22", source_ips: ["0.0.0.0/0", "::/0"] }],
+    });
     expect(fw.status).toBe(201);
-    expect(fw.body.firewall.rules[0]).toEqual({ direction: "in", protocol: "tcp", port: "22", source_ips: ["0.0.0.0/0", "::/0"], destination_ips: [], description: null });
-    const set = await api("POST", `/firewalls/${fw.body.firewall.id}/actions/set_rules`, { rules: [{ direction: "in", protocol: "icmp", source_ips: ["0.0.0.0/0"] }] });
+    expect(fw.body.firewall.rules[0]).toEqual({
+      direction: "in",
+      protocol: "tcp",
+      port: "22",
+      source_ips: ["0.0.0.0/0", "::/0"],
+      destination_ips: [],
+      description: null,
+    });
+    const set = await api("POST", `/firewalls/${fw.body.firewall.id}/actions/set_rules`, {
+      rules: [{ direction: "in", protocol: "icmp", source_ips: ["0.0.0.0/0"] }],
+    });
     expect(set.status).toBe(201);
     await waitActions(set.body.actions);
-    expect((await api("GET", `/firewalls/${fw.body.firewall.id}`)).body.firewall.rules[0].protocol).toBe("icmp");
+    expect((await api("GET", `/firewalls/${fw.body.firewall.id}`)).body.firewall.rules[0].protocol).toBe(
+      "icmp",
+    );
     expect((await api("POST", "/firewalls", { name: "fw-1" })).body.error.code).toBe("uniqueness_error");
   });
 });
@@ -195,28 +277,63 @@ describe("servers", () => {
     const key = (await api("POST", "/ssh_keys", { name: "deploy", public_key: PUB_B })).body.ssh_key;
     const fw = (await api("POST", "/firewalls", { name: "fw-srv", rules: [] })).body.firewall;
     const r = await api("POST", "/servers", {
-      name: "app-1", server_type: "cx23", image: "ubuntu-24.04", location: "nbg1", ssh_keys: [key.id], firewalls: [{ firewall: fw.id }],
-      user_data: "#cloud-config\n", labels: { app: "app-infra" }, public_net: { enable_ipv4: true, enable_ipv6: true }, start_after_create: true,
+      name: "app-1",
+      server_type: "cx23",
+      image: "ubuntu-24.04",
+      location: "nbg1",
+      ssh_keys: [key.id],
+      firewalls: [{ firewall: fw.id }],
+      user_data: "#cloud-config\n",
+      labels: { app: "app-infra" },
+      public_net: { enable_ipv4: true, enable_ipv6: true },
+      start_after_create: true,
     });
     expect(r.status).toBe(201);
-    expect(r.body.server).toMatchObject({ name: "app-1", status: "initializing", locked: true, primary_disk_size: 40 });
-    expect(r.body.action).toMatchObject({ command: "create_server", status: "running", resources: [{ id: r.body.server.id, type: "server" }] });
+    expect(r.body.server).toMatchObject({
+      name: "app-1",
+      status: "initializing",
+      locked: true,
+      primary_disk_size: 40,
+    });
+    expect(r.body.action).toMatchObject({
+      command: "create_server",
+      status: "running",
+      resources: [{ id: r.body.server.id, type: "server" }],
+    });
     expect(r.body.next_actions.map((a: any) => a.command)).toEqual(["start_server"]);
     expect(r.body.root_password).toBeNull();
     const done = await waitActions([r.body.action, ...r.body.next_actions]);
     expect(done.every((a) => a.status === "success" && a.progress === 100 && a.finished)).toBe(true);
 
     const s = (await api("GET", `/servers/${r.body.server.id}`)).body.server;
-    expect(s).toMatchObject({ status: "running", locked: false, server_type: { name: "cx23" }, location: { name: "nbg1" }, datacenter: { name: "nbg1-dc3" }, image: { name: "ubuntu-24.04" }, labels: { app: "app-infra" } });
+    expect(s).toMatchObject({
+      status: "running",
+      locked: false,
+      server_type: { name: "cx23" },
+      location: { name: "nbg1" },
+      datacenter: { name: "nbg1-dc3" },
+      image: { name: "ubuntu-24.04" },
+      labels: { app: "app-infra" },
+    });
     expect(s.public_net.ipv4.ip).toMatch(/^127\.0\.0\.\d+$/);
     expect(s.public_net.ipv6.ip).toMatch(/\/64$/);
     expect(s.public_net.firewalls).toEqual([{ id: fw.id, status: "applied" }]);
-    expect((await api("GET", `/firewalls/${fw.id}`)).body.firewall.applied_to).toEqual([{ type: "server", server: { id: s.id } }]);
-    expect(backend.machines.get(s.id)!.spec).toMatchObject({ ip: s.public_net.ipv4.ip, cores: 2, memoryGb: 4, userData: "#cloud-config\n", sshPublicKeys: [PUB_B] });
+    expect((await api("GET", `/firewalls/${fw.id}`)).body.firewall.applied_to).toEqual([
+      { type: "server", server: { id: s.id } },
+    ]);
+    expect(backend.machines.get(s.id)!.spec).toMatchObject({
+      ip: s.public_net.ipv4.ip,
+      cores: 2,
+      memoryGb: 4,
+      userData: "#cloud-config\n",
+      sshPublicKeys: [PUB_B],
+    });
 
     expect((await api("GET", "/servers?name=app-1")).body.servers.map((x: any) => x.id)).toEqual([s.id]);
     expect((await api("GET", "/servers?label_selector=app%3Dapp-infra")).body.servers).toHaveLength(1);
-    expect((await api("PUT", `/servers/${s.id}`, { labels: { app: "other" } })).body.server.labels).toEqual({ app: "other" });
+    expect((await api("PUT", `/servers/${s.id}`, { labels: { app: "other" } })).body.server.labels).toEqual({
+      app: "other",
+    });
 
     // A firewall in use cannot be deleted.
     expect((await api("DELETE", `/firewalls/${fw.id}`)).body.error.code).toBe("resource_in_use");
@@ -234,7 +351,12 @@ describe("servers", () => {
 
   it("refuses a second server with the same name", async () => {
     await createServer("dup");
-    const r = await api("POST", "/servers", { name: "dup", server_type: "cx23", image: "ubuntu-24.04", location: "fsn1" });
+    const r = await api("POST", "/servers", {
+      name: "dup",
+      server_type: "cx23",
+      image: "ubuntu-24.04",
+      location: "fsn1",
+    });
     expect(r.status).toBe(409);
     expect(r.body.error.code).toBe("uniqueness_error");
     expect(r.body.error.details.fields[0].name).toBe("name");
@@ -242,7 +364,10 @@ describe("servers", () => {
 
   it("change_type needs a powered-off server, changes the type and starts it again", async () => {
     const s = await createServer("resize-me");
-    const running = await api("POST", `/servers/${s.id}/actions/change_type`, { server_type: "cx33", upgrade_disk: false });
+    const running = await api("POST", `/servers/${s.id}/actions/change_type`, {
+      server_type: "cx33",
+      upgrade_disk: false,
+    });
     expect(running.status).toBe(409);
     expect(running.body.error.code).toBe("server_not_stopped");
 
@@ -251,43 +376,92 @@ describe("servers", () => {
     await waitActions([off.body.action]);
     expect((await api("GET", `/servers/${s.id}`)).body.server.status).toBe("off");
 
-    const ct = await api("POST", `/servers/${s.id}/actions/change_type`, { server_type: "cx33", upgrade_disk: false });
+    const ct = await api("POST", `/servers/${s.id}/actions/change_type`, {
+      server_type: "cx33",
+      upgrade_disk: false,
+    });
     expect(ct.status).toBe(201);
     expect(ct.body.action.command).toBe("change_server_type");
-    expect((await api("GET", `/servers/${s.id}`)).body.server).toMatchObject({ status: "migrating", locked: true });
+    expect((await api("GET", `/servers/${s.id}`)).body.server).toMatchObject({
+      status: "migrating",
+      locked: true,
+    });
     const [done] = await waitActions([ct.body.action]);
     expect(done.status).toBe("success");
     const after = (await api("GET", `/servers/${s.id}`)).body.server;
-    expect(after).toMatchObject({ status: "running", server_type: { name: "cx33", cores: 4, memory: 8 }, primary_disk_size: 40 });
-    expect(backend.info(s.id)).toMatchObject({ running: true, requested: { cores: 4, memoryGb: 8, diskGb: 40 }, boots: 2 });
+    expect(after).toMatchObject({
+      status: "running",
+      server_type: { name: "cx33", cores: 4, memory: 8 },
+      primary_disk_size: 40,
+    });
+    expect(backend.info(s.id)).toMatchObject({
+      running: true,
+      requested: { cores: 4, memoryGb: 8, diskGb: 40 },
+      boots: 2,
+    });
 
     // The kept disk makes the downgrade possible; an upgraded disk does not.
     await waitActions([(await api("POST", `/servers/${s.id}/actions/poweroff`)).body.action]);
-    await waitActions([(await api("POST", `/servers/${s.id}/actions/change_type`, { server_type: "cx43", upgrade_disk: true })).body.action]);
+    await waitActions([
+      (await api("POST", `/servers/${s.id}/actions/change_type`, { server_type: "cx43", upgrade_disk: true }))
+        .body.action,
+    ]);
     expect((await api("GET", `/servers/${s.id}`)).body.server.primary_disk_size).toBe(160);
     await waitActions([(await api("POST", `/servers/${s.id}/actions/poweroff`)).body.action]);
-    const down = await api("POST", `/servers/${s.id}/actions/change_type`, { server_type: "cx23", upgrade_disk: false });
+    const down = await api("POST", `/servers/${s.id}/actions/change_type`, {
+      server_type: "cx23",
+      upgrade_disk: false,
+    });
     expect(down.body.error.code).toBe("invalid_server_type");
-    const arm = await api("POST", `/servers/${s.id}/actions/change_type`, { server_type: "cax41", upgrade_disk: false });
+    const arm = await api("POST", `/servers/${s.id}/actions/change_type`, {
+      server_type: "cax41",
+      upgrade_disk: false,
+    });
     expect(arm.body.error.code).toBe("invalid_server_type");
     const missing = await api("POST", `/servers/${s.id}/actions/change_type`, { server_type: "cx43" });
     expect(missing.body.error.message).toContain("'upgrade_disk': is required");
   });
 
   it("with changeTypeStartsServer=false, change_type leaves the server off", async () => {
-    const other = await startEmulator({ backend: new FakeBackend({ delayMs: 5 }), changeTypeStartsServer: false });
+    const other = await startEmulator({
+      backend: new FakeBackend({ delayMs: 5 }),
+      changeTypeStartsServer: false,
+    });
     try {
       const call = async (method: string, path: string, body?: unknown) =>
-        (await fetch(`${other.url}${path}`, { method, headers: { Authorization: `Bearer ${other.token}` }, body: body === undefined ? undefined : JSON.stringify(body) })).json() as Promise<any>;
+        (
+          await fetch(`${other.url}${path}`, {
+            method,
+            headers: { Authorization: `Bearer ${other.token}` },
+            body: body === undefined ? undefined : JSON.stringify(body),
+          })
+        ).json() as Promise<any>;
       const settle = async (id: number) => {
-        while ((await call("GET", `/actions/${id}`)).action.status === "running") await new Promise((r) => setTimeout(r, 10));
+        while ((await call("GET", `/actions/${id}`)).action.status === "running")
+          await new Promise((r) => setTimeout(r, 10));
       };
-      const c = await call("POST", "/servers", { name: "x", server_type: "cx23", image: "ubuntu-24.04", start_after_create: false });
+      const c = await call("POST", "/servers", {
+        name: "x",
+        server_type: "cx23",
+        image: "ubuntu-24.04",
+        start_after_create: false,
+      });
       await settle(c.action.id);
       expect(c.next_actions).toEqual([]);
       expect((await call("GET", `/servers/${c.server.id}`)).server.status).toBe("off");
-      await settle((await call("POST", `/servers/${c.server.id}/actions/change_type`, { server_type: "cx33", upgrade_disk: true })).action.id);
-      expect((await call("GET", `/servers/${c.server.id}`)).server).toMatchObject({ status: "off", server_type: { name: "cx33" }, primary_disk_size: 80 });
+      await settle(
+        (
+          await call("POST", `/servers/${c.server.id}/actions/change_type`, {
+            server_type: "cx33",
+            upgrade_disk: true,
+          })
+        ).action.id,
+      );
+      expect((await call("GET", `/servers/${c.server.id}`)).server).toMatchObject({
+        status: "off",
+        server_type: { name: "cx33" },
+        primary_disk_size: 80,
+      });
     } finally {
       await other.stop();
     }
@@ -299,7 +473,10 @@ describe("servers", () => {
     backend.failNext("powerOn", "qemu: could not boot");
     const on = await api("POST", `/servers/${s.id}/actions/poweron`);
     const [a] = await waitActions([on.body.action]);
-    expect(a).toMatchObject({ status: "error", error: { code: "action_failed", message: "qemu: could not boot" } });
+    expect(a).toMatchObject({
+      status: "error",
+      error: { code: "action_failed", message: "qemu: could not boot" },
+    });
     expect((await api("GET", `/servers/${s.id}`)).body.server.status).toBe("off");
 
     await api("POST", "/__emulator/fail-next-action", { command: "start_server", message: "injected" });
@@ -312,7 +489,8 @@ describe("servers", () => {
     const sd = await api("POST", `/servers/${s.id}/actions/shutdown`);
     expect(sd.body.action.command).toBe("shutdown_server");
     await waitActions([sd.body.action]);
-    for (let i = 0; i < 100 && (await api("GET", `/servers/${s.id}`)).body.server.status !== "off"; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 100 && (await api("GET", `/servers/${s.id}`)).body.server.status !== "off"; i++)
+      await new Promise((r) => setTimeout(r, 10));
     expect((await api("GET", `/servers/${s.id}`)).body.server.status).toBe("off");
   });
 
@@ -322,7 +500,10 @@ describe("servers", () => {
     expect((await api("GET", `/servers/${s.id}`)).body.server.backup_window).toBeTruthy();
     await waitActions([(await api("POST", `/servers/${s.id}/actions/disable_backup`)).body.action]);
     expect((await api("GET", `/servers/${s.id}`)).body.server.backup_window).toBeNull();
-    await waitActions([(await api("POST", `/servers/${s.id}/actions/change_protection`, { delete: true, rebuild: true })).body.action]);
+    await waitActions([
+      (await api("POST", `/servers/${s.id}/actions/change_protection`, { delete: true, rebuild: true })).body
+        .action,
+    ]);
     const del = await api("DELETE", `/servers/${s.id}`);
     expect(del.status).toBe(423);
     expect(del.body.error.code).toBe("protected");
@@ -333,14 +514,20 @@ describe("servers", () => {
     const srv = st.servers.find((x: any) => x.name === "resize-me");
     // Left powered off by the refused downgrades above.
     expect(srv.status).toBe("off");
-    expect(srv.machine).toMatchObject({ running: false, requested: { cores: 8, memoryGb: 16, diskGb: 160 }, actual: { cores: 8, memoryMb: 16384 } });
+    expect(srv.machine).toMatchObject({
+      running: false,
+      requested: { cores: 8, memoryGb: 16, diskGb: 160 },
+      actual: { cores: 8, memoryMb: 16384 },
+    });
   });
 });
 
 describe("command line", () => {
   it("main.ts prints its URL and token and stops on SIGTERM", async () => {
     const tsx = join(__dirname, "..", "..", "node_modules", "tsx", "dist", "cli.mjs");
-    const p = spawn(process.execPath, [tsx, join(__dirname, "main.ts"), "--port", "0", "--backend", "fake"], { stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(process.execPath, [tsx, join(__dirname, "main.ts"), "--port", "0", "--backend", "fake"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const line = await new Promise<string>((resolve, reject) => {
       let out = "";
       p.stdout.on("data", (d) => {
@@ -353,7 +540,9 @@ describe("command line", () => {
     expect(info.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
     // The provider's SDKv2 half accepts only 64-character tokens.
     expect(info.token).toMatch(/^[0-9a-f]{64}$/);
-    const r = await fetch(`${info.url}/locations?name=fsn1`, { headers: { Authorization: `Bearer ${info.token}` } });
+    const r = await fetch(`${info.url}/locations?name=fsn1`, {
+      headers: { Authorization: `Bearer ${info.token}` },
+    });
     expect(((await r.json()) as any).locations[0].city).toBe("Falkenstein");
     const code = await new Promise<number | null>((resolve) => {
       p.on("exit", (c) => resolve(c));

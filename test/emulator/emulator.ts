@@ -65,7 +65,10 @@ export interface Emulator {
 const API = "/v1";
 
 /** A request the emulator has no rule for: an unknown endpoint, method, query parameter or field. */
-const isRejection = (r: RequestRecord) => /unknown endpoint|unknown field|unknown query parameter|not implemented by the emulator/.test(r.error ?? "");
+const isRejection = (r: RequestRecord) =>
+  /unknown endpoint|unknown field|unknown query parameter|not implemented by the emulator/.test(
+    r.error ?? "",
+  );
 const CONTROL = "/__emulator";
 
 function compile(routes: [string, string, Handler][]) {
@@ -83,7 +86,12 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   const log: RequestRecord[] = [];
   const say = (msg: string) => process.stderr.write(`[hcloud-emulator] ${msg}\n`);
 
-  const api = compile([...catalogRoutes(world), ...sshKeyRoutes(world), ...firewallRoutes(world), ...serverRoutes(world)]);
+  const api = compile([
+    ...catalogRoutes(world),
+    ...sshKeyRoutes(world),
+    ...firewallRoutes(world),
+    ...serverRoutes(world),
+  ]);
 
   const control: Control = {
     world,
@@ -93,7 +101,10 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     requests: () => [...log],
     rejected: () => log.filter(isRejection),
     state: () => ({
-      servers: [...world.servers.values()].map((s) => ({ ...serverJson(world, s), machine: world.backend.info(s.id) ?? null })),
+      servers: [...world.servers.values()].map((s) => ({
+        ...serverJson(world, s),
+        machine: world.backend.info(s.id) ?? null,
+      })),
       sshKeys: world.sshKeys.size,
       firewalls: [...world.firewalls.values()].map((f) => firewallJson(world, f)),
     }),
@@ -101,27 +112,66 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
 
   const controlRoutes = compile([
     ["GET", "/state", () => ({ status: 200, body: control.state() })],
-    ["GET", "/requests", () => ({ status: 200, body: { requests: control.requests(), rejected: control.rejected() } })],
-    ["POST", "/availability", (r) => {
-      const b = r.body({ serverType: { type: "string", required: true }, location: { type: "string", required: true }, available: { type: "boolean", required: true } });
-      try { control.setAvailable(b.serverType, b.location, b.available); } catch (e) { throw invalidField("serverType", (e as Error).message); }
-      return { status: 200, body: { ok: true } };
-    }],
-    ["POST", "/price", (r) => {
-      const b = r.body({ serverType: { type: "string", required: true }, location: { type: "string", required: true }, monthlyNetEur: { type: "number", required: true } });
-      try { control.setPrice(b.serverType, b.location, b.monthlyNetEur); } catch (e) { throw invalidField("monthlyNetEur", (e as Error).message); }
-      return { status: 200, body: { ok: true } };
-    }],
-    ["POST", "/fail-next-action", (r) => {
-      const b = r.body({ command: { type: "string", required: true }, message: { type: "string", required: true } });
-      control.failNextAction(b.command, b.message);
-      return { status: 200, body: { ok: true } };
-    }],
+    [
+      "GET",
+      "/requests",
+      () => ({ status: 200, body: { requests: control.requests(), rejected: control.rejected() } }),
+    ],
+    [
+      "POST",
+      "/availability",
+      (r) => {
+        const b = r.body({
+          serverType: { type: "string", required: true },
+          location: { type: "string", required: true },
+          available: { type: "boolean", required: true },
+        });
+        try {
+          control.setAvailable(b.serverType, b.location, b.available);
+        } catch (e) {
+          throw invalidField("serverType", (e as Error).message);
+        }
+        return { status: 200, body: { ok: true } };
+      },
+    ],
+    [
+      "POST",
+      "/price",
+      (r) => {
+        const b = r.body({
+          serverType: { type: "string", required: true },
+          location: { type: "string", required: true },
+          monthlyNetEur: { type: "number", required: true },
+        });
+        try {
+          control.setPrice(b.serverType, b.location, b.monthlyNetEur);
+        } catch (e) {
+          throw invalidField("monthlyNetEur", (e as Error).message);
+        }
+        return { status: 200, body: { ok: true } };
+      },
+    ],
+    [
+      "POST",
+      "/fail-next-action",
+      (r) => {
+        const b = r.body({
+          command: { type: "string", required: true },
+          message: { type: "string", required: true },
+        });
+        control.failNextAction(b.command, b.message);
+        return { status: 200, body: { ok: true } };
+      },
+    ],
   ]);
 
   async function handle(req: IncomingMessage, raw: string): Promise<Res> {
     const auth = req.headers.authorization ?? "";
-    if (auth !== `Bearer ${token}`) throw new ApiError("unauthorized", "unable to authenticate: send Authorization: Bearer <the emulator's token>");
+    if (auth !== `Bearer ${token}`)
+      throw new ApiError(
+        "unauthorized",
+        "unable to authenticate: send Authorization: Bearer <the emulator's token>",
+      );
     const url = new URL(req.url ?? "/", "http://emulator");
     const method = req.method ?? "GET";
     let table: typeof api;
@@ -133,7 +183,10 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       table = controlRoutes;
       path = url.pathname.slice(CONTROL.length);
     } else {
-      throw new ApiError("not_found", `unknown endpoint ${method} ${url.pathname}: Hetzner's paths are under ${API}/, the emulator's control API under ${CONTROL}/`);
+      throw new ApiError(
+        "not_found",
+        `unknown endpoint ${method} ${url.pathname}: Hetzner's paths are under ${API}/, the emulator's control API under ${CONTROL}/`,
+      );
     }
     let pathMatched = false;
     for (const r of table) {
@@ -144,8 +197,15 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       const params = Object.fromEntries(r.names.map((n, i) => [n, decodeURIComponent(m[i + 1]!)]));
       return r.handler(makeReq(method, path, params, url.searchParams, raw));
     }
-    if (pathMatched) throw new ApiError("method_not_allowed", `unknown endpoint ${method} ${url.pathname}: the emulator implements other methods on this path`);
-    throw new ApiError("not_found", `unknown endpoint ${method} ${url.pathname} (not implemented by the emulator; see test/emulator/README.md)`);
+    if (pathMatched)
+      throw new ApiError(
+        "method_not_allowed",
+        `unknown endpoint ${method} ${url.pathname}: the emulator implements other methods on this path`,
+      );
+    throw new ApiError(
+      "not_found",
+      `unknown endpoint ${method} ${url.pathname} (not implemented by the emulator; see test/emulator/README.md)`,
+    );
   }
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -159,19 +219,34 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
         try {
           out = await handle(req, raw);
         } catch (e) {
-          const err = e instanceof ApiError ? e : new ApiError("server_error", `emulator bug: ${(e as Error).stack ?? e}`);
+          const err =
+            e instanceof ApiError
+              ? e
+              : new ApiError("server_error", `emulator bug: ${(e as Error).stack ?? e}`);
           out = { status: err.status, body: err.body() };
           error = `${err.code}: ${err.message}`;
         }
-        const rec: RequestRecord = { at: new Date().toISOString(), method: req.method ?? "", path: req.url ?? "", status: out.status, error };
+        const rec: RequestRecord = {
+          at: new Date().toISOString(),
+          method: req.method ?? "",
+          path: req.url ?? "",
+          status: out.status,
+          error,
+        };
         log.push(rec);
-        if (error && (out.status >= 500 || isRejection(rec))) say(`REJECTED ${rec.method} ${rec.path} → ${out.status} ${error}`);
+        if (error && (out.status >= 500 || isRejection(rec)))
+          say(`REJECTED ${rec.method} ${rec.path} → ${out.status} ${error}`);
         else if (opts.verbose) say(`${rec.method} ${rec.path} → ${out.status}${error ? ` ${error}` : ""}`);
         if (out.body === undefined) {
           res.writeHead(out.status).end();
         } else {
           const json = JSON.stringify(out.body);
-          res.writeHead(out.status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(json) }).end(json);
+          res
+            .writeHead(out.status, {
+              "Content-Type": "application/json",
+              "Content-Length": Buffer.byteLength(json),
+            })
+            .end(json);
         }
       })();
     });

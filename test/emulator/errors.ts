@@ -49,19 +49,28 @@ export interface FieldError {
 
 export class ApiError extends Error {
   readonly status: number;
-  constructor(readonly code: ErrorCode, message: string, readonly fields?: FieldError[]) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly fields?: FieldError[],
+  ) {
     super(message);
     this.status = STATUS[code];
   }
 
   body() {
-    return { error: { code: this.code, message: this.message, details: this.fields ? { fields: this.fields } : {} } };
+    return {
+      error: { code: this.code, message: this.message, details: this.fields ? { fields: this.fields } : {} },
+    };
   }
 }
 
 /** invalid_input naming one field, in the shape of the reference's example. */
 export function invalidField(name: string, message: string): ApiError {
-  return new ApiError("invalid_input", `invalid input in field '${name}': ${message}`, [{ name, messages: [message] }]);
+  return new ApiError("invalid_input", `invalid input in field '${name}': ${message}`, [
+    { name, messages: [message] },
+  ]);
 }
 
-export const notFound = (what: string, id: string | number) => new ApiError("not_found", `${what} with ID ${id} not found`);
+export const notFound = (what: string, id: string | number) =>
+  new ApiError("not_found", `${what} with ID ${id} not found`);

@@ -30,7 +30,9 @@ export function parseLabelSelector(selector: string): (labels: Labels) => boolea
     if ((m = t.match(/^([^\s!=]+)\s+(in|notin)\s+\(([^)]*)\)$/))) {
       const [, k, op, list] = m;
       const vals = list!.split(",").map((v) => v.trim());
-      return op === "in" ? (l) => l[k!] !== undefined && vals.includes(l[k!]!) : (l) => l[k!] === undefined || !vals.includes(l[k!]!);
+      return op === "in"
+        ? (l) => l[k!] !== undefined && vals.includes(l[k!]!)
+        : (l) => l[k!] === undefined || !vals.includes(l[k!]!);
     }
     if ((m = t.match(/^([^\s!=]+)\s*!=\s*(\S*)$/))) {
       const [, k, v] = m;
@@ -54,12 +56,21 @@ export function parseLabelSelector(selector: string): (labels: Labels) => boolea
 }
 
 /** `sort=field[:asc|:desc]`, repeatable; only the fields given are allowed. */
-export function sortItems<T>(items: T[], sorts: string[], keys: Record<string, (t: T) => string | number>): T[] {
+export function sortItems<T>(
+  items: T[],
+  sorts: string[],
+  keys: Record<string, (t: T) => string | number>,
+): T[] {
   if (sorts.length === 0) return [...items].sort((a, b) => cmp(keys.id!(a), keys.id!(b)));
   const parsed = sorts.map((s) => {
     const [field, dir = "asc"] = s.split(":");
     if (!field || !(field in keys) || (dir !== "asc" && dir !== "desc")) {
-      throw invalidField("sort", `cannot sort by '${s}' (allowed: ${Object.keys(keys).map((k) => `${k}[:asc|:desc]`).join(", ")})`);
+      throw invalidField(
+        "sort",
+        `cannot sort by '${s}' (allowed: ${Object.keys(keys)
+          .map((k) => `${k}[:asc|:desc]`)
+          .join(", ")})`,
+      );
     }
     return { key: keys[field]!, sign: dir === "asc" ? 1 : -1 };
   });

@@ -27,26 +27,40 @@ function parseArgs(argv: string[]): Record<string, string> {
 }
 
 const numList = (s: string | undefined, dflt: number[]) =>
-  s === undefined ? dflt : s.split(",").filter(Boolean).map((x) => {
-    const n = Number(x);
-    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`EMU_FORWARD_PORTS: ${x} is not a port`);
-    return n;
-  });
+  s === undefined
+    ? dflt
+    : s
+        .split(",")
+        .filter(Boolean)
+        .map((x) => {
+          const n = Number(x);
+          if (!Number.isInteger(n) || n < 1 || n > 65535)
+            throw new Error(`EMU_FORWARD_PORTS: ${x} is not a port`);
+          return n;
+        });
 
 /**
  * The machine backend for `--backend`. qemu: the lab's image (built under flock when missing, as
  * `npm run lab` does; EMU_IMAGE_DIR points at an already built one instead) and the lab's
  * accelerator choice (EMU_ACCEL, else LAB_ACCEL, else a KVM probe; test/lab/accel.ts).
  */
-export async function backendFromEnv(kind: string, stateDir: string | undefined, env: NodeJS.ProcessEnv): Promise<MachineBackend> {
+export async function backendFromEnv(
+  kind: string,
+  stateDir: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<MachineBackend> {
   if (kind === "fake") return new FakeBackend({ delayMs: Number(env.EMU_FAKE_DELAY_MS ?? 200) });
   if (kind !== "qemu") throw new Error(`--backend: should be fake or qemu (got ${kind})`);
   if (!stateDir) throw new Error("--state-dir is required with --backend qemu");
   mkdirSync(stateDir, { recursive: true });
   const image = env.EMU_IMAGE_DIR ? imageFiles(env.EMU_IMAGE_DIR, false) : await ensureImage();
-  for (const f of [image.kernel, image.initrd, image.rootDisk]) if (!existsSync(f)) throw new Error(`EMU_IMAGE_DIR: ${f} is missing`);
+  for (const f of [image.kernel, image.initrd, image.rootDisk])
+    if (!existsSync(f)) throw new Error(`EMU_IMAGE_DIR: ${f} is missing`);
   // probeAccel, not vm.ts chooseAccel: that one logs to stdout, which carries our JSON line.
-  const decision = await probeAccel({ env: { ...env, LAB_ACCEL: env.EMU_ACCEL ?? env.LAB_ACCEL }, kernel: image.kernel });
+  const decision = await probeAccel({
+    env: { ...env, LAB_ACCEL: env.EMU_ACCEL ?? env.LAB_ACCEL },
+    kernel: image.kernel,
+  });
   process.stderr.write(`[hcloud-emulator] accelerator: ${decision.accel} (${decision.reason})\n`);
   const accel = decision.accel;
   return new QemuBackend({
@@ -75,7 +89,9 @@ async function main() {
     verbose: a.verbose === "1",
     changeTypeStartsServer: process.env.EMU_CHANGE_TYPE_STARTS !== "0",
   });
-  process.stdout.write(`${JSON.stringify({ url: emu.url, token: emu.token, control: emu.url.replace(/\/v1$/, "/__emulator"), backend: backend.kind })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ url: emu.url, token: emu.token, control: emu.url.replace(/\/v1$/, "/__emulator"), backend: backend.kind })}\n`,
+  );
   let stopping = false;
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
     process.on(sig, () => {

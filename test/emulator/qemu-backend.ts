@@ -102,7 +102,10 @@ export class QemuBackend implements MachineBackend {
   }
 
   private actual(shape: MachineShape) {
-    const memoryMb = Math.min(this.o.memoryCapMb ?? 3072, Math.round(shape.memoryGb * 1024 * (this.o.memoryScale ?? 1)));
+    const memoryMb = Math.min(
+      this.o.memoryCapMb ?? 3072,
+      Math.round(shape.memoryGb * 1024 * (this.o.memoryScale ?? 1)),
+    );
     return { cores: Math.min(shape.cores, this.o.coresCap ?? 4), memoryMb };
   }
 
@@ -110,7 +113,17 @@ export class QemuBackend implements MachineBackend {
     const dir = join(this.o.stateDir, "machines", String(spec.id));
     mkdirSync(dir, { recursive: true });
     // The server's disk: a copy-on-write overlay of the lab image, kept until the server is deleted.
-    run("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "raw", "-b", this.o.files.baseDisk, join(dir, "root.qcow2")]);
+    run("qemu-img", [
+      "create",
+      "-q",
+      "-f",
+      "qcow2",
+      "-F",
+      "raw",
+      "-b",
+      this.o.files.baseDisk,
+      join(dir, "root.qcow2"),
+    ]);
     writeFileSync(join(dir, "user-data"), spec.userData, { mode: 0o600 });
     // Stand-in for Hetzner's metadata service: instance-id is the server ID (stable across boots
     // and type changes, so cloud-init runs once), the hostname its name, and the public keys of
@@ -118,32 +131,81 @@ export class QemuBackend implements MachineBackend {
     // vendor-data lets them serve root (cloud-init's default disable_root would refuse root
     // logins), and user-data can still override it, as on Hetzner's images.
     const keys = spec.sshPublicKeys.map((k) => `  - ${JSON.stringify(k.trim())}\n`).join("");
-    writeFileSync(join(dir, "meta-data"), `instance-id: hcloud-${spec.id}\nlocal-hostname: ${spec.name}\n${keys ? `public-keys:\n${keys}` : ""}`, { mode: 0o600 });
+    writeFileSync(
+      join(dir, "meta-data"),
+      `instance-id: hcloud-${spec.id}\nlocal-hostname: ${spec.name}\n${keys ? `public-keys:\n${keys}` : ""}`,
+      { mode: 0o600 },
+    );
     writeFileSync(join(dir, "vendor-data"), "#cloud-config\ndisable_root: false\n");
-    run("cloud-localds", ["-V", join(dir, "vendor-data"), join(dir, "seed.img"), join(dir, "user-data"), join(dir, "meta-data")]);
+    run("cloud-localds", [
+      "-V",
+      join(dir, "vendor-data"),
+      join(dir, "seed.img"),
+      join(dir, "user-data"),
+      join(dir, "meta-data"),
+    ]);
     const shape = { cores: spec.cores, memoryGb: spec.memoryGb, diskGb: spec.diskGb };
-    this.machines.set(spec.id, { spec, shape, dir, monitor: join(this.sockDir, `${spec.id}.sock`), exited: true, expectExit: false, boots: 0, stderr: "", actual: this.actual(shape) });
+    this.machines.set(spec.id, {
+      spec,
+      shape,
+      dir,
+      monitor: join(this.sockDir, `${spec.id}.sock`),
+      exited: true,
+      expectExit: false,
+      boots: 0,
+      stderr: "",
+      actual: this.actual(shape),
+    });
   }
 
   private args(m: Machine): string[] {
     const { files } = this.o;
     const accel = accelArgs(this.o.accel);
     const ip = m.spec.ip;
-    const fwd = ip ? [22, ...(this.o.forwardPorts ?? [])].map((p) => `,hostfwd=tcp:${ip}:${p}-:${p}`).join("") : "";
+    const fwd = ip
+      ? [22, ...(this.o.forwardPorts ?? [])].map((p) => `,hostfwd=tcp:${ip}:${p}-:${p}`).join("")
+      : "";
     return [
-      "-name", `hcloud-emulator-${m.spec.id}`, "-nodefaults", "-no-user-config", "-display", "none", "-vga", "none",
-      ...accel, "-smp", String(m.actual.cores), "-m", String(m.actual.memoryMb),
-      "-kernel", files.kernel, "-initrd", files.initrd,
-      "-append", "root=LABEL=lab-root rw console=ttyS0 loglevel=4",
-      "-drive", `file=${join(m.dir, "root.qcow2")},if=virtio,format=qcow2`,
-      "-drive", `file=${join(m.dir, "seed.img")},if=virtio,format=raw,readonly=on`,
-      ...Object.entries(files.extraDisks).flatMap(([serial, f]) => ["-drive", `file=${f},if=none,id=${serial},format=raw,readonly=on`, "-device", `virtio-blk-pci,drive=${serial},serial=${serial}`]),
+      "-name",
+      `hcloud-emulator-${m.spec.id}`,
+      "-nodefaults",
+      "-no-user-config",
+      "-display",
+      "none",
+      "-vga",
+      "none",
+      ...accel,
+      "-smp",
+      String(m.actual.cores),
+      "-m",
+      String(m.actual.memoryMb),
+      "-kernel",
+      files.kernel,
+      "-initrd",
+      files.initrd,
+      "-append",
+      "root=LABEL=lab-root rw console=ttyS0 loglevel=4",
+      "-drive",
+      `file=${join(m.dir, "root.qcow2")},if=virtio,format=qcow2`,
+      "-drive",
+      `file=${join(m.dir, "seed.img")},if=virtio,format=raw,readonly=on`,
+      ...Object.entries(files.extraDisks).flatMap(([serial, f]) => [
+        "-drive",
+        `file=${f},if=none,id=${serial},format=raw,readonly=on`,
+        "-device",
+        `virtio-blk-pci,drive=${serial},serial=${serial}`,
+      ]),
       // Only the server's own loopback address: nothing off this machine can reach the guest.
-      "-netdev", `user,id=n0${fwd}`,
-      "-device", "virtio-net-pci,netdev=n0",
-      "-device", "virtio-rng-pci",
-      "-monitor", `unix:${m.monitor},server=on,wait=off`,
-      "-serial", `file:${join(m.dir, `console-${m.boots + 1}.log`)}`,
+      "-netdev",
+      `user,id=n0${fwd}`,
+      "-device",
+      "virtio-net-pci,netdev=n0",
+      "-device",
+      "virtio-rng-pci",
+      "-monitor",
+      `unix:${m.monitor},server=on,wait=off`,
+      "-serial",
+      `file:${join(m.dir, `console-${m.boots + 1}.log`)}`,
     ];
   }
 
@@ -157,7 +219,9 @@ export class QemuBackend implements MachineBackend {
     m.expectExit = false;
     m.stderr = "";
     const started = Date.now();
-    this.log(`server ${id}: qemu -smp ${m.actual.cores} -m ${m.actual.memoryMb} (type: ${m.shape.cores} cores, ${m.shape.memoryGb} GB) on ${m.spec.ip || "no address"}`);
+    this.log(
+      `server ${id}: qemu -smp ${m.actual.cores} -m ${m.actual.memoryMb} (type: ${m.shape.cores} cores, ${m.shape.memoryGb} GB) on ${m.spec.ip || "no address"}`,
+    );
     const p = spawn("qemu-system-x86_64", args, { stdio: ["ignore", "ignore", "pipe"] });
     m.proc = p;
     p.stderr!.on("data", (d) => (m.stderr += String(d)));
@@ -169,7 +233,10 @@ export class QemuBackend implements MachineBackend {
       }
     });
     const deadline = started + (this.o.bootTimeoutS ?? 600) * 1000;
-    const failed = () => new Error(`qemu for server ${id} exited during boot: ${m.stderr.trim().slice(-800) || "(no stderr)"}; console: ${this.consoleTail(m)}`);
+    const failed = () =>
+      new Error(
+        `qemu for server ${id} exited during boot: ${m.stderr.trim().slice(-800) || "(no stderr)"}; console: ${this.consoleTail(m)}`,
+      );
     if ((this.o.bootWait ?? "ssh") === "process" || !m.spec.ip) {
       await sleep(1000);
       if (m.exited) throw failed();
@@ -178,10 +245,15 @@ export class QemuBackend implements MachineBackend {
     for (;;) {
       if (m.exited) throw failed();
       if (await sshBanner(m.spec.ip, 22, 5000)) break;
-      if (Date.now() > deadline) throw new Error(`server ${id}: no SSH banner on ${m.spec.ip}:22 after ${this.o.bootTimeoutS ?? 600} s; console: ${this.consoleTail(m)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `server ${id}: no SSH banner on ${m.spec.ip}:22 after ${this.o.bootTimeoutS ?? 600} s; console: ${this.consoleTail(m)}`,
+        );
       await sleep(2000);
     }
-    this.log(`server ${id}: sshd answers on ${m.spec.ip}:22 ${Math.round((Date.now() - started) / 1000)} s after qemu started`);
+    this.log(
+      `server ${id}: sshd answers on ${m.spec.ip}:22 ${Math.round((Date.now() - started) / 1000)} s after qemu started`,
+    );
   }
 
   private consoleTail(m: Machine): string {
@@ -259,7 +331,12 @@ export class QemuBackend implements MachineBackend {
       requested: m.shape,
       actual: m.actual,
       boots: m.boots,
-      detail: { dir: m.dir, pid: m.proc?.pid, accel: this.o.accel, forwards: m.spec.ip ? [22, ...(this.o.forwardPorts ?? [])].map((p) => `${m.spec.ip}:${p}`) : [] },
+      detail: {
+        dir: m.dir,
+        pid: m.proc?.pid,
+        accel: this.o.accel,
+        forwards: m.spec.ip ? [22, ...(this.o.forwardPorts ?? [])].map((p) => `${m.spec.ip}:${p}`) : [],
+      },
     };
   }
 

@@ -14,14 +14,21 @@ const say = (m: string) => process.stdout.write(`[smoke ${new Date().toISOString
 
 async function main() {
   const tmp = mkdtempSync(join(tmpdir(), "hcloud-emu-smoke-"));
-  const backend = await backendFromEnv("qemu", join(tmp, "state"), { ...process.env, EMU_FORWARD_PORTS: process.env.EMU_FORWARD_PORTS ?? "" });
+  const backend = await backendFromEnv("qemu", join(tmp, "state"), {
+    ...process.env,
+    EMU_FORWARD_PORTS: process.env.EMU_FORWARD_PORTS ?? "",
+  });
   const emu = await startEmulator({ backend, verbose: true });
   const t0 = Date.now();
   const secs = () => Math.round((Date.now() - t0) / 100) / 10;
   let ok = false;
   try {
     const api = async (method: string, path: string, body?: unknown) => {
-      const r = await fetch(`${emu.url}${path}`, { method, headers: { Authorization: `Bearer ${emu.token}`, "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const r = await fetch(`${emu.url}${path}`, {
+        method,
+        headers: { Authorization: `Bearer ${emu.token}`, "Content-Type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       const j = (await r.json()) as any;
       if (r.status >= 400) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(j)}`);
       return j;
@@ -36,9 +43,34 @@ async function main() {
       }
     };
     const keyFile = join(tmp, "id");
-    spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "smoke", "-f", keyFile], { stdio: "inherit" });
+    spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "smoke", "-f", keyFile], {
+      stdio: "inherit",
+    });
     const ssh = (ip: string, cmd: string) => {
-      const r = spawnSync("ssh", ["-F", "/dev/null", "-i", keyFile, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=20", `root@${ip}`, cmd], { encoding: "utf8", timeout: 120_000 });
+      const r = spawnSync(
+        "ssh",
+        [
+          "-F",
+          "/dev/null",
+          "-i",
+          keyFile,
+          "-o",
+          "IdentitiesOnly=yes",
+          "-o",
+          "BatchMode=yes",
+          "-o",
+          "StrictHostKeyChecking=no",
+          "-o",
+          "UserKnownHostsFile=/dev/null",
+          "-o",
+          "LogLevel=ERROR",
+          "-o",
+          "ConnectTimeout=20",
+          `root@${ip}`,
+          cmd,
+        ],
+        { encoding: "utf8", timeout: 120_000 },
+      );
       return { code: r.status, out: (r.stdout ?? "").trim(), err: (r.stderr ?? "").trim() };
     };
     const sshRetry = async (ip: string, cmd: string, tries = 30) => {
@@ -50,8 +82,17 @@ async function main() {
       }
     };
 
-    const key = (await api("POST", "/ssh_keys", { name: "smoke", public_key: readFileSync(`${keyFile}.pub`, "utf8") })).ssh_key;
-    const created = await api("POST", "/servers", { name: "smoke-1", server_type: "cx23", image: "ubuntu-24.04", location: "nbg1", ssh_keys: [key.id], user_data: "#cloud-config\n" });
+    const key = (
+      await api("POST", "/ssh_keys", { name: "smoke", public_key: readFileSync(`${keyFile}.pub`, "utf8") })
+    ).ssh_key;
+    const created = await api("POST", "/servers", {
+      name: "smoke-1",
+      server_type: "cx23",
+      image: "ubuntu-24.04",
+      location: "nbg1",
+      ssh_keys: [key.id],
+      user_data: "#cloud-config\n",
+    });
     const ip = created.server.public_net.ipv4.ip as string;
     say(`server ${created.server.id} on ${ip}: waiting for create_server + start_server`);
     await wait([created.action, ...created.next_actions], "create");
@@ -60,14 +101,18 @@ async function main() {
     say(`root@${ip}: nproc/MemTotal kB/hostname = ${before.replace(/\n/g, " / ")} at ${secs()} s`);
 
     await wait([(await api("POST", `/servers/${created.server.id}/actions/poweroff`)).action], "poweroff");
-    const ct = await api("POST", `/servers/${created.server.id}/actions/change_type`, { server_type: "cx33", upgrade_disk: false });
+    const ct = await api("POST", `/servers/${created.server.id}/actions/change_type`, {
+      server_type: "cx33",
+      upgrade_disk: false,
+    });
     await wait([ct.action], "change_type");
     const after = await sshRetry(ip, "nproc; awk '/MemTotal/ {print $2}' /proc/meminfo; hostname");
     say(`after change_type to cx33: ${after.replace(/\n/g, " / ")} at ${secs()} s`);
     const state = emu.control.state().servers[0] as any;
     say(`machine: ${JSON.stringify(state.machine)}`);
     const [cores] = after.split("\n");
-    if (Number(cores) !== state.machine.actual.cores) throw new Error(`guest has ${cores} CPUs, expected ${state.machine.actual.cores}`);
+    if (Number(cores) !== state.machine.actual.cores)
+      throw new Error(`guest has ${cores} CPUs, expected ${state.machine.actual.cores}`);
 
     await wait([(await api("DELETE", `/servers/${created.server.id}`)).action], "delete");
     say(`deleted at ${secs()} s`);

@@ -18,12 +18,16 @@ export type Rule =
 
 export type Spec = Record<string, Rule>;
 
-const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[a-zA-Z0-9]([-a-zA-Z0-9_.]{0,61}[a-zA-Z0-9])?$/;
+const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[a-zA-Z0-9]([-a-zA-Z0-9_.]{0,61}[a-zA-Z0-9])?$/;
 const LABEL_VALUE = /^([a-zA-Z0-9]([-a-zA-Z0-9_.]{0,61}[a-zA-Z0-9])?)?$/;
 
 function check(value: unknown, rule: Rule, path: string): unknown {
   if (rule.type === "unsupported") {
-    throw invalidField(path, `is part of Hetzner's API but not implemented by the emulator${rule.why ? ` (${rule.why})` : ""}`);
+    throw invalidField(
+      path,
+      `is part of Hetzner's API but not implemented by the emulator${rule.why ? ` (${rule.why})` : ""}`,
+    );
   }
   if (value === null) {
     if ("nullable" in rule && rule.nullable) return null;
@@ -32,13 +36,16 @@ function check(value: unknown, rule: Rule, path: string): unknown {
   switch (rule.type) {
     case "string":
       if (typeof value !== "string") throw invalidField(path, "should be a string");
-      if (rule.oneOf && !rule.oneOf.includes(value)) throw invalidField(path, `should be one of ${rule.oneOf.join(", ")} (got ${value})`);
+      if (rule.oneOf && !rule.oneOf.includes(value))
+        throw invalidField(path, `should be one of ${rule.oneOf.join(", ")} (got ${value})`);
       return value;
     case "integer":
-      if (typeof value !== "number" || !Number.isInteger(value)) throw invalidField(path, "should be an integer");
+      if (typeof value !== "number" || !Number.isInteger(value))
+        throw invalidField(path, "should be an integer");
       return value;
     case "number":
-      if (typeof value !== "number" || !Number.isFinite(value)) throw invalidField(path, "should be a number");
+      if (typeof value !== "number" || !Number.isFinite(value))
+        throw invalidField(path, "should be a number");
       return value;
     case "boolean":
       if (typeof value !== "boolean") throw invalidField(path, "should be a boolean");
@@ -48,10 +55,12 @@ function check(value: unknown, rule: Rule, path: string): unknown {
       if (typeof value === "string" && value !== "") return /^\d+$/.test(value) ? Number(value) : value;
       throw invalidField(path, "should be an ID (integer) or a name (string)");
     case "labels": {
-      if (typeof value !== "object" || Array.isArray(value)) throw invalidField(path, "should be an object of string labels");
+      if (typeof value !== "object" || Array.isArray(value))
+        throw invalidField(path, "should be an object of string labels");
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
         if (typeof v !== "string") throw invalidField(`${path}.${k}`, "label values should be strings");
-        if (!LABEL_KEY.test(k) || k.startsWith("hetzner.cloud/")) throw invalidField(path, `invalid label key '${k}'`);
+        if (!LABEL_KEY.test(k) || k.startsWith("hetzner.cloud/"))
+          throw invalidField(path, `invalid label key '${k}'`);
         if (!LABEL_VALUE.test(v)) throw invalidField(path, `invalid label value '${v}' for key '${k}'`);
       }
       return value;
@@ -67,7 +76,11 @@ function check(value: unknown, rule: Rule, path: string): unknown {
 
 function parseObject(obj: Record<string, unknown>, spec: Spec, prefix: string): Record<string, unknown> {
   for (const k of Object.keys(obj)) {
-    if (!(k in spec)) throw invalidField(`${prefix}${k}`, "unknown field (the emulator has no rule for it; see test/emulator/README.md)");
+    if (!(k in spec))
+      throw invalidField(
+        `${prefix}${k}`,
+        "unknown field (the emulator has no rule for it; see test/emulator/README.md)",
+      );
   }
   const out: Record<string, unknown> = {};
   for (const [k, rule] of Object.entries(spec)) {
@@ -91,15 +104,21 @@ export function parseBody(raw: string, spec: Spec): Record<string, any> {
       throw new ApiError("json_error", `request body is not valid JSON: ${(e as Error).message}`);
     }
   }
-  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) throw new ApiError("json_error", "request body should be a JSON object");
+  if (typeof obj !== "object" || obj === null || Array.isArray(obj))
+    throw new ApiError("json_error", "request body should be a JSON object");
   return parseObject(obj as Record<string, unknown>, spec, "");
 }
 
 /** Query parameters: every name must be allowed; `multi` ones may repeat. */
-export function checkQuery(q: URLSearchParams, allowed: readonly string[], multi: readonly string[] = []): void {
+export function checkQuery(
+  q: URLSearchParams,
+  allowed: readonly string[],
+  multi: readonly string[] = [],
+): void {
   const seen = new Set<string>();
   for (const k of q.keys()) {
-    if (!allowed.includes(k)) throw invalidField(k, `unknown query parameter (allowed here: ${allowed.join(", ") || "none"})`);
+    if (!allowed.includes(k))
+      throw invalidField(k, `unknown query parameter (allowed here: ${allowed.join(", ") || "none"})`);
     if (seen.has(k) && !multi.includes(k)) throw invalidField(k, "given more than once");
     seen.add(k);
   }

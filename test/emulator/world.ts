@@ -5,7 +5,16 @@ import { Catalog, type Image, type Location } from "./catalog";
 import { ApiError } from "./errors";
 import { parseBody, type Spec } from "./validate";
 
-export type ServerStatus = "initializing" | "starting" | "running" | "stopping" | "off" | "deleting" | "migrating" | "rebuilding" | "unknown";
+export type ServerStatus =
+  | "initializing"
+  | "starting"
+  | "running"
+  | "stopping"
+  | "off"
+  | "deleting"
+  | "migrating"
+  | "rebuilding"
+  | "unknown";
 
 export interface Server {
   id: number;
@@ -83,7 +92,10 @@ export class World {
   changeTypeStartsServer = true;
   private nextIp: number;
 
-  constructor(readonly backend: MachineBackend, firstIp = "127.0.0.2") {
+  constructor(
+    readonly backend: MachineBackend,
+    firstIp = "127.0.0.2",
+  ) {
     this.nextIp = ipToInt(firstIp);
   }
 
@@ -96,7 +108,8 @@ export class World {
     const used = new Set([...this.servers.values()].map((s) => s.ipv4));
     for (;;) {
       const ip = intToIp(this.nextIp++);
-      if (!ip.startsWith("127.")) throw new ApiError("resource_unavailable", "the emulator ran out of loopback addresses");
+      if (!ip.startsWith("127."))
+        throw new ApiError("resource_unavailable", "the emulator ran out of loopback addresses");
       if (ip.endsWith(".0") || ip.endsWith(".255") || used.has(ip)) continue;
       return ip;
     }
@@ -111,12 +124,19 @@ export class World {
 
 export function ipToInt(ip: string): number {
   const p = ip.split(".").map(Number);
-  if (p.length !== 4 || p.some((x) => !Number.isInteger(x) || x < 0 || x > 255)) throw new Error(`not an IPv4 address: ${ip}`);
+  if (p.length !== 4 || p.some((x) => !Number.isInteger(x) || x < 0 || x > 255))
+    throw new Error(`not an IPv4 address: ${ip}`);
   return ((p[0]! << 24) >>> 0) + (p[1]! << 16) + (p[2]! << 8) + p[3]!;
 }
 
 export const intToIp = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
 
-export function makeReq(method: string, path: string, params: Record<string, string>, query: URLSearchParams, raw: string): Req {
+export function makeReq(
+  method: string,
+  path: string,
+  params: Record<string, string>,
+  query: URLSearchParams,
+  raw: string,
+): Req {
   return { method, path, params, query, raw, body: (spec) => parseBody(raw, spec) };
 }

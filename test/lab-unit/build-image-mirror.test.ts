@@ -43,7 +43,8 @@ describe("build-image.sh --print-mirror", () => {
 
   it("skips disabled stanzas, deb-src and third-party suites; takes the first of several URIs", () => {
     const r = mirror({
-      "sources.list.d/vendor.sources": "Types: deb\nURIs: https://vendor.example.com/node\nSuites: nodistro\nComponents: main\n",
+      "sources.list.d/vendor.sources":
+        "Types: deb\nURIs: https://vendor.example.com/node\nSuites: nodistro\nComponents: main\n",
       "sources.list.d/debian.sources": [
         "Types: deb",
         "URIs: http://off.example.org/debian",
@@ -79,12 +80,25 @@ describe("build-image.sh --print-mirror", () => {
   });
 
   it("a bookworm entry wins over another Debian suite; another suite is the fallback", () => {
-    expect(mirror({ "sources.list": "deb http://t.example.org/debian trixie main\ndeb http://b.example.org/debian bookworm main\n" }).out).toBe("http://b.example.org/debian");
-    expect(mirror({ "sources.list.d/debian.sources": "Types: deb\nURIs: http://t.example.org/debian\nSuites: trixie trixie-updates\nComponents: main\n" }).out).toBe("http://t.example.org/debian");
+    expect(
+      mirror({
+        "sources.list":
+          "deb http://t.example.org/debian trixie main\ndeb http://b.example.org/debian bookworm main\n",
+      }).out,
+    ).toBe("http://b.example.org/debian");
+    expect(
+      mirror({
+        "sources.list.d/debian.sources":
+          "Types: deb\nURIs: http://t.example.org/debian\nSuites: trixie trixie-updates\nComponents: main\n",
+      }).out,
+    ).toBe("http://t.example.org/debian");
   });
 
   it("fails clearly when there is no Debian main source", () => {
-    const r = mirror({ "sources.list.d/vendor.sources": "Types: deb\nURIs: https://vendor.example.com/node\nSuites: nodistro\nComponents: main\n" });
+    const r = mirror({
+      "sources.list.d/vendor.sources":
+        "Types: deb\nURIs: https://vendor.example.com/node\nSuites: nodistro\nComponents: main\n",
+    });
     expect(r.code).toBe(1);
     expect(r.out).toBe("");
     expect(r.err).toMatch(/no Debian mirror in .*sources\.list/);

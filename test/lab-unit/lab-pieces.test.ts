@@ -6,38 +6,72 @@ import { reportMarkdown } from "../lab/report";
 import { Results } from "../lab/results";
 import { downtimeByName, parseDockerEvents } from "../lab/watch";
 
-const urn = (name: string, type = "docker:index/container:Container") => `urn:pulumi:lab::app-infra::app-infra:index:App$${type}::${name}`;
+const urn = (name: string, type = "docker:index/container:Container") =>
+  `urn:pulumi:lab::app-infra::app-infra:index:App$${type}::${name}`;
 
 describe("parseEngineJson", () => {
   it("reads a preview's single document: summary, non-same steps by name, error diagnostics", () => {
     const doc = {
-      steps: [{ op: "same", urn: urn("app-bot") }, { op: "replace", urn: urn("app-api") }, { op: "update", urn: urn("host-swap", "command:remote:Command") }],
+      steps: [
+        { op: "same", urn: urn("app-bot") },
+        { op: "replace", urn: urn("app-api") },
+        { op: "update", urn: urn("host-swap", "command:remote:Command") },
+      ],
       changeSummary: { same: 10, replace: 1, update: 1 },
-      diagnostics: [{ severity: "warning", message: "w" }, { severity: "error", urn: urn("app-api"), message: "boom\n" }],
+      diagnostics: [
+        { severity: "warning", message: "w" },
+        { severity: "error", urn: urn("app-api"), message: "boom\n" },
+      ],
     };
     expect(parseEngineJson(JSON.stringify(doc))).toEqual({
       changes: { same: 10, replace: 1, update: 1 },
       steps: { replace: ["app-api"], update: ["host-swap"] },
-      stepOrder: [{ op: "replace", name: "app-api" }, { op: "update", name: "host-swap" }],
+      stepOrder: [
+        { op: "replace", name: "app-api" },
+        { op: "update", name: "host-swap" },
+      ],
       errors: ["app-api: boom"],
     });
   });
 
   it("keeps the engine's order of a replacement's steps (delete-replaced first = delete-before-replace)", () => {
-    const doc = { steps: [{ op: "delete-replaced", urn: urn("server-vm") }, { op: "replace", urn: urn("server-vm") }, { op: "create-replacement", urn: urn("server-vm") }] };
-    expect(parseEngineJson(JSON.stringify(doc)).stepOrder.map((x) => x.op)).toEqual(["delete-replaced", "replace", "create-replacement"]);
+    const doc = {
+      steps: [
+        { op: "delete-replaced", urn: urn("server-vm") },
+        { op: "replace", urn: urn("server-vm") },
+        { op: "create-replacement", urn: urn("server-vm") },
+      ],
+    };
+    expect(parseEngineJson(JSON.stringify(doc)).stepOrder.map((x) => x.op)).toEqual([
+      "delete-replaced",
+      "replace",
+      "create-replacement",
+    ]);
   });
 
   it("reads an up's event stream and ignores debug events (they can carry resolved secrets)", () => {
     const lines = [
       { resourcePreEvent: { metadata: { op: "create", urn: urn("app-redis") } } },
       { resourcePreEvent: { metadata: { op: "create", urn: urn("app-redis") } } },
-      { diagnosticEvent: { severity: "debug", message: "RegisterResource RPC finished: privateKey,,,-----BEGIN OPENSSH PRIVATE KEY-----" } },
+      {
+        diagnosticEvent: {
+          severity: "debug",
+          message: "RegisterResource RPC finished: privateKey,,,-----BEGIN OPENSSH PRIVATE KEY-----",
+        },
+      },
       { diagnosticEvent: { severity: "error", urn: urn("app-redis"), message: "container exited\n" } },
       { summaryEvent: { resourceChanges: { create: 1 } } },
     ].map((l) => JSON.stringify(l));
     const out = parseEngineJson(["not json", ...lines].join("\n"));
-    expect(out).toEqual({ changes: { create: 1 }, steps: { create: ["app-redis"] }, stepOrder: [{ op: "create", name: "app-redis" }, { op: "create", name: "app-redis" }], errors: ["app-redis: container exited"] });
+    expect(out).toEqual({
+      changes: { create: 1 },
+      steps: { create: ["app-redis"] },
+      stepOrder: [
+        { op: "create", name: "app-redis" },
+        { op: "create", name: "app-redis" },
+      ],
+      errors: ["app-redis: container exited"],
+    });
     expect(errorText({ stdout: lines.join("\n"), stderr: "" })).not.toContain("PRIVATE KEY");
   });
 
@@ -49,14 +83,25 @@ describe("parseEngineJson", () => {
 
 describe("unwrapSecrets", () => {
   it("turns the checkpoint's {sig, plaintext} objects back into values, at any depth", () => {
-    const secret = (v: unknown) => ({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", plaintext: JSON.stringify(v) });
-    expect(unwrapSecrets([{ outputs: { key: secret("-----BEGIN\n"), list: [secret({ a: 1 })], plain: 2 } }])).toEqual([{ outputs: { key: "-----BEGIN\n", list: [{ a: 1 }], plain: 2 } }]);
+    const secret = (v: unknown) => ({
+      "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+      plaintext: JSON.stringify(v),
+    });
+    expect(
+      unwrapSecrets([{ outputs: { key: secret("-----BEGIN\n"), list: [secret({ a: 1 })], plain: 2 } }]),
+    ).toEqual([{ outputs: { key: "-----BEGIN\n", list: [{ a: 1 }], plain: 2 } }]);
   });
 });
 
 describe("parseDockerEvents", () => {
   it("reads tab-separated events: actions with a space, kill signals, exec_ events dropped", () => {
-    const out = ["1000000000\tkill\tapi\t15", "1500000000\tkill\tapi\t9", "2000000000\texec_start: sh\tapi\t", "3000000000\thealth_status: healthy\tapi\t", ""].join("\n");
+    const out = [
+      "1000000000\tkill\tapi\t15",
+      "1500000000\tkill\tapi\t9",
+      "2000000000\texec_start: sh\tapi\t",
+      "3000000000\thealth_status: healthy\tapi\t",
+      "",
+    ].join("\n");
     expect(parseDockerEvents(out)).toEqual([
       { at: 1000, action: "kill 15", name: "api" },
       { at: 1500, action: "kill 9", name: "api" },
@@ -68,11 +113,22 @@ describe("parseDockerEvents", () => {
 describe("downtimeByName", () => {
   const ev = (s: number, action: string, name: string) => ({ at: s * 1000, action, name });
   it("counts from the stop signal to running, or to healthy for a healthchecked container", () => {
-    const events = [ev(10, "kill 15", "api"), ev(10.1, "kill 9", "api"), ev(11, "die", "api"), ev(12, "start", "api"), ev(30, "health_status: healthy", "api"), ev(10, "kill 15", "bot"), ev(10.5, "die", "bot"), ev(13, "start", "bot")];
+    const events = [
+      ev(10, "kill 15", "api"),
+      ev(10.1, "kill 9", "api"),
+      ev(11, "die", "api"),
+      ev(12, "start", "api"),
+      ev(30, "health_status: healthy", "api"),
+      ev(10, "kill 15", "bot"),
+      ev(10.5, "die", "bot"),
+      ev(13, "start", "bot"),
+    ];
     expect(downtimeByName(events, new Set(["api"]))).toEqual({ api: 20, bot: 3 });
   });
   it("marks a container that never came back", () => {
-    expect(downtimeByName([ev(1, "kill", "worker-image-1"), ev(2, "die", "worker-image-1")], new Set())).toEqual({ "worker-image-1": "not back" });
+    expect(
+      downtimeByName([ev(1, "kill", "worker-image-1"), ev(2, "die", "worker-image-1")], new Set()),
+    ).toEqual({ "worker-image-1": "not back" });
   });
 });
 
@@ -81,7 +137,16 @@ describe("reportMarkdown", () => {
     const r = new Results();
     r.check("a check that failed", false, "why");
     r.finding("3 (SIGKILL)", true, "2 of 6 jobs lost");
-    r.operation({ step: "up (image bump)", command: "pulumi up", ok: false, seconds: 12.5, changes: { replace: 3 }, steps: { replace: ["app-api"] }, stepOrder: [{ op: "replace", name: "app-api" }], error: "e" });
+    r.operation({
+      step: "up (image bump)",
+      command: "pulumi up",
+      ok: false,
+      seconds: 12.5,
+      changes: { replace: 3 },
+      steps: { replace: ["app-api"] },
+      stepOrder: [{ op: "replace", name: "app-api" }],
+      error: "e",
+    });
     const md = reportMarkdown(r, "2026-11-26T00:00:00Z");
     expect(md).toContain("FAILED");
     expect(md).toContain("| up (image bump) | **failed** | 12.5 |");

@@ -52,17 +52,24 @@ const oneLine = (s: string, max = 300) => s.replace(/\s+/g, " ").trim().slice(0,
 /** Pure: the accelerator for what the probe saw. */
 export function decideAccel(o: ProbeObservation): AccelDecision {
   if (o.kvmDevice === "absent") return { accel: "tcg", reason: "no /dev/kvm on this machine" };
-  if (o.kvmDevice === "no-access") return { accel: "tcg", reason: "/dev/kvm is not readable and writable by this user" };
+  if (o.kvmDevice === "no-access")
+    return { accel: "tcg", reason: "/dev/kvm is not readable and writable by this user" };
   const banner = KERNEL_BANNER.exec(o.consoleText);
   if (banner) return { accel: "kvm", reason: `a KVM guest booted: its console printed "${banner[0]}"` };
   const said = o.consoleText.trim() ? ` (its console only said: "${oneLine(o.consoleText, 120)}")` : "";
   if (o.qemuExit) {
     const how = o.qemuExit.code !== null ? `exit ${o.qemuExit.code}` : `signal ${o.qemuExit.signal}`;
     const err = oneLine(o.qemuExit.stderr) || "no message";
-    return { accel: "tcg", reason: `qemu -enable-kvm failed before the kernel started (${how}: ${err})${said}` };
+    return {
+      accel: "tcg",
+      reason: `qemu -enable-kvm failed before the kernel started (${how}: ${err})${said}`,
+    };
   }
   const secs = o.waitedMs !== undefined ? `${Math.round(o.waitedMs / 1000)} s` : "the probe's time";
-  return { accel: "tcg", reason: `/dev/kvm is there but a KVM guest printed no kernel line in ${secs}${said}` };
+  return {
+    accel: "tcg",
+    reason: `/dev/kvm is there but a KVM guest printed no kernel line in ${secs}${said}`,
+  };
 }
 
 export function kvmDevice(path = "/dev/kvm"): KvmDevice {
@@ -108,8 +115,11 @@ export async function probeAccel(opts: ProbeOptions = {}): Promise<AccelDecision
   if (forced) return { accel: forced, reason: `LAB_ACCEL=${forced}` };
   const device = kvmDevice(opts.device);
   if (device !== "present") return decideAccel({ kvmDevice: device, consoleText: "" });
-  if (!opts.kernel) throw new Error("probeAccel: no kernel to boot (build the lab image first, or have a /boot/vmlinuz-*)");
-  return decideAccel(await bootBriefly(opts.kernel, opts.qemuAccelArgs ?? accelArgs("kvm"), opts.timeoutMs ?? 8000));
+  if (!opts.kernel)
+    throw new Error("probeAccel: no kernel to boot (build the lab image first, or have a /boot/vmlinuz-*)");
+  return decideAccel(
+    await bootBriefly(opts.kernel, opts.qemuAccelArgs ?? accelArgs("kvm"), opts.timeoutMs ?? 8000),
+  );
 }
 
 /** Boots KERNEL alone (no disk, no initrd) until its banner appears, qemu exits, or the deadline. */
@@ -118,13 +128,26 @@ async function bootBriefly(kernel: string, accel: string[], timeoutMs: number): 
   const consoleFile = join(dir, "console.log");
   const readConsole = () => (existsSync(consoleFile) ? readFileSync(consoleFile, "latin1") : "");
   const args = [
-    "-nodefaults", "-no-user-config", "-display", "none", "-vga", "none", "-no-reboot",
-    ...accel, "-smp", "1", "-m", "256",
-    "-kernel", kernel,
+    "-nodefaults",
+    "-no-user-config",
+    "-display",
+    "none",
+    "-vga",
+    "none",
+    "-no-reboot",
+    ...accel,
+    "-smp",
+    "1",
+    "-m",
+    "256",
+    "-kernel",
+    kernel,
     // earlyprintk: the banner goes out before the serial console driver is up. panic=-1 with
     // -no-reboot: with no root disk the kernel panics and qemu exits instead of waiting.
-    "-append", "console=ttyS0 earlyprintk=serial panic=-1",
-    "-serial", `file:${consoleFile}`,
+    "-append",
+    "console=ttyS0 earlyprintk=serial panic=-1",
+    "-serial",
+    `file:${consoleFile}`,
   ];
   const started = Date.now();
   try {
@@ -135,14 +158,23 @@ async function bootBriefly(kernel: string, accel: string[], timeoutMs: number): 
     let spawnError: Error | undefined;
     const exited = new Promise<void>((resolve) => {
       // Not a verdict on KVM: without qemu the lab cannot run at all.
-      p.on("error", (e) => { spawnError = e; resolve(); });
+      p.on("error", (e) => {
+        spawnError = e;
+        resolve();
+      });
       // "close", not "exit": by then qemu's stderr has been read to its end.
-      p.on("close", (code, signal) => { exit ??= { code, signal, stderr }; resolve(); });
+      p.on("close", (code, signal) => {
+        exit ??= { code, signal, stderr };
+        resolve();
+      });
     });
     while (!exit && !spawnError && Date.now() - started < timeoutMs && !KERNEL_BANNER.test(readConsole())) {
       await Promise.race([exited, new Promise((r) => setTimeout(r, 200))]);
     }
-    if (spawnError) throw new Error(`cannot run qemu-system-x86_64 (Debian package qemu-system-x86): ${spawnError.message}`);
+    if (spawnError)
+      throw new Error(
+        `cannot run qemu-system-x86_64 (Debian package qemu-system-x86): ${spawnError.message}`,
+      );
     const waitedMs = Date.now() - started;
     const consoleText = readConsole();
     if (exit) return { kvmDevice: "present", consoleText, waitedMs, qemuExit: exit };
@@ -158,6 +190,9 @@ async function bootBriefly(kernel: string, accel: string[], timeoutMs: number): 
 if (require.main === module) {
   probeAccel({ kernel: probeKernel(process.argv[2]) }).then(
     (d) => console.log(`lab accel: ${d.accel} — ${d.reason}`),
-    (e: Error) => { console.error(`lab accel: ${e.message}`); process.exit(2); },
+    (e: Error) => {
+      console.error(`lab accel: ${e.message}`);
+      process.exit(2);
+    },
   );
 }

@@ -12,18 +12,31 @@ import { log } from "./vm";
 export const ROOT = join(__dirname, "..", "..");
 
 /** What a working copy of the program needs: what `git clone` gives a CI runner, minus tests and docs. */
-const PROGRAM_FILES = ["Pulumi.yaml", "index.ts", "package.json", "tsconfig.json", "components", "src", "scripts"];
+const PROGRAM_FILES = [
+  "Pulumi.yaml",
+  "index.ts",
+  "package.json",
+  "tsconfig.json",
+  "components",
+  "src",
+  "scripts",
+];
 
 /** Builds (or reuses from the cache) the CLI, the language host and the provider plugins; returns their bin dir. */
 export function buildEngine(): string {
   // For working on the lab: a bin dir already built (CI always builds; the build is cached anyway).
   if (process.env.LAB_ENGINE_BIN) return process.env.LAB_ENGINE_BIN;
-  const r = spawnSync("bash", [join(ROOT, "tools", "engine", "build.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 16 * 1024 * 1024 });
+  const r = spawnSync("bash", [join(ROOT, "tools", "engine", "build.sh")], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 16 * 1024 * 1024,
+  });
   if (r.status !== 0) throw new Error(`tools/engine/build.sh failed (exit ${r.status ?? r.error})`);
   const lines = r.stdout.trim().split("\n");
   for (const l of lines.slice(0, -1)) log(`engine: ${l}`);
   const bin = lines.at(-1)!.trim();
-  if (!existsSync(join(bin, "pulumi"))) throw new Error(`tools/engine/build.sh printed ${bin}, which has no pulumi binary`);
+  if (!existsSync(join(bin, "pulumi")))
+    throw new Error(`tools/engine/build.sh printed ${bin}, which has no pulumi binary`);
   return bin;
 }
 
@@ -55,7 +68,10 @@ export interface StateResource {
 }
 
 export class Pulumi {
-  constructor(readonly o: EngineOptions, readonly cwd: string) {}
+  constructor(
+    readonly o: EngineOptions,
+    readonly cwd: string,
+  ) {}
 
   /** A fresh working copy of the program in `dir`: the program files, node_modules by symlink, no state. */
   static workingCopy(o: EngineOptions, dir: string): Pulumi {
@@ -82,15 +98,28 @@ export class Pulumi {
     };
   }
 
-  run(args: string[], opts: { timeoutS?: number; stdin?: string; env?: Record<string, string> } = {}): Promise<PulumiRun> {
+  run(
+    args: string[],
+    opts: { timeoutS?: number; stdin?: string; env?: Record<string, string> } = {},
+  ): Promise<PulumiRun> {
     const s = Date.now();
     return new Promise((resolve) => {
-      const p = spawn(join(this.o.bin, "pulumi"), [...args, "--non-interactive", "--color", "never"], { cwd: this.cwd, env: this.env(opts.env), stdio: ["pipe", "pipe", "pipe"] });
+      const p = spawn(join(this.o.bin, "pulumi"), [...args, "--non-interactive", "--color", "never"], {
+        cwd: this.cwd,
+        env: this.env(opts.env),
+        stdio: ["pipe", "pipe", "pipe"],
+      });
       let stdout = "";
       let stderr = "";
       p.stdout.on("data", (d) => (stdout += String(d)));
       p.stderr.on("data", (d) => (stderr += String(d)));
-      const timer = opts.timeoutS ? setTimeout(() => { stderr += `\n[lab] pulumi ${args[0]} timed out after ${opts.timeoutS} s`; p.kill("SIGINT"); setTimeout(() => p.kill("SIGKILL"), 30_000); }, opts.timeoutS * 1000) : undefined;
+      const timer = opts.timeoutS
+        ? setTimeout(() => {
+            stderr += `\n[lab] pulumi ${args[0]} timed out after ${opts.timeoutS} s`;
+            p.kill("SIGINT");
+            setTimeout(() => p.kill("SIGKILL"), 30_000);
+          }, opts.timeoutS * 1000)
+        : undefined;
       p.on("close", (code) => {
         if (timer) clearTimeout(timer);
         resolve({ code: code ?? 255, stdout, stderr, seconds: secs(Date.now() - s) });
@@ -101,7 +130,10 @@ export class Pulumi {
 
   async must(args: string[], opts: { timeoutS?: number; stdin?: string } = {}): Promise<string> {
     const r = await this.run(args, opts);
-    if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")}: exit ${r.code}: ${(r.stderr + r.stdout).trim().slice(-3000)}`);
+    if (r.code !== 0)
+      throw new Error(
+        `pulumi ${args.join(" ")}: exit ${r.code}: ${(r.stderr + r.stdout).trim().slice(-3000)}`,
+      );
     return r.stdout;
   }
 
@@ -114,7 +146,8 @@ export class Pulumi {
     await this.must(["stack", "init", this.o.stack, "--secrets-provider", "passphrase"]);
     this.setConfig(config);
     // The value on stdin: never in an argv.
-    for (const [k, v] of Object.entries(secrets)) await this.must(["config", "set", "--secret", k], { stdin: v });
+    for (const [k, v] of Object.entries(secrets))
+      await this.must(["config", "set", "--secret", k], { stdin: v });
   }
 
   /** Merges plain config (fully qualified keys, e.g. `app-infra:stage`) into the stack file. */
@@ -136,13 +169,29 @@ export class Pulumi {
    * One real operation, recorded in the results with its time and Pulumi's own summary. Failures
    * are results too (the lab exists to show them); the caller decides whether to go on.
    */
-  async op(r: Results, step: string, args: string[], timeoutS: number, env?: Record<string, string>): Promise<Operation> {
+  async op(
+    r: Results,
+    step: string,
+    args: string[],
+    timeoutS: number,
+    env?: Record<string, string>,
+  ): Promise<Operation> {
     // --json: the engine's own account of the run — steps, change summary and error diagnostics.
     const json = ["preview", "up", "refresh", "destroy"].includes(args[0]!) && !args.includes("--json");
     const res = await this.run(json ? [...args, "--json"] : args, { timeoutS, env });
     const { changes, steps, stepOrder } = parseEngineJson(res.stdout);
-    const prefix = Object.entries(env ?? {}).map(([k, v]) => `${k}=${v} `).join("");
-    const op: Operation = { step, command: `${prefix}pulumi ${args.join(" ")}`, ok: res.code === 0, seconds: res.seconds, changes, steps, stepOrder };
+    const prefix = Object.entries(env ?? {})
+      .map(([k, v]) => `${k}=${v} `)
+      .join("");
+    const op: Operation = {
+      step,
+      command: `${prefix}pulumi ${args.join(" ")}`,
+      ok: res.code === 0,
+      seconds: res.seconds,
+      changes,
+      steps,
+      stepOrder,
+    };
     if (!op.ok) op.error = errorText(res);
     r.operation(op);
     return op;
@@ -157,7 +206,8 @@ export class Pulumi {
   /** The one resource of `type` named `name` in the state. */
   async resource(type: string, name: string): Promise<StateResource> {
     const found = (await this.state()).filter((x) => x.type === type && x.urn.endsWith(`::${name}`));
-    if (found.length !== 1) throw new Error(`state: expected one ${type} named ${name}, found ${found.length}`);
+    if (found.length !== 1)
+      throw new Error(`state: expected one ${type} named ${name}, found ${found.length}`);
     return found[0]!;
   }
 }
@@ -170,7 +220,8 @@ export function unwrapSecrets(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(unwrapSecrets);
   if (v && typeof v === "object") {
     const o = v as Record<string, unknown>;
-    if (o[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270" && typeof o.plaintext === "string") return unwrapSecrets(JSON.parse(o.plaintext));
+    if (o[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270" && typeof o.plaintext === "string")
+      return unwrapSecrets(JSON.parse(o.plaintext));
     return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unwrapSecrets(x)]));
   }
   return v;
@@ -181,12 +232,17 @@ export function unwrapSecrets(v: unknown): unknown {
  * refresh, destroy). Returns the change summary, the resources per operation (logical names) and
  * the error diagnostics. Debug events are ignored (they can carry resolved secret inputs).
  */
-export function parseEngineJson(stdout: string): Pick<Operation, "changes" | "steps" | "stepOrder"> & { errors: string[] } {
+export function parseEngineJson(
+  stdout: string,
+): Pick<Operation, "changes" | "steps" | "stepOrder"> & { errors: string[] } {
   const steps: Record<string, string[]> = {};
   const stepOrder: { op: string; name: string }[] = [];
   const errors: string[] = [];
   let changes: Record<string, number> = {};
-  const name = (urn: unknown) => String(urn ?? "").split("::").pop() ?? "?";
+  const name = (urn: unknown) =>
+    String(urn ?? "")
+      .split("::")
+      .pop() ?? "?";
   const step = (op: string, urn: unknown) => {
     if (op === "same" || op === "read") return;
     stepOrder.push({ op, name: name(urn) });

@@ -23,7 +23,14 @@ function recipeHash(): string {
 }
 
 export function imageFiles(dir: string, built: boolean): LabImage {
-  return { dir, kernel: join(dir, "vmlinuz"), initrd: join(dir, "initrd.img"), rootDisk: join(dir, "root.raw"), baseTar: join(dir, "lab-base.tar"), built };
+  return {
+    dir,
+    kernel: join(dir, "vmlinuz"),
+    initrd: join(dir, "initrd.img"),
+    rootDisk: join(dir, "root.raw"),
+    baseTar: join(dir, "lab-base.tar"),
+    built,
+  };
 }
 
 /** The cached image for this recipe; builds it under flock when missing (two labs build once). */
@@ -35,8 +42,23 @@ export async function ensureImage(): Promise<LabImage> {
   const already = existsSync(join(dir, "recipe.sha256"));
   if (!already) log(`building the VM image into ${dir} (cold cache; minutes)`);
   await new Promise<void>((resolve, reject) => {
-    const p = spawn("flock", [join(cache, ".lock"), "bash", "-c", `[ -f "$1/recipe.sha256" ] || bash "$2" "$1" "$3"`, "_", dir, join(__dirname, "build-image.sh"), hash], { stdio: ["ignore", "inherit", "inherit"] });
-    p.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`build-image.sh failed (exit ${code})`))));
+    const p = spawn(
+      "flock",
+      [
+        join(cache, ".lock"),
+        "bash",
+        "-c",
+        `[ -f "$1/recipe.sha256" ] || bash "$2" "$1" "$3"`,
+        "_",
+        dir,
+        join(__dirname, "build-image.sh"),
+        hash,
+      ],
+      { stdio: ["ignore", "inherit", "inherit"] },
+    );
+    p.on("close", (code) =>
+      code === 0 ? resolve() : reject(new Error(`build-image.sh failed (exit ${code})`)),
+    );
   });
   return imageFiles(dir, !already);
 }

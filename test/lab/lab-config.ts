@@ -22,7 +22,11 @@ export function labStackName(): string {
 /** `app-infra:*` keys of Pulumi.dev.yaml, unqualified. */
 export function devStackConfig(): Record<string, unknown> {
   const doc = parse(readFileSync(join(ROOT, "Pulumi.dev.yaml"), "utf8")) ?? {};
-  return Object.fromEntries(Object.entries(doc.config ?? {}).filter(([k]) => k.startsWith(`${PROJECT}:`)).map(([k, v]) => [k.slice(PROJECT.length + 1), v]));
+  return Object.fromEntries(
+    Object.entries(doc.config ?? {})
+      .filter(([k]) => k.startsWith(`${PROJECT}:`))
+      .map(([k, v]) => [k.slice(PROJECT.length + 1), v]),
+  );
 }
 
 export interface LabStackConfig {
@@ -35,7 +39,11 @@ export interface LabStackConfig {
 }
 
 /** The dev stack, with the lab's images, alerts that fire fast and its emulator as the Hetzner API. */
-export function labStackConfig(o: { receiverUrl: string; endpoint: string; hcloudToken: string }): LabStackConfig {
+export function labStackConfig(o: {
+  receiverUrl: string;
+  endpoint: string;
+  hcloudToken: string;
+}): LabStackConfig {
   return {
     app: {
       ...devStackConfig(),
@@ -60,12 +68,22 @@ export function labStackConfig(o: { receiverUrl: string; endpoint: string; hclou
 
 /** Qualified keys for the stack file. */
 export function qualified(c: LabStackConfig): Record<string, unknown> {
-  return { ...Object.fromEntries(Object.entries(c.app).map(([k, v]) => [`${PROJECT}:${k}`, v])), ...c.providers };
+  return {
+    ...Object.fromEntries(Object.entries(c.app).map(([k, v]) => [`${PROJECT}:${k}`, v])),
+    ...c.providers,
+  };
 }
 
 /** What the program plans for this config, on the catalog the emulator serves (the bundled snapshot). */
-export function expectedPlan(stack: string, c: Pick<LabStackConfig, "app" | "secrets">): { cfg: StackConfig; plan: Plan } {
-  const appSecrets = Object.fromEntries(Object.entries(c.secrets).filter(([k]) => k.startsWith(`${PROJECT}:`)).map(([k, v]) => [k.slice(PROJECT.length + 1), v]));
+export function expectedPlan(
+  stack: string,
+  c: Pick<LabStackConfig, "app" | "secrets">,
+): { cfg: StackConfig; plan: Plan } {
+  const appSecrets = Object.fromEntries(
+    Object.entries(c.secrets)
+      .filter(([k]) => k.startsWith(`${PROJECT}:`))
+      .map(([k, v]) => [k.slice(PROJECT.length + 1), v]),
+  );
   const cfg = parseConfig(stack, { ...c.app, ...appSecrets });
   return { cfg, plan: makePlan(cfg, snapshotCatalog()) };
 }

@@ -70,7 +70,8 @@ async function main() {
     rmSync(sshBase, { recursive: true, force: true });
     rmSync(tmp, { recursive: true, force: true });
   };
-  for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => void cleanup().then(() => process.exit(130)));
+  for (const sig of ["SIGINT", "SIGTERM"] as const)
+    process.once(sig, () => void cleanup().then(() => process.exit(130)));
 
   try {
     const image = await r.phase("image", ensureImage);
@@ -91,7 +92,12 @@ async function main() {
     emulator = await startEmulator({
       backend: new QemuBackend({
         stateDir,
-        files: { kernel: image.kernel, initrd: image.initrd, baseDisk: image.rootDisk, extraDisks: { labbase: image.baseTar } },
+        files: {
+          kernel: image.kernel,
+          initrd: image.initrd,
+          baseDisk: image.rootDisk,
+          extraDisks: { labbase: image.baseTar },
+        },
         accel: accel.accel,
         forwardPorts: plan.services.flatMap((s) => s.ports.map((p) => p.external)),
         // The VM gets at most 3 GB and 3 vCPUs whatever the type says (the report records both).
@@ -101,13 +107,39 @@ async function main() {
         log: (m) => log(`emulator: ${m}`),
       }),
     });
-    const config = labStackConfig({ receiverUrl: receiver.guestUrl, endpoint: emulator.url, hcloudToken: emulator.token });
-    const pulumi = Pulumi.workingCopy({ bin, stateDir: join(tmp, "state"), homeDir: join(tmp, "pulumi-home"), passphrase: randomBytes(16).toString("hex"), stack }, join(tmp, "work"));
+    const config = labStackConfig({
+      receiverUrl: receiver.guestUrl,
+      endpoint: emulator.url,
+      hcloudToken: emulator.token,
+    });
+    const pulumi = Pulumi.workingCopy(
+      {
+        bin,
+        stateDir: join(tmp, "state"),
+        homeDir: join(tmp, "pulumi-home"),
+        passphrase: randomBytes(16).toString("hex"),
+        stack,
+      },
+      join(tmp, "work"),
+    );
     mkdirSync(pulumi.o.stateDir);
     await r.phase("stack init", () => pulumi.initStack(qualified(config), config.secrets));
-    const ctx: LabContext = { accel: accel.accel, slow, tmp, image, stack, pulumi, config, cfg, plan, receiver, emulatorUrl: emulator.url, emulator: emulator.control };
+    const ctx: LabContext = {
+      accel: accel.accel,
+      slow,
+      tmp,
+      image,
+      stack,
+      pulumi,
+      config,
+      cfg,
+      plan,
+      receiver,
+      emulatorUrl: emulator.url,
+      emulator: emulator.control,
+    };
     const emu = emulator;
-    const phase = async <T,>(name: string, f: () => Promise<T>): Promise<T> => {
+    const phase = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
       const v = await r.phase(name, f);
       if (STOP_AFTER && name.startsWith(STOP_AFTER)) throw new StopEarly(name);
       return v;
@@ -131,9 +163,16 @@ async function main() {
     await phase("review findings by experiment", () => findingsByExperiment(d, r));
     await phase("reboot", () => reboot(d, r));
     await phase("memory at rest", () => memory(d, r));
-    await phase("fresh working copy: refresh, preview, destroy", () => freshCopy(d, r, () => emu.control.state().servers.length));
+    await phase("fresh working copy: refresh, preview, destroy", () =>
+      freshCopy(d, r, () => emu.control.state().servers.length),
+    );
     const rejected = emu.control.rejected();
-    r.check("the emulator was asked for nothing it does not implement", rejected.length === 0, rejected.map((x) => `${x.method} ${x.path}: ${x.error}`).join("; ") || `${emu.control.requests().length} requests`);
+    r.check(
+      "the emulator was asked for nothing it does not implement",
+      rejected.length === 0,
+      rejected.map((x) => `${x.method} ${x.path}: ${x.error}`).join("; ") ||
+        `${emu.control.requests().length} requests`,
+    );
   } catch (e) {
     if (e instanceof StopEarly) log(`stopped after ${e.message} (LAB_STOP_AFTER)`);
     else r.check("lab run", false, String((e as Error).message ?? e));
@@ -147,7 +186,11 @@ async function main() {
     await cleanup();
   }
   const failed = r.failed;
-  log(failed.length ? `lab FAILED: ${failed.length} of ${r.checks.length} checks` : `lab passed: ${r.checks.length} checks in ${r.figures.totalS} s (${r.figures.accel})`);
+  log(
+    failed.length
+      ? `lab FAILED: ${failed.length} of ${r.checks.length} checks`
+      : `lab passed: ${r.checks.length} checks in ${r.figures.totalS} s (${r.figures.accel})`,
+  );
   // For .ci/run's summary line: the lab's checks count as tests.
   process.stdout.write(`lab checks: ${r.checks.length - failed.length} passed, ${failed.length} failed\n`);
   process.exit(failed.length ? 1 : 0);

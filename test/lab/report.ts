@@ -2,10 +2,21 @@
 import type { MemoryAtRest } from "./remote";
 import type { Results } from "./results";
 
-const cell = (s: unknown) => String(s ?? "—").replace(/\|/g, "\\|").replace(/\n/g, " ");
+const cell = (s: unknown) =>
+  String(s ?? "—")
+    .replace(/\|/g, "\\|")
+    .replace(/\n/g, " ");
 
 export function reportJson(r: Results, at: string) {
-  return { at, passed: r.failed.length === 0, figures: r.figures, timingsS: r.timings, operations: r.operations, findings: r.findings, checks: r.checks };
+  return {
+    at,
+    passed: r.failed.length === 0,
+    figures: r.figures,
+    timingsS: r.timings,
+    operations: r.operations,
+    findings: r.findings,
+    checks: r.checks,
+  };
 }
 
 export function reportMarkdown(r: Results, at: string): string {
@@ -22,7 +33,14 @@ export function reportMarkdown(r: Results, at: string): string {
     "",
     "| step | result | seconds | Pulumi's summary | replaced / updated |",
     "|---|---|---|---|---|",
-    ...r.operations.map((o) => `| ${cell(o.step)} | ${o.ok ? "ok" : "**failed**"} | ${o.seconds} | ${cell(JSON.stringify(o.changes))} | ${cell(Object.entries(o.steps).map(([k, v]) => `${k}: ${v.join(", ")}`).join("; "))} |`),
+    ...r.operations.map(
+      (o) =>
+        `| ${cell(o.step)} | ${o.ok ? "ok" : "**failed**"} | ${o.seconds} | ${cell(JSON.stringify(o.changes))} | ${cell(
+          Object.entries(o.steps)
+            .map(([k, v]) => `${k}: ${v.join(", ")}`)
+            .join("; "),
+        )} |`,
+    ),
     "",
     ...(bump
       ? [
@@ -35,10 +53,22 @@ export function reportMarkdown(r: Results, at: string): string {
           "",
         ]
       : []),
-    ...(redis ? ["## Redis replacement while a client writes", "", `Acknowledged writes: ${redis.writer?.acked}; **lost: ${redis.writer?.lost}**; client errors during the switch: ${redis.writer?.errors}. Redis down ${cell(redis.downtimeS)} s; stop signals: ${cell((redis.redisStopSignals ?? []).join(", "))}.`, ""] : []),
+    ...(redis
+      ? [
+          "## Redis replacement while a client writes",
+          "",
+          `Acknowledged writes: ${redis.writer?.acked}; **lost: ${redis.writer?.lost}**; client errors during the switch: ${redis.writer?.errors}. Redis down ${cell(redis.downtimeS)} s; stop signals: ${cell((redis.redisStopSignals ?? []).join(", "))}.`,
+          "",
+        ]
+      : []),
     "## Review findings, as the real engine showed them",
     "",
-    ...(r.findings.length ? r.findings.map((x) => `- **${x.reproduced ? "reproduced" : "not reproduced"}** — finding ${x.id}: ${cell(x.detail)}`) : ["- (none reached)"]),
+    ...(r.findings.length
+      ? r.findings.map(
+          (x) =>
+            `- **${x.reproduced ? "reproduced" : "not reproduced"}** — finding ${x.id}: ${cell(x.detail)}`,
+        )
+      : ["- (none reached)"]),
     "",
     ...(m
       ? [
@@ -54,9 +84,18 @@ export function reportMarkdown(r: Results, at: string): string {
       : []),
     "## Timings",
     "",
-    Object.entries(r.timings).map(([k, v]) => `${k} ${v} s`).join("; "),
+    Object.entries(r.timings)
+      .map(([k, v]) => `${k} ${v} s`)
+      .join("; "),
     "",
-    "Figures: " + cell(JSON.stringify(Object.fromEntries(Object.entries(f).filter(([k]) => !["memoryAtRest", "imageBump", "redisReplace"].includes(k))))),
+    "Figures: " +
+      cell(
+        JSON.stringify(
+          Object.fromEntries(
+            Object.entries(f).filter(([k]) => !["memoryAtRest", "imageBump", "redisReplace"].includes(k)),
+          ),
+        ),
+      ),
     "",
     "## Checks",
     "",

@@ -64,7 +64,9 @@ export class Results {
 
   operation(op: Operation) {
     this.operations.push(op);
-    log(`pulumi ${op.step}: ${op.ok ? "ok" : "FAILED"} in ${op.seconds} s ${JSON.stringify(op.changes)}${op.error ? `\n${op.error}` : ""}`);
+    log(
+      `pulumi ${op.step}: ${op.ok ? "ok" : "FAILED"} in ${op.seconds} s ${JSON.stringify(op.changes)}${op.error ? `\n${op.error}` : ""}`,
+    );
   }
 
   async phase<T>(name: string, f: () => Promise<T>): Promise<T> {

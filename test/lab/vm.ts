@@ -8,7 +8,8 @@ import { accelArgs, probeAccel, probeKernel, type Accel, type AccelDecision } fr
 
 export type { Accel } from "./accel";
 
-export const log = (msg: string) => process.stdout.write(`[lab ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+export const log = (msg: string) =>
+  process.stdout.write(`[lab ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
 /**
  * LAB_ACCEL=kvm|tcg if set; else KVM only when a short boot of KERNEL under KVM prints the kernel's
@@ -17,7 +18,9 @@ export const log = (msg: string) => process.stdout.write(`[lab ${new Date().toIS
  */
 export async function chooseAccel(env: NodeJS.ProcessEnv, kernel?: string): Promise<AccelDecision> {
   const d = await probeAccel({ env, kernel: kernel ?? probeKernel() });
-  log(`accelerator: ${d.accel} (${d.reason})${d.accel === "tcg" ? "; software emulation is several times slower" : ""}`);
+  log(
+    `accelerator: ${d.accel} (${d.reason})${d.accel === "tcg" ? "; software emulation is several times slower" : ""}`,
+  );
   return d;
 }
 
@@ -71,18 +74,44 @@ export class Vm {
     run("cloud-localds", [join(dir, "seed.img"), join(dir, "user-data"), join(dir, "meta-data")]);
     const accel = accelArgs(this.o.accel);
     const args = [
-      "-name", "app-infra-lab", "-nodefaults", "-no-user-config", "-display", "none", "-vga", "none",
-      ...accel, "-smp", "3", "-m", "3072",
-      "-kernel", files.kernel, "-initrd", files.initrd,
-      "-append", "root=LABEL=lab-root rw console=ttyS0 loglevel=4",
-      "-drive", `file=${overlay},if=virtio,format=qcow2`,
-      "-drive", `file=${join(dir, "seed.img")},if=virtio,format=raw,readonly=on`,
-      ...Object.entries(files.extraDisks).flatMap(([serial, f]) => ["-drive", `file=${f},if=none,id=${serial},format=raw,readonly=on`, "-device", `virtio-blk-pci,drive=${serial},serial=${serial}`]),
+      "-name",
+      "app-infra-lab",
+      "-nodefaults",
+      "-no-user-config",
+      "-display",
+      "none",
+      "-vga",
+      "none",
+      ...accel,
+      "-smp",
+      "3",
+      "-m",
+      "3072",
+      "-kernel",
+      files.kernel,
+      "-initrd",
+      files.initrd,
+      "-append",
+      "root=LABEL=lab-root rw console=ttyS0 loglevel=4",
+      "-drive",
+      `file=${overlay},if=virtio,format=qcow2`,
+      "-drive",
+      `file=${join(dir, "seed.img")},if=virtio,format=raw,readonly=on`,
+      ...Object.entries(files.extraDisks).flatMap(([serial, f]) => [
+        "-drive",
+        `file=${f},if=none,id=${serial},format=raw,readonly=on`,
+        "-device",
+        `virtio-blk-pci,drive=${serial},serial=${serial}`,
+      ]),
       // 127.0.0.1 only: nothing on the machine's network can reach the VM.
-      "-netdev", `user,id=n0,hostfwd=tcp:127.0.0.1:${this.o.sshPort}-:22,hostfwd=tcp:127.0.0.1:${this.o.apiPort}-:${this.o.guestApiPort}`,
-      "-device", "virtio-net-pci,netdev=n0",
-      "-device", "virtio-rng-pci",
-      "-serial", `file:${this.console}`,
+      "-netdev",
+      `user,id=n0,hostfwd=tcp:127.0.0.1:${this.o.sshPort}-:22,hostfwd=tcp:127.0.0.1:${this.o.apiPort}-:${this.o.guestApiPort}`,
+      "-device",
+      "virtio-net-pci,netdev=n0",
+      "-device",
+      "virtio-rng-pci",
+      "-serial",
+      `file:${this.console}`,
     ];
     this.startedAt = Date.now();
     this.proc = spawn("qemu-system-x86_64", args, { stdio: ["ignore", "ignore", "pipe"] });
@@ -109,7 +138,10 @@ export class Vm {
 
 export function run(cmd: string, args: string[], input?: string) {
   const r = spawnSync(cmd, args, { input, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.slice(0, 3).join(" ")}… failed (${r.status ?? r.error}): ${(r.stderr || "").trim().slice(-800)}`);
+  if (r.status !== 0)
+    throw new Error(
+      `${cmd} ${args.slice(0, 3).join(" ")}… failed (${r.status ?? r.error}): ${(r.stderr || "").trim().slice(-800)}`,
+    );
   return r.stdout;
 }
 
@@ -126,30 +158,50 @@ export class Ssh {
   readonly knownHosts: string;
   private readonly control: string;
 
-  constructor(readonly dir: string, readonly port: number, readonly keyFile: string, hostKey: string, readonly host = "127.0.0.1") {
+  constructor(
+    readonly dir: string,
+    readonly port: number,
+    readonly keyFile: string,
+    hostKey: string,
+    readonly host = "127.0.0.1",
+  ) {
     this.knownHosts = join(dir, `known_hosts-${host}-${port}`);
     this.control = join(dir, `ssh-control-${host}-${port}`);
     // known_hosts names a host on port 22 bare, any other port as [host]:port (sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT").
-    writeFileSync(this.knownHosts, `${port === 22 ? host : `[${host}]:${port}`} ${hostKey.trim()}\n`, { mode: 0o600 });
+    writeFileSync(this.knownHosts, `${port === 22 ? host : `[${host}]:${port}`} ${hostKey.trim()}\n`, {
+      mode: 0o600,
+    });
   }
 
   args(extra: string[] = []): string[] {
     return [
-      "-F", "/dev/null",
-      "-i", this.keyFile,
-      "-p", String(this.port),
-      "-o", "IdentitiesOnly=yes",
-      "-o", "BatchMode=yes",
-      "-o", "StrictHostKeyChecking=yes",
-      "-o", `UserKnownHostsFile=${this.knownHosts}`,
-      "-o", "GlobalKnownHostsFile=/dev/null",
-      "-o", "ConnectTimeout=20",
-      "-o", "ServerAliveInterval=15",
-      "-o", "ServerAliveCountMax=8",
+      "-F",
+      "/dev/null",
+      "-i",
+      this.keyFile,
+      "-p",
+      String(this.port),
+      "-o",
+      "IdentitiesOnly=yes",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "StrictHostKeyChecking=yes",
+      "-o",
+      `UserKnownHostsFile=${this.knownHosts}`,
+      "-o",
+      "GlobalKnownHostsFile=/dev/null",
+      "-o",
+      "ConnectTimeout=20",
+      "-o",
+      "ServerAliveInterval=15",
+      "-o",
+      "ServerAliveCountMax=8",
       // One TCP/SSH session reused by every command (a handshake costs seconds under TCG); the
       // master is started by master() with its stdio closed, since a ControlPersist master that
       // an exec() started would keep that exec's stderr pipe open. No master: a direct connection.
-      "-o", `ControlPath=${this.control}`,
+      "-o",
+      `ControlPath=${this.control}`,
       ...extra,
       `root@${this.host}`,
     ];
@@ -158,19 +210,32 @@ export class Ssh {
   /** Starts the shared connection if it is not running (after a boot or a reboot). */
   master() {
     if (spawnSync("ssh", this.args(["-O", "check"]), { stdio: "ignore" }).status === 0) return;
-    spawnSync("ssh", this.args(["-o", "ControlMaster=yes", "-o", "ControlPersist=600", "-f", "-N"]), { stdio: "ignore", timeout: 45_000 });
+    spawnSync("ssh", this.args(["-o", "ControlMaster=yes", "-o", "ControlPersist=600", "-f", "-N"]), {
+      stdio: "ignore",
+      timeout: 45_000,
+    });
   }
 
   /** Runs one remote command line; stdin is a string or a file to stream. */
-  exec(command: string, opts: { stdin?: string | { file: string }; timeoutS?: number } = {}): Promise<SshResult> {
+  exec(
+    command: string,
+    opts: { stdin?: string | { file: string }; timeoutS?: number } = {},
+  ): Promise<SshResult> {
     this.master();
     return new Promise((resolve) => {
-      const p = spawn("ssh", [...this.args(["-o", "ControlMaster=no"]), command], { stdio: ["pipe", "pipe", "pipe"] });
+      const p = spawn("ssh", [...this.args(["-o", "ControlMaster=no"]), command], {
+        stdio: ["pipe", "pipe", "pipe"],
+      });
       let stdout = "";
       let stderr = "";
       p.stdout.on("data", (d) => (stdout += String(d)));
       p.stderr.on("data", (d) => (stderr += String(d)));
-      const timer = opts.timeoutS ? setTimeout(() => { stderr += `\n[lab] timed out after ${opts.timeoutS} s`; p.kill("SIGKILL"); }, opts.timeoutS * 1000) : undefined;
+      const timer = opts.timeoutS
+        ? setTimeout(() => {
+            stderr += `\n[lab] timed out after ${opts.timeoutS} s`;
+            p.kill("SIGKILL");
+          }, opts.timeoutS * 1000)
+        : undefined;
       p.on("close", (code) => {
         if (timer) clearTimeout(timer);
         resolve({ code: code ?? 255, stdout, stderr });
@@ -186,9 +251,14 @@ export class Ssh {
   }
 
   /** Like exec, but a non-zero exit is an error naming the step. */
-  async must(what: string, command: string, opts: { stdin?: string | { file: string }; timeoutS?: number } = {}): Promise<string> {
+  async must(
+    what: string,
+    command: string,
+    opts: { stdin?: string | { file: string }; timeoutS?: number } = {},
+  ): Promise<string> {
     const r = await this.exec(command, opts);
-    if (r.code !== 0) throw new Error(`${what}: exit ${r.code}: ${(r.stderr || r.stdout).trim().slice(-1500)}`);
+    if (r.code !== 0)
+      throw new Error(`${what}: exit ${r.code}: ${(r.stderr || r.stdout).trim().slice(-1500)}`);
     return r.stdout;
   }
 

@@ -15,7 +15,14 @@ export interface DockerEvent {
 export function watchDockerEvents(ssh: Ssh): { stop: () => Promise<DockerEvent[]> } {
   ssh.master();
   // Tab-separated: an action can hold a space ("health_status: healthy").
-  const p = spawn("ssh", [...ssh.args(["-o", "ControlMaster=no"]), "docker events --filter type=container --format '{{.TimeNano}}\t{{.Action}}\t{{.Actor.Attributes.name}}\t{{.Actor.Attributes.signal}}'"], { stdio: ["ignore", "pipe", "ignore"] });
+  const p = spawn(
+    "ssh",
+    [
+      ...ssh.args(["-o", "ControlMaster=no"]),
+      "docker events --filter type=container --format '{{.TimeNano}}\t{{.Action}}\t{{.Actor.Attributes.name}}\t{{.Actor.Attributes.signal}}'",
+    ],
+    { stdio: ["ignore", "pipe", "ignore"] },
+  );
   let out = "";
   p.stdout.on("data", (d) => (out += String(d)));
   return {
@@ -34,7 +41,11 @@ export function parseDockerEvents(out: string): DockerEvent[] {
     .filter((l) => l.trim())
     .map((l) => {
       const [ns, action, name, signal] = l.split("\t");
-      return { at: Number(BigInt(ns!.trim()) / 1_000_000n), action: action === "kill" && signal ? `kill ${signal}` : action!, name: name ?? "" };
+      return {
+        at: Number(BigInt(ns!.trim()) / 1_000_000n),
+        action: action === "kill" && signal ? `kill ${signal}` : action!,
+        name: name ?? "",
+      };
     })
     .filter((e) => !e.action.startsWith("exec_"));
 }
@@ -43,12 +54,16 @@ export function parseDockerEvents(out: string): DockerEvent[] {
  * Per container name: how long no copy of it was serving, from the first `kill` (the stop signal)
  * to the next `start`, or to `health_status: healthy` when the container has a healthcheck.
  */
-export function downtimeByName(events: readonly DockerEvent[], healthchecked: ReadonlySet<string>): Record<string, number | "not back"> {
+export function downtimeByName(
+  events: readonly DockerEvent[],
+  healthchecked: ReadonlySet<string>,
+): Record<string, number | "not back"> {
   const out: Record<string, number | "not back"> = {};
   const downSince = new Map<string, number>();
   for (const e of [...events].sort((a, b) => a.at - b.at)) {
     const up = healthchecked.has(e.name) ? e.action === "health_status: healthy" : e.action === "start";
-    if ((e.action.startsWith("kill") || e.action === "die") && !downSince.has(e.name)) downSince.set(e.name, e.at);
+    if ((e.action.startsWith("kill") || e.action === "die") && !downSince.has(e.name))
+      downSince.set(e.name, e.at);
     else if (up && downSince.has(e.name)) {
       const before = out[e.name];
       out[e.name] = secs((typeof before === "number" ? before * 1000 : 0) + (e.at - downSince.get(e.name)!));
@@ -105,7 +120,13 @@ export function probeHttp(url: string, intervalMs = 200): { stop: () => Promise<
       if (outageStart !== undefined) longest = Math.max(longest, Date.now() - outageStart);
       const sorted = [...lat].sort((a, b) => a - b);
       const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
-      return { requests: lat.length + failed, failed, longestOutageS: secs(longest), p50Ms: q(0.5), p99Ms: q(0.99) };
+      return {
+        requests: lat.length + failed,
+        failed,
+        longestOutageS: secs(longest),
+        p50Ms: q(0.5),
+        p99Ms: q(0.99),
+      };
     },
   };
 }

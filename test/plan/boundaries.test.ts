@@ -78,7 +78,11 @@ describe("the containers' swap allowance against the swapfile", () => {
 describe("swap counts as capacity for the limits (limits + reserve ≤ RAM + swap)", () => {
   // cx23: 4 GB = 4096 MB of RAM. Limits with 12 workers that may not swap:
   // redis 256 + api 200 + bot 150 + 12 × 250 = 3606 MB.
-  const box = { server: { type: "cx23", cores: 2, diskGb: 40 }, workers: 12, services: { worker: { swapMb: 0 } } };
+  const box = {
+    server: { type: "cx23", cores: 2, diskGb: 40 },
+    workers: 12,
+    services: { worker: { swapMb: 0 } },
+  };
   const LIMITS_ERROR = "budget: container limits";
 
   it("a plan that exceeds RAM but fits in RAM + swap is deployable", () => {
@@ -118,6 +122,8 @@ describe("a reservation above the limit that applies, default or not", () => {
     expect(plan.deployable).toBe(false);
   });
   it("equal to the default limit is fine", () => {
-    expect(makePlan(cfg({ stage: 1, services: { api: { reservationMb: 200 } } }), snapshotCatalog()).errors.join()).not.toMatch(/reservationMb/);
+    expect(
+      makePlan(cfg({ stage: 1, services: { api: { reservationMb: 200 } } }), snapshotCatalog()).errors.join(),
+    ).not.toMatch(/reservationMb/);
   });
 });

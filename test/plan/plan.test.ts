@@ -25,8 +25,17 @@ describe("makePlan per stage", () => {
 
   it("lays the budget out like the note's table, on the real RAM", () => {
     expect(plan({ stage: 1 }).budget).toEqual({
-      ramMb: 8192, swapMb: 4096, systemReserveMb: 500, limitsMb: 856, reservationsMb: 384, containerSwapMb: 250,
-      usersMb: 1800, totalMb: 3156, ramPercent: 39, swapNeededMb: 0, swapPercent: 0,
+      ramMb: 8192,
+      swapMb: 4096,
+      systemReserveMb: 500,
+      limitsMb: 856,
+      reservationsMb: 384,
+      containerSwapMb: 250,
+      usersMb: 1800,
+      totalMb: 3156,
+      ramPercent: 39,
+      swapNeededMb: 0,
+      swapPercent: 0,
     });
   });
 
@@ -62,7 +71,12 @@ describe("makePlan errors and warnings (exact messages)", () => {
   });
 
   it("limits + reserve above RAM + swap refuse the deploy", () => {
-    const p = plan({ server: { type: "cx23", cores: 2, diskGb: 40 }, swapGb: 0, workers: 12, services: { worker: { swapMb: 0 } } });
+    const p = plan({
+      server: { type: "cx23", cores: 2, diskGb: 40 },
+      swapGb: 0,
+      workers: 12,
+      services: { worker: { swapMb: 0 } },
+    });
     expect(p.deployable).toBe(false);
     expect(p.errors).toContain(
       "budget: container limits (3606 MB) + system reserve (500 MB) = 4106 MB exceed RAM + swap (4096 + 0 MB) on cx23 (2 vCPU, 4 GB): lower services/*/memoryMb or workers, raise swapGb, or move to a higher stage",
@@ -70,8 +84,14 @@ describe("makePlan errors and warnings (exact messages)", () => {
   });
 
   it("reservations above RAM refuse the deploy", () => {
-    const p = plan({ server: { type: "cx23", cores: 2, diskGb: 40 }, workers: 20, services: { worker: { reservationMb: 250 } } });
-    expect(p.errors).toContain("budget: container reservations (5284 MB) exceed RAM (4096 MB) on cx23 (2 vCPU, 4 GB): lower services/*/reservationMb or workers");
+    const p = plan({
+      server: { type: "cx23", cores: 2, diskGb: 40 },
+      workers: 20,
+      services: { worker: { reservationMb: 250 } },
+    });
+    expect(p.errors).toContain(
+      "budget: container reservations (5284 MB) exceed RAM (4096 MB) on cx23 (2 vCPU, 4 GB): lower services/*/reservationMb or workers",
+    );
   });
 
   it("a container allowed to swap on a host without swap is an error", () => {
@@ -101,7 +121,11 @@ describe("makePlan errors and warnings (exact messages)", () => {
 
   it("the example images are flagged until the user sets their own", () => {
     expect(plan().warnings.filter((w) => w.startsWith("images/"))).toHaveLength(3);
-    expect(plan({ images: { api: "ghcr.io/acme/api:1", bot: "ghcr.io/acme/bot:1", worker: "ghcr.io/acme/w:1" } }).warnings.filter((w) => w.startsWith("images/"))).toEqual([]);
+    expect(
+      plan({
+        images: { api: "ghcr.io/acme/api:1", bot: "ghcr.io/acme/bot:1", worker: "ghcr.io/acme/w:1" },
+      }).warnings.filter((w) => w.startsWith("images/")),
+    ).toEqual([]);
   });
 });
 
@@ -113,11 +137,18 @@ describe("invariants (fast-check)", () => {
     users: fc.integer({ min: 1, max: 2000 }),
     perUserMb: fc.integer({ min: 0, max: 40 }),
     systemReserveMb: fc.integer({ min: 128, max: 2000 }),
-    server: fc.record({ cores: fc.integer({ min: 1, max: 8 }), memoryGb: fc.integer({ min: 1, max: 32 }), diskGb: fc.integer({ min: 20, max: 200 }) }),
+    server: fc.record({
+      cores: fc.integer({ min: 1, max: 8 }),
+      memoryGb: fc.integer({ min: 1, max: 32 }),
+      diskGb: fc.integer({ min: 20, max: 200 }),
+    }),
     services: fc.record({
       redis: fc.record({ memoryMb: fc.integer({ min: 32, max: 2048 }) }),
       api: fc.record({ memoryMb: fc.integer({ min: 32, max: 2048 }) }),
-      worker: fc.record({ memoryMb: fc.integer({ min: 32, max: 4096 }), swapMb: fc.integer({ min: 0, max: 1024 }) }),
+      worker: fc.record({
+        memoryMb: fc.integer({ min: 32, max: 4096 }),
+        swapMb: fc.integer({ min: 0, max: 1024 }),
+      }),
     }),
   });
 
@@ -138,13 +169,21 @@ describe("invariants (fast-check)", () => {
 
   it("Redis maxmemory is always below its container limit when deployable", () => {
     fc.assert(
-      fc.property(arbRaw, fc.option(fc.integer({ min: 1, max: 4096 }), { nil: undefined }), (raw, maxmemoryMb) => {
-        const p = plan({ ...raw, services: { ...raw.services, redis: { ...raw.services.redis, maxmemoryMb } } });
-        const redis = p.services.find((s) => s.role === "redis")!;
-        const mm = Number(redis.command![redis.command!.indexOf("--maxmemory") + 1]!.replace("mb", ""));
-        if (p.deployable) expect(mm).toBeLessThan(redis.memoryMb);
-        else if (maxmemoryMb !== undefined && maxmemoryMb >= redis.memoryMb) expect(p.errors.some((e) => e.startsWith("services/redis/maxmemoryMb"))).toBe(true);
-      }),
+      fc.property(
+        arbRaw,
+        fc.option(fc.integer({ min: 1, max: 4096 }), { nil: undefined }),
+        (raw, maxmemoryMb) => {
+          const p = plan({
+            ...raw,
+            services: { ...raw.services, redis: { ...raw.services.redis, maxmemoryMb } },
+          });
+          const redis = p.services.find((s) => s.role === "redis")!;
+          const mm = Number(redis.command![redis.command!.indexOf("--maxmemory") + 1]!.replace("mb", ""));
+          if (p.deployable) expect(mm).toBeLessThan(redis.memoryMb);
+          else if (maxmemoryMb !== undefined && maxmemoryMb >= redis.memoryMb)
+            expect(p.errors.some((e) => e.startsWith("services/redis/maxmemoryMb"))).toBe(true);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -154,7 +193,15 @@ describe("invariants (fast-check)", () => {
       fc.property(arbRaw, (raw) => {
         const p = plan(raw);
         if (!p.budget) return;
-        const b = computeBudget({ ramMb: p.budget.ramMb, swapMb: p.budget.swapMb, systemReserveMb: raw.systemReserveMb, users: raw.users, perUserMb: raw.perUserMb, services: p.services, serverLabel: "x" });
+        const b = computeBudget({
+          ramMb: p.budget.ramMb,
+          swapMb: p.budget.swapMb,
+          systemReserveMb: raw.systemReserveMb,
+          users: raw.users,
+          perUserMb: raw.perUserMb,
+          services: p.services,
+          serverLabel: "x",
+        });
         expect(b.totalMb).toBe(raw.systemReserveMb + b.limitsMb + raw.users * raw.perUserMb);
         expect(b.swapNeededMb).toBe(Math.max(0, b.totalMb - b.ramMb));
       }),

@@ -66,7 +66,14 @@ describe("server type selection against the snapshot", () => {
 
   it("shows the chosen type's real figures and price, not the requirement", () => {
     const r = pick({ stage: 1 });
-    expect(r.choice).toMatchObject({ type: "cx33", cores: 4, memoryGb: 8, diskGb: 80, priceMonthlyEur: 8.49, pinned: false });
+    expect(r.choice).toMatchObject({
+      type: "cx33",
+      cores: 4,
+      memoryGb: 8,
+      diskGb: 80,
+      priceMonthlyEur: 8.49,
+      pinned: false,
+    });
     expect(r.choice?.requirements).toMatchObject({ cores: 3, memoryGb: 3, diskGb: 60 });
   });
 
@@ -82,7 +89,9 @@ describe("server type selection against the snapshot", () => {
   });
 
   it("refuses a deprecated pinned type", () => {
-    expect(pick({ server: { type: "cx32" } }).errors[0]).toMatch(/^server\/type: "cx32" is deprecated by Hetzner and can no longer be ordered or rescaled to \(orderable in fsn1: cx23, /);
+    expect(pick({ server: { type: "cx32" } }).errors[0]).toMatch(
+      /^server\/type: "cx32" is deprecated by Hetzner and can no longer be ordered or rescaled to \(orderable in fsn1: cx23, /,
+    );
   });
 
   it("refuses a pinned type that is too small, naming each failed requirement", () => {
@@ -98,7 +107,9 @@ describe("server type selection against the snapshot", () => {
   });
 
   it("refuses a pinned type of the wrong architecture or location", () => {
-    expect(pick({ server: { type: "cax21" } }).errors).toEqual(['server/type: "cax21" is arm but server/architecture is x86']);
+    expect(pick({ server: { type: "cax21" } }).errors).toEqual([
+      'server/type: "cax21" is arm but server/architecture is x86',
+    ]);
     expect(pick({ location: "ash", server: { type: "cx33" } }).errors).toEqual([
       'server/type: "cx33" is not available in location ash (it is in: fsn1, nbg1, hel1)',
     ]);
@@ -113,9 +124,36 @@ describe("server type selection against the snapshot", () => {
 
 describe("live catalog", () => {
   const live = [
-    { name: "cx33", cores: 4, memory: 8, disk: 80, architecture: "x86", cpuType: "shared", isDeprecated: false, locations: [{ name: "fsn1", available: true, isDeprecated: false }] },
-    { name: "cpx32", cores: 4, memory: 8, disk: 160, architecture: "x86", cpuType: "shared", isDeprecated: false, locations: [{ name: "fsn1", available: true, isDeprecated: false }] },
-    { name: "cx43", cores: 8, memory: 16, disk: 160, architecture: "x86", cpuType: "shared", isDeprecated: false, locations: [{ name: "fsn1", available: false, isDeprecated: false }] },
+    {
+      name: "cx33",
+      cores: 4,
+      memory: 8,
+      disk: 80,
+      architecture: "x86",
+      cpuType: "shared",
+      isDeprecated: false,
+      locations: [{ name: "fsn1", available: true, isDeprecated: false }],
+    },
+    {
+      name: "cpx32",
+      cores: 4,
+      memory: 8,
+      disk: 160,
+      architecture: "x86",
+      cpuType: "shared",
+      isDeprecated: false,
+      locations: [{ name: "fsn1", available: true, isDeprecated: false }],
+    },
+    {
+      name: "cx43",
+      cores: 8,
+      memory: 16,
+      disk: 160,
+      architecture: "x86",
+      cpuType: "shared",
+      isDeprecated: false,
+      locations: [{ name: "fsn1", available: false, isDeprecated: false }],
+    },
   ];
   it("uses live prices when the pricing API answered", () => {
     const cat = liveCatalog(live, { cx33: { fsn1: 50 }, cpx32: { fsn1: 9 } }, catalog, "2026-11-25");
@@ -129,14 +167,19 @@ describe("live catalog", () => {
   });
   it("skips types that are not available in the location right now", () => {
     const cat = liveCatalog(live, undefined, catalog, "2026-11-25");
-    expect(pick({ stage: 3, server: { memoryGb: 16 } }, cat).errors[0]).toMatch(/^server: no orderable x86 server type in fsn1/);
+    expect(pick({ stage: 3, server: { memoryGb: 16 } }, cat).errors[0]).toMatch(
+      /^server: no orderable x86 server type in fsn1/,
+    );
   });
   it("parses Hetzner's /v1/pricing body", () => {
     const body = {
       pricing: {
         currency: "EUR",
         server_types: [
-          { name: "cx33", prices: [{ location: "fsn1", price_monthly: { net: "8.4900000000", gross: "10.1031000000" } }] },
+          {
+            name: "cx33",
+            prices: [{ location: "fsn1", price_monthly: { net: "8.4900000000", gross: "10.1031000000" } }],
+          },
         ],
       },
     };
@@ -147,10 +190,16 @@ describe("live catalog", () => {
 
 describe("a deployed server: the type is sticky, location and architecture are fixed", () => {
   /** The snapshot with one type out of stock (or repriced) in one location. */
-  const edited = (type: string, location: string, change: { available?: boolean; priceMonthlyEur?: number }): Catalog => ({
+  const edited = (
+    type: string,
+    location: string,
+    change: { available?: boolean; priceMonthlyEur?: number },
+  ): Catalog => ({
     ...catalog,
     types: catalog.types.map((t) =>
-      t.name !== type ? t : { ...t, locations: t.locations.map((l) => (l.name === location ? { ...l, ...change } : l)) },
+      t.name !== type
+        ? t
+        : { ...t, locations: t.locations.map((l) => (l.name === location ? { ...l, ...change } : l)) },
     ),
   });
   const stage = (raw: Record<string, unknown>) => {
@@ -166,12 +215,19 @@ describe("a deployed server: the type is sticky, location and architecture are f
 
   it("a deployed cx33 that the catalog marks temporarily unavailable stays cx33, with a warning", () => {
     const { c, preset } = stage({ stage: 1 });
-    const out = selectServer(c, preset, edited("cx33", "fsn1", { available: false }), deployedAs("cx33", { stage: 1 }));
+    const out = selectServer(
+      c,
+      preset,
+      edited("cx33", "fsn1", { available: false }),
+      deployedAs("cx33", { stage: 1 }),
+    );
     expect(out.errors).toEqual([]);
     expect(out.choice).toMatchObject({ type: "cx33", kept: true });
     expect(out.warnings.join("\n")).toMatch(/deployed cx33 cannot be ordered in fsn1 today \(out of stock\)/);
     // Without the deployed server the same catalog picks another type: that is what stickiness prevents.
-    expect(selectServer(c, preset, edited("cx33", "fsn1", { available: false })).choice?.type).not.toBe("cx33");
+    expect(selectServer(c, preset, edited("cx33", "fsn1", { available: false })).choice?.type).not.toBe(
+      "cx33",
+    );
   });
 
   it("a price change does not rescale a deployed server", () => {
@@ -185,7 +241,9 @@ describe("a deployed server: the type is sticky, location and architecture are f
     const raw = { stage: 1, server: { type: "cx33" } };
     const { c, preset } = stage(raw);
     const sold = edited("cx33", "fsn1", { available: false });
-    expect(selectServer(c, preset, sold).errors.join()).toMatch(/server\/type: "cx33" is not available in location fsn1/);
+    expect(selectServer(c, preset, sold).errors.join()).toMatch(
+      /server\/type: "cx33" is not available in location fsn1/,
+    );
     const out = selectServer(c, preset, sold, deployedAs("cx33", raw));
     expect(out.errors).toEqual([]);
     expect(out.choice?.type).toBe("cx33");
@@ -194,7 +252,12 @@ describe("a deployed server: the type is sticky, location and architecture are f
 
   it("changed requirements pick again, and then the new type must be orderable", () => {
     const { c, preset } = stage({ stage: 3, server: { memoryGb: 16 } });
-    const out = selectServer(c, preset, edited("cx43", "fsn1", { available: false }), deployedAs("cx33", { stage: 1 }));
+    const out = selectServer(
+      c,
+      preset,
+      edited("cx43", "fsn1", { available: false }),
+      deployedAs("cx33", { stage: 1 }),
+    );
     expect(out.choice?.kept).toBe(false);
     expect(out.choice?.type).not.toBe("cx43");
     expect(out.choice?.memoryGb).toBeGreaterThanOrEqual(16);
@@ -211,13 +274,17 @@ describe("a deployed server: the type is sticky, location and architecture are f
     const out = selectServer(c, preset, catalog, deployedAs("cx33", { stage: 1 }, "fsn1"));
     expect(out.choice).toBeUndefined();
     expect(out.errors).toHaveLength(1);
-    expect(out.errors[0]).toMatch(/^location: "nbg1" differs from the location of the deployed server app-infra-dev \(fsn1\)\..*pulumi config set location fsn1/);
+    expect(out.errors[0]).toMatch(
+      /^location: "nbg1" differs from the location of the deployed server app-infra-dev \(fsn1\)\..*pulumi config set location fsn1/,
+    );
   });
 
   it("an architecture change of a deployed server is refused, naming server/architecture", () => {
     const { c, preset } = stage({ stage: 1, server: { architecture: "arm" } });
     const out = selectServer(c, preset, catalog, deployedAs("cx33", { stage: 1 }));
-    expect(out.errors.join()).toMatch(/^server\/architecture: "arm" differs from the deployed server app-infra-dev \(cx33, x86\)/);
+    expect(out.errors.join()).toMatch(
+      /^server\/architecture: "arm" differs from the deployed server app-infra-dev \(cx33, x86\)/,
+    );
   });
 
   it("the requirements label is a valid Hetzner label value", () => {

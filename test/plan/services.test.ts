@@ -7,7 +7,14 @@ const byName = (raw: Record<string, unknown> = {}, workers = 2) =>
 
 describe("services plan: the note's containers", () => {
   it("has redis, api, bot and worker-image-1..N in that order", () => {
-    expect(planServices(cfg(), 3).map((s) => s.name)).toEqual(["redis", "api", "bot", "worker-image-1", "worker-image-2", "worker-image-3"]);
+    expect(planServices(cfg(), 3).map((s) => s.name)).toEqual([
+      "redis",
+      "api",
+      "bot",
+      "worker-image-1",
+      "worker-image-2",
+      "worker-image-3",
+    ]);
   });
 
   it("keeps the note's limits and reservations", () => {
@@ -19,9 +26,31 @@ describe("services plan: the note's containers", () => {
   });
 
   it("runs uvicorn with the note's knobs", () => {
-    expect(byName().api!.command).toEqual(["uvicorn", "app.web.api:app", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--limit-concurrency", "150"]);
-    expect(byName({ services: { api: { port: 9000, workers: 3, limitConcurrency: 50 } } }).api!.command).toEqual([
-      "uvicorn", "app.web.api:app", "--host", "0.0.0.0", "--port", "9000", "--workers", "3", "--limit-concurrency", "50",
+    expect(byName().api!.command).toEqual([
+      "uvicorn",
+      "app.web.api:app",
+      "--host",
+      "0.0.0.0",
+      "--port",
+      "8000",
+      "--workers",
+      "2",
+      "--limit-concurrency",
+      "150",
+    ]);
+    expect(
+      byName({ services: { api: { port: 9000, workers: 3, limitConcurrency: 50 } } }).api!.command,
+    ).toEqual([
+      "uvicorn",
+      "app.web.api:app",
+      "--host",
+      "0.0.0.0",
+      "--port",
+      "9000",
+      "--workers",
+      "3",
+      "--limit-concurrency",
+      "50",
     ]);
   });
 });
@@ -29,7 +58,18 @@ describe("services plan: the note's containers", () => {
 describe("services plan: the note's defects, fixed", () => {
   it("1: Redis maxmemory is half its container limit, not 512mb inside 256M", () => {
     expect(byName().redis!.command).toEqual([
-      "redis-server", "--appendonly", "yes", "--save", "--dir", "/data", "--maxmemory", "128mb", "--maxmemory-policy", "noeviction", "--protected-mode", "no",
+      "redis-server",
+      "--appendonly",
+      "yes",
+      "--save",
+      "--dir",
+      "/data",
+      "--maxmemory",
+      "128mb",
+      "--maxmemory-policy",
+      "noeviction",
+      "--protected-mode",
+      "no",
     ]);
     expect(byName({ services: { redis: { memoryMb: 512 } } }).redis!.command).toContain("256mb");
     expect(defaultMaxmemoryMb(257)).toBe(128);
@@ -42,7 +82,15 @@ describe("services plan: the note's defects, fixed", () => {
 
   it("3: workers restart after --max-jobs exits 0", () => {
     const w = byName()["worker-image-1"]!;
-    expect(w.command).toEqual(["rq", "worker", "--url", "redis://redis:6379/0", "--max-jobs", "15", "img_queue"]);
+    expect(w.command).toEqual([
+      "rq",
+      "worker",
+      "--url",
+      "redis://redis:6379/0",
+      "--max-jobs",
+      "15",
+      "img_queue",
+    ]);
     expect(["unless-stopped", "always"]).toContain(w.restart);
   });
 
@@ -60,11 +108,17 @@ describe("services plan: the note's defects, fixed", () => {
     expect(s.api).toMatchObject({ swapMb: 0, memorySwapMb: 200 });
     expect(s.bot).toMatchObject({ swapMb: 0, memorySwapMb: 150 });
     expect(s["worker-image-1"]).toMatchObject({ swapMb: 250, memorySwapMb: 500 });
-    expect(byName({ services: { worker: { swapMb: 0 } } })["worker-image-1"]).toMatchObject({ memorySwapMb: 250 });
+    expect(byName({ services: { worker: { swapMb: 0 } } })["worker-image-1"]).toMatchObject({
+      memorySwapMb: 250,
+    });
   });
 
   it("the bot is a singleton; nothing else is", () => {
-    expect(planServices(cfg(), 2).filter((s) => s.singleton).map((s) => s.name)).toEqual(["bot"]);
+    expect(
+      planServices(cfg(), 2)
+        .filter((s) => s.singleton)
+        .map((s) => s.name),
+    ).toEqual(["bot"]);
   });
 
   it("Redis is never published on a host port; only the API is", () => {
@@ -82,13 +136,20 @@ describe("services plan: the note's defects, fixed", () => {
   });
 
   it("a lowered limit lowers the default reservation with it", () => {
-    expect(byName({ services: { api: { memoryMb: 100 } } }).api).toMatchObject({ memoryMb: 100, memoryReservationMb: 100 });
+    expect(byName({ services: { api: { memoryMb: 100 } } }).api).toMatchObject({
+      memoryMb: 100,
+      memoryReservationMb: 100,
+    });
   });
 });
 
 describe("services plan: what the Docker provider accepts", () => {
-  it("no container command has an empty element (the provider refuses it: \"values for command may not be empty\")", () => {
-    for (const raw of [{}, { services: { redis: { appendonly: false } } }, { services: { redis: { appendonly: true } } }]) {
+  it('no container command has an empty element (the provider refuses it: "values for command may not be empty")', () => {
+    for (const raw of [
+      {},
+      { services: { redis: { appendonly: false } } },
+      { services: { redis: { appendonly: true } } },
+    ]) {
       for (const s of planServices(cfg(raw), 2)) {
         expect(s.command ?? [], `${s.name} with ${JSON.stringify(raw)}`).not.toContain("");
       }

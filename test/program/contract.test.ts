@@ -18,7 +18,8 @@ describe("the provider contract, as the program sets it", () => {
     const containers = run.byType(T.container);
     expect(containers.length).toBeGreaterThanOrEqual(5);
     for (const c of containers) {
-      const role = c.inputs.labels.find((l: { label: string }) => l.label === "app-infra.role").value as string;
+      const role = c.inputs.labels.find((l: { label: string }) => l.label === "app-infra.role")
+        .value as string;
       // kreuzwerker's delete stops with destroy_grace_seconds; 0 (unset) is an instant SIGKILL.
       expect(c.inputs.destroyGraceSeconds, c.name).toBeGreaterThan(0);
       expect(c.inputs.destroyGraceSeconds, c.name).toBeGreaterThanOrEqual(c.inputs.stopTimeout);
@@ -42,7 +43,9 @@ describe("the provider contract, as the program sets it", () => {
 
   it("a host step with a secret payload keeps its output secret", () => {
     // (the SDK adds "connection" itself)
-    expect(run.options["host-watchdog"]!.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdout", "stderr"]));
+    expect(run.options["host-watchdog"]!.additionalSecretOutputs).toEqual(
+      expect.arrayContaining(["stdout", "stderr"]),
+    );
     expect(run.options["host-swap"]!.additionalSecretOutputs ?? []).not.toContain("stdout");
   });
 
@@ -71,7 +74,10 @@ describe("the provider contract, as the program sets it", () => {
       expect(img.inputs.pullTriggers, img.name).toBeUndefined();
     }
     expect(run.one(T.image, "app-image-redis").inputs.name).toBe(`redis@${mockDigest("redis:7.4.6-alpine")}`);
-    const providers = run.byType(T.dockerProvider).map((p) => p.name).sort();
+    const providers = run
+      .byType(T.dockerProvider)
+      .map((p) => p.name)
+      .sort();
     expect(providers).toEqual(["app-docker", "app-registry"]);
     expect(run.one(T.dockerProvider, "app-registry").inputs.host).toBeUndefined();
   });
@@ -90,7 +96,9 @@ describe("the provider contract, as the program sets it", () => {
     expect(keyFile.startsWith(process.env[SSH_DIR_ENV]!)).toBe(true);
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     expect(readFileSync(keyFile, "utf8")).toContain("OPENSSH PRIVATE KEY");
-    expect(opts).toContain(`KnownHostsCommand=/bin/echo %H ${String(run.outputs.hostKey).trim().split(/\s+/).slice(0, 2).join(" ")}`);
+    expect(opts).toContain(
+      `KnownHostsCommand=/bin/echo %H ${String(run.outputs.hostKey).trim().split(/\s+/).slice(0, 2).join(" ")}`,
+    );
     expect(opts.join(" ")).not.toMatch(/\.ssh|known_hosts/);
     expect(existsSync(`${process.env[SSH_DIR_ENV]}/app-infra-ssh-dev/known_hosts`)).toBe(false);
   });

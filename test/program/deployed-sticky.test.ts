@@ -11,7 +11,12 @@ beforeAll(async () => {
   const c = cfg({ stage: 1 });
   const requirements = requirementsLabel(requirementsFor(c, STAGES[1]));
   run = await runProgram("dev", { stage: "1", botToken: "123:bot" }, ["botToken"], {
-    deployed: { name: "app-infra-dev", serverType: "cx33", location: "fsn1", labels: { app: "app-infra", stack: "dev", role: "app", requirements } },
+    deployed: {
+      name: "app-infra-dev",
+      serverType: "cx33",
+      location: "fsn1",
+      labels: { app: "app-infra", stack: "dev", role: "app", requirements },
+    },
     available: (type, location) => !(type === "cx33" && location === "fsn1"),
   });
 });

@@ -11,7 +11,8 @@ import { T } from "./hetzner-stack";
 
 const DEPLOY_PUBLIC = /^ssh-ed25519 \S+ keys-deploy$/;
 const HOST_PUBLIC = /^ssh-ed25519 \S+ keys-host$/;
-const privateKeyOf = (name: string) => `-----BEGIN OPENSSH PRIVATE KEY-----\nmock-${name}\n-----END OPENSSH PRIVATE KEY-----\n`;
+const privateKeyOf = (name: string) =>
+  `-----BEGIN OPENSSH PRIVATE KEY-----\nmock-${name}\n-----END OPENSSH PRIVATE KEY-----\n`;
 
 let run: ProgramRun;
 beforeAll(async () => {
@@ -20,7 +21,15 @@ beforeAll(async () => {
 
 describe("generated keys: deploy key vs host key", () => {
   it("two ed25519 keys are generated: keys-deploy and keys-host", () => {
-    expect(run.byType(T.privateKey).map((k) => [k.name, k.inputs.algorithm]).sort()).toEqual([["keys-deploy", "ED25519"], ["keys-host", "ED25519"]]);
+    expect(
+      run
+        .byType(T.privateKey)
+        .map((k) => [k.name, k.inputs.algorithm])
+        .sort(),
+    ).toEqual([
+      ["keys-deploy", "ED25519"],
+      ["keys-host", "ED25519"],
+    ]);
   });
 
   it("Hetzner's SSH key is the deploy key's public half", () => {
@@ -59,9 +68,21 @@ describe("generated keys: deploy key vs host key", () => {
 describe("default firewall", () => {
   it("SSH and the API from everywhere (the defaults), ping; nothing else", () => {
     expect(run.one(T.firewall, "server-firewall").inputs.rules).toEqual([
-      { direction: "in", protocol: "tcp", port: "22", sourceIps: ["0.0.0.0/0", "::/0"], description: "SSH from adminCidrs" },
+      {
+        direction: "in",
+        protocol: "tcp",
+        port: "22",
+        sourceIps: ["0.0.0.0/0", "::/0"],
+        description: "SSH from adminCidrs",
+      },
       { direction: "in", protocol: "icmp", sourceIps: ["0.0.0.0/0", "::/0"], description: "ping" },
-      { direction: "in", protocol: "tcp", port: "8000", sourceIps: ["0.0.0.0/0", "::/0"], description: "API" },
+      {
+        direction: "in",
+        protocol: "tcp",
+        port: "8000",
+        sourceIps: ["0.0.0.0/0", "::/0"],
+        description: "API",
+      },
     ]);
   });
 });

@@ -70,9 +70,19 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
   });
 
   it("the firewall opens SSH to adminCidrs and the API port, nothing else; never Redis", () => {
-    const rules = run().one(T.firewall, "server-firewall").inputs.rules as { direction: string; protocol: string; port?: string; sourceIps: string[] }[];
+    const rules = run().one(T.firewall, "server-firewall").inputs.rules as {
+      direction: string;
+      protocol: string;
+      port?: string;
+      sourceIps: string[];
+    }[];
     expect(rules.every((r) => r.direction === "in")).toBe(true);
-    expect(rules.filter((r) => r.protocol === "tcp").map((r) => r.port).sort()).toEqual(["22", "8000"]);
+    expect(
+      rules
+        .filter((r) => r.protocol === "tcp")
+        .map((r) => r.port)
+        .sort(),
+    ).toEqual(["22", "8000"]);
     expect(rules.find((r) => r.port === "22")!.sourceIps).toEqual(["0.0.0.0/0", "::/0"]);
     expect(rules.some((r) => r.port?.includes("6379"))).toBe(false);
   });
@@ -101,12 +111,26 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
     const stdin: string = w.inputs.stdin;
     expect(stdin.startsWith(script("install-watchdog.sh"))).toBe(true);
     const payload = Object.fromEntries(
-      stdin.slice(script("install-watchdog.sh").length).trim().split("\n").map((l) => [l.split("=")[0], Buffer.from(l.slice(l.indexOf("=") + 1), "base64").toString("utf8")]),
+      stdin
+        .slice(script("install-watchdog.sh").length)
+        .trim()
+        .split("\n")
+        .map((l) => [l.split("=")[0], Buffer.from(l.slice(l.indexOf("=") + 1), "base64").toString("utf8")]),
     );
     expect(Object.keys(payload)).toEqual(["WATCHDOG_SCRIPT_B64", "WATCHDOG_ENV_B64", "WATCHDOG_SECRETS_B64"]);
     expect(payload.WATCHDOG_SCRIPT_B64).toBe(script("watchdog.sh"));
     const env = payload.WATCHDOG_ENV_B64!;
-    for (const line of ["MEMORY_PERCENT='95'", "SWAP_PERCENT='50'", `CPU_PERCENT='${e.cpuPercent ?? 90}'`, "QUEUE_LENGTH='100'", "API_LATENCY_MS='2000'", "QUEUE_NAME='img_queue'", `STAGE='${e.stage}'`, `WORKERS='${e.workers}'`, "API_HEALTH_URL='http://127.0.0.1:8000/health'"]) {
+    for (const line of [
+      "MEMORY_PERCENT='95'",
+      "SWAP_PERCENT='50'",
+      `CPU_PERCENT='${e.cpuPercent ?? 90}'`,
+      "QUEUE_LENGTH='100'",
+      "API_LATENCY_MS='2000'",
+      "QUEUE_NAME='img_queue'",
+      `STAGE='${e.stage}'`,
+      `WORKERS='${e.workers}'`,
+      "API_HEALTH_URL='http://127.0.0.1:8000/health'",
+    ]) {
       expect(env).toContain(line);
     }
     expect(env).toContain("CONTAINERS='redis=redis api=api bot=bot worker-image-1=worker");
@@ -135,7 +159,9 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
   });
 
   it(`containers: redis, api, bot and ${e.workers} worker(s), on the private network, with the planned limits`, () => {
-    const names = containers().map((c) => c.inputs.name).sort();
+    const names = containers()
+      .map((c) => c.inputs.name)
+      .sort();
     const workers = Array.from({ length: e.workers }, (_, i) => `worker-image-${i + 1}`);
     expect(names).toEqual(["api", "bot", "redis", ...workers].sort());
     for (const c of containers()) {
@@ -148,14 +174,40 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
     expect(container("api")).toMatchObject({ memory: 200, memoryReservation: 120, memorySwap: 200 });
     expect(container("bot")).toMatchObject({ memory: 150, memoryReservation: 100, memorySwap: 150 });
     for (const w of workers) {
-      expect(container(w)).toMatchObject({ memory: 250, memoryReservation: 100, memorySwap: 500, stopTimeout: 120 });
-      expect(container(w).command).toEqual(["rq", "worker", "--url", "redis://redis:6379/0", "--max-jobs", "15", "img_queue"]);
+      expect(container(w)).toMatchObject({
+        memory: 250,
+        memoryReservation: 100,
+        memorySwap: 500,
+        stopTimeout: 120,
+      });
+      expect(container(w).command).toEqual([
+        "rq",
+        "worker",
+        "--url",
+        "redis://redis:6379/0",
+        "--max-jobs",
+        "15",
+        "img_queue",
+      ]);
     }
   });
 
   it("Redis: maxmemory below its limit, noeviction, AOF on its named volume, PING healthcheck, no published port", () => {
     const r = container("redis");
-    expect(r.command).toEqual(["redis-server", "--appendonly", "yes", "--save", "--dir", "/data", "--maxmemory", "128mb", "--maxmemory-policy", "noeviction", "--protected-mode", "no"]);
+    expect(r.command).toEqual([
+      "redis-server",
+      "--appendonly",
+      "yes",
+      "--save",
+      "--dir",
+      "/data",
+      "--maxmemory",
+      "128mb",
+      "--maxmemory-policy",
+      "noeviction",
+      "--protected-mode",
+      "no",
+    ]);
     expect(r.volumes).toEqual([{ volumeName: "redis-data", containerPath: "/data" }]);
     expect(r.ports ?? []).toEqual([]);
     expect(r.healthcheck).toMatchObject({ tests: ["CMD", "redis-cli", "PING"] });
@@ -163,7 +215,8 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
   });
 
   it("only the API publishes a port, with an HTTP healthcheck on its health path", () => {
-    for (const c of containers()) if (c.inputs.name !== "api") expect(c.inputs.ports ?? [], c.name).toEqual([]);
+    for (const c of containers())
+      if (c.inputs.name !== "api") expect(c.inputs.ports ?? [], c.name).toEqual([]);
     expect(container("api").ports).toEqual([{ internal: 8000, external: 8000 }]);
     expect(container("api").healthcheck.tests.join(" ")).toContain("http://127.0.0.1:8000/health");
     expect(container("api").wait).toBe(true);
@@ -171,7 +224,8 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
 
   it("env: REDIS_URL by service name; secrets are secret inputs, only where needed, never in a command", () => {
     const env = (n: string) => container(n).envs as string[];
-    for (const n of ["api", "bot", "worker-image-1"]) expect(env(n)).toContain("REDIS_URL=redis://redis:6379/0");
+    for (const n of ["api", "bot", "worker-image-1"])
+      expect(env(n)).toContain("REDIS_URL=redis://redis:6379/0");
     expect(env("bot")).toContain("BOT_TOKEN=123:bot-token-secret");
     expect(env("api").some((v) => v.startsWith("BOT_TOKEN="))).toBe(false);
     expect(env("worker-image-1")).toContain("FAL_KEY=fal-secret");
@@ -180,7 +234,8 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
       expect(c.secretInputs, c.name).toContain("envs");
       expect(JSON.stringify(c.inputs.command ?? [])).not.toMatch(/bot-token-secret|fal-secret/);
     }
-    for (const c of run().byType(T.command)) expect(JSON.stringify(c.inputs.create)).not.toMatch(/bot-token-secret|fal-secret|PRIVATE KEY/);
+    for (const c of run().byType(T.command))
+      expect(JSON.stringify(c.inputs.create)).not.toMatch(/bot-token-secret|fal-secret|PRIVATE KEY/);
   });
 
   it("the apps start after Redis", () => {
@@ -196,11 +251,22 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
 
   it("outputs: IP, type, price, SSH command, API URL, capacity report; the private key is secret", async () => {
     const out = run().outputs;
-    expect(out).toMatchObject({ serverIp: SERVER_IP, serverType: e.serverType, apiUrl: `http://${SERVER_IP}:8000` });
+    expect(out).toMatchObject({
+      serverIp: SERVER_IP,
+      serverType: e.serverType,
+      apiUrl: `http://${SERVER_IP}:8000`,
+    });
     expect(typeof out.serverPriceMonthlyEur).toBe("number");
     expect(out.sshCommand).toContain(`root@${SERVER_IP}`);
-    expect(out.statusCommand).toBe(`ssh -i ~/.ssh/app-infra-${out.capacity.stack} root@${SERVER_IP} app-infra-status`);
-    expect(out.capacity).toMatchObject({ stage: e.stage, swapGb: e.swapGb, workers: e.workers, deployable: true });
+    expect(out.statusCommand).toBe(
+      `ssh -i ~/.ssh/app-infra-${out.capacity.stack} root@${SERVER_IP} app-infra-status`,
+    );
+    expect(out.capacity).toMatchObject({
+      stage: e.stage,
+      swapGb: e.swapGb,
+      workers: e.workers,
+      deployable: true,
+    });
     expect(out.capacity.budget.ramMb).toBeGreaterThan(0);
     expect(run().secretOutputs).toContain("deployPrivateKey");
   });

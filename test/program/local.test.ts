@@ -4,13 +4,16 @@ import { T } from "./hetzner-stack";
 
 let run: ProgramRun;
 beforeAll(async () => {
-  run = await runProgram("local", { stage: "1", target: "local", botToken: "123:bot-token-secret" }, ["botToken"]);
+  run = await runProgram("local", { stage: "1", target: "local", botToken: "123:bot-token-secret" }, [
+    "botToken",
+  ]);
 });
 
 describe("local stack (the same containers on the local Docker daemon)", () => {
   it("creates no cloud resources and runs no SSH", () => {
     const types = new Set(run.resources.map((r) => r.type));
-    for (const t of [T.server, T.firewall, T.sshKey, T.command, T.privateKey]) expect(types.has(t), t).toBe(false);
+    for (const t of [T.server, T.firewall, T.sshKey, T.command, T.privateKey])
+      expect(types.has(t), t).toBe(false);
   });
   it("talks to the local daemon (no ssh host)", () => {
     const p = run.one(T.dockerProvider, "app-docker").inputs;
@@ -18,7 +21,10 @@ describe("local stack (the same containers on the local Docker daemon)", () => {
     expect(p.sshOpts).toBeUndefined();
   });
   it("declares the same containers with the same limits", () => {
-    const names = run.byType(T.container).map((c) => c.inputs.name).sort();
+    const names = run
+      .byType(T.container)
+      .map((c) => c.inputs.name)
+      .sort();
     expect(names).toEqual(["api", "bot", "redis", "worker-image-1"]);
     expect(run.one(T.container, "app-redis").inputs).toMatchObject({ memory: 256, memorySwap: 256 });
   });

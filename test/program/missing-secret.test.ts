@@ -4,7 +4,9 @@ import { runProgram } from "../support/mocks";
 
 describe("plan errors and missing secrets stop the program before anything is declared", () => {
   it("names the missing bot token and the capacity error together", async () => {
-    const err = await runProgram("dev", { stage: "1", services: { redis: { maxmemoryMb: 512 } } }, [], { rootStack: false }).catch((e) => e);
+    const err = await runProgram("dev", { stage: "1", services: { redis: { maxmemoryMb: 512 } } }, [], {
+      rootStack: false,
+    }).catch((e) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).problems).toEqual([
       "botToken: is required (pulumi config set --secret botToken <token from @BotFather>)",

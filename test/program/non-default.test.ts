@@ -30,24 +30,36 @@ let run: ProgramRun;
 
 beforeAll(async () => {
   deployKey = ed25519KeyPair("qa-deploy");
-  run = await runProgram(STACK, {
-    stage: "2",
-    workers: 3,
-    adminCidrs: ["198.51.100.7/32", "2001:db8:7::/48"],
-    services: { api: { public: false, port: 8080, healthPath: "/healthz" }, worker: { queue: "jobs" } },
-    registry: { server: "ghcr.io", username: "acme-bot" },
-    images: IMAGES,
-    alerts: {
-      memoryPercent: 91, swapPercent: 40, cpuPercent: 85, queueLength: 60, apiLatencyMs: 1500,
-      redisMemoryPercent: 80, forMinutes: 7, repeatMinutes: 45, intervalS: 120, telegramChatId: "-100777",
+  run = await runProgram(
+    STACK,
+    {
+      stage: "2",
+      workers: 3,
+      adminCidrs: ["198.51.100.7/32", "2001:db8:7::/48"],
+      services: { api: { public: false, port: 8080, healthPath: "/healthz" }, worker: { queue: "jobs" } },
+      registry: { server: "ghcr.io", username: "acme-bot" },
+      images: IMAGES,
+      alerts: {
+        memoryPercent: 91,
+        swapPercent: 40,
+        cpuPercent: 85,
+        queueLength: 60,
+        apiLatencyMs: 1500,
+        redisMemoryPercent: 80,
+        forMinutes: 7,
+        repeatMinutes: 45,
+        intervalS: 120,
+        telegramChatId: "-100777",
+      },
+      botToken: BOT_TOKEN,
+      falKey: FAL_KEY,
+      registryPassword: REGISTRY_PASSWORD,
+      // REDIS_URL and APP_STACK are the plan's: the free-form env must not override them.
+      env: { LOG_LEVEL: "debug", REDIS_URL: "redis://elsewhere:6379/9", APP_STACK: "not-qa" },
+      deployPrivateKey: deployKey.privateKey,
     },
-    botToken: BOT_TOKEN,
-    falKey: FAL_KEY,
-    registryPassword: REGISTRY_PASSWORD,
-    // REDIS_URL and APP_STACK are the plan's: the free-form env must not override them.
-    env: { LOG_LEVEL: "debug", REDIS_URL: "redis://elsewhere:6379/9", APP_STACK: "not-qa" },
-    deployPrivateKey: deployKey.privateKey,
-  }, ["botToken", "falKey", "registryPassword", "env", "deployPrivateKey"]);
+    ["botToken", "falKey", "registryPassword", "env", "deployPrivateKey"],
+  );
 });
 
 const script = (f: string) => readFileSync(join(__dirname, "..", "..", "scripts", f), "utf8");
@@ -56,7 +68,13 @@ const container = (n: string) => run.one(T.container, `app-${n}`);
 describe("non-default stack: firewall", () => {
   it("SSH only from adminCidrs, ping from everywhere, and no API rule when services/api/public is false", () => {
     expect(run.one(T.firewall, "server-firewall").inputs.rules).toEqual([
-      { direction: "in", protocol: "tcp", port: "22", sourceIps: ["198.51.100.7/32", "2001:db8:7::/48"], description: "SSH from adminCidrs" },
+      {
+        direction: "in",
+        protocol: "tcp",
+        port: "22",
+        sourceIps: ["198.51.100.7/32", "2001:db8:7::/48"],
+        description: "SSH from adminCidrs",
+      },
       { direction: "in", protocol: "icmp", sourceIps: ["0.0.0.0/0", "::/0"], description: "ping" },
     ]);
   });
@@ -69,7 +87,9 @@ describe("non-default stack: firewall", () => {
 
 describe("non-default stack: the user-supplied deploy key", () => {
   it("no deploy key is generated; only the host key is", () => {
-    expect(run.byType(T.privateKey).map((k) => [k.name, k.inputs.algorithm])).toEqual([["keys-host", "ED25519"]]);
+    expect(run.byType(T.privateKey).map((k) => [k.name, k.inputs.algorithm])).toEqual([
+      ["keys-host", "ED25519"],
+    ]);
   });
 
   it("Hetzner's SSH key is the public half of the supplied key", () => {
@@ -81,13 +101,21 @@ describe("non-default stack: the user-supplied deploy key", () => {
   it("user-data carries the generated host key pair, not the deploy key", () => {
     const doc = parse(run.one(T.server, "server-vm").inputs.userData as string);
     expect(doc.ssh_keys.ed25519_public).toMatch(HOST_PUBLIC_KEY);
-    expect(doc.ssh_keys.ed25519_private).toBe("-----BEGIN OPENSSH PRIVATE KEY-----\nmock-keys-host\n-----END OPENSSH PRIVATE KEY-----\n");
+    expect(doc.ssh_keys.ed25519_private).toBe(
+      "-----BEGIN OPENSSH PRIVATE KEY-----\nmock-keys-host\n-----END OPENSSH PRIVATE KEY-----\n",
+    );
     expect(run.one(T.server, "server-vm").inputs.userData).not.toContain(deployKey.publicKey.split(" ")[1]);
   });
 
   it("every host step logs in with the supplied private key and pins the host key", () => {
     const steps = run.byType(T.command);
-    expect(steps.map((c) => c.name)).toEqual(["host-host-ready", "host-admin-keys", "host-swap", "host-docker", "host-watchdog"]);
+    expect(steps.map((c) => c.name)).toEqual([
+      "host-host-ready",
+      "host-admin-keys",
+      "host-swap",
+      "host-docker",
+      "host-watchdog",
+    ]);
     for (const c of steps) {
       expect(c.inputs.connection.privateKey, c.name).toBe(deployKey.privateKey);
       expect(c.inputs.connection.hostKey, c.name).toMatch(HOST_PUBLIC_KEY);
@@ -134,9 +162,12 @@ describe("non-default stack: private registry and images", () => {
   });
 
   it("each container runs the imageId of its own role's RemoteImage", () => {
-    const imageOf = (role: string) => mockImageId(run.one(T.image, `app-image-${role}`).inputs.name as string);
+    const imageOf = (role: string) =>
+      mockImageId(run.one(T.image, `app-image-${role}`).inputs.name as string);
     expect(new Set(["redis", "api", "bot", "worker"].map(imageOf)).size).toBe(4);
-    const byContainer = Object.fromEntries(run.byType(T.container).map((c) => [c.inputs.name, c.inputs.image]));
+    const byContainer = Object.fromEntries(
+      run.byType(T.container).map((c) => [c.inputs.name, c.inputs.image]),
+    );
     expect(byContainer).toEqual({
       redis: imageOf("redis"),
       api: imageOf("api"),
@@ -166,8 +197,24 @@ describe("non-default stack: container environment", () => {
 
   it("the API's command and healthcheck use the custom port and health path", () => {
     const api = container("api").inputs;
-    expect(api.command).toEqual(["uvicorn", "app.web.api:app", "--host", "0.0.0.0", "--port", "8080", "--workers", "2", "--limit-concurrency", "150"]);
-    expect(api.healthcheck.tests).toEqual(["CMD", "python3", "-c", 'import urllib.request; urllib.request.urlopen("http://127.0.0.1:8080/healthz", timeout=4)']);
+    expect(api.command).toEqual([
+      "uvicorn",
+      "app.web.api:app",
+      "--host",
+      "0.0.0.0",
+      "--port",
+      "8080",
+      "--workers",
+      "2",
+      "--limit-concurrency",
+      "150",
+    ]);
+    expect(api.healthcheck.tests).toEqual([
+      "CMD",
+      "python3",
+      "-c",
+      'import urllib.request; urllib.request.urlopen("http://127.0.0.1:8080/healthz", timeout=4)',
+    ]);
   });
 });
 
@@ -198,7 +245,14 @@ describe("non-default stack: the watchdog", () => {
     const installer = script("install-watchdog.sh");
     expect(stdin.startsWith(installer)).toBe(true);
     return Object.fromEntries(
-      stdin.slice(installer.length).trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), Buffer.from(l.slice(l.indexOf("=") + 1), "base64").toString("utf8")]),
+      stdin
+        .slice(installer.length)
+        .trim()
+        .split("\n")
+        .map((l) => [
+          l.slice(0, l.indexOf("=")),
+          Buffer.from(l.slice(l.indexOf("=") + 1), "base64").toString("utf8"),
+        ]),
     );
   };
 
@@ -210,7 +264,11 @@ describe("non-default stack: the watchdog", () => {
     const hash = createHash("sha256").update(ENV).digest("hex").slice(0, 16);
     const w = run.one(T.command, "host-watchdog").inputs;
     expect(w.create).toBe(`bash -s -- 120 ${hash}`);
-    expect(w.triggers).toEqual([createHash("sha256").update(script("install-watchdog.sh")).digest("hex"), "120", hash]);
+    expect(w.triggers).toEqual([
+      createHash("sha256").update(script("install-watchdog.sh")).digest("hex"),
+      "120",
+      hash,
+    ]);
   });
 
   it("the secrets file holds the bot token for the configured chat, and nothing else", () => {

@@ -8,17 +8,33 @@ import { hetznerStackPolicies } from "./hetzner-stack";
 let run: ProgramRun;
 beforeAll(async () => {
   // The prod stack file as committed, plus the secrets a user would set.
-  const file = parse(readFileSync(join(__dirname, "..", "..", "Pulumi.prod.yaml"), "utf8")).config as Record<string, unknown>;
-  run = await runProgram("prod", {
-    ...file,
-    botToken: "123:bot-token-secret",
-    falKey: "fal-secret",
-    alerts: { telegramChatId: "-100123", cpuPercent: 85 },
-    alertWebhookUrl: "https://hooks.example/T0/secret-hook",
-  }, ["botToken", "falKey", "alertWebhookUrl"]);
+  const file = parse(readFileSync(join(__dirname, "..", "..", "Pulumi.prod.yaml"), "utf8")).config as Record<
+    string,
+    unknown
+  >;
+  run = await runProgram(
+    "prod",
+    {
+      ...file,
+      botToken: "123:bot-token-secret",
+      falKey: "fal-secret",
+      alerts: { telegramChatId: "-100123", cpuPercent: 85 },
+      alertWebhookUrl: "https://hooks.example/T0/secret-hook",
+    },
+    ["botToken", "falKey", "alertWebhookUrl"],
+  );
 });
 
 describe("prod stack (Pulumi.prod.yaml: stage 2, protected, backups)", () => {
-  hetznerStackPolicies(() => run, { stage: 2, serverType: "cx33", swapGb: 2, workers: 2, protect: true, backups: true, cpuPercent: 85,
-    secretsFile: "TELEGRAM_BOT_TOKEN=123:bot-token-secret\nWEBHOOK_URL=https://hooks.example/T0/secret-hook\n" });
+  hetznerStackPolicies(() => run, {
+    stage: 2,
+    serverType: "cx33",
+    swapGb: 2,
+    workers: 2,
+    protect: true,
+    backups: true,
+    cpuPercent: 85,
+    secretsFile:
+      "TELEGRAM_BOT_TOKEN=123:bot-token-secret\nWEBHOOK_URL=https://hooks.example/T0/secret-hook\n",
+  });
 });

@@ -32,15 +32,25 @@ const REPLACEMENT_FORCING = ["image", "location", "userData", "sshKeys", "name",
 
 describe("scaling in place", () => {
   it("the three stages land on different server types", () => {
-    expect([vm(runs.stage1!).serverType, vm(runs.stage2!).serverType, vm(runs.stage3!).serverType]).toEqual(["cx23", "cx33", "cx43"]);
+    expect([vm(runs.stage1!).serverType, vm(runs.stage2!).serverType, vm(runs.stage3!).serverType]).toEqual([
+      "cx23",
+      "cx33",
+      "cx43",
+    ]);
   });
 
   it("between any two stages the server's replacement-forcing inputs are identical; only serverType and the requirements label change", () => {
-    for (const [a, b] of [["stage1", "stage2"], ["stage2", "stage3"], ["stage1", "stage3"]] as const) {
+    for (const [a, b] of [
+      ["stage1", "stage2"],
+      ["stage2", "stage3"],
+      ["stage1", "stage3"],
+    ] as const) {
       const x = vm(runs[a]!);
       const y = vm(runs[b]!);
       for (const k of REPLACEMENT_FORCING) expect(y[k], `${a}→${b} ${k}`).toEqual(x[k]);
-      const changedKeys = Object.keys({ ...x, ...y }).filter((k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]));
+      const changedKeys = Object.keys({ ...x, ...y }).filter(
+        (k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]),
+      );
       expect(changedKeys, `${a}→${b}`).toEqual(["labels", "serverType"]);
       // Both change in place (terraform-provider-hcloud resourceServerUpdate); the label records
       // the requirements the type was chosen for (sticky type, src/plan/server.ts).

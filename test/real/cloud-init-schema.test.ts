@@ -32,7 +32,8 @@ function cloudInitSchema(text: string): { valid: boolean; output: string } {
   const r = spawnSync("cloud-init", ["schema", "--config-file", file], { encoding: "utf8", timeout: 30_000 });
   const output = `${r.stdout}${r.stderr}`.trim();
   // Exit 1 also means "file not found" or a crash, so an invalid document must say so itself.
-  if (r.status !== 0 && !/Cloud config schema errors:/.test(output)) throw new Error(`cloud-init schema failed: exit ${r.status}: ${output}`);
+  if (r.status !== 0 && !/Cloud config schema errors:/.test(output))
+    throw new Error(`cloud-init schema failed: exit ${r.status}: ${output}`);
   return { valid: r.status === 0 && /^Valid cloud-config: /m.test(output), output };
 }
 
@@ -58,7 +59,10 @@ function knownTopLevelKeys(): Set<string> {
     const def = $ref?.startsWith("#/$defs/") ? schema.$defs[$ref.slice("#/$defs/".length)] : undefined;
     for (const k of Object.keys(def?.properties ?? {})) keys.add(k);
   }
-  if (keys.size < 50) throw new Error(`cloud-init's schema lists only ${keys.size} top-level keys; not the schema this test expects`);
+  if (keys.size < 50)
+    throw new Error(
+      `cloud-init's schema lists only ${keys.size} top-level keys; not the schema this test expects`,
+    );
   return keys;
 }
 

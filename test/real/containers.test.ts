@@ -6,7 +6,13 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dockerRunArgs, expectedHostConfig, networkCreateArgs, volumeCreateArgs, type ContainerInputs } from "./support/docker-cli";
+import {
+  dockerRunArgs,
+  expectedHostConfig,
+  networkCreateArgs,
+  volumeCreateArgs,
+  type ContainerInputs,
+} from "./support/docker-cli";
 import { record, type Recording } from "../support/record";
 import { BASE_IMAGE_TIMEOUT_MS, ensureBaseImage, ensureDocker, run, runOk } from "./support/docker";
 
@@ -19,14 +25,25 @@ let network = "";
 let volume = "";
 
 const inputs = (type: string) => rec.resources.filter((r) => r.type === type);
-const inspect = async (name: string) => JSON.parse((await runOk("docker", ["inspect", PREFIX + name])).stdout)[0];
+const inspect = async (name: string) =>
+  JSON.parse((await runOk("docker", ["inspect", PREFIX + name])).stdout)[0];
 
 beforeAll(async () => {
   await ensureDocker();
   image = await ensureBaseImage();
-  rec = await record("dev", { stage: 2, botToken: "123:bot-token-secret", falKey: "fal-secret" }, ["botToken", "falKey"]);
-  const net = inputs("docker:index/network:Network")[0]!.inputs as { name: string; driver?: string; labels?: { label: string; value: string }[] };
-  const vol = inputs("docker:index/volume:Volume")[0]!.inputs as { name: string; labels?: { label: string; value: string }[] };
+  rec = await record("dev", { stage: 2, botToken: "123:bot-token-secret", falKey: "fal-secret" }, [
+    "botToken",
+    "falKey",
+  ]);
+  const net = inputs("docker:index/network:Network")[0]!.inputs as {
+    name: string;
+    driver?: string;
+    labels?: { label: string; value: string }[];
+  };
+  const vol = inputs("docker:index/volume:Volume")[0]!.inputs as {
+    name: string;
+    labels?: { label: string; value: string }[];
+  };
   network = PREFIX + net.name;
   volume = PREFIX + vol.name;
   await runOk("docker", networkCreateArgs({ ...net, name: network }));
@@ -60,7 +77,13 @@ afterAll(async () => {
 
 describe("the program's containers on a real Docker engine", () => {
   it("all of them run", async () => {
-    expect(started.map((n) => n.slice(PREFIX.length)).sort()).toEqual(["api", "bot", "redis", "worker-image-1", "worker-image-2"]);
+    expect(started.map((n) => n.slice(PREFIX.length)).sort()).toEqual([
+      "api",
+      "bot",
+      "redis",
+      "worker-image-1",
+      "worker-image-2",
+    ]);
     for (const n of started) expect((await inspect(n.slice(PREFIX.length))).State.Running, n).toBe(true);
   });
 
@@ -69,7 +92,15 @@ describe("the program's containers on a real Docker engine", () => {
       const c = r.inputs as unknown as ContainerInputs;
       const hc = (await inspect(c.name)).HostConfig;
       const want = expectedHostConfig(c);
-      expect({ Memory: hc.Memory, MemoryReservation: hc.MemoryReservation, MemorySwap: hc.MemorySwap, RestartPolicy: hc.RestartPolicy.Name }, c.name).toEqual(want);
+      expect(
+        {
+          Memory: hc.Memory,
+          MemoryReservation: hc.MemoryReservation,
+          MemorySwap: hc.MemorySwap,
+          RestartPolicy: hc.RestartPolicy.Name,
+        },
+        c.name,
+      ).toEqual(want);
     }
     expect((await inspect("redis")).HostConfig.Memory).toBe(256 * 1024 * 1024);
     expect((await inspect("worker-image-1")).HostConfig.MemorySwap).toBe(500 * 1024 * 1024);
@@ -93,10 +124,15 @@ describe("the program's containers on a real Docker engine", () => {
 
   it("Redis' data volume is mounted at /data; healthchecks and log rotation are registered", async () => {
     const redis = await inspect("redis");
-    expect(redis.Mounts.map((m: { Name: string; Destination: string }) => [m.Name, m.Destination])).toEqual([[volume, "/data"]]);
+    expect(redis.Mounts.map((m: { Name: string; Destination: string }) => [m.Name, m.Destination])).toEqual([
+      [volume, "/data"],
+    ]);
     expect(redis.Config.Healthcheck.Test).toEqual(["CMD-SHELL", "redis-cli PING"]);
     expect((await inspect("api")).Config.Healthcheck.Test[1]).toContain("http://127.0.0.1:8000/health");
-    expect(redis.HostConfig.LogConfig).toEqual({ Type: "json-file", Config: { "max-file": "3", "max-size": "10m" } });
+    expect(redis.HostConfig.LogConfig).toEqual({
+      Type: "json-file",
+      Config: { "max-file": "3", "max-size": "10m" },
+    });
   });
 
   it("secrets arrive in the environment but not in the container's command or args", async () => {

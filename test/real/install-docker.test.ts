@@ -126,16 +126,24 @@ function expectOk(res: RunResult): void {
 }
 
 const changingCalls = (calls: string[]) =>
-  calls.filter((l) => /^apt-get |^systemctl (enable|start|restart|daemon-reload)|^debconf-set-selections|^iptables -w -[NI] /.test(l));
+  calls.filter((l) =>
+    /^apt-get |^systemctl (enable|start|restart|daemon-reload)|^debconf-set-selections|^iptables -w -[NI] /.test(
+      l,
+    ),
+  );
 
-const APT = "apt-get -q -o DPkg::Lock::Timeout=60 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold";
+const APT =
+  "apt-get -q -o DPkg::Lock::Timeout=60 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold";
 const HELPER = "/usr/local/sbin/app-infra-block-metadata";
 const DROP_IN = `${UNIT_DIR}/docker.service.d/50-app-infra-metadata.conf`;
-const METADATA_RULE = '-d 169.254.169.254/32 -m comment --comment app-infra: no cloud metadata for containers -j REJECT';
+const METADATA_RULE =
+  "-d 169.254.169.254/32 -m comment --comment app-infra: no cloud metadata for containers -j REJECT";
 
 beforeAll(async () => {
   c = await startContainer();
-  await container().exec(["bash", "-c", "mkdir -p /stubs/bin /stubs/state && cat > /stubs/bin/stub"], { input: STUB });
+  await container().exec(["bash", "-c", "mkdir -p /stubs/bin /stubs/state && cat > /stubs/bin/stub"], {
+    input: STUB,
+  });
   await sh(
     "chmod +x /stubs/bin/stub && for n in apt-get dpkg-query systemctl docker debconf-show debconf-set-selections iptables; do ln -s stub /stubs/bin/$n; done",
   );
@@ -147,7 +155,9 @@ afterAll(async () => {
 
 describe("install-docker.sh", () => {
   beforeEach(async () => {
-    await sh("rm -f /stubs/state/apt-lock-failures /stubs/state/apt-reads-stdin /stubs/state/iptables-fails /stubs/apt-env.log");
+    await sh(
+      "rm -f /stubs/state/apt-lock-failures /stubs/state/apt-reads-stdin /stubs/state/iptables-fails /stubs/apt-env.log",
+    );
   });
 
   it("rejects arguments", async () => {
@@ -174,10 +184,14 @@ describe("install-docker.sh", () => {
     // The package's own start already read the new daemon.json: no restart of dockerd.
     expect(res.stdout).toContain(`install-docker: wrote ${DAEMON_JSON}`);
     expect(res.stdout).toContain("install-docker: installed docker.io (24.0.7-0ubuntu4.1)");
-    expect(res.stdout).toContain("install-docker: docker.io upgrades now restart dockerd (debconf docker.io/restart=true)");
+    expect(res.stdout).toContain(
+      "install-docker: docker.io upgrades now restart dockerd (debconf docker.io/restart=true)",
+    );
     expect(res.stdout).toContain("app-infra-block-metadata: containers can no longer reach 169.254.169.254");
     expect(await sh("cat /stubs/state/debconf.docker.io")).toBe("* docker.io/restart: true");
-    expect(res.stdout.trim().split("\n").at(-1)).toBe("install-docker: done (Docker version 24.0.7, build 24.0.7-0ubuntu4.1)");
+    expect(res.stdout.trim().split("\n").at(-1)).toBe(
+      "install-docker: done (Docker version 24.0.7, build 24.0.7-0ubuntu4.1)",
+    );
     expect(JSON.parse(await sh(`cat ${DAEMON_JSON}`))).toEqual(EXPECTED_DAEMON_JSON);
     expect(JSON.parse(await sh("cat /stubs/state/daemon.json-at-install"))).toEqual(EXPECTED_DAEMON_JSON);
     expect(await sh(`stat -c %a ${DAEMON_JSON}`)).toBe("644");
@@ -205,7 +219,9 @@ describe("install-docker.sh", () => {
     await sh(`echo '{"log-driver": "journald"}' > ${DAEMON_JSON}`);
     const res = await installDocker();
     expectOk(res);
-    expect(changingCalls(res.calls)).toEqual(["systemctl restart docker.service | DEBIAN_FRONTEND=noninteractive"]);
+    expect(changingCalls(res.calls)).toEqual([
+      "systemctl restart docker.service | DEBIAN_FRONTEND=noninteractive",
+    ]);
     expect(res.stdout).toContain(`install-docker: restarted docker.service (${DAEMON_JSON} changed)`);
     expect(JSON.parse(await sh(`cat ${DAEMON_JSON}`))).toEqual(EXPECTED_DAEMON_JSON);
   });
@@ -235,7 +251,9 @@ describe("install-docker.sh", () => {
     const res = await installDocker([], { APT_ATTEMPTS: "3" });
     expect(res.code).not.toBe(0);
     expect(res.stderr).toContain("E: Could not get lock /var/lib/dpkg/lock-frontend");
-    expect(res.stderr.trim().split("\n").at(-1)).toBe("install-docker: apt-get update failed 3 times, giving up");
+    expect(res.stderr.trim().split("\n").at(-1)).toBe(
+      "install-docker: apt-get update failed 3 times, giving up",
+    );
     expect(res.calls.filter((l) => l.startsWith("apt-get"))).toHaveLength(3);
   });
 
@@ -303,11 +321,15 @@ describe("install-docker.sh", () => {
       for (const unit of ["docker-prune.service", "docker-prune.timer"]) {
         writeFileSync(join(dir, unit), `${await sh(`cat ${UNIT_DIR}/${unit}`)}\n`);
       }
-      const res = await run("systemd-analyze", ["verify", join(dir, "docker-prune.timer"), join(dir, "docker-prune.service")]).catch(
-        (err: NodeJS.ErrnoException) => {
-          throw err.code === "ENOENT" ? new Error("systemd-analyze not found: apt-get install -y systemd") : err;
-        },
-      );
+      const res = await run("systemd-analyze", [
+        "verify",
+        join(dir, "docker-prune.timer"),
+        join(dir, "docker-prune.service"),
+      ]).catch((err: NodeJS.ErrnoException) => {
+        throw err.code === "ENOENT"
+          ? new Error("systemd-analyze not found: apt-get install -y systemd")
+          : err;
+      });
       expect(res.stdout + res.stderr, "systemd-analyze verify findings").toBe("");
       expect(res.code).toBe(0);
     } finally {

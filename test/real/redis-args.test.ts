@@ -22,7 +22,9 @@ function freePort(): Promise<number> {
   });
 }
 
-async function startPlannedRedis(raw: Record<string, unknown>): Promise<{ port: number; cli: (...a: string[]) => string }> {
+async function startPlannedRedis(
+  raw: Record<string, unknown>,
+): Promise<{ port: number; cli: (...a: string[]) => string }> {
   const redis = planServices(parseConfig("dev", { stage: 1, ...raw }), 1).find((s) => s.role === "redis")!;
   const [bin, ...args] = redis.command!;
   expect(bin).toBe("redis-server");
@@ -31,12 +33,15 @@ async function startPlannedRedis(raw: Record<string, unknown>): Promise<{ port: 
   const i = args.indexOf("--dir");
   args[i + 1] = dir;
   const port = await freePort();
-  const proc = spawn("redis-server", [...args, "--port", String(port), "--bind", "127.0.0.1"], { stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn("redis-server", [...args, "--port", String(port), "--bind", "127.0.0.1"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   started.push({ proc, dir });
   let log = "";
   proc.stdout!.on("data", (d) => (log += d));
   proc.stderr!.on("data", (d) => (log += d));
-  const cli = (...a: string[]) => spawnSync("redis-cli", ["-p", String(port), ...a], { encoding: "utf8" }).stdout.trim();
+  const cli = (...a: string[]) =>
+    spawnSync("redis-cli", ["-p", String(port), ...a], { encoding: "utf8" }).stdout.trim();
   for (let t = 0; t < 100; t++) {
     if (cli("PING") === "PONG") return { port, cli };
     if (proc.exitCode !== null) throw new Error(`redis-server refused the plan's arguments:\n${log}`);
@@ -74,7 +79,11 @@ describe("the planned Redis command on a real redis-server", () => {
   });
 
   it("overrides reach redis-server: a bigger container, a chosen policy, AOF off", async () => {
-    const { cli } = await startPlannedRedis({ services: { redis: { memoryMb: 512, maxmemoryMb: 200, maxmemoryPolicy: "volatile-lru", appendonly: false } } });
+    const { cli } = await startPlannedRedis({
+      services: {
+        redis: { memoryMb: 512, maxmemoryMb: 200, maxmemoryPolicy: "volatile-lru", appendonly: false },
+      },
+    });
     expect(cli("CONFIG", "GET", "maxmemory").split("\n")[1]).toBe(String(200 * 1024 * 1024));
     expect(cli("CONFIG", "GET", "maxmemory-policy").split("\n")[1]).toBe("volatile-lru");
     expect(cli("CONFIG", "GET", "appendonly").split("\n")[1]).toBe("no");

@@ -87,12 +87,21 @@ const ALLOWED_TOP_LEVEL = [
 describe("host scripts survive arriving on stdin", () => {
   it("finds the scripts the program runs as `bash -s`", () => {
     expect(scripts).toEqual(
-      expect.arrayContaining(["wait-host-ready.sh", "install-admin-keys.sh", "setup-swap.sh", "install-docker.sh", "install-watchdog.sh", "status.sh"]),
+      expect.arrayContaining([
+        "wait-host-ready.sh",
+        "install-admin-keys.sh",
+        "setup-swap.sh",
+        "install-docker.sh",
+        "install-watchdog.sh",
+        "status.sh",
+      ]),
     );
   });
 
   it.each(scripts)('%s: the last non-empty line is `main "$@"`, and main is defined once', (f) => {
-    const lines = text(f).split("\n").filter((l) => l.trim() !== "");
+    const lines = text(f)
+      .split("\n")
+      .filter((l) => l.trim() !== "");
     expect(lines.at(-1)).toBe('main "$@"');
     expect(lines.filter((l) => /^main\(\)\s*\{/.test(l))).toHaveLength(1);
   });
@@ -102,17 +111,22 @@ describe("host scripts survive arriving on stdin", () => {
     expect(stray, `top-level commands in scripts/${f} (move them into main)`).toEqual([]);
   });
 
-  it.each(scripts)("%s: every apt-get or dpkg reads /dev/null, keeps local conffiles and holds needrestart off", (f) => {
-    for (const line of commands(text(f))) {
-      const word = commandWord(line);
-      if (word !== "apt-get" && word !== "apt" && word !== "dpkg") continue;
-      expect(line, `scripts/${f}: ${word} must not read the script's stdin`).toMatch(/<\s*\/dev\/null/);
-      if (word === "dpkg") continue;
-      expect(line, `scripts/${f}: conffile prompts read stdin`).toContain("-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold");
-      expect(line, `scripts/${f}: debconf`).toContain("DEBIAN_FRONTEND=noninteractive");
-      expect(line, `scripts/${f}: needrestart's apt hook`).toContain("NEEDRESTART_SUSPEND=1");
-    }
-  });
+  it.each(scripts)(
+    "%s: every apt-get or dpkg reads /dev/null, keeps local conffiles and holds needrestart off",
+    (f) => {
+      for (const line of commands(text(f))) {
+        const word = commandWord(line);
+        if (word !== "apt-get" && word !== "apt" && word !== "dpkg") continue;
+        expect(line, `scripts/${f}: ${word} must not read the script's stdin`).toMatch(/<\s*\/dev\/null/);
+        if (word === "dpkg") continue;
+        expect(line, `scripts/${f}: conffile prompts read stdin`).toContain(
+          "-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold",
+        );
+        expect(line, `scripts/${f}: debconf`).toContain("DEBIAN_FRONTEND=noninteractive");
+        expect(line, `scripts/${f}: needrestart's apt hook`).toContain("NEEDRESTART_SUSPEND=1");
+      }
+    },
+  );
 
   it("install-docker.sh calls apt-get (so the rule above is exercised)", () => {
     expect(commands(text("install-docker.sh")).filter((l) => commandWord(l) === "apt-get")).toHaveLength(1);
@@ -121,13 +135,28 @@ describe("host scripts survive arriving on stdin", () => {
   // The checks above are only as good as their parser: they must catch the shapes they target.
   it("the checks catch a script with a top-level command, a missing main call or a bare apt-get", () => {
     const bad = [
-      "#!/usr/bin/env bash", "set -euo pipefail", "X=$(cat)", "apt-get update", "Y=1; cat", "say() { echo; }",
-      "main() {", "  echo hi", "}", 'main "$@"', "",
+      "#!/usr/bin/env bash",
+      "set -euo pipefail",
+      "X=$(cat)",
+      "apt-get update",
+      "Y=1; cat",
+      "say() { echo; }",
+      "main() {",
+      "  echo hi",
+      "}",
+      'main "$@"',
+      "",
     ].join("\n");
-    expect(topLevelLines(bad).filter((l) => !ALLOWED_TOP_LEVEL.some((re) => re.test(l)))).toEqual(["X=$(cat)", "apt-get update", "Y=1; cat"]);
+    expect(topLevelLines(bad).filter((l) => !ALLOWED_TOP_LEVEL.some((re) => re.test(l)))).toEqual([
+      "X=$(cat)",
+      "apt-get update",
+      "Y=1; cat",
+    ]);
     const heredoc = ["f() {", "  cat <<'EOF'", "}", "EOF", "}", "X=1"].join("\n");
     expect(topLevelLines(heredoc)).toEqual(["X=1"]);
-    expect(commandWord("if DEBIAN_FRONTEND=noninteractive A=1 apt-get -q update </dev/null; then")).toBe("apt-get");
+    expect(commandWord("if DEBIAN_FRONTEND=noninteractive A=1 apt-get -q update </dev/null; then")).toBe(
+      "apt-get",
+    );
   });
 
   // What rule 1 buys, shown with bash itself: a child that drains stdin ends a plain script early

@@ -10,7 +10,14 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BASE_IMAGE_TIMEOUT_MS, type Container, type RunResult, run, runOk, startContainer } from "./support/docker";
+import {
+  BASE_IMAGE_TIMEOUT_MS,
+  type Container,
+  type RunResult,
+  run,
+  runOk,
+  startContainer,
+} from "./support/docker";
 
 const SCRIPT = readFileSync(resolve(__dirname, "../../scripts/setup-swap.sh"), "utf8");
 const GIB = 1024 ** 3;
@@ -27,7 +34,8 @@ const FSTAB_BEFORE = [
 
 const VM_KEYS = ["swappiness", "overcommit_memory"] as const;
 const readVm = (key: (typeof VM_KEYS)[number]) => readFileSync(`/proc/sys/vm/${key}`, "utf8").trim();
-const writeVm = (key: (typeof VM_KEYS)[number], value: string) => writeFileSync(`/proc/sys/vm/${key}`, `${value}\n`);
+const writeVm = (key: (typeof VM_KEYS)[number], value: string) =>
+  writeFileSync(`/proc/sys/vm/${key}`, `${value}\n`);
 
 let c: Container | undefined;
 let hostDir = "";
@@ -98,7 +106,9 @@ afterAll(async () => {
   }
   // Tell loudly if the host was left with our swap on: later tests and the developer's box care.
   if (leftover) {
-    throw new Error(`test swap still active on the host (${leftover}): run \`swapoff ${join(hostDir, "swapfile")}\``);
+    throw new Error(
+      `test swap still active on the host (${leftover}): run \`swapoff ${join(hostDir, "swapfile")}\``,
+    );
   }
 }, 60_000);
 
@@ -128,7 +138,7 @@ describe("setup-swap.sh converges swap and sysctls", () => {
     expect(await fileSize()).toBe(1 * GIB);
     expect(await sh(`stat -c %a ${SWAPFILE}`)).toBe("600");
     // The kernel reports the area less its 4 KiB header page.
-    expect(await activeSwapKb()).toBe(1 * GIB / 1024 - 4);
+    expect(await activeSwapKb()).toBe((1 * GIB) / 1024 - 4);
     expect(await fstabSwapLines()).toEqual([`${SWAPFILE} none swap sw 0 0`]);
     expect(await sh(`cat ${FSTAB}`)).toBe(`${FSTAB_BEFORE}${SWAPFILE} none swap sw 0 0`);
     const dropIn = await sh(`cat ${SYSCTL_FILE}`);
@@ -151,7 +161,7 @@ describe("setup-swap.sh converges swap and sysctls", () => {
     expect(await inode()).toBe(inodeBefore);
     expect(await sh(`cat ${FSTAB}`)).toBe(fstabBefore);
     expect(await sh(`stat -c %Y.%y ${SYSCTL_FILE}`)).toBe(dropInMtime);
-    expect(await activeSwapKb()).toBe(1 * GIB / 1024 - 4);
+    expect(await activeSwapKb()).toBe((1 * GIB) / 1024 - 4);
   });
 
   it("resizes up 1 -> 2 GB: swapoff, recreate, swapon, still one fstab line", async () => {
@@ -160,7 +170,7 @@ describe("setup-swap.sh converges swap and sysctls", () => {
     expect(res.stdout).toContain(`swap: resizing ${SWAPFILE} from 1024 MB to 2 GB`);
     expect(res.stdout).toContain(`swap: swapoff ${SWAPFILE}`);
     expect(await fileSize()).toBe(2 * GIB);
-    expect(await activeSwapKb()).toBe(2 * GIB / 1024 - 4);
+    expect(await activeSwapKb()).toBe((2 * GIB) / 1024 - 4);
     expect(await fstabSwapLines()).toHaveLength(1);
   });
 
@@ -169,7 +179,7 @@ describe("setup-swap.sh converges swap and sysctls", () => {
     expectOk(res);
     expect(res.stdout).toContain(`swap: resizing ${SWAPFILE} from 2048 MB to 1 GB`);
     expect(await fileSize()).toBe(1 * GIB);
-    expect(await activeSwapKb()).toBe(1 * GIB / 1024 - 4);
+    expect(await activeSwapKb()).toBe((1 * GIB) / 1024 - 4);
     expect(await fstabSwapLines()).toHaveLength(1);
   });
 
@@ -179,14 +189,18 @@ describe("setup-swap.sh converges swap and sysctls", () => {
     const res = await setupSwap(["2", "13"], { MEMINFO: "/swap/meminfo" });
     expect(res.code).not.toBe(0);
     expect(res.stderr).toMatch(
-      new RegExp(`setup-swap: refusing to swapoff ${SWAPFILE}: 0 MB of it is in use and only 97 MB of RAM is available`),
+      new RegExp(
+        `setup-swap: refusing to swapoff ${SWAPFILE}: 0 MB of it is in use and only 97 MB of RAM is available`,
+      ),
     );
     expect(await inode()).toBe(inodeBefore);
-    expect(await activeSwapKb()).toBe(1 * GIB / 1024 - 4);
+    expect(await activeSwapKb()).toBe((1 * GIB) / 1024 - 4);
   });
 
   it("collapses duplicate fstab lines for the swap file into one, keeping the other lines", async () => {
-    await sh(`printf '%s\\n' '${SWAPFILE} none swap defaults 0 0' '${SWAPFILE}\tnone\tswap\tsw\t0\t0' >> ${FSTAB}`);
+    await sh(
+      `printf '%s\\n' '${SWAPFILE} none swap defaults 0 0' '${SWAPFILE}\tnone\tswap\tsw\t0\t0' >> ${FSTAB}`,
+    );
     expect(await fstabSwapLines()).toHaveLength(3);
     const res = await setupSwap(["1", "13"]);
     expectOk(res);
@@ -200,7 +214,7 @@ describe("setup-swap.sh converges swap and sysctls", () => {
     const res = await setupSwap(["1", "13"]);
     expectOk(res);
     expect(res.stdout).toContain(`swap: ${SWAPFILE} is 1 GB but inactive, recreating`);
-    expect(await activeSwapKb()).toBe(1 * GIB / 1024 - 4);
+    expect(await activeSwapKb()).toBe((1 * GIB) / 1024 - 4);
   });
 
   it("changes vm.swappiness in the drop-in and live, and re-applies values changed by hand", async () => {
@@ -234,12 +248,16 @@ describe("setup-swap.sh converges swap and sysctls", () => {
   });
 
   it("falls back to dd when fallocate fails", async () => {
-    await sh("mkdir -p /fake-bin && printf '#!/bin/sh\\necho fallocate: not supported >&2\\nexit 1\\n' > /fake-bin/fallocate && chmod +x /fake-bin/fallocate");
-    const res = await setupSwap(["1", "42"], { PATH: "/fake-bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" });
+    await sh(
+      "mkdir -p /fake-bin && printf '#!/bin/sh\\necho fallocate: not supported >&2\\nexit 1\\n' > /fake-bin/fallocate && chmod +x /fake-bin/fallocate",
+    );
+    const res = await setupSwap(["1", "42"], {
+      PATH: "/fake-bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    });
     expectOk(res);
     expect(res.stdout).toContain("swap: fallocate failed, writing 1 GB of zeros with dd");
     expect(res.stdout).toContain(`swap: created ${SWAPFILE} (1 GB), active`);
     expect(await fileSize()).toBe(1 * GIB);
-    expect(await activeSwapKb()).toBe(1 * GIB / 1024 - 4);
+    expect(await activeSwapKb()).toBe((1 * GIB) / 1024 - 4);
   });
 });

@@ -12,7 +12,9 @@ const scripts = readdirSync(SCRIPTS_DIR)
 
 describe("scripts/*.sh pass shellcheck", () => {
   it("finds the host scripts", () => {
-    expect(scripts).toEqual(expect.arrayContaining(["install-docker.sh", "setup-swap.sh", "wait-host-ready.sh"]));
+    expect(scripts).toEqual(
+      expect.arrayContaining(["install-docker.sh", "setup-swap.sh", "wait-host-ready.sh"]),
+    );
   });
 
   it.each(scripts)("%s has no shellcheck findings", async (script) => {

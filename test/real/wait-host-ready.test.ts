@@ -50,7 +50,10 @@ describe("wait-host-ready.sh", () => {
     const r = waitHostReady({ STUB_WAIT_S: "1" });
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.split("\n");
-    expect(lines.slice(0, 2)).toEqual(["host: waiting for cloud-init (up to 900 s)", "host: cloud-init done"]);
+    expect(lines.slice(0, 2)).toEqual([
+      "host: waiting for cloud-init (up to 900 s)",
+      "host: cloud-init done",
+    ]);
     expect(lines[2]).toMatch(/^host: Linux /);
     expect(r.stdout).toMatch(/^Mem:/m);
     expect(r.stdout).toContain("host: largest processes (RSS in KiB):");
@@ -58,9 +61,14 @@ describe("wait-host-ready.sh", () => {
   });
 
   it("recoverable errors (exit 2, normal on Hetzner) pass, with cloud-init's status in the log", () => {
-    const r = waitHostReady({ STUB_RC: "2", STUB_STATUS: "status: done\nrecoverable_errors:\n  DEPRECATED: x" });
+    const r = waitHostReady({
+      STUB_RC: "2",
+      STUB_STATUS: "status: done\nrecoverable_errors:\n  DEPRECATED: x",
+    });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain("host: cloud-init done with recoverable errors:\nstatus: done\nrecoverable_errors:\n  DEPRECATED: x\n");
+    expect(r.stdout).toContain(
+      "host: cloud-init done with recoverable errors:\nstatus: done\nrecoverable_errors:\n  DEPRECATED: x\n",
+    );
   });
 
   it("an error (exit 1) fails the step with the status", () => {
@@ -70,7 +78,12 @@ describe("wait-host-ready.sh", () => {
   });
 
   it("gives up after CLOUD_INIT_TIMEOUT_S, printing progress meanwhile", () => {
-    const r = waitHostReady({ STUB_WAIT_S: "10", CLOUD_INIT_TIMEOUT_S: "3", PROGRESS_EVERY_S: "1", STUB_STATUS: "status: running" });
+    const r = waitHostReady({
+      STUB_WAIT_S: "10",
+      CLOUD_INIT_TIMEOUT_S: "3",
+      PROGRESS_EVERY_S: "1",
+      STUB_STATUS: "status: running",
+    });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("host: cloud-init still running (1 s)\n");
     expect(r.stdout).toContain("host: cloud-init still running (2 s)\n");
@@ -86,6 +99,8 @@ describe("wait-host-ready.sh", () => {
   it("rejects a timeout that is not a positive number", () => {
     const r = waitHostReady({ CLOUD_INIT_TIMEOUT_S: "soon" });
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe("host: CLOUD_INIT_TIMEOUT_S: should be a positive number of seconds (got 'soon')\n");
+    expect(r.stderr).toBe(
+      "host: CLOUD_INIT_TIMEOUT_S: should be a positive number of seconds (got 'soon')\n",
+    );
   });
 });

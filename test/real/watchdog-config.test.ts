@@ -40,12 +40,16 @@ describe("the program's watchdog config on the real watchdog script", () => {
     expect(r.out).toContain("stack dev, stage 2");
     expect(r.out).toMatch(/queue img_queue .* 42 jobs/);
     expect(r.out).toMatch(/swap .* 60 %/);
-    for (const c of ["redis", "api", "bot", "worker-image-1", "worker-image-2"]) expect(r.out).toContain(`container ${c}`);
+    for (const c of ["redis", "api", "bot", "worker-image-1", "worker-image-2"])
+      expect(r.out).toContain(`container ${c}`);
     expect(r.out).toContain("alerts fire after 5 min, repeat every 60 min");
   });
 
   it("the secrets file turns delivery on, and --status never prints a secret", () => {
-    const r = status({ alerts: { telegramChatId: "-100123" } }, watchdogSecretsFile("123:tok-secret", "https://hooks.example/x-secret"));
+    const r = status(
+      { alerts: { telegramChatId: "-100123" } },
+      watchdogSecretsFile("123:tok-secret", "https://hooks.example/x-secret"),
+    );
     expect(r.err).toBe("");
     expect(r.out).not.toMatch(/tok-secret|x-secret/);
     expect(r.out).toMatch(/telegram: on/);

@@ -81,7 +81,10 @@ function ensurePackages(wanted: Record<string, string>): void {
     .map(([, pkg]) => pkg);
   if (missing.length === 0) return;
   execFileSync("apt-get", ["update"], { stdio: "ignore" });
-  execFileSync("apt-get", ["install", "-y", ...new Set(missing)], { stdio: "ignore", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  execFileSync("apt-get", ["install", "-y", ...new Set(missing)], {
+    stdio: "ignore",
+    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+  });
 }
 
 function freePort(): Promise<number> {
@@ -144,7 +147,11 @@ class Receiver {
       res.writeHead(Number(url.searchParams.get("status") ?? 200)).end("ok");
       return;
     }
-    const channel = url.pathname.endsWith("/sendMessage") ? "telegram" : url.pathname.startsWith("/hook/") ? "webhook" : undefined;
+    const channel = url.pathname.endsWith("/sendMessage")
+      ? "telegram"
+      : url.pathname.startsWith("/hook/")
+        ? "webhook"
+        : undefined;
     if (req.method !== "POST" || channel === undefined) {
       res.writeHead(404).end();
       return;
@@ -178,7 +185,8 @@ function statAfter(busy: number, idle: number): string {
       if (!/^cpu\d*$/.test(name)) return line;
       const cores = name === "cpu" ? 3 : 1;
       const next = values.map(
-        (v, j) => Number(v) + (Number(rows2[i][j + 1]) - Number(v)) * busy + IDLE_MINUTE_PER_CORE[j] * cores * idle,
+        (v, j) =>
+          Number(v) + (Number(rows2[i][j + 1]) - Number(v)) * busy + IDLE_MINUTE_PER_CORE[j] * cores * idle,
       );
       return [name, ...next].join(" ");
     })
@@ -189,7 +197,8 @@ let redisPort = 0;
 let receiver: Receiver;
 let deadBase = ""; // a loopback port where nothing listens: a receiver that is down
 let realCurl = "";
-const redisCli = (...args: string[]) => execFileSync("redis-cli", ["-p", String(redisPort), ...args], { encoding: "utf8" }).trim();
+const redisCli = (...args: string[]) =>
+  execFileSync("redis-cli", ["-p", String(redisPort), ...args], { encoding: "utf8" }).trim();
 
 class Box {
   readonly dir: string;
@@ -284,7 +293,13 @@ const alertsIn = (ds: Delivery[]) =>
 let redis: ChildProcess | undefined;
 
 beforeAll(async () => {
-  ensurePackages({ "redis-server": "redis-server", "redis-cli": "redis-tools", shellcheck: "shellcheck", "/usr/bin/time": "time", curl: "curl" });
+  ensurePackages({
+    "redis-server": "redis-server",
+    "redis-cli": "redis-tools",
+    shellcheck: "shellcheck",
+    "/usr/bin/time": "time",
+    curl: "curl",
+  });
   realCurl = execFileSync("bash", ["-c", "command -v curl"], { encoding: "utf8" }).trim();
   // A curl shim that records every argv: the proof that no secret is on a command line.
   mkdirSync(shimDir, { recursive: true });
@@ -295,8 +310,26 @@ beforeAll(async () => {
   );
 
   redisPort = await freePort();
-  redis = spawn("redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-    "--maxmemory", "64mb", "--maxmemory-policy", "noeviction", "--dir", tmp], { stdio: "ignore" });
+  redis = spawn(
+    "redis-server",
+    [
+      "--port",
+      String(redisPort),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--maxmemory",
+      "64mb",
+      "--maxmemory-policy",
+      "noeviction",
+      "--dir",
+      tmp,
+    ],
+    { stdio: "ignore" },
+  );
   for (let i = 0; i < 100; i++) {
     try {
       if (redisCli("PING") === "PONG") break;
@@ -322,10 +355,14 @@ afterAll(async () => {
 
 describe("watchdog.sh", () => {
   it("is shellcheck-clean, as are install-watchdog.sh and status.sh", () => {
-    const out = execFileSync("shellcheck", ["-x", "--format=gcc", "watchdog.sh", "install-watchdog.sh", "status.sh"], {
-      cwd: join(ROOT, "scripts"),
-      encoding: "utf8",
-    });
+    const out = execFileSync(
+      "shellcheck",
+      ["-x", "--format=gcc", "watchdog.sh", "install-watchdog.sh", "status.sh"],
+      {
+        cwd: join(ROOT, "scripts"),
+        encoding: "utf8",
+      },
+    );
     expect(out).toBe("");
   });
 
@@ -363,7 +400,14 @@ describe("watchdog.sh", () => {
     expect(fired.find((d) => d.channel === "telegram")?.path).toBe(`/bot${TOKEN}/sendMessage`);
     expect(fired.find((d) => d.channel === "telegram")?.body).toMatchObject({ chat_id: "4242" });
     expect(fired.filter((d) => d.channel === "webhook").map((d) => d.body)).toEqual([
-      { stack: "dev", alert: "memory", state: "firing", value: "97%", threshold: "95%", text: texts(fired)[0] },
+      {
+        stack: "dev",
+        alert: "memory",
+        state: "firing",
+        value: "97%",
+        threshold: "95%",
+        text: texts(fired)[0],
+      },
       { stack: "dev", alert: "swap", state: "firing", value: "65%", threshold: "50%", text: texts(fired)[1] },
     ]);
   });
@@ -417,9 +461,15 @@ describe("watchdog.sh", () => {
     expect(texts(sent.map((s) => s.d))).toEqual([
       "[dev] queue img_queue has 142 jobs > 100 for 5 min — needs more workers: `pulumi config set workers 3 -s dev && pulumi up -s dev` (each worker needs its memory limit: if memory or swap is high too, move to the next stage (`pulumi config set stage 2 -s dev && pulumi up -s dev`) first)",
     ]);
-    expect(sent.find((s) => s.d.channel === "webhook")?.d.body).toMatchObject({ alert: "queue", value: "142 jobs", threshold: "100 jobs" });
+    expect(sent.find((s) => s.d.channel === "webhook")?.d.body).toMatchObject({
+      alert: "queue",
+      value: "142 jobs",
+      threshold: "100 jobs",
+    });
     redisCli("LTRIM", "rq:queue:img_queue", "0", "9");
-    expect(texts((await box.run(6)).got)).toEqual(["[dev] resolved: queue img_queue has 10 jobs <= 100 (alert since 00:00 UTC)"]);
+    expect(texts((await box.run(6)).got)).toEqual([
+      "[dev] resolved: queue img_queue has 10 jobs <= 100 (alert since 00:00 UTC)",
+    ]);
     redisCli("DEL", "rq:queue:img_queue");
   });
 
@@ -439,7 +489,11 @@ describe("watchdog.sh", () => {
   });
 
   it("fires on a slow API health endpoint and counts a failed one as over the threshold", async () => {
-    const box = new Box("api", { FOR_MINUTES: 1, API_LATENCY_MS: 300, API_HEALTH_URL: `${receiver.base}/health?ms=600` });
+    const box = new Box("api", {
+      FOR_MINUTES: 1,
+      API_LATENCY_MS: 300,
+      API_HEALTH_URL: `${receiver.base}/health?ms=600`,
+    });
     const slow = await box.runs(0, 1);
     expect(slow.map((s) => s.minute)).toEqual([1, 1]);
     expect(texts(slow.map((s) => s.d))[0]).toMatch(
@@ -448,7 +502,9 @@ describe("watchdog.sh", () => {
     box.set({ API_HEALTH_URL: `${receiver.base}/health` });
     expect(alertsIn((await box.run(2)).got)).toEqual(["api:resolved"]);
     box.set({ API_HEALTH_URL: `${receiver.base}/health?status=503`, FOR_MINUTES: 0 });
-    expect(texts((await box.run(3)).got)[0]).toMatch(/^\[dev\] API health check failed \(HTTP 503\) — check /);
+    expect(texts((await box.run(3)).got)[0]).toMatch(
+      /^\[dev\] API health check failed \(HTTP 503\) — check /,
+    );
     box.set({ API_HEALTH_URL: `${deadBase}/health` });
     const refused = await box.run(4);
     expect(refused.stdout).toContain(" api=fail(connection refused) ");
@@ -461,7 +517,9 @@ describe("watchdog.sh", () => {
     box.meminfo("high");
     const down = await box.run(0);
     expect(down.got).toEqual([]);
-    expect(down.stdout).toMatch(/events=memory:firing,memory:firing>telegram:pending,memory:firing>webhook:pending,/);
+    expect(down.stdout).toMatch(
+      /events=memory:firing,memory:firing>telegram:pending,memory:firing>webhook:pending,/,
+    );
     expect(down.stdout).toContain(" telegram=down(curl exit 7)");
     expect(down.stdout).toContain(" webhook=down(curl exit 7)");
     // Back, but failing: still pending.
@@ -517,8 +575,15 @@ describe("watchdog.sh", () => {
     const box = new Box("settings");
     writeFileSync(
       box.envFile,
-      [`TELEGRAM_API_BASE=${receiver.base}`, `REDIS_CLI=redis-cli -p ${redisPort}`, "SWAP_PERCENT=lots", "COLOUR=blue",
-        `TELEGRAM_BOT_TOKEN=${TOKEN}`, "just words", "STACK='qa'"].join("\n"),
+      [
+        `TELEGRAM_API_BASE=${receiver.base}`,
+        `REDIS_CLI=redis-cli -p ${redisPort}`,
+        "SWAP_PERCENT=lots",
+        "COLOUR=blue",
+        `TELEGRAM_BOT_TOKEN=${TOKEN}`,
+        "just words",
+        "STACK='qa'",
+      ].join("\n"),
     );
     writeFileSync(box.secretsFile, `TELEGRAM_BOT_TOKEN="${TOKEN}"\nSTACK=prod\n`);
     const r = await box.run(0);
@@ -543,7 +608,12 @@ describe("watchdog.sh", () => {
     const snapshot = () =>
       readdirSync(box.state)
         .sort()
-        .map((f) => `${f}:${createHash("sha256").update(readFileSync(join(box.state, f))).digest("hex")}`);
+        .map(
+          (f) =>
+            `${f}:${createHash("sha256")
+              .update(readFileSync(join(box.state, f)))
+              .digest("hex")}`,
+        );
     const before = snapshot();
     const st = await run("bash", [WATCHDOG, "--status"], box.env(1));
     expect(st.code).toBe(0);
@@ -556,15 +626,27 @@ describe("watchdog.sh", () => {
     expect(st.stdout).toMatch(/\nqueue img_queue\s+2 jobs\s+100 jobs\s+ok\n/);
     expect(st.stdout).toMatch(/\nredis memory\s+\d+% \(\d+ of 64 MB\)\s+90 %\s+ok\n/);
     expect(st.stdout).toMatch(/\napi latency\s+\d+ ms\s+2000 ms\s+ok\n/);
-    expect(st.stdout).toContain("alerts fire after 0 min, repeat every 60 min; telegram: on (chat 4242); webhook: on\n");
+    expect(st.stdout).toContain(
+      "alerts fire after 0 min, repeat every 60 min; telegram: on (chat 4242); webhook: on\n",
+    );
     expect(st.stdout).not.toContain(TOKEN);
     expect(snapshot()).toEqual(before);
     // status.sh from a checkout: no installed watchdog, so it runs scripts/watchdog.sh.
-    const viaStatus = await run("bash", [STATUS], { ...box.env(1), WATCHDOG_BIN: join(tmp, "not-installed") });
+    const viaStatus = await run("bash", [STATUS], {
+      ...box.env(1),
+      WATCHDOG_BIN: join(tmp, "not-installed"),
+    });
     expect(viaStatus.code).toBe(0);
     expect(viaStatus.stdout.split("\n").slice(0, 5)).toEqual(lines.slice(0, 5));
-    const viaStdin = await run("bash", ["-s"], { ...box.env(1), WATCHDOG_BIN: join(tmp, "not-installed") }, readFileSync(STATUS, "utf8"));
-    expect(viaStdin.stderr).toBe(`app-infra-status: the watchdog is not installed (${join(tmp, "not-installed")} is missing); run pulumi up\n`);
+    const viaStdin = await run(
+      "bash",
+      ["-s"],
+      { ...box.env(1), WATCHDOG_BIN: join(tmp, "not-installed") },
+      readFileSync(STATUS, "utf8"),
+    );
+    expect(viaStdin.stderr).toBe(
+      `app-infra-status: the watchdog is not installed (${join(tmp, "not-installed")} is missing); run pulumi up\n`,
+    );
     expect(viaStdin.code).toBe(1);
     expect(receiver.take()).toEqual([]);
     redisCli("DEL", "rq:queue:img_queue");
@@ -577,9 +659,12 @@ describe("watchdog.sh", () => {
       const r = await run("/usr/bin/time", ["-v", "bash", WATCHDOG], env);
       expect(r.code).toBe(0);
       const rssKb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1]);
-      const [, mm, ss] = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\d+):([\d.]+)/.exec(r.stderr) ?? [];
+      const [, mm, ss] =
+        /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\d+):([\d.]+)/.exec(r.stderr) ?? [];
       const wallS = Number(mm) * 60 + Number(ss);
-      console.log(`watchdog footprint (${label}): peak RSS of the largest process ${rssKb} kB, wall ${wallS.toFixed(2)} s — ${r.stdout.trim()}`);
+      console.log(
+        `watchdog footprint (${label}): peak RSS of the largest process ${rssKb} kB, wall ${wallS.toFixed(2)} s — ${r.stdout.trim()}`,
+      );
       return { rssKb, wallS };
     };
     const first = await measure("first run, 1 s CPU sample");
@@ -614,17 +699,48 @@ describe("watchdog.sh with a real Docker engine", () => {
     ensurePackages({ busybox: "busybox-static" });
     const rootfs = join(tmp, "rootfs");
     mkdirSync(join(rootfs, "bin"), { recursive: true });
-    copyFileSync(execFileSync("bash", ["-c", "command -v busybox"], { encoding: "utf8" }).trim(), join(rootfs, "bin/busybox"));
+    copyFileSync(
+      execFileSync("bash", ["-c", "command -v busybox"], { encoding: "utf8" }).trim(),
+      join(rootfs, "bin/busybox"),
+    );
     chmodSync(join(rootfs, "bin/busybox"), 0o755);
-    execFileSync("bash", ["-c", `ln -s busybox ${rootfs}/bin/sh && ln -s busybox ${rootfs}/bin/sleep && tar -C ${rootfs} -c . | docker import - ${tag}`], { stdio: "ignore" });
+    execFileSync(
+      "bash",
+      [
+        "-c",
+        `ln -s busybox ${rootfs}/bin/sh && ln -s busybox ${rootfs}/bin/sleep && tar -C ${rootfs} -c . | docker import - ${tag}`,
+      ],
+      { stdio: "ignore" },
+    );
 
     // worker-1 names its service explicitly; the others take the name minus a trailing -N.
-    const box = new Box("docker", { CONTAINERS: `'${names.oom}=worker ${names.crash} ${names.clean} ${names.stopped}'`, REDIS_CLI: "" });
+    const box = new Box("docker", {
+      CONTAINERS: `'${names.oom}=worker ${names.crash} ${names.clean} ${names.stopped}'`,
+      REDIS_CLI: "",
+    });
     const base = await box.run(0);
-    expect(base.stdout).toContain(`containers=${Object.values(names).map((n) => `${n}:missing/r?`).join(",")} `);
+    expect(base.stdout).toContain(
+      `containers=${Object.values(names)
+        .map((n) => `${n}:missing/r?`)
+        .join(",")} `,
+    );
     const docker = (...a: string[]) => execFileSync("docker", a, { encoding: "utf8" }).trim();
-    docker("run", "-d", "--name", names.oom, "--memory", "16m", "--memory-swap", "16m", "--restart", "on-failure:2", tag,
-      "sh", "-c", "a=xxxxxxxxxxxxxxxx; while :; do a=$a$a; done");
+    docker(
+      "run",
+      "-d",
+      "--name",
+      names.oom,
+      "--memory",
+      "16m",
+      "--memory-swap",
+      "16m",
+      "--restart",
+      "on-failure:2",
+      tag,
+      "sh",
+      "-c",
+      "a=xxxxxxxxxxxxxxxx; while :; do a=$a$a; done",
+    );
     docker("run", "-d", "--name", names.crash, "--restart", "on-failure:1", tag, "sh", "-c", "exit 3");
     docker("run", "-d", "--name", names.clean, "--restart", "always", tag, "sh", "-c", "sleep 1; exit 0");
     // PID 1 ignores SIGTERM, so `docker stop` ends in a SIGKILL: exit code 137, as a slow app would.
@@ -632,12 +748,20 @@ describe("watchdog.sh with a real Docker engine", () => {
     docker("stop", "-t", "1", names.stopped);
     const inspect = (n: string) => docker("inspect", "--format", "{{.State.Status}} {{.RestartCount}}", n);
     for (let i = 0; i < 150; i++) {
-      if (inspect(names.oom) === "exited 2" && inspect(names.crash) === "exited 1" && Number(inspect(names.clean).split(" ")[1]) >= 1) break;
+      if (
+        inspect(names.oom) === "exited 2" &&
+        inspect(names.crash) === "exited 1" &&
+        Number(inspect(names.clean).split(" ")[1]) >= 1
+      )
+        break;
       await sleep(100);
     }
     expect(inspect(names.oom)).toBe("exited 2");
     const r = await box.run(1);
-    expect(alertsIn(r.got).sort()).toEqual([`container_${names.crash}:firing`, `container_${names.oom}:firing`]);
+    expect(alertsIn(r.got).sort()).toEqual([
+      `container_${names.crash}:firing`,
+      `container_${names.oom}:firing`,
+    ]);
     const tg = texts(r.got);
     expect(tg).toContain(
       `[dev] container ${names.oom} was OOM-killed (status exited) — raise services/worker/memoryMb (\`pulumi config set --path services.worker.memoryMb <MB> -s dev && pulumi up -s dev\`); if memory is short overall, move to the next stage (\`pulumi config set stage 2 -s dev && pulumi up -s dev\`)`,
@@ -653,7 +777,9 @@ describe("watchdog.sh with a real Docker engine", () => {
     const timed = await run("/usr/bin/time", ["-v", "bash", WATCHDOG], box.env(3));
     const rssKb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(timed.stderr)?.[1]);
     const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)/.exec(timed.stderr)?.[1];
-    console.log(`watchdog footprint (4 containers: docker inspect + docker events): peak RSS of the largest process ${rssKb} kB, wall ${wall}`);
+    console.log(
+      `watchdog footprint (4 containers: docker inspect + docker events): peak RSS of the largest process ${rssKb} kB, wall ${wall}`,
+    );
     expect(rssKb).toBeLessThan(64 * 1024);
   });
 });
@@ -663,7 +789,8 @@ describe("watchdog.sh with a real Docker engine", () => {
 describe("install-watchdog.sh", () => {
   const b64 = (s: string) => Buffer.from(s).toString("base64");
   const installText = readFileSync(INSTALL, "utf8");
-  const envText = "STACK='dev'\nSTAGE='1'\nFOR_MINUTES='5'\nTELEGRAM_CHAT_ID='4242'\nCONTAINERS='redis api bot worker-image-1=worker'\n";
+  const envText =
+    "STACK='dev'\nSTAGE='1'\nFOR_MINUTES='5'\nTELEGRAM_CHAT_ID='4242'\nCONTAINERS='redis api bot worker-image-1=worker'\n";
   const secretsText = `TELEGRAM_BOT_TOKEN=${TOKEN}\nWEBHOOK_URL=https://hooks.example/${HOOK_SECRET}\n`;
   /** The payload lines components/host.ts appends after the script. */
   const payloadLines = (env = envText) =>
@@ -673,9 +800,18 @@ describe("install-watchdog.sh", () => {
   const dest = join(tmp, "destdir");
   const systemctlLog = join(tmp, "systemctl.log");
   const systemctl = join(tmp, "systemctl-shim");
-  const install = async (input: string, args: string[] = ["60", "0123abcd"], extra: NodeJS.ProcessEnv = {}) => {
+  const install = async (
+    input: string,
+    args: string[] = ["60", "0123abcd"],
+    extra: NodeJS.ProcessEnv = {},
+  ) => {
     writeFileSync(systemctlLog, "");
-    const r = await run("bash", ["-s", "--", ...args], { PATH: process.env.PATH, DESTDIR: dest, SYSTEMCTL: systemctl, ...extra }, input);
+    const r = await run(
+      "bash",
+      ["-s", "--", ...args],
+      { PATH: process.env.PATH, DESTDIR: dest, SYSTEMCTL: systemctl, ...extra },
+      input,
+    );
     return { ...r, systemctl: readFileSync(systemctlLog, "utf8").trim().split("\n").filter(Boolean) };
   };
   const files = {
@@ -698,18 +834,42 @@ describe("install-watchdog.sh", () => {
     const first = await install(stdin());
     expect(first.code, first.stderr).toBe(0);
     for (const [f, mode] of Object.entries(files)) expect(statSync(join(dest, f)).mode & 0o777, f).toBe(mode);
-    expect(readFileSync(join(dest, "usr/local/sbin/app-infra-watchdog"), "utf8")).toBe(readFileSync(WATCHDOG, "utf8"));
+    expect(readFileSync(join(dest, "usr/local/sbin/app-infra-watchdog"), "utf8")).toBe(
+      readFileSync(WATCHDOG, "utf8"),
+    );
     expect(readFileSync(join(dest, "etc/app-infra/watchdog.env"), "utf8")).toBe(envText);
     expect(readFileSync(join(dest, "etc/app-infra/watchdog.secrets"), "utf8")).toBe(secretsText);
-    expect(readFileSync(join(dest, "usr/local/sbin/app-infra-status"), "utf8")).toContain('\nexec /usr/local/sbin/app-infra-watchdog --status "$@"\n');
+    expect(readFileSync(join(dest, "usr/local/sbin/app-infra-status"), "utf8")).toContain(
+      '\nexec /usr/local/sbin/app-infra-watchdog --status "$@"\n',
+    );
     const service = readFileSync(join(dest, "etc/systemd/system/app-infra-watchdog.service"), "utf8");
-    for (const line of ["Type=oneshot", "ExecStart=/usr/local/sbin/app-infra-watchdog", "Nice=10", "MemoryMax=64M", "IOSchedulingClass=best-effort", "StateDirectory=app-infra-watchdog", "TimeoutStartSec=50s"])
+    for (const line of [
+      "Type=oneshot",
+      "ExecStart=/usr/local/sbin/app-infra-watchdog",
+      "Nice=10",
+      "MemoryMax=64M",
+      "IOSchedulingClass=best-effort",
+      "StateDirectory=app-infra-watchdog",
+      "TimeoutStartSec=50s",
+    ])
       expect(service).toContain(`\n${line}\n`);
     const timer = readFileSync(join(dest, "etc/systemd/system/app-infra-watchdog.timer"), "utf8");
-    for (const line of ["OnActiveSec=60s", "OnBootSec=60s", "OnUnitActiveSec=60s", "AccuracySec=1s", "WantedBy=timers.target"])
+    for (const line of [
+      "OnActiveSec=60s",
+      "OnBootSec=60s",
+      "OnUnitActiveSec=60s",
+      "AccuracySec=1s",
+      "WantedBy=timers.target",
+    ])
       expect(timer).toContain(`\n${line}\n`);
-    expect(first.systemctl).toEqual(["daemon-reload", "enable --now app-infra-watchdog.timer", "restart app-infra-watchdog.timer"]);
-    expect(first.stdout).toContain("app-infra-watchdog install: 6 file(s) changed, systemd reloaded, timer restarted (every 60 s)\n");
+    expect(first.systemctl).toEqual([
+      "daemon-reload",
+      "enable --now app-infra-watchdog.timer",
+      "restart app-infra-watchdog.timer",
+    ]);
+    expect(first.stdout).toContain(
+      "app-infra-watchdog install: 6 file(s) changed, systemd reloaded, timer restarted (every 60 s)\n",
+    );
 
     const before = fingerprint();
     const second = await install(stdin());
@@ -728,7 +888,9 @@ describe("install-watchdog.sh", () => {
     });
     expect(fromFile).toBe("app-infra-watchdog install: unchanged (timer enabled, every 60 s)\n");
     const prelude = payloadLines().replace(/=(.*)\n/g, "='$1'\n");
-    expect((await install(prelude + installText, [])).stdout).toBe("app-infra-watchdog install: unchanged (timer enabled, every 60 s)\n");
+    expect((await install(prelude + installText, [])).stdout).toBe(
+      "app-infra-watchdog install: unchanged (timer enabled, every 60 s)\n",
+    );
   });
 
   it("rewrites only what changed: the env file without touching systemd, the timer with a reload", async () => {
@@ -739,12 +901,20 @@ describe("install-watchdog.sh", () => {
     expect(env.systemctl).toEqual(["enable --now app-infra-watchdog.timer"]);
     chmodSync(join(dest, "etc/app-infra/watchdog.secrets"), 0o644);
     const timer = await install(stdin(`${envText}QUEUE_LENGTH='150'\n`), ["120"]);
-    expect(timer.stdout).toContain("app-infra-watchdog install: fixed mode 0600 of /etc/app-infra/watchdog.secrets\n");
+    expect(timer.stdout).toContain(
+      "app-infra-watchdog install: fixed mode 0600 of /etc/app-infra/watchdog.secrets\n",
+    );
     expect(timer.stdout).toContain("wrote /etc/systemd/system/app-infra-watchdog.timer\n");
     expect(timer.stdout).toContain("wrote /etc/systemd/system/app-infra-watchdog.service\n"); // TimeoutStartSec follows the interval
-    expect(timer.systemctl).toEqual(["daemon-reload", "enable --now app-infra-watchdog.timer", "restart app-infra-watchdog.timer"]);
+    expect(timer.systemctl).toEqual([
+      "daemon-reload",
+      "enable --now app-infra-watchdog.timer",
+      "restart app-infra-watchdog.timer",
+    ]);
     expect(statSync(join(dest, "etc/app-infra/watchdog.secrets")).mode & 0o777).toBe(0o600);
-    expect(readFileSync(join(dest, "etc/systemd/system/app-infra-watchdog.timer"), "utf8")).toContain("\nOnUnitActiveSec=120s\n");
+    expect(readFileSync(join(dest, "etc/systemd/system/app-infra-watchdog.timer"), "utf8")).toContain(
+      "\nOnUnitActiveSec=120s\n",
+    );
   });
 
   it("passes systemd-analyze verify", async () => {
@@ -754,9 +924,19 @@ describe("install-watchdog.sh", () => {
     const units = join(tmp, "units");
     mkdirSync(units, { recursive: true });
     const svc = readFileSync(join(dest, "etc/systemd/system/app-infra-watchdog.service"), "utf8");
-    writeFileSync(join(units, "app-infra-watchdog.service"), svc.replace("ExecStart=/usr", `ExecStart=${dest}/usr`));
-    copyFileSync(join(dest, "etc/systemd/system/app-infra-watchdog.timer"), join(units, "app-infra-watchdog.timer"));
-    const r = await run("systemd-analyze", ["verify", join(units, "app-infra-watchdog.service"), join(units, "app-infra-watchdog.timer")], process.env);
+    writeFileSync(
+      join(units, "app-infra-watchdog.service"),
+      svc.replace("ExecStart=/usr", `ExecStart=${dest}/usr`),
+    );
+    copyFileSync(
+      join(dest, "etc/systemd/system/app-infra-watchdog.timer"),
+      join(units, "app-infra-watchdog.timer"),
+    );
+    const r = await run(
+      "systemd-analyze",
+      ["verify", join(units, "app-infra-watchdog.service"), join(units, "app-infra-watchdog.timer")],
+      process.env,
+    );
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
   });
@@ -774,10 +954,18 @@ describe("install-watchdog.sh", () => {
       ].join("\n"),
     );
     expect(r.systemctl).toEqual([]);
-    const bad = await install(`${installText}WATCHDOG_SCRIPT_B64=%%%\nWATCHDOG_ENV_B64=\nWATCHDOG_SECRETS_B64=\n`);
-    expect(bad.stderr).toBe("app-infra-watchdog install: WATCHDOG_SCRIPT_B64: should be base64 (decoding failed)\n");
-    const notBash = await install(`${installText}WATCHDOG_SCRIPT_B64=${b64("#!/bin/bash\nif then\n")}\nWATCHDOG_ENV_B64=\nWATCHDOG_SECRETS_B64=\n`);
-    expect(notBash.stderr).toBe("app-infra-watchdog install: WATCHDOG_SCRIPT_B64: should decode to a bash script (scripts/watchdog.sh); it does not parse\n");
+    const bad = await install(
+      `${installText}WATCHDOG_SCRIPT_B64=%%%\nWATCHDOG_ENV_B64=\nWATCHDOG_SECRETS_B64=\n`,
+    );
+    expect(bad.stderr).toBe(
+      "app-infra-watchdog install: WATCHDOG_SCRIPT_B64: should be base64 (decoding failed)\n",
+    );
+    const notBash = await install(
+      `${installText}WATCHDOG_SCRIPT_B64=${b64("#!/bin/bash\nif then\n")}\nWATCHDOG_ENV_B64=\nWATCHDOG_SECRETS_B64=\n`,
+    );
+    expect(notBash.stderr).toBe(
+      "app-infra-watchdog install: WATCHDOG_SCRIPT_B64: should decode to a bash script (scripts/watchdog.sh); it does not parse\n",
+    );
   });
 });
 
@@ -793,7 +981,9 @@ describe("secrets", () => {
       expect(out).not.toContain(TOKEN);
       expect(out).not.toContain(HOOK_SECRET);
     }
-    const stateFiles = readdirSync(tmp, { recursive: true, encoding: "utf8" }).filter((f) => f.includes("/state/"));
+    const stateFiles = readdirSync(tmp, { recursive: true, encoding: "utf8" }).filter((f) =>
+      f.includes("/state/"),
+    );
     expect(stateFiles.length).toBeGreaterThan(10);
     for (const f of stateFiles) {
       const p = join(tmp, f);

@@ -10,7 +10,9 @@ import { snapshotCatalog } from "../../src/plan/catalog";
 import { makePlan } from "../../src/plan/plan";
 
 const root = join(__dirname, "..", "..");
-const stacks = readdirSync(root).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).map((f) => f.split(".")[1]!);
+const stacks = readdirSync(root)
+  .filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f))
+  .map((f) => f.split(".")[1]!);
 
 describe("every Pulumi.<stack>.yaml", () => {
   it("dev, prod and local exist", () => {
@@ -37,7 +39,9 @@ describe("generated docs are in step with the key table", () => {
     const doc = parse(readFileSync(join(root, "Pulumi.yaml"), "utf8"));
     expect(doc.name).toBe("app-infra");
     expect(doc.runtime.name).toBe("nodejs");
-    for (const [key, decl] of Object.entries(doc.config as Record<string, { type: string; items?: unknown; default?: unknown }>)) {
+    for (const [key, decl] of Object.entries(
+      doc.config as Record<string, { type: string; items?: unknown; default?: unknown }>,
+    )) {
       expect(["string", "integer", "boolean", "array"], key).toContain(decl.type);
       if (decl.type === "array") expect(decl.items, key).toBeDefined();
       // A declared key without a default is required by the CLI: only `stage` may be.

@@ -29,7 +29,9 @@ export function unwrapSecrets(v: any, path: string, secretPaths: string[]): any 
       secretPaths.push(path);
       return unwrapSecrets(v.value, path, []);
     }
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x, path ? `${path}.${k}` : k, secretPaths)]));
+    return Object.fromEntries(
+      Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x, path ? `${path}.${k}` : k, secretPaths)]),
+    );
   }
   return v;
 }
@@ -85,7 +87,11 @@ export function mockDigest(name: string): string {
 
 export function recordingMocks(
   resources: Recorded[],
-  opts: { deployed?: MockDeployedServer; available?: (type: string, location: string) => boolean; digest?: (name: string) => string } = {},
+  opts: {
+    deployed?: MockDeployedServer;
+    available?: (type: string, location: string) => boolean;
+    digest?: (name: string) => string;
+  } = {},
 ): pulumi.runtime.Mocks {
   return {
     newResource(args) {
@@ -147,13 +153,28 @@ export function recordingMocks(
       }
       if (args.token === "hcloud:index/getServers:getServers") {
         const d = opts.deployed;
-        const wanted = Object.fromEntries(String(args.inputs.withSelector ?? "").split(",").filter(Boolean).map((kv) => kv.split("=")));
+        const wanted = Object.fromEntries(
+          String(args.inputs.withSelector ?? "")
+            .split(",")
+            .filter(Boolean)
+            .map((kv) => kv.split("=")),
+        );
         const labels = d?.labels ?? { app: "app-infra", stack: "?", role: "app" };
         const match = d && Object.entries(wanted).every(([k, v]) => labels[k] === v);
         return {
           id: "servers",
           servers: match
-            ? [{ id: 1, name: d.name, serverType: d.serverType, location: d.location, labels, status: "running", ipv4Address: SERVER_IP }]
+            ? [
+                {
+                  id: 1,
+                  name: d.name,
+                  serverType: d.serverType,
+                  location: d.location,
+                  labels,
+                  status: "running",
+                  ipv4Address: SERVER_IP,
+                },
+              ]
             : [],
         };
       }
@@ -166,7 +187,12 @@ export function recordingMocks(
         // with a newline); a key this parser cannot read keeps the old fixed answer.
         const supplied = unwrapSecrets(args.inputs, "", []) as { privateKeyOpenssh?: string };
         const derived = supplied.privateKeyOpenssh ? opensshPublicKey(supplied.privateKeyOpenssh) : undefined;
-        return { publicKeyOpenssh: derived ? `${derived}\n` : `${TEST_ED25519_PUB} supplied\n`, publicKeyPem: "", publicKeyFingerprintMd5: "", publicKeyFingerprintSha256: "" };
+        return {
+          publicKeyOpenssh: derived ? `${derived}\n` : `${TEST_ED25519_PUB} supplied\n`,
+          publicKeyPem: "",
+          publicKeyFingerprintMd5: "",
+          publicKeyFingerprintSha256: "",
+        };
       }
       throw new Error(`unmocked call ${args.token}`);
     },
@@ -211,7 +237,12 @@ export async function runProgram(
   stack: string,
   config: Record<string, unknown>,
   secretKeys: string[] = [],
-  { rootStack = true, deployed, available, digest }: {
+  {
+    rootStack = true,
+    deployed,
+    available,
+    digest,
+  }: {
     rootStack?: boolean;
     /** The stack's server as getServers reports it; none = a new stack. */
     deployed?: MockDeployedServer;
@@ -222,40 +253,54 @@ export async function runProgram(
 ): Promise<ProgramRun> {
   const resources: Recorded[] = [];
   const all: Record<string, string> = {};
-  for (const [k, v] of Object.entries(config)) all[k.includes(":") ? k : `app-infra:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
-  pulumi.runtime.setAllConfig(all, secretKeys.map((k) => (k.includes(":") ? k : `app-infra:${k}`)));
-  await pulumi.runtime.setMocks(recordingMocks(resources, { deployed, available, digest }), "app-infra", stack, false);
+  for (const [k, v] of Object.entries(config))
+    all[k.includes(":") ? k : `app-infra:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+  pulumi.runtime.setAllConfig(
+    all,
+    secretKeys.map((k) => (k.includes(":") ? k : `app-infra:${k}`)),
+  );
+  await pulumi.runtime.setMocks(
+    recordingMocks(resources, { deployed, available, digest }),
+    "app-infra",
+    stack,
+    false,
+  );
   const options: Record<string, RecordedOptions> = {};
   // Inside a root stack, as the real engine runs programs, so stack transformations can record
   // each resource's options (mocks never see dependsOn, deleteBeforeReplace, protect...).
   let raw: Record<string, unknown> = {};
   const pending: Promise<void>[] = [];
   const body = async () => {
-    if (rootStack) pulumi.runtime.registerStackTransformation((args) => {
-      const deps = args.opts.dependsOn;
-      const list = deps === undefined ? [] : Array.isArray(deps) ? deps : [deps];
-      options[args.name] = {
-        type: args.type,
-        parent: nameOf(args.opts.parent),
-        dependsOn: list.map((d) => nameOf(d) ?? "?"),
-        deleteBeforeReplace: (args.opts as pulumi.CustomResourceOptions).deleteBeforeReplace,
-        replaceOnChanges: args.opts.replaceOnChanges,
-        ignoreChanges: args.opts.ignoreChanges,
-        additionalSecretOutputs: (args.opts as pulumi.CustomResourceOptions).additionalSecretOutputs,
-        replacementTrigger: (args.opts as pulumi.CustomResourceOptions).replacementTrigger !== undefined,
-        protect: args.opts.protect,
-        retainOnDelete: args.opts.retainOnDelete,
-        provider: nameOf((args.opts as pulumi.CustomResourceOptions).provider),
-        secretProps: [],
-      };
-      const rec = options[args.name]!;
-      for (const [key, value] of Object.entries(args.props ?? {})) {
-        if (pulumi.Output.isInstance(value)) {
-          pending.push((value as any).isSecret.then((s: boolean) => { if (s) rec.secretProps.push(key); }));
+    if (rootStack)
+      pulumi.runtime.registerStackTransformation((args) => {
+        const deps = args.opts.dependsOn;
+        const list = deps === undefined ? [] : Array.isArray(deps) ? deps : [deps];
+        options[args.name] = {
+          type: args.type,
+          parent: nameOf(args.opts.parent),
+          dependsOn: list.map((d) => nameOf(d) ?? "?"),
+          deleteBeforeReplace: (args.opts as pulumi.CustomResourceOptions).deleteBeforeReplace,
+          replaceOnChanges: args.opts.replaceOnChanges,
+          ignoreChanges: args.opts.ignoreChanges,
+          additionalSecretOutputs: (args.opts as pulumi.CustomResourceOptions).additionalSecretOutputs,
+          replacementTrigger: (args.opts as pulumi.CustomResourceOptions).replacementTrigger !== undefined,
+          protect: args.opts.protect,
+          retainOnDelete: args.opts.retainOnDelete,
+          provider: nameOf((args.opts as pulumi.CustomResourceOptions).provider),
+          secretProps: [],
+        };
+        const rec = options[args.name]!;
+        for (const [key, value] of Object.entries(args.props ?? {})) {
+          if (pulumi.Output.isInstance(value)) {
+            pending.push(
+              (value as any).isSecret.then((s: boolean) => {
+                if (s) rec.secretProps.push(key);
+              }),
+            );
+          }
         }
-      }
-      return undefined;
-    });
+        return undefined;
+      });
     const mod = await import("../../index");
     const program = ((mod as any).default ?? mod) as () => Promise<Record<string, unknown>>;
     raw = await program();
@@ -289,7 +334,10 @@ export async function runProgram(
     byType: (type) => resources.filter((r) => r.type === type),
     one: (type, name) => {
       const hit = resources.find((r) => r.type === type && r.name === name);
-      if (!hit) throw new Error(`no ${type} named ${name}; have: ${resources.map((r) => `${r.type}/${r.name}`).join(", ")}`);
+      if (!hit)
+        throw new Error(
+          `no ${type} named ${name}; have: ${resources.map((r) => `${r.type}/${r.name}`).join(", ")}`,
+        );
       return hit;
     },
   };
@@ -297,7 +345,13 @@ export async function runProgram(
 
 /** Resolves an Output (secret or not) to its plain value. */
 export function unwrap<T>(v: T | pulumi.Output<T>): Promise<T> {
-  if (pulumi.Output.isInstance(v)) return new Promise((resolve) => (v as pulumi.Output<T>).apply((x) => { resolve(x); return x; }));
+  if (pulumi.Output.isInstance(v))
+    return new Promise((resolve) =>
+      (v as pulumi.Output<T>).apply((x) => {
+        resolve(x);
+        return x;
+      }),
+    );
   return Promise.resolve(v as T);
 }
 

@@ -28,7 +28,14 @@ export function ed25519KeyPair(comment = "throwaway"): OpensshKeyPair {
   const seed = Buffer.from(jwk.d!, "base64url");
   const blob = Buffer.concat([sshString("ssh-ed25519"), sshString(pub)]);
   const check = randomBytes(4);
-  let priv = Buffer.concat([check, check, sshString("ssh-ed25519"), sshString(pub), sshString(Buffer.concat([seed, pub])), sshString(comment)]);
+  let priv = Buffer.concat([
+    check,
+    check,
+    sshString("ssh-ed25519"),
+    sshString(pub),
+    sshString(Buffer.concat([seed, pub])),
+    sshString(comment),
+  ]);
   const pad = Buffer.from(Array.from({ length: (8 - (priv.length % 8)) % 8 }, (_, i) => i + 1));
   priv = Buffer.concat([priv, pad]);
   const body = Buffer.concat([

@@ -6,7 +6,9 @@ import { runProgram } from "./mocks";
 async function main() {
   const [stack, config, secrets] = process.argv.slice(2);
   const run = await runProgram(stack!, JSON.parse(config ?? "{}"), JSON.parse(secrets ?? "[]"));
-  process.stdout.write(JSON.stringify({ resources: run.resources, options: run.options, outputs: run.outputs }));
+  process.stdout.write(
+    JSON.stringify({ resources: run.resources, options: run.options, outputs: run.outputs }),
+  );
 }
 
 main().catch((e) => {

@@ -12,10 +12,20 @@ export interface Recording {
 const root = join(__dirname, "..", "..");
 
 /** Records one program run in a child process (see record-program.ts). */
-export async function record(stack: string, config: Record<string, unknown>, secretKeys: string[] = []): Promise<Recording> {
+export async function record(
+  stack: string,
+  config: Record<string, unknown>,
+  secretKeys: string[] = [],
+): Promise<Recording> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [join(root, "node_modules", "tsx", "dist", "cli.mjs"), join(__dirname, "record-program.ts"), stack, JSON.stringify(config), JSON.stringify(secretKeys)],
+    [
+      join(root, "node_modules", "tsx", "dist", "cli.mjs"),
+      join(__dirname, "record-program.ts"),
+      stack,
+      JSON.stringify(config),
+      JSON.stringify(secretKeys),
+    ],
     { cwd: root, maxBuffer: 64 * 1024 * 1024 },
   );
   return JSON.parse(stdout) as Recording;
@@ -40,8 +50,17 @@ export function diffRecordings(a: readonly RecordedResource[], b: readonly Recor
   const B = new Map(b.map((r) => [key(r), JSON.stringify(r.inputs)]));
   const nameOf = (k: string) => k.split("::")[1]!;
   return {
-    changed: [...A.keys()].filter((k) => B.has(k) && A.get(k) !== B.get(k)).map(nameOf).sort(),
-    added: [...B.keys()].filter((k) => !A.has(k)).map(nameOf).sort(),
-    removed: [...A.keys()].filter((k) => !B.has(k)).map(nameOf).sort(),
+    changed: [...A.keys()]
+      .filter((k) => B.has(k) && A.get(k) !== B.get(k))
+      .map(nameOf)
+      .sort(),
+    added: [...B.keys()]
+      .filter((k) => !A.has(k))
+      .map(nameOf)
+      .sort(),
+    removed: [...A.keys()]
+      .filter((k) => !B.has(k))
+      .map(nameOf)
+      .sort(),
   };
 }

@@ -14,9 +14,16 @@ import { apiUrl } from "./checks";
 import { drain, enqueue, queueStats } from "./jobs";
 
 /** Sets app config (merged), re-derives the plan, previews (recording the planned steps) and ups. */
-async function change(d: Deployed, r: Results, label: string, app: Record<string, unknown>): Promise<{ preview: Operation; up: Operation }> {
+async function change(
+  d: Deployed,
+  r: Results,
+  label: string,
+  app: Record<string, unknown>,
+): Promise<{ preview: Operation; up: Operation }> {
   d.config.app = { ...d.config.app, ...app };
-  d.pulumi.setConfig({ ...Object.fromEntries(Object.entries(d.config.app).map(([k, v]) => [`app-infra:${k}`, v])) });
+  d.pulumi.setConfig({
+    ...Object.fromEntries(Object.entries(d.config.app).map(([k, v]) => [`app-infra:${k}`, v])),
+  });
   const { cfg, plan } = expectedPlan(d.stack, d.config);
   d.cfg = cfg;
   d.plan = plan;
@@ -26,16 +33,34 @@ async function change(d: Deployed, r: Results, label: string, app: Record<string
   return { preview, up };
 }
 
-const replaced = (op: Operation) => [...new Set([...(op.steps.replace ?? []), ...(op.steps["create-replacement"] ?? []), ...(op.steps["delete-replaced"] ?? [])])];
+const replaced = (op: Operation) => [
+  ...new Set([
+    ...(op.steps.replace ?? []),
+    ...(op.steps["create-replacement"] ?? []),
+    ...(op.steps["delete-replaced"] ?? []),
+  ]),
+];
 
 /** Stage 1 → 2 (two workers, 2 GB swap): an in-place change; never a new server, never a new Redis. */
 export async function scaleStage(d: Deployed, r: Results) {
   const { preview, up } = await change(d, r, "stage 1 → 2", { stage: 2 });
-  r.check("stage 1 → 2: `pulumi up` succeeds", up.ok, up.ok ? JSON.stringify(up.changes) : up.error ?? "");
+  r.check("stage 1 → 2: `pulumi up` succeeds", up.ok, up.ok ? JSON.stringify(up.changes) : (up.error ?? ""));
   const rep = replaced(preview);
-  r.check("stage 1 → 2 replaces neither the server nor Redis", !rep.includes("server-vm") && !rep.includes("app-redis"), `replaced: ${rep.join(", ") || "nothing"}; steps ${JSON.stringify(preview.steps)}`);
-  const h = await waitHealthy(d.ssh, d.plan.services.map((s) => s.name), 300 * d.slow);
-  r.check(`stage 2: all ${d.plan.services.length} planned containers healthy (${d.plan.workers} workers)`, h.ok, h.detail);
+  r.check(
+    "stage 1 → 2 replaces neither the server nor Redis",
+    !rep.includes("server-vm") && !rep.includes("app-redis"),
+    `replaced: ${rep.join(", ") || "nothing"}; steps ${JSON.stringify(preview.steps)}`,
+  );
+  const h = await waitHealthy(
+    d.ssh,
+    d.plan.services.map((s) => s.name),
+    300 * d.slow,
+  );
+  r.check(
+    `stage 2: all ${d.plan.services.length} planned containers healthy (${d.plan.workers} workers)`,
+    h.ok,
+    h.detail,
+  );
   await checkHost(d.ssh, r, d.plan, "stage 2");
   await checkContainers(d.ssh, r, d.plan.services, "stage 2");
 }
@@ -56,25 +81,61 @@ export async function imageBump(d: Deployed, r: Results, holdS: number) {
   const inFlight = (await queueStats(d))?.started ?? 0;
   const events = watchDockerEvents(d.ssh);
   const http = probeHttp(apiUrl(d, d.cfg.services.api.healthPath), 200);
-  const { preview, up } = await change(d, r, "image bump :1 → :2", { images: { ...(d.config.app.images as object), api: APP_IMAGE(2), bot: APP_IMAGE(2), worker: APP_IMAGE(2) } });
+  const { preview, up } = await change(d, r, "image bump :1 → :2", {
+    images: {
+      ...(d.config.app.images as object),
+      api: APP_IMAGE(2),
+      bot: APP_IMAGE(2),
+      worker: APP_IMAGE(2),
+    },
+  });
   // Until every service is back (healthy where it has a healthcheck), so each downtime has its end.
-  await waitHealthy(d.ssh, d.plan.services.map((s) => s.name), 300 * d.slow);
+  await waitHealthy(
+    d.ssh,
+    d.plan.services.map((s) => s.name),
+    300 * d.slow,
+  );
   const ev = await events.stop();
   const api = await http.stop();
-  r.check("image bump: `pulumi up` succeeds", up.ok, up.ok ? JSON.stringify(up.changes) : up.error ?? "");
+  r.check("image bump: `pulumi up` succeeds", up.ok, up.ok ? JSON.stringify(up.changes) : (up.error ?? ""));
   const healthchecked = new Set(d.plan.services.filter((s) => s.healthcheck).map((s) => s.name));
   const downtime = downtimeByName(ev, healthchecked);
   // Once the queue is empty, a done count that stands still for two job lengths means the rest are lost.
   const stats = await drain(d, before + jobs, (holdS + 240) * d.slow, 2 * holdS + 60);
   const done = (stats?.done ?? before) - before;
   const stopSignals = ev.filter((e) => e.action.startsWith("kill")).map((e) => `${e.name}: ${e.action}`);
-  r.figure("imageBump", { jobsEnqueued: jobs, jobsInFlightAtDeploy: inFlight, jobsFinished: done, jobsLost: jobs - done, failedRegistry: stats?.failed, downtimeS: downtime, api, replaced: replaced(preview), stopSignals });
+  r.figure("imageBump", {
+    jobsEnqueued: jobs,
+    jobsInFlightAtDeploy: inFlight,
+    jobsFinished: done,
+    jobsLost: jobs - done,
+    failedRegistry: stats?.failed,
+    downtimeS: downtime,
+    api,
+    replaced: replaced(preview),
+    stopSignals,
+  });
   // destroyGraceSeconds: Pulumi's delete sends SIGTERM and waits; RQ's warm shutdown finishes the job.
-  r.check("image bump while long jobs run loses 0 jobs (each in-flight job finishes, the queued ones wait)", jobs - done === 0 && inFlight > 0, `${jobs - done} of ${jobs} jobs lost, ${inFlight} in flight at deploy; Docker events: ${stopSignals.join("; ")}`);
+  r.check(
+    "image bump while long jobs run loses 0 jobs (each in-flight job finishes, the queued ones wait)",
+    jobs - done === 0 && inFlight > 0,
+    `${jobs - done} of ${jobs} jobs lost, ${inFlight} in flight at deploy; Docker events: ${stopSignals.join("; ")}`,
+  );
   const killed = stopSignals.filter((x) => x.endsWith("kill 9"));
-  r.check("every container the bump replaced was stopped with SIGTERM alone, never SIGKILL", killed.length === 0 && stopSignals.length > 0, stopSignals.join("; ") || "no kill events seen");
-  const info = await inspect(d.ssh, workers.map((w) => w.name));
-  r.check("after the bump every worker runs the new image", info.length === workers.length && info.every((i) => i.Config.Labels["app-infra-lab.release"] === "2"), info.map((i) => `${i.Name}: release ${i.Config.Labels["app-infra-lab.release"]}`).join(", "));
+  r.check(
+    "every container the bump replaced was stopped with SIGTERM alone, never SIGKILL",
+    killed.length === 0 && stopSignals.length > 0,
+    stopSignals.join("; ") || "no kill events seen",
+  );
+  const info = await inspect(
+    d.ssh,
+    workers.map((w) => w.name),
+  );
+  r.check(
+    "after the bump every worker runs the new image",
+    info.length === workers.length && info.every((i) => i.Config.Labels["app-infra-lab.release"] === "2"),
+    info.map((i) => `${i.Name}: release ${i.Config.Labels["app-infra-lab.release"]}`).join(", "),
+  );
 }
 
 /**
@@ -85,16 +146,26 @@ export async function redisChange(d: Deployed, r: Results) {
   const redis = d.plan.services.find((s) => s.role === "redis")!;
   const maxmemoryMb = Math.floor(redis.memoryMb / 2) - 16;
   const writer = readFileSync(join(__dirname, "..", "scripts", "acked-writer.py"), "utf8");
-  await d.ssh.must("writer", `docker rm -f lab-writer >/dev/null 2>&1 || true; docker run -d --name lab-writer --network ${NETWORK_NAME} -e REDIS_URL=redis://redis:6379/0 -e PYTHONUNBUFFERED=1 ${APP_IMAGE(1)} python3 -c ${shellJoin([writer])}`);
+  await d.ssh.must(
+    "writer",
+    `docker rm -f lab-writer >/dev/null 2>&1 || true; docker run -d --name lab-writer --network ${NETWORK_NAME} -e REDIS_URL=redis://redis:6379/0 -e PYTHONUNBUFFERED=1 ${APP_IMAGE(1)} python3 -c ${shellJoin([writer])}`,
+  );
   await sleep(3000);
   const events = watchDockerEvents(d.ssh);
-  const { preview, up } = await change(d, r, `redis maxmemory → ${maxmemoryMb} MB`, { services: { ...(d.config.app.services as object), redis: { maxmemoryMb } } });
+  const { preview, up } = await change(d, r, `redis maxmemory → ${maxmemoryMb} MB`, {
+    services: { ...(d.config.app.services as object), redis: { maxmemoryMb } },
+  });
   await waitHealthy(d.ssh, ["redis"], 120 * d.slow);
   const ev = await events.stop();
-  r.check("redis change: `pulumi up` succeeds", up.ok, up.ok ? JSON.stringify(up.changes) : up.error ?? "");
+  r.check("redis change: `pulumi up` succeeds", up.ok, up.ok ? JSON.stringify(up.changes) : (up.error ?? ""));
   await sleep(3000);
   await d.ssh.exec("docker stop -t 30 lab-writer", { timeoutS: 60 });
-  const out = (await d.ssh.must("writer result", "docker logs lab-writer 2>&1 | tail -1; docker rm -f lab-writer >/dev/null")).trim();
+  const out = (
+    await d.ssh.must(
+      "writer result",
+      "docker logs lab-writer 2>&1 | tail -1; docker rm -f lab-writer >/dev/null",
+    )
+  ).trim();
   let res: { acked?: number; lost?: number; errors?: number } = {};
   try {
     res = JSON.parse(out);
@@ -102,17 +173,36 @@ export async function redisChange(d: Deployed, r: Results) {
     res = {};
   }
   const kill = ev.filter((e) => e.name === "redis" && e.action.startsWith("kill")).map((e) => e.action);
-  r.figure("redisReplace", { replaced: replaced(preview), writer: res, redisStopSignals: kill, downtimeS: downtimeByName(ev, new Set(["redis"])).redis });
+  r.figure("redisReplace", {
+    replaced: replaced(preview),
+    writer: res,
+    redisStopSignals: kill,
+    downtimeS: downtimeByName(ev, new Set(["redis"])).redis,
+  });
   r.check("the writer's result was read", typeof res.acked === "number" && typeof res.lost === "number", out);
-  r.check("a Redis replacement loses 0 acknowledged writes (SIGTERM, then its AOF flush)", res.lost === 0 && (res.acked ?? 0) > 0 && !kill.includes("kill 9"), `acknowledged writes lost: ${res.lost} of ${res.acked}; stop signals: ${kill.join(", ") || "none seen"}`);
+  r.check(
+    "a Redis replacement loses 0 acknowledged writes (SIGTERM, then its AOF flush)",
+    res.lost === 0 && (res.acked ?? 0) > 0 && !kill.includes("kill 9"),
+    `acknowledged writes lost: ${res.lost} of ${res.acked}; stop signals: ${kill.join(", ") || "none seen"}`,
+  );
 }
 
 /** A healthcheck change (services/api/healthPath): does it reach the container? */
 export async function healthcheckChange(d: Deployed, r: Results) {
-  const { preview, up } = await change(d, r, "api healthPath → /healthz", { services: { ...(d.config.app.services as object), api: { healthPath: "/healthz" } } });
-  r.check("healthcheck change: `pulumi up` succeeds", up.ok, up.ok ? JSON.stringify(up.changes) : up.error ?? "");
+  const { preview, up } = await change(d, r, "api healthPath → /healthz", {
+    services: { ...(d.config.app.services as object), api: { healthPath: "/healthz" } },
+  });
+  r.check(
+    "healthcheck change: `pulumi up` succeeds",
+    up.ok,
+    up.ok ? JSON.stringify(up.changes) : (up.error ?? ""),
+  );
   const api = (await inspect(d.ssh, ["api"]))[0];
   const test = api?.Config.Healthcheck?.Test.join(" ") ?? "";
   r.figure("healthcheckChange", { pulumiSteps: preview.steps, containerHealthcheck: test });
-  r.check("a healthcheck change reaches the container (the api is replaced)", test.includes("/healthz") && replaced(preview).includes("app-api"), `Pulumi planned ${JSON.stringify(preview.steps)}; the running api's healthcheck: ${test}`);
+  r.check(
+    "a healthcheck change reaches the container (the api is replaced)",
+    test.includes("/healthz") && replaced(preview).includes("app-api"),
+    `Pulumi planned ${JSON.stringify(preview.steps)}; the running api's healthcheck: ${test}`,
+  );
 }

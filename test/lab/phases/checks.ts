@@ -23,37 +23,86 @@ export async function checkDeployed(d: Deployed, r: Results, when: string) {
   await checkContainers(ssh, r, plan.services, when);
   const redis = plan.services.find((s) => s.role === "redis")!;
   const args = redis.command ?? [];
-  const got = await ssh.must("redis config", "docker exec redis redis-cli CONFIG GET maxmemory maxmemory-policy appendonly dir");
-  const kv = Object.fromEntries(got.trim().split("\n").reduce<string[][]>((a, l, i) => (i % 2 ? (a[a.length - 1]!.push(l), a) : [...a, [l]]), []));
+  const got = await ssh.must(
+    "redis config",
+    "docker exec redis redis-cli CONFIG GET maxmemory maxmemory-policy appendonly dir",
+  );
+  const kv = Object.fromEntries(
+    got
+      .trim()
+      .split("\n")
+      .reduce<string[][]>((a, l, i) => (i % 2 ? (a[a.length - 1]!.push(l), a) : [...a, [l]]), []),
+  );
   const wantMax = String(Number.parseInt(redisFlag(args, "maxmemory")!, 10) * 1024 * 1024);
   r.check(
     `${when}: Redis CONFIG is the plan's`,
-    kv.maxmemory === wantMax && kv["maxmemory-policy"] === redisFlag(args, "maxmemory-policy") && kv.appendonly === redisFlag(args, "appendonly") && kv.dir === redisFlag(args, "dir"),
+    kv.maxmemory === wantMax &&
+      kv["maxmemory-policy"] === redisFlag(args, "maxmemory-policy") &&
+      kv.appendonly === redisFlag(args, "appendonly") &&
+      kv.dir === redisFlag(args, "dir"),
     JSON.stringify(kv),
   );
   const health = await fetchText(apiUrl(d, d.cfg.services.api.healthPath));
-  r.check(`${when}: the API answers from outside the VM on the server's address`, health.status === 200, `${health.status} ${health.body}`);
+  r.check(
+    `${when}: the API answers from outside the VM on the server's address`,
+    health.status === 200,
+    `${health.status} ${health.body}`,
+  );
   await checkMetadataBlocked(d, r, when);
 }
 
 /** install-docker.sh's REJECT for the metadata address, seen from inside a container on the app's network. */
 export async function checkMetadataBlocked(d: Deployed, r: Results, when: string) {
-  const probe = "import socket\ntry:\n    socket.create_connection(('169.254.169.254', 80), timeout=10)\n    print('connected')\nexcept Exception as e:\n    print(type(e).__name__)";
-  const res = await d.ssh.exec(shellJoin(["docker", "run", "--rm", "--network", NETWORK_NAME, APP_IMAGE(1), "python3", "-c", probe]), { timeoutS: 120 * d.slow });
-  r.check(`${when}: a container cannot reach the metadata address 169.254.169.254 (refused by DOCKER-USER)`, res.stdout.trim() === "ConnectionRefusedError", `${res.stdout.trim()} ${res.stderr.trim().split("\n").pop() ?? ""}`);
+  const probe =
+    "import socket\ntry:\n    socket.create_connection(('169.254.169.254', 80), timeout=10)\n    print('connected')\nexcept Exception as e:\n    print(type(e).__name__)";
+  const res = await d.ssh.exec(
+    shellJoin(["docker", "run", "--rm", "--network", NETWORK_NAME, APP_IMAGE(1), "python3", "-c", probe]),
+    { timeoutS: 120 * d.slow },
+  );
+  r.check(
+    `${when}: a container cannot reach the metadata address 169.254.169.254 (refused by DOCKER-USER)`,
+    res.stdout.trim() === "ConnectionRefusedError",
+    `${res.stdout.trim()} ${res.stderr.trim().split("\n").pop() ?? ""}`,
+  );
 }
 
 /** The VM image has no Docker: install-docker.sh installed docker.io from the mirror, as on a new Hetzner server. */
 export async function checkDockerInstalledByScript(d: Deployed, r: Results) {
-  const res = await d.ssh.exec("grep -E '^(Commandline|Install):' /var/log/apt/history.log | grep -A1 'install -y --no-install-recommends docker.io' | head -2");
-  r.check("docker.io was installed by install-docker.sh from the Debian mirror (not preinstalled)", res.code === 0 && /Install: .*docker\.io:amd64/.test(res.stdout), res.stdout.trim().slice(0, 300) || res.stderr.trim());
+  const res = await d.ssh.exec(
+    "grep -E '^(Commandline|Install):' /var/log/apt/history.log | grep -A1 'install -y --no-install-recommends docker.io' | head -2",
+  );
+  r.check(
+    "docker.io was installed by install-docker.sh from the Debian mirror (not preinstalled)",
+    res.code === 0 && /Install: .*docker\.io:amd64/.test(res.stdout),
+    res.stdout.trim().slice(0, 300) || res.stderr.trim(),
+  );
 }
-
 
 /** The bot must be a singleton: a second copy with the same environment exits 3 while the first holds bot:lock. */
 export async function checkBotSingleton(d: Deployed, r: Results) {
   const envFile = "/run/app-infra-lab-bot.env";
-  await d.ssh.must("bot env", `umask 077 && docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' bot > ${envFile}`);
-  const second = await d.ssh.exec(shellJoin(["docker", "run", "--rm", "--network", NETWORK_NAME, "--env-file", envFile, "-e", "BOT_LOCK_WAIT_S=2", APP_IMAGE(1)]) + `; rc=$?; rm -f ${envFile}; exit $rc`, { timeoutS: 180 * d.slow });
-  r.check("bot is a singleton: a second copy exits 3 while the first holds bot:lock", second.code === 3, `exit ${second.code}: ${second.stderr.trim().split("\n").pop()}`);
+  await d.ssh.must(
+    "bot env",
+    `umask 077 && docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' bot > ${envFile}`,
+  );
+  const second = await d.ssh.exec(
+    shellJoin([
+      "docker",
+      "run",
+      "--rm",
+      "--network",
+      NETWORK_NAME,
+      "--env-file",
+      envFile,
+      "-e",
+      "BOT_LOCK_WAIT_S=2",
+      APP_IMAGE(1),
+    ]) + `; rc=$?; rm -f ${envFile}; exit $rc`,
+    { timeoutS: 180 * d.slow },
+  );
+  r.check(
+    "bot is a singleton: a second copy exits 3 while the first holds bot:lock",
+    second.code === 3,
+    `exit ${second.code}: ${second.stderr.trim().split("\n").pop()}`,
+  );
 }

@@ -16,7 +16,11 @@ const T = {
 
 export async function previewNewStack(ctx: LabContext, r: Results) {
   const op = await ctx.pulumi.op(r, "preview (new stack)", ["preview", "--json"], 900 * ctx.slow);
-  r.check("a real `pulumi preview` of the new stack succeeds against the emulator", op.ok, op.ok ? `${JSON.stringify(op.changes)}` : op.error ?? "");
+  r.check(
+    "a real `pulumi preview` of the new stack succeeds against the emulator",
+    op.ok,
+    op.ok ? `${JSON.stringify(op.changes)}` : (op.error ?? ""),
+  );
   if (!op.ok) throw new Error("preview failed; nothing to deploy");
 }
 
@@ -33,9 +37,21 @@ export async function previewNewStack(ctx: LabContext, r: Results) {
 export async function upServer(ctx: LabContext, r: Results): Promise<Deployed> {
   // `**` spans a component's children (pulumi up --help: "Wildcards (*, **) are also supported").
   const urn = (rest: string) => `urn:pulumi:${ctx.stack}::app-infra::app-infra:index:${rest}`;
-  const targets = [urn("Keys**"), urn("Server**"), urn("Host**"), urn("App::app")].flatMap((t) => ["--target", t]);
-  const op = await ctx.pulumi.op(r, "up (server and host steps)", ["up", "--yes", "--skip-preview", ...targets], 1800 * ctx.slow);
-  r.check("a real `pulumi up` creates the server on the emulator and runs the host steps over pinned SSH", op.ok, op.ok ? JSON.stringify(op.changes) : op.error ?? "");
+  const targets = [urn("Keys**"), urn("Server**"), urn("Host**"), urn("App::app")].flatMap((t) => [
+    "--target",
+    t,
+  ]);
+  const op = await ctx.pulumi.op(
+    r,
+    "up (server and host steps)",
+    ["up", "--yes", "--skip-preview", ...targets],
+    1800 * ctx.slow,
+  );
+  r.check(
+    "a real `pulumi up` creates the server on the emulator and runs the host steps over pinned SSH",
+    op.ok,
+    op.ok ? JSON.stringify(op.changes) : (op.error ?? ""),
+  );
   if (!op.ok) throw new Error("the first up failed");
   const server = await ctx.pulumi.resource(T.server, "server-vm");
   const deploy = await ctx.pulumi.resource(T.privateKey, "keys-deploy");
@@ -43,38 +59,67 @@ export async function upServer(ctx: LabContext, r: Results): Promise<Deployed> {
   const ip = String(server.outputs?.ipv4Address ?? "");
   const deployKeyFile = join(ctx.tmp, "deploy_key");
   // OpenSSH wants the key file to end with a newline ("error in libcrypto" otherwise).
-  writeFileSync(deployKeyFile, `${String(deploy.outputs?.privateKeyOpenssh ?? "").trimEnd()}\n`, { mode: 0o600 });
+  writeFileSync(deployKeyFile, `${String(deploy.outputs?.privateKeyOpenssh ?? "").trimEnd()}\n`, {
+    mode: 0o600,
+  });
   const hostPublicKey = String(host.outputs?.publicKeyOpenssh ?? "").trim();
   r.figure("server", { ip, type: server.outputs?.serverType, id: server.id });
   const ssh = new Ssh(ctx.tmp, 22, deployKeyFile, hostPublicKey, ip);
   const who = await ssh.exec("true", { timeoutS: 60 });
-  r.check("the lab reaches the server as the program does: root@<ip>:22 with the deploy key and only the pinned host key", who.code === 0, who.code === 0 ? `${ip}:22` : who.stderr.trim());
+  r.check(
+    "the lab reaches the server as the program does: root@<ip>:22 with the deploy key and only the pinned host key",
+    who.code === 0,
+    who.code === 0 ? `${ip}:22` : who.stderr.trim(),
+  );
   return { ...ctx, ip, ssh, deployKeyFile, hostPublicKey };
 }
 
 /** The reference app (tag 1, and tag 2 for the image bump) and the Redis stand-in, built in the VM's Docker. */
 export async function buildImages(d: Deployed, r: Results) {
   const { ssh, slow, tmp } = d;
-  await ssh.must("docker import", `docker image inspect ${BASE_IMAGE} >/dev/null 2>&1 || docker import - ${BASE_IMAGE} < /dev/disk/by-id/virtio-labbase`, { timeoutS: 900 * slow });
+  await ssh.must(
+    "docker import",
+    `docker image inspect ${BASE_IMAGE} >/dev/null 2>&1 || docker import - ${BASE_IMAGE} < /dev/disk/by-id/virtio-labbase`,
+    { timeoutS: 900 * slow },
+  );
   const ctxTar = join(tmp, "reference-app.tar");
   run("tar", ["-C", join(ROOT, "examples", "reference-app"), "--exclude=__pycache__", "-cf", ctxTar, "."]);
   for (const tag of [1, 2]) {
     // Tag 2 differs by a label only: a new image ID, as a new release has.
-    await ssh.must(`docker build reference-app:${tag}`, `docker build -q --label app-infra-lab.release=${tag} -t ${APP_IMAGE(tag)} -`, { stdin: { file: ctxTar }, timeoutS: 600 * slow });
+    await ssh.must(
+      `docker build reference-app:${tag}`,
+      `docker build -q --label app-infra-lab.release=${tag} -t ${APP_IMAGE(tag)} -`,
+      { stdin: { file: ctxTar }, timeoutS: 600 * slow },
+    );
   }
   const redisImage = d.plan.services.find((s) => s.role === "redis")!.image;
-  await ssh.must("docker build redis stand-in", `docker build -q -t ${shellJoin([redisImage])} -`, { stdin: readFileSync(join(__dirname, "..", "images", "redis.Dockerfile"), "utf8"), timeoutS: 600 * slow });
+  await ssh.must("docker build redis stand-in", `docker build -q -t ${shellJoin([redisImage])} -`, {
+    stdin: readFileSync(join(__dirname, "..", "images", "redis.Dockerfile"), "utf8"),
+    timeoutS: 600 * slow,
+  });
   const names = [...new Set(d.plan.services.map((s) => s.image))];
   const res = await ssh.exec(shellJoin(["docker", "image", "inspect", "-f", "{{.Id}}", ...names]));
-  r.check("every image the plan names exists in the VM's Docker (built there, nothing pulled)", res.code === 0, names.join(", "));
+  r.check(
+    "every image the plan names exists in the VM's Docker (built there, nothing pulled)",
+    res.code === 0,
+    names.join(", "),
+  );
 }
 
 /** The rest of the stack by a plain `pulumi up`: network, volume, images, containers, watchdog. */
 export async function upAll(d: Deployed, r: Results) {
   const op = await d.pulumi.op(r, "up (the app)", ["up", "--yes", "--skip-preview"], 1800 * d.slow);
-  r.check("a real `pulumi up` deploys the containers through the Docker provider over ssh://", op.ok, op.ok ? JSON.stringify(op.changes) : op.error ?? "");
+  r.check(
+    "a real `pulumi up` deploys the containers through the Docker provider over ssh://",
+    op.ok,
+    op.ok ? JSON.stringify(op.changes) : (op.error ?? ""),
+  );
   if (!op.ok) throw new Error("the app's up failed");
-  const h = await waitHealthy(d.ssh, d.plan.services.map((s) => s.name), 300 * d.slow);
+  const h = await waitHealthy(
+    d.ssh,
+    d.plan.services.map((s) => s.name),
+    300 * d.slow,
+  );
   r.check("every planned container is running and healthy", h.ok, h.detail);
   if (!h.ok) throw new Error("the app did not come up");
 }

@@ -29,7 +29,12 @@ const logStats = (s: QueueStats | undefined) => process.stdout.write(`[lab] jobs
  * the queue is empty — until `done` has not moved for `stallS` (jobs a killed worker held stay
  * "started" until RQ's registry cleanup, minutes later: they are lost, not pending), or the deadline.
  */
-export async function drain(d: Deployed, doneTarget: number, timeoutS: number, stallS = timeoutS): Promise<QueueStats | undefined> {
+export async function drain(
+  d: Deployed,
+  doneTarget: number,
+  timeoutS: number,
+  stallS = timeoutS,
+): Promise<QueueStats | undefined> {
   const deadline = Date.now() + timeoutS * 1000;
   let stats: QueueStats | undefined;
   let lastLog = 0;
@@ -52,7 +57,6 @@ export async function drain(d: Deployed, doneTarget: number, timeoutS: number, s
   return stats;
 }
 
-
 export async function jobsAndAlerts(d: Deployed, r: Results, jobs: number, jobMb: number) {
   const worker = d.plan.services.find((s) => s.role === "worker")!;
   const maxJobs = Number(worker.command![worker.command!.indexOf("--max-jobs") + 1]);
@@ -63,11 +67,15 @@ export async function jobsAndAlerts(d: Deployed, r: Results, jobs: number, jobMb
   r.check(`${jobs} jobs enqueued through the API`, enq.status === 200, enq.body);
   const stats = await drain(d, start + jobs, 60 * Math.max(10, jobs / 10) * d.slow);
   r.figure("jobsS", secs(Date.now() - s));
-  r.check(`all ${jobs} jobs processed`, stats?.done === start + jobs && stats.queued === 0, `${JSON.stringify(stats)} in ${secs(Date.now() - s)} s`);
+  r.check(
+    `all ${jobs} jobs processed`,
+    stats?.done === start + jobs && stats.queued === 0,
+    `${JSON.stringify(stats)} in ${secs(Date.now() - s)} s`,
+  );
   // 150 jobs are a multiple of --max-jobs: the worker may be exiting after its last job right now.
   // Its restart policy must bring it back; give that a minute, as the watchdog would.
   let w = (await inspect(d.ssh, [worker.name]))[0];
-  for (const until = Date.now() + 60_000 * d.slow; w?.State.Status !== "running" && Date.now() < until; ) {
+  for (const until = Date.now() + 60_000 * d.slow; w?.State.Status !== "running" && Date.now() < until;) {
     await sleep(2000);
     w = (await inspect(d.ssh, [worker.name]))[0];
   }
@@ -79,10 +87,25 @@ export async function jobsAndAlerts(d: Deployed, r: Results, jobs: number, jobMb
   );
   const alerts = d.receiver.alerts;
   const fired = alerts.find((a) => a.body.alert === "queue" && a.body.state === "firing" && a.at >= s);
-  r.check("the watchdog alerted on the queue to the receiver on the host", !!fired, fired ? `${fired.body.text} (+${secs(fired.at - s)} s after enqueue)` : `received: ${alerts.map((a) => `${a.body.alert}/${a.body.state}`).join(", ") || "nothing"}`);
+  r.check(
+    "the watchdog alerted on the queue to the receiver on the host",
+    !!fired,
+    fired
+      ? `${fired.body.text} (+${secs(fired.at - s)} s after enqueue)`
+      : `received: ${alerts.map((a) => `${a.body.alert}/${a.body.state}`).join(", ") || "nothing"}`,
+  );
   const until = Date.now() + 120_000 * d.slow;
-  const resolved = () => alerts.some((a) => a.body.alert === "queue" && a.body.state === "resolved" && a.at >= s);
+  const resolved = () =>
+    alerts.some((a) => a.body.alert === "queue" && a.body.state === "resolved" && a.at >= s);
   while (Date.now() < until && !resolved()) await sleep(3000);
   r.check("the queue alert resolves once the queue drained", resolved(), "");
-  r.check("no alert carried a secret", !alerts.some((a) => Object.values(d.config.secrets).some((v) => v.length > 8 && !v.startsWith("http") && JSON.stringify(a.body).includes(v))), `${alerts.length} alerts`);
+  r.check(
+    "no alert carried a secret",
+    !alerts.some((a) =>
+      Object.values(d.config.secrets).some(
+        (v) => v.length > 8 && !v.startsWith("http") && JSON.stringify(a.body).includes(v),
+      ),
+    ),
+    `${alerts.length} alerts`,
+  );
 }

@@ -21,7 +21,13 @@ export interface ContainerInputs {
   volumes?: { volumeName?: string; hostPath?: string; containerPath: string; readOnly?: boolean }[];
   ports?: { internal: number; external?: number; ip?: string; protocol?: string }[];
   envs?: string[];
-  healthcheck?: { tests: string[]; interval?: string; timeout?: string; retries?: number; startPeriod?: string };
+  healthcheck?: {
+    tests: string[];
+    interval?: string;
+    timeout?: string;
+    retries?: number;
+    startPeriod?: string;
+  };
   logDriver?: string;
   logOpts?: Record<string, string>;
   labels?: { label: string; value: string }[];
@@ -35,12 +41,28 @@ export const IGNORED: Readonly<Record<string, string>> = {
   wait: "the lab waits for `healthy` itself after `docker run` (the provider's wait: true)",
   waitTimeout: "the lab's own timeout, longer under TCG",
   mustRun: "`docker run -d` starts the container; the lab checks it is running",
-  destroyGraceSeconds: "a delete-time setting: the provider's delete is `docker stop -t <destroyGraceSeconds>` (docs/provider-contract.md)",
+  destroyGraceSeconds:
+    "a delete-time setting: the provider's delete is `docker stop -t <destroyGraceSeconds>` (docs/provider-contract.md)",
 };
 
 const TRANSLATED = new Set([
-  "name", "image", "hostname", "command", "memory", "memoryReservation", "memorySwap", "restart", "stopTimeout",
-  "networksAdvanced", "volumes", "ports", "envs", "healthcheck", "logDriver", "logOpts", "labels",
+  "name",
+  "image",
+  "hostname",
+  "command",
+  "memory",
+  "memoryReservation",
+  "memorySwap",
+  "restart",
+  "stopTimeout",
+  "networksAdvanced",
+  "volumes",
+  "ports",
+  "envs",
+  "healthcheck",
+  "logDriver",
+  "logOpts",
+  "labels",
 ]);
 
 export class TranslationError extends Error {}
@@ -58,16 +80,26 @@ export const shellJoin = (argv: readonly string[]) => argv.map(shellQuote).join(
 export function envFileContent(envs: readonly string[] = []): string {
   for (const e of envs) {
     const key = e.split("=", 1)[0]!;
-    if (!e.includes("=") || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new TranslationError(`envs: should be KEY=VALUE (got a value starting ${JSON.stringify(key.slice(0, 20))})`);
-    if (/[\r\n]/.test(e)) throw new TranslationError(`envs/${key}: a value with a line break cannot go into an --env-file`);
+    if (!e.includes("=") || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+      throw new TranslationError(
+        `envs: should be KEY=VALUE (got a value starting ${JSON.stringify(key.slice(0, 20))})`,
+      );
+    if (/[\r\n]/.test(e))
+      throw new TranslationError(`envs/${key}: a value with a line break cannot go into an --env-file`);
   }
   return envs.length ? envs.join("\n") + "\n" : "";
 }
 
 /** `docker run -d ...` argv (without the leading `docker`). `envFile` is the path on the engine's host. */
 export function dockerRunArgs(c: ContainerInputs, opts: { envFile?: string } = {}): string[] {
-  const unknown = Object.keys(c).filter((k) => (c as unknown as Record<string, unknown>)[k] !== undefined && !TRANSLATED.has(k) && !(k in IGNORED));
-  if (unknown.length) throw new TranslationError(`container ${c.name}: no docker run translation for ${unknown.sort().join(", ")}`);
+  const unknown = Object.keys(c).filter(
+    (k) =>
+      (c as unknown as Record<string, unknown>)[k] !== undefined && !TRANSLATED.has(k) && !(k in IGNORED),
+  );
+  if (unknown.length)
+    throw new TranslationError(
+      `container ${c.name}: no docker run translation for ${unknown.sort().join(", ")}`,
+    );
   if (!c.name) throw new TranslationError("container: name is required");
   if (!c.image) throw new TranslationError(`container ${c.name}: image is required`);
   const a: string[] = ["run", "-d", "--name", c.name];
@@ -79,7 +111,10 @@ export function dockerRunArgs(c: ContainerInputs, opts: { envFile?: string } = {
   if (c.stopTimeout !== undefined) a.push("--stop-timeout", String(c.stopTimeout));
   const nets = c.networksAdvanced ?? [];
   // `docker run` attaches one network; more would need `docker network connect` afterwards.
-  if (nets.length > 1) throw new TranslationError(`container ${c.name}: networksAdvanced: only one network is supported (got ${nets.length})`);
+  if (nets.length > 1)
+    throw new TranslationError(
+      `container ${c.name}: networksAdvanced: only one network is supported (got ${nets.length})`,
+    );
   for (const n of nets) {
     a.push("--network", n.name);
     for (const alias of n.aliases ?? []) a.push("--network-alias", alias);
@@ -91,11 +126,15 @@ export function dockerRunArgs(c: ContainerInputs, opts: { envFile?: string } = {
   }
   for (const p of c.ports ?? []) {
     const proto = p.protocol && p.protocol !== "tcp" ? `/${p.protocol}` : "";
-    const host = p.external !== undefined ? `${p.ip && p.ip !== "0.0.0.0" ? `${p.ip}:` : ""}${p.external}:` : "";
+    const host =
+      p.external !== undefined ? `${p.ip && p.ip !== "0.0.0.0" ? `${p.ip}:` : ""}${p.external}:` : "";
     a.push("-p", `${host}${p.internal}${proto}`);
   }
   if (c.envs && c.envs.length) {
-    if (!opts.envFile) throw new TranslationError(`container ${c.name}: envs need an envFile (values are never put on the command line)`);
+    if (!opts.envFile)
+      throw new TranslationError(
+        `container ${c.name}: envs need an envFile (values are never put on the command line)`,
+      );
     a.push("--env-file", opts.envFile);
   }
   const h = c.healthcheck;
@@ -107,7 +146,10 @@ export function dockerRunArgs(c: ContainerInputs, opts: { envFile?: string } = {
       // runs them unchanged through the image's /bin/sh.
       if (kind === "CMD") a.push("--health-cmd", shellJoin(rest));
       else if (kind === "CMD-SHELL") a.push("--health-cmd", rest.join(" "));
-      else throw new TranslationError(`container ${c.name}: healthcheck/tests: should start with CMD, CMD-SHELL or NONE (got ${kind})`);
+      else
+        throw new TranslationError(
+          `container ${c.name}: healthcheck/tests: should start with CMD, CMD-SHELL or NONE (got ${kind})`,
+        );
       if (h.interval) a.push("--health-interval", h.interval);
       if (h.timeout) a.push("--health-timeout", h.timeout);
       if (h.retries !== undefined) a.push("--health-retries", String(h.retries));
@@ -121,12 +163,32 @@ export function dockerRunArgs(c: ContainerInputs, opts: { envFile?: string } = {
   return a;
 }
 
-export function networkCreateArgs(n: { name: string; driver?: string; labels?: { label: string; value: string }[] }): string[] {
-  return ["network", "create", ...(n.driver ? ["--driver", n.driver] : []), ...(n.labels ?? []).flatMap((l) => ["--label", `${l.label}=${l.value}`]), n.name];
+export function networkCreateArgs(n: {
+  name: string;
+  driver?: string;
+  labels?: { label: string; value: string }[];
+}): string[] {
+  return [
+    "network",
+    "create",
+    ...(n.driver ? ["--driver", n.driver] : []),
+    ...(n.labels ?? []).flatMap((l) => ["--label", `${l.label}=${l.value}`]),
+    n.name,
+  ];
 }
 
-export function volumeCreateArgs(v: { name: string; driver?: string; labels?: { label: string; value: string }[] }): string[] {
-  return ["volume", "create", ...(v.driver ? ["--driver", v.driver] : []), ...(v.labels ?? []).flatMap((l) => ["--label", `${l.label}=${l.value}`]), v.name];
+export function volumeCreateArgs(v: {
+  name: string;
+  driver?: string;
+  labels?: { label: string; value: string }[];
+}): string[] {
+  return [
+    "volume",
+    "create",
+    ...(v.driver ? ["--driver", v.driver] : []),
+    ...(v.labels ?? []).flatMap((l) => ["--label", `${l.label}=${l.value}`]),
+    v.name,
+  ];
 }
 
 /** What `docker inspect` must show for a container started from these inputs (bytes, as docker reports). */
@@ -141,4 +203,3 @@ export function expectedHostConfig(c: ContainerInputs) {
 }
 
 // Which resources a new configuration changes: the same diff the scaling tests use.
-

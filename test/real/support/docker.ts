@@ -35,9 +35,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     const timer =
-      opts.timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs);
+      opts.timeoutMs === undefined ? undefined : setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs);
     child.on("error", (err) => {
       if (timer) clearTimeout(timer);
       reject(err);
@@ -102,12 +100,10 @@ async function startDockerIfNeeded(): Promise<void> {
 /** Removes containers left by test processes that died before their cleanup ran (e.g. killed). */
 async function removeOrphans(): Promise<void> {
   const res = await run("docker", ["ps", "-a", "--filter", `label=${LABEL}`, "--format", "{{.Names}}"]);
-  const orphans = res.stdout
-    .split("\n")
-    .filter((name) => {
-      const pid = Number(/^app-infra-test-(\d+)-/.exec(name)?.[1]);
-      return pid > 0 && !existsSync(`/proc/${pid}`);
-    });
+  const orphans = res.stdout.split("\n").filter((name) => {
+    const pid = Number(/^app-infra-test-(\d+)-/.exec(name)?.[1]);
+    return pid > 0 && !existsSync(`/proc/${pid}`);
+  });
   if (orphans.length > 0) await run("docker", ["rm", "-f", "-v", ...orphans]);
 }
 
@@ -138,7 +134,9 @@ async function startDockerdIfNeeded(): Promise<void> {
   } finally {
     closeSync(logFd);
   }
-  const tail = existsSync(DOCKERD_LOG) ? readFileSync(DOCKERD_LOG, "utf8").split("\n").slice(-30).join("\n") : "";
+  const tail = existsSync(DOCKERD_LOG)
+    ? readFileSync(DOCKERD_LOG, "utf8").split("\n").slice(-30).join("\n")
+    : "";
   throw new Error(`dockerd did not answer \`docker info\` within 60 s; end of ${DOCKERD_LOG}:\n${tail}`);
 }
 
@@ -149,8 +147,13 @@ const CACHE_DIR = process.env.APP_INFRA_TEST_CACHE ?? "/var/cache/app-infra-test
 /** The Debian mirror this machine's apt uses (read by the lab's build-image.sh), unless overridden. */
 function debianMirror(): string {
   if (process.env.APP_INFRA_TEST_DEBIAN_MIRROR) return process.env.APP_INFRA_TEST_DEBIAN_MIRROR;
-  const r = spawnSync("bash", [join(__dirname, "..", "..", "lab", "build-image.sh"), "--print-mirror"], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`no Debian mirror for debootstrap: ${r.stderr.trim()} (or set APP_INFRA_TEST_DEBIAN_MIRROR)`);
+  const r = spawnSync("bash", [join(__dirname, "..", "..", "lab", "build-image.sh"), "--print-mirror"], {
+    encoding: "utf8",
+  });
+  if (r.status !== 0)
+    throw new Error(
+      `no Debian mirror for debootstrap: ${r.stderr.trim()} (or set APP_INFRA_TEST_DEBIAN_MIRROR)`,
+    );
   return r.stdout.trim();
 }
 const SUITE = "bookworm";
@@ -223,18 +226,22 @@ async function buildBaseImage(): Promise<string> {
   mkdirSync(CACHE_DIR, { recursive: true });
   const tarball = join(CACHE_DIR, `rootfs-${tag.split(":")[1]}.tar`);
   const started = Date.now();
-  const res = await runOk("flock", ["-w", String(BUILD_TIMEOUT_MS / 1000), join(CACHE_DIR, "build.lock"), "bash", "-c", BUILD_SCRIPT], {
-    env: {
-      ...process.env,
-      TAG: tag,
-      TARBALL: tarball,
-      CACHE_DIR,
-      PACKAGES: BASE_PACKAGES.join(","),
-      SUITE,
-      MIRROR: debianMirror(),
+  const res = await runOk(
+    "flock",
+    ["-w", String(BUILD_TIMEOUT_MS / 1000), join(CACHE_DIR, "build.lock"), "bash", "-c", BUILD_SCRIPT],
+    {
+      env: {
+        ...process.env,
+        TAG: tag,
+        TARBALL: tarball,
+        CACHE_DIR,
+        PACKAGES: BASE_PACKAGES.join(","),
+        SUITE,
+        MIRROR: debianMirror(),
+      },
+      timeoutMs: BUILD_TIMEOUT_MS,
     },
-    timeoutMs: BUILD_TIMEOUT_MS,
-  });
+  );
   console.info(`${tag}: ready after ${((Date.now() - started) / 1000).toFixed(0)} s ${res.stderr.trim()}`);
   return tag;
 }
@@ -283,12 +290,44 @@ function envFlags(env: Readonly<Record<string, string>> | undefined): string[] {
 
 // Capability numbers as in <linux/capability.h>, named as Docker spells them.
 const CAPABILITIES = [
-  "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
-  "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW",
-  "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
-  "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD",
-  "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG",
-  "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ",
+  "CHOWN",
+  "DAC_OVERRIDE",
+  "DAC_READ_SEARCH",
+  "FOWNER",
+  "FSETID",
+  "KILL",
+  "SETGID",
+  "SETUID",
+  "SETPCAP",
+  "LINUX_IMMUTABLE",
+  "NET_BIND_SERVICE",
+  "NET_BROADCAST",
+  "NET_ADMIN",
+  "NET_RAW",
+  "IPC_LOCK",
+  "IPC_OWNER",
+  "SYS_MODULE",
+  "SYS_RAWIO",
+  "SYS_CHROOT",
+  "SYS_PTRACE",
+  "SYS_PACCT",
+  "SYS_ADMIN",
+  "SYS_BOOT",
+  "SYS_NICE",
+  "SYS_RESOURCE",
+  "SYS_TIME",
+  "SYS_TTY_CONFIG",
+  "MKNOD",
+  "LEASE",
+  "AUDIT_WRITE",
+  "AUDIT_CONTROL",
+  "SETFCAP",
+  "MAC_OVERRIDE",
+  "MAC_ADMIN",
+  "SYSLOG",
+  "WAKE_ALARM",
+  "BLOCK_SUSPEND",
+  "AUDIT_READ",
 ] as const;
 
 /** Capabilities Docker knows that are missing from this process's bounding set. */
@@ -351,13 +390,26 @@ export async function startContainer(opts: ContainerOptions = {}): Promise<Conta
     await run("docker", ["rm", "-f", "-v", name]);
   };
   try {
-    await runOk("docker", ["run", "-d", "--name", name, ...containerFlags(opts), "--init", image, "sleep", "infinity"]);
+    await runOk("docker", [
+      "run",
+      "-d",
+      "--name",
+      name,
+      ...containerFlags(opts),
+      "--init",
+      image,
+      "sleep",
+      "infinity",
+    ]);
   } catch (err) {
     await remove(); // `docker run` may have created it before failing
     throw err;
   }
   const exec = (command: readonly string[], e: ExecOptions = {}) =>
-    run("docker", ["exec", "-i", ...envFlags(e.env), name, ...command], { input: e.input, timeoutMs: e.timeoutMs });
+    run("docker", ["exec", "-i", ...envFlags(e.env), name, ...command], {
+      input: e.input,
+      timeoutMs: e.timeoutMs,
+    });
   return {
     name,
     exec,
@@ -384,10 +436,14 @@ export async function runThrowaway(
   const image = opts.image ?? (await ensureBaseImage());
   const name = uniqueName();
   try {
-    return await run("docker", ["run", "--rm", "-i", "--name", name, ...containerFlags(opts), image, ...command], {
-      input: opts.input,
-      timeoutMs: opts.timeoutMs,
-    });
+    return await run(
+      "docker",
+      ["run", "--rm", "-i", "--name", name, ...containerFlags(opts), image, ...command],
+      {
+        input: opts.input,
+        timeoutMs: opts.timeoutMs,
+      },
+    );
   } finally {
     await run("docker", ["rm", "-f", "-v", name]); // no-op after a normal --rm exit
   }

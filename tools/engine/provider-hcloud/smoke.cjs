@@ -36,9 +36,20 @@ const TOKEN = "t".repeat(64);
 
 function serverType(id, name) {
   return {
-    id, name, description: name.toUpperCase(), category: "shared", cores: 2, memory: 4.0, disk: 40,
-    storage_type: "local", cpu_type: "shared", architecture: "x86", included_traffic: 0,
-    prices: [], deprecated: false, deprecation: null,
+    id,
+    name,
+    description: name.toUpperCase(),
+    category: "shared",
+    cores: 2,
+    memory: 4.0,
+    disk: 40,
+    storage_type: "local",
+    cpu_type: "shared",
+    architecture: "x86",
+    included_traffic: 0,
+    prices: [],
+    deprecated: false,
+    deprecation: null,
     locations: [{ id: 1, name: "fsn1", deprecation: null }],
   };
 }
@@ -48,24 +59,73 @@ function startStub() {
   let nextAction = 1;
   const actions = new Map();
   const newAction = (command, status) => {
-    const a = { id: nextAction++, command, status, progress: status === "running" ? 0 : 100,
-      started: "2026-01-01T00:00:00Z", finished: null, error: null, resources: [] };
+    const a = {
+      id: nextAction++,
+      command,
+      status,
+      progress: status === "running" ? 0 : 100,
+      started: "2026-01-01T00:00:00Z",
+      finished: null,
+      error: null,
+      resources: [],
+    };
     actions.set(a.id, a);
     return a;
   };
-  const sshKey = { id: 101, name: "k", fingerprint: "aa:bb", public_key: "ssh-ed25519 AAAA k", labels: { a: "b" },
-    created: "2026-01-01T00:00:00Z" };
-  const vm = { id: 42, name: "", status: "running", created: "2026-01-01T00:00:00Z",
-    public_net: { ipv4: { id: 1, ip: "203.0.113.10", blocked: false, dns_ptr: "" },
-      ipv6: { id: 2, ip: "2001:db8:1:2::/64", blocked: false, dns_ptr: [] }, floating_ips: [], firewalls: [] },
-    private_net: [], server_type: serverType(1, "cx23"), included_traffic: 0, outgoing_traffic: 0, ingoing_traffic: 0,
-    backup_window: null, rescue_enabled: false, iso: null, locked: false,
-    location: { id: 1, name: "fsn1", description: "Falkenstein DC Park 1", country: "DE", city: "Falkenstein",
-      latitude: 50.47612, longitude: 12.370071, network_zone: "eu-central" },
+  const sshKey = {
+    id: 101,
+    name: "k",
+    fingerprint: "aa:bb",
+    public_key: "ssh-ed25519 AAAA k",
+    labels: { a: "b" },
+    created: "2026-01-01T00:00:00Z",
+  };
+  const vm = {
+    id: 42,
+    name: "",
+    status: "running",
+    created: "2026-01-01T00:00:00Z",
+    public_net: {
+      ipv4: { id: 1, ip: "203.0.113.10", blocked: false, dns_ptr: "" },
+      ipv6: { id: 2, ip: "2001:db8:1:2::/64", blocked: false, dns_ptr: [] },
+      floating_ips: [],
+      firewalls: [],
+    },
+    private_net: [],
+    server_type: serverType(1, "cx23"),
+    included_traffic: 0,
+    outgoing_traffic: 0,
+    ingoing_traffic: 0,
+    backup_window: null,
+    rescue_enabled: false,
+    iso: null,
+    locked: false,
+    location: {
+      id: 1,
+      name: "fsn1",
+      description: "Falkenstein DC Park 1",
+      country: "DE",
+      city: "Falkenstein",
+      latitude: 50.47612,
+      longitude: 12.370071,
+      network_zone: "eu-central",
+    },
     image: { id: 161547269, name: "ubuntu-24.04", type: "system", architecture: "x86" },
-    protection: { delete: false, rebuild: false }, labels: {}, volumes: [], primary_disk_size: 40,
-    placement_group: null, load_balancers: [] };
-  const firewall = { id: 7, name: "fw", labels: {}, rules: [], applied_to: [], created: "2026-01-01T00:00:00Z" };
+    protection: { delete: false, rebuild: false },
+    labels: {},
+    volumes: [],
+    primary_disk_size: 40,
+    placement_group: null,
+    load_balancers: [],
+  };
+  const firewall = {
+    id: 7,
+    name: "fw",
+    labels: {},
+    rules: [],
+    applied_to: [],
+    created: "2026-01-01T00:00:00Z",
+  };
 
   const server = http.createServer((rq, rs) => {
     let body = "";
@@ -79,26 +139,59 @@ function startStub() {
       };
       const notFound = () => send(404, { error: { code: "not_found", message: "not found", details: {} } });
       const p = url.pathname;
-      if (rq.headers.authorization !== `Bearer ${TOKEN}`) return send(401, { error: { code: "unauthorized", message: "bad token" } });
+      if (rq.headers.authorization !== `Bearer ${TOKEN}`)
+        return send(401, { error: { code: "unauthorized", message: "bad token" } });
       if (rq.method === "GET" && p === "/v1/server_types" && url.searchParams.has("name")) {
         const name = url.searchParams.get("name");
         return send(200, { server_types: [serverType(name === "cx33" ? 2 : 1, name)] });
       }
       if (rq.method === "GET" && p === "/v1/images") {
-        return send(200, { images: [{ id: 161547269, name: url.searchParams.get("name"), type: "system",
-          status: "available", architecture: url.searchParams.get("architecture"), deprecated: null,
-          os_flavor: "ubuntu", os_version: "24.04", rapid_deploy: true, disk_size: 5, image_size: null,
-          description: "Ubuntu 24.04", created: "2026-01-01T00:00:00Z", protection: { delete: false },
-          labels: {}, bound_to: null, created_from: null, deleted: null }] });
+        return send(200, {
+          images: [
+            {
+              id: 161547269,
+              name: url.searchParams.get("name"),
+              type: "system",
+              status: "available",
+              architecture: url.searchParams.get("architecture"),
+              deprecated: null,
+              os_flavor: "ubuntu",
+              os_version: "24.04",
+              rapid_deploy: true,
+              disk_size: 5,
+              image_size: null,
+              description: "Ubuntu 24.04",
+              created: "2026-01-01T00:00:00Z",
+              protection: { delete: false },
+              labels: {},
+              bound_to: null,
+              created_from: null,
+              deleted: null,
+            },
+          ],
+        });
       }
       if (rq.method === "POST" && p === "/v1/servers") {
         const b = JSON.parse(body);
-        Object.assign(vm, { name: b.name, labels: b.labels || {}, server_type: serverType(1, b.server_type),
-          public_net: { ...vm.public_net, firewalls: (b.firewalls || []).map((f) => ({ id: f.firewall, status: "applied" })) } });
-        return send(201, { server: vm, action: newAction("create_server", "running"), next_actions: [], root_password: null });
+        Object.assign(vm, {
+          name: b.name,
+          labels: b.labels || {},
+          server_type: serverType(1, b.server_type),
+          public_net: {
+            ...vm.public_net,
+            firewalls: (b.firewalls || []).map((f) => ({ id: f.firewall, status: "applied" })),
+          },
+        });
+        return send(201, {
+          server: vm,
+          action: newAction("create_server", "running"),
+          next_actions: [],
+          root_password: null,
+        });
       }
       if (p === "/v1/servers/42" && rq.method === "GET") return send(200, { server: vm });
-      if (p === "/v1/servers/42" && rq.method === "DELETE") return send(200, { action: newAction("delete_server", "success") });
+      if (p === "/v1/servers/42" && rq.method === "DELETE")
+        return send(200, { action: newAction("delete_server", "success") });
       const act = p.match(/^\/v1\/servers\/42\/actions\/(\w+)$/);
       if (act && rq.method === "POST") {
         const b = body ? JSON.parse(body) : {};
@@ -116,9 +209,19 @@ function startStub() {
         // Two pages, so the client's paging (meta.pagination.next_page) is exercised.
         const page = Number(url.searchParams.get("page") || "1");
         const items = page === 1 ? [serverType(1, "cx23")] : [serverType(2, "cx33")];
-        return send(200, { server_types: items,
-          meta: { pagination: { page, per_page: 1, previous_page: page === 1 ? null : 1,
-            next_page: page === 1 ? 2 : null, last_page: 2, total_entries: 2 } } });
+        return send(200, {
+          server_types: items,
+          meta: {
+            pagination: {
+              page,
+              per_page: 1,
+              previous_page: page === 1 ? null : 1,
+              next_page: page === 1 ? 2 : null,
+              last_page: 2,
+              total_entries: 2,
+            },
+          },
+        });
       }
       if (rq.method === "POST" && p === "/v1/ssh_keys") {
         const b = JSON.parse(body);
@@ -131,8 +234,17 @@ function startStub() {
       }
       if (rq.method === "POST" && p === "/v1/firewalls") {
         const b = JSON.parse(body);
-        Object.assign(firewall, { name: b.name, labels: b.labels || {},
-          rules: (b.rules || []).map((r) => ({ source_ips: [], destination_ips: [], port: null, description: null, ...r })) });
+        Object.assign(firewall, {
+          name: b.name,
+          labels: b.labels || {},
+          rules: (b.rules || []).map((r) => ({
+            source_ips: [],
+            destination_ips: [],
+            port: null,
+            description: null,
+            ...r,
+          })),
+        });
         return send(201, { firewall, actions: [newAction("set_firewall_rules", "running")] });
       }
       if (p === "/v1/firewalls/7") {
@@ -141,13 +253,26 @@ function startStub() {
       }
       if (rq.method === "GET" && p === "/v1/actions") {
         const ids = url.searchParams.getAll("id").map(Number);
-        const out = ids.filter((id) => actions.has(id)).map((id) => {
-          const a = actions.get(id);
-          Object.assign(a, { status: "success", progress: 100, finished: "2026-01-01T00:00:01Z" });
-          return a;
+        const out = ids
+          .filter((id) => actions.has(id))
+          .map((id) => {
+            const a = actions.get(id);
+            Object.assign(a, { status: "success", progress: 100, finished: "2026-01-01T00:00:01Z" });
+            return a;
+          });
+        return send(200, {
+          actions: out,
+          meta: {
+            pagination: {
+              page: 1,
+              per_page: 25,
+              previous_page: null,
+              next_page: null,
+              last_page: 1,
+              total_entries: out.length,
+            },
+          },
         });
-        return send(200, { actions: out, meta: { pagination: { page: 1, per_page: 25, previous_page: null,
-          next_page: null, last_page: 1, total_entries: out.length } } });
       }
       return notFound();
     });
@@ -166,7 +291,9 @@ function startPlugin(bin) {
       const m = out.match(/^(\d+)\s*$/m);
       if (m) resolve({ child, port: Number(m[1]), stderr: () => stderr });
     });
-    child.on("exit", (code) => reject(new Error(`plugin exited (${code}) before printing a port:\n${stderr}`)));
+    child.on("exit", (code) =>
+      reject(new Error(`plugin exited (${code}) before printing a port:\n${stderr}`)),
+    );
   });
 }
 
@@ -193,23 +320,46 @@ async function main() {
   const { server, seen } = await startStub();
   const endpoint = `http://127.0.0.1:${server.address().port}/v1`;
   const plugin = await startPlugin(path.resolve(bin));
-  const client = new providerGrpc.ResourceProviderClient(`127.0.0.1:${plugin.port}`, grpc.credentials.createInsecure());
+  const client = new providerGrpc.ResourceProviderClient(
+    `127.0.0.1:${plugin.port}`,
+    grpc.credentials.createInsecure(),
+  );
   try {
     const info = await call(client, "getPluginInfo", new Empty());
     console.log(`plugin version ${info.getVersion()}`);
 
-    const schema = JSON.parse((await call(client, "getSchema", new providerPb.GetSchemaRequest())).getSchema());
-    for (const tok of ["hcloud:index/server:Server", "hcloud:index/sshKey:SshKey", "hcloud:index/firewall:Firewall"]) {
+    const schema = JSON.parse(
+      (await call(client, "getSchema", new providerPb.GetSchemaRequest())).getSchema(),
+    );
+    for (const tok of [
+      "hcloud:index/server:Server",
+      "hcloud:index/sshKey:SshKey",
+      "hcloud:index/firewall:Firewall",
+    ]) {
       assert.ok(schema.resources[tok], `schema lacks resource ${tok}`);
     }
     assert.ok(schema.functions["hcloud:index/getServerTypes:getServerTypes"], "schema lacks getServerTypes");
     const srv = schema.resources["hcloud:index/server:Server"].inputProperties;
-    for (const k of ["name", "image", "location", "serverType", "keepDisk", "backups", "deleteProtection",
-      "rebuildProtection", "sshKeys", "firewallIds", "userData", "publicNets", "labels"]) {
+    for (const k of [
+      "name",
+      "image",
+      "location",
+      "serverType",
+      "keepDisk",
+      "backups",
+      "deleteProtection",
+      "rebuildProtection",
+      "sshKeys",
+      "firewallIds",
+      "userData",
+      "publicNets",
+      "labels",
+    ]) {
       assert.ok(srv[k], `Server input ${k} missing`);
     }
     const cfg = schema.config.variables;
-    for (const k of ["token", "endpoint", "pollInterval", "pollFunction"]) assert.ok(cfg[k], `config ${k} missing`);
+    for (const k of ["token", "endpoint", "pollInterval", "pollFunction"])
+      assert.ok(cfg[k], `config ${k} missing`);
     console.log("schema: tokens and property names present");
 
     const config = { token: TOKEN, endpoint, pollInterval: "50ms", pollFunction: "constant" };
@@ -235,7 +385,9 @@ async function main() {
     assert.deepEqual(ret.names, ["cx23", "cx33"]);
     assert.equal(ret.serverTypes[0].architecture, "x86");
     assert.equal(ret.serverTypes[0].locations[0].name, "fsn1");
-    console.log(`getServerTypes: ${JSON.stringify(ret.names)} (keys of one type: ${Object.keys(ret.serverTypes[0]).join(",")})`);
+    console.log(
+      `getServerTypes: ${JSON.stringify(ret.names)} (keys of one type: ${Object.keys(ret.serverTypes[0]).join(",")})`,
+    );
 
     const check = async (type, name, news) => {
       const r = new providerPb.CheckRequest();
@@ -271,31 +423,53 @@ async function main() {
     };
 
     const keyType = "hcloud:index/sshKey:SshKey";
-    const key = await create(keyType, "k", await check(keyType, "k",
-      { name: "k", publicKey: "ssh-ed25519 AAAA k", labels: { a: "b" } }));
+    const key = await create(
+      keyType,
+      "k",
+      await check(keyType, "k", { name: "k", publicKey: "ssh-ed25519 AAAA k", labels: { a: "b" } }),
+    );
     assert.equal(key.id, "101");
     assert.equal(key.props.toJavaScript().fingerprint, "aa:bb");
     console.log(`SshKey created: id ${key.id}`);
 
     const fwType = "hcloud:index/firewall:Firewall";
-    const fw = await create(fwType, "fw", await check(fwType, "fw", {
-      name: "fw", labels: { app: "x" },
-      rules: [{ direction: "in", protocol: "tcp", port: "22", sourceIps: ["0.0.0.0/0", "::/0"] }],
-    }));
+    const fw = await create(
+      fwType,
+      "fw",
+      await check(fwType, "fw", {
+        name: "fw",
+        labels: { app: "x" },
+        rules: [{ direction: "in", protocol: "tcp", port: "22", sourceIps: ["0.0.0.0/0", "::/0"] }],
+      }),
+    );
     assert.equal(fw.id, "7");
     console.log(`Firewall created: id ${fw.id}`);
 
     const vmType = "hcloud:index/server:Server";
-    const vmInputs = { name: "vm", image: "ubuntu-24.04", location: "fsn1", serverType: "cx23", keepDisk: true,
-      backups: true, deleteProtection: true, rebuildProtection: true, sshKeys: [key.id], firewallIds: [Number(fw.id)],
-      userData: "#cloud-config\n", publicNets: [{ ipv4Enabled: true, ipv6Enabled: true }], labels: { app: "x" } };
+    const vmInputs = {
+      name: "vm",
+      image: "ubuntu-24.04",
+      location: "fsn1",
+      serverType: "cx23",
+      keepDisk: true,
+      backups: true,
+      deleteProtection: true,
+      rebuildProtection: true,
+      sshKeys: [key.id],
+      firewallIds: [Number(fw.id)],
+      userData: "#cloud-config\n",
+      publicNets: [{ ipv4Enabled: true, ipv6Enabled: true }],
+      labels: { app: "x" },
+    };
     const vm = await create(vmType, "vm", await check(vmType, "vm", vmInputs));
     const vmState = vm.props.toJavaScript();
     assert.equal(vm.id, "42");
     assert.equal(vmState.ipv4Address, "203.0.113.10");
     assert.equal(vmState.ipv6Address, "2001:db8:1:2::1");
     assert.deepEqual(vmState.firewallIds, [7]);
-    console.log(`Server created: id ${vm.id}, backups ${vmState.backups}, deleteProtection ${vmState.deleteProtection}`);
+    console.log(
+      `Server created: id ${vm.id}, backups ${vmState.backups}, deleteProtection ${vmState.deleteProtection}`,
+    );
 
     // A stage change: only serverType differs -> poweroff + change_type, in place.
     const upd = new providerPb.UpdateRequest();
@@ -318,7 +492,11 @@ async function main() {
 
     const lines = seen.map((s) => `${s.method} ${s.path}${s.body ? " " + s.body : ""}`);
     console.log("stub saw:\n  " + lines.join("\n  "));
-    const has = (re) => assert.ok(lines.some((l) => re.test(l)), `no request matching ${re}`);
+    const has = (re) =>
+      assert.ok(
+        lines.some((l) => re.test(l)),
+        `no request matching ${re}`,
+      );
     has(/^GET \/v1\/server_types\?page=1&per_page=50$/);
     has(/^GET \/v1\/server_types\?page=2&per_page=50$/);
     has(/^POST \/v1\/ssh_keys \{"name":"k","public_key":"ssh-ed25519 AAAA k","labels":\{"a":"b"\}\}$/);
@@ -327,7 +505,9 @@ async function main() {
     has(/^GET \/v1\/server_types\?name=cx23$/);
     has(/^GET \/v1\/images\?architecture=x86&include_deprecated=true&name=ubuntu-24.04$/);
     has(/^GET \/v1\/ssh_keys\/101$/);
-    has(/^POST \/v1\/servers \{"name":"vm","server_type":"cx23","image":161547269,"ssh_keys":\[101\],"location":"fsn1","user_data":"#cloud-config\\n","labels":\{"app":"x"\},"firewalls":\[\{"firewall":7\}\],"public_net":\{"enable_ipv4":true,"enable_ipv6":true\}\}$/);
+    has(
+      /^POST \/v1\/servers \{"name":"vm","server_type":"cx23","image":161547269,"ssh_keys":\[101\],"location":"fsn1","user_data":"#cloud-config\\n","labels":\{"app":"x"\},"firewalls":\[\{"firewall":7\}\],"public_net":\{"enable_ipv4":true,"enable_ipv6":true\}\}$/,
+    );
     has(/^POST \/v1\/servers\/42\/actions\/enable_backup$/);
     has(/^POST \/v1\/servers\/42\/actions\/change_protection \{"rebuild":true,"delete":true\}$/);
     has(/^POST \/v1\/servers\/42\/actions\/poweroff$/);

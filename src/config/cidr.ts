@@ -10,7 +10,7 @@ export function cidrProblem(cidr: string): string | undefined {
   const slash = cidr.lastIndexOf("/");
   const addr = cidr.slice(0, slash);
   const p = cidr.slice(slash + 1);
-  if (slash < 0 || !/^\d{1,3}$/.test(p)) return "is not address/prefix";
+  if (slash < 0 || !/^\d{1,3}$/.test(p)) return "it is not address/prefix, e.g. 203.0.113.7/32";
   const v4 = ipaddr.IPv4.isValidFourPartDecimal(addr);
   if (!v4 && !(ipaddr.IPv6.isValid(addr) && !addr.includes(".")))
     return `${addr} is not an IPv4 or IPv6 address`;

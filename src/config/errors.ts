@@ -1,13 +1,34 @@
-// One user-facing error class, Kamal style: every problem names its key path, the value and what
-// is allowed, and all problems are reported together.
+// The user-facing error classes, Kamal style: every problem names its key path (or its file, line
+// and column), the value and what is allowed, and all problems are reported together.
+//
+// - ConfigError: the stack configuration is wrong. `problems` holds one line per problem.
+// - StackFileError (a ConfigError): a Pulumi.<stack>.yaml is missing, is not YAML or is not shaped
+//   like a stack file. Its message is the problems alone, one line each, starting with
+//   `<file>:<line>:<column>:` where the YAML parser knows the position.
+// Anything else thrown from src/config is a bug, not a user error.
 
 export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
+  constructor(
+    readonly problems: readonly string[],
+    message?: string,
+  ) {
     super(
-      `app-infra: the stack configuration has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n` +
-        problems.map((p) => `  - ${p}`).join("\n"),
+      message ??
+        `app-infra: the stack configuration has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n` +
+          problems.map((p) => `  - ${p}`).join("\n"),
     );
     this.name = "ConfigError";
+  }
+}
+
+export class StackFileError extends ConfigError {
+  constructor(
+    /** The file as the user would name it (relative to the working directory when inside it). */
+    readonly file: string,
+    problems: readonly string[],
+  ) {
+    super(problems, problems.join("\n"));
+    this.name = "StackFileError";
   }
 }
 
@@ -15,6 +36,8 @@ export class ConfigError extends Error {
 export function show(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
   if (value === undefined) return "nothing";
-  const text = JSON.stringify(value);
+  if (typeof value === "bigint") return value.toString();
+  if (ArrayBuffer.isView(value)) return "binary data (a !!binary value)";
+  const text = JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

@@ -1,15 +1,33 @@
-// The one table of stack configuration keys. The parser, the README's config section and the
-// `config:` block of Pulumi.yaml are all generated from it, so docs and behaviour cannot drift.
+// The one table of stack configuration keys. Each key is declared once, here: its path, type,
+// range, default and description. From this table come the parser (parse.ts), the StackConfig type
+// (types.ts derives it; path `a/b/c` is field `a.b.c`), the README's config section and the
+// `config:` block of Pulumi.yaml (src/report/docs.ts), so docs, behaviour and types cannot drift.
 //
 // Paths use `/` between levels, as in error messages (`services/redis/memoryMb`). In Pulumi they are
 // structured config: `pulumi config set --path services.redis.memoryMb 300`.
+import { cidrProblem } from "./cidr";
+import { imageReferenceProblem } from "./image-ref";
+import {
+  ARCHITECTURES,
+  LOCATIONS,
+  SERVICE_NAMES,
+  STAGE_NUMBERS,
+  TARGETS,
+  type ServiceName,
+} from "./vocabulary";
+
+export { ARCHITECTURES, LOCATIONS, SERVICE_NAMES, STAGE_NUMBERS, TARGETS };
+export type { Architecture, Location, ServiceName, Stage, Target } from "./vocabulary";
+
+/** Why a string is not allowed (a full clause such as "prefix /33 is longer than 32"), or undefined. */
+export type Check = (value: string) => string | undefined;
 
 export type KeyKind =
   | { type: "int"; min: number; max: number }
-  | { type: "string"; pattern?: RegExp; patternHint?: string }
+  | { type: "string"; pattern?: RegExp; check?: Check; patternHint?: string }
   | { type: "enum"; allowed: readonly (string | number)[] }
   | { type: "bool" }
-  | { type: "stringList"; pattern?: RegExp; patternHint?: string }
+  | { type: "stringList"; pattern?: RegExp; check?: Check; patternHint?: string; itemHint?: string }
   | { type: "stringMap" };
 
 export interface KeySpec {
@@ -20,17 +38,13 @@ export interface KeySpec {
   /** Shown in docs when the default is derived rather than literal. */
   defaultText?: string;
   required?: boolean;
-  /** Must be set with `pulumi config set --secret`; never printed. */
+  /** Must be set with `pulumi config set --secret`; never printed. StackConfig says only whether it is set. */
   secret?: boolean;
+  /** Has no effect on the local target, so setting it there is refused rather than silently ignored. */
+  hetznerOnly?: boolean;
   description: string;
 }
 
-export const SERVICE_NAMES = ["redis", "api", "bot", "worker"] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
-
-export const LOCATIONS = ["fsn1", "nbg1", "hel1", "ash", "hil", "sin"] as const;
-export const ARCHITECTURES = ["x86", "arm"] as const;
-export const TARGETS = ["hetzner", "local"] as const;
 export const REDIS_POLICIES = [
   "noeviction",
   "allkeys-lru",
@@ -42,49 +56,53 @@ export const REDIS_POLICIES = [
   "volatile-ttl",
 ] as const;
 
-const IMAGE = /^[a-z0-9]+([._/:@-][a-zA-Z0-9_.-]+)*$/;
 const IMAGE_HINT = "a Docker image reference such as ghcr.io/acme/app-api:1.4.2";
-const CIDR = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/;
 const CIDR_HINT = "CIDR blocks such as 203.0.113.7/32 or ::/0";
 const SSH_PUBKEY =
   /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/;
 const QUEUE = /^[A-Za-z0-9_.:-]{1,64}$/;
 const HTTP_PATH = /^\/[A-Za-z0-9_./-]*$/;
+const image = { type: "string", check: imageReferenceProblem, patternHint: IMAGE_HINT } as const;
 
-function serviceKeys(
-  service: ServiceName,
+function serviceKeys<S extends ServiceName>(
+  service: S,
   memoryText: string,
   reservationText: string,
   swapText: string,
-): KeySpec[] {
+) {
   return [
     {
-      path: `services/${service}/memoryMb`,
+      path: `services/${service}/memoryMb` as const,
       kind: { type: "int", min: 32, max: 65536 },
       defaultText: memoryText,
       description: `Hard memory limit of the ${service} container (docker --memory), MB.`,
     },
     {
-      path: `services/${service}/reservationMb`,
+      path: `services/${service}/reservationMb` as const,
       kind: { type: "int", min: 0, max: 65536 },
       defaultText: reservationText,
       description: `Soft memory reservation of the ${service} container (docker --memory-reservation), MB; at most memoryMb.`,
     },
     {
-      path: `services/${service}/swapMb`,
+      path: `services/${service}/swapMb` as const,
       kind: { type: "int", min: 0, max: 65536 },
       defaultText: swapText,
       description:
         `Host swap the ${service} container may use on top of memoryMb (docker --memory-swap = memoryMb + swapMb). ` +
         "0 = no swap. An explicit choice per service: the sizing note left Docker's implicit default (swap up to the limit again).",
     },
-  ];
+  ] as const;
 }
 
-export const KEYS: readonly KeySpec[] = [
+/**
+ * Every key, as declared. `as const` keeps each entry's literal path and kind, from which types.ts
+ * derives the StackConfig type; `satisfies` checks each entry against KeySpec. Code that walks the
+ * keys uses KEYS, the same array typed as KeySpec.
+ */
+export const KEY_TABLE = [
   {
     path: "stage",
-    kind: { type: "enum", allowed: [1, 2, 3] },
+    kind: { type: "enum", allowed: STAGE_NUMBERS },
     required: true,
     description:
       "Scaling stage from the sizing note: 1 = current 3 GB box, 2 = more RAM and a second worker, 3 = more RAM and CPU.",
@@ -98,12 +116,14 @@ export const KEYS: readonly KeySpec[] = [
   },
   {
     path: "location",
+    hetznerOnly: true,
     kind: { type: "enum", allowed: LOCATIONS },
     default: "fsn1",
     description: "Hetzner Cloud location of the server.",
   },
   {
     path: "server/type",
+    hetznerOnly: true,
     kind: {
       type: "string",
       pattern: /^[a-z]+[0-9]+$/,
@@ -115,42 +135,49 @@ export const KEYS: readonly KeySpec[] = [
   },
   {
     path: "server/cores",
+    hetznerOnly: true,
     kind: { type: "int", min: 1, max: 64 },
     defaultText: "stage preset",
     description: "Minimum vCPUs the server must have.",
   },
   {
     path: "server/memoryGb",
+    hetznerOnly: true,
     kind: { type: "int", min: 1, max: 512 },
     defaultText: "stage preset",
     description: "Minimum RAM the server must have, GB.",
   },
   {
     path: "server/diskGb",
+    hetznerOnly: true,
     kind: { type: "int", min: 20, max: 2000 },
     defaultText: "stage preset",
     description: "Minimum local disk the server must have, GB.",
   },
   {
     path: "server/architecture",
+    hetznerOnly: true,
     kind: { type: "enum", allowed: ARCHITECTURES },
     default: "x86",
     description: "CPU architecture; your images must be built for it. Cannot be changed in place later.",
   },
   {
     path: "server/keepDisk",
+    hetznerOnly: true,
     kind: { type: "bool" },
     default: true,
     description: "Keep the disk size when the server type changes, so a later downgrade stays possible.",
   },
   {
     path: "server/backups",
+    hetznerOnly: true,
     kind: { type: "bool" },
     default: false,
     description: "Enable Hetzner's daily backups (+20 % of the server price).",
   },
   {
     path: "server/protect",
+    hetznerOnly: true,
     kind: { type: "bool" },
     default: false,
     description:
@@ -158,12 +185,14 @@ export const KEYS: readonly KeySpec[] = [
   },
   {
     path: "swapGb",
+    hetznerOnly: true,
     kind: { type: "int", min: 0, max: 64 },
     defaultText: "stage preset",
     description: "Size of the swapfile on the host, GB. 0 removes it.",
   },
   {
     path: "swappiness",
+    hetznerOnly: true,
     kind: { type: "int", min: 0, max: 100 },
     default: 10,
     description:
@@ -195,25 +224,25 @@ export const KEYS: readonly KeySpec[] = [
   },
   {
     path: "images/api",
-    kind: { type: "string", pattern: IMAGE, patternHint: IMAGE_HINT },
+    kind: image,
     default: "ghcr.io/example/app:latest",
     description: "Image of the FastAPI service (must serve `app.web.api:app`).",
   },
   {
     path: "images/bot",
-    kind: { type: "string", pattern: IMAGE, patternHint: IMAGE_HINT },
+    kind: image,
     default: "ghcr.io/example/app:latest",
     description: "Image of the Telegram bot (its default command starts the bot).",
   },
   {
     path: "images/worker",
-    kind: { type: "string", pattern: IMAGE, patternHint: IMAGE_HINT },
+    kind: image,
     default: "ghcr.io/example/app:latest",
     description: "Image of the RQ workers (must have the `rq` command).",
   },
   {
     path: "images/redis",
-    kind: { type: "string", pattern: IMAGE, patternHint: IMAGE_HINT },
+    kind: image,
     // An official 7.4 patch tag (7.4.6, 2025); Redis 8 changed the license and defaults, so the
     // major stays pinned and a bump is a reviewed config change.
     default: "redis:7.4.6-alpine",
@@ -273,6 +302,7 @@ export const KEYS: readonly KeySpec[] = [
   },
   {
     path: "services/api/public",
+    hetznerOnly: true,
     kind: { type: "bool" },
     default: true,
     description: "Open the API port in the firewall to everyone.",
@@ -300,17 +330,25 @@ export const KEYS: readonly KeySpec[] = [
   },
   {
     path: "adminCidrs",
-    kind: { type: "stringList", pattern: CIDR, patternHint: CIDR_HINT },
+    hetznerOnly: true,
+    kind: {
+      type: "stringList",
+      check: cidrProblem,
+      patternHint: CIDR_HINT,
+      itemHint: "a CIDR block such as 203.0.113.7/32 or ::/0",
+    },
     default: ["0.0.0.0/0", "::/0"],
     description:
       "Who may reach SSH (port 22). Key-only login either way; narrow it to your and your CI's addresses.",
   },
   {
     path: "adminSshKeys",
+    hetznerOnly: true,
     kind: {
       type: "stringList",
       pattern: SSH_PUBKEY,
       patternHint: "OpenSSH public keys such as 'ssh-ed25519 AAAA... you@laptop'",
+      itemHint: "an OpenSSH public key such as 'ssh-ed25519 AAAA... you@laptop'",
     },
     default: [],
     description:
@@ -328,36 +366,42 @@ export const KEYS: readonly KeySpec[] = [
   },
   {
     path: "alerts/memoryPercent",
+    hetznerOnly: true,
     kind: { type: "int", min: 1, max: 100 },
     default: 95,
     description: "Alert when used RAM stays above this (the note: > 95 % is critical).",
   },
   {
     path: "alerts/swapPercent",
+    hetznerOnly: true,
     kind: { type: "int", min: 1, max: 100 },
     default: 50,
     description: "Alert when used swap stays above this (the note: > 50 % means more RAM is needed).",
   },
   {
     path: "alerts/cpuPercent",
+    hetznerOnly: true,
     kind: { type: "int", min: 1, max: 100 },
     default: 90,
     description: "Alert when average CPU stays above this (the note: > 90 % means more CPU is needed).",
   },
   {
     path: "alerts/queueLength",
+    hetznerOnly: true,
     kind: { type: "int", min: 1, max: 1_000_000 },
     default: 100,
     description: "Alert when the RQ queue stays longer than this (the note: > 100 means more workers).",
   },
   {
     path: "alerts/apiLatencyMs",
+    hetznerOnly: true,
     kind: { type: "int", min: 10, max: 60000 },
     default: 2000,
     description: "Alert when the API health check takes longer than this or fails (the note: < 2 s).",
   },
   {
     path: "alerts/redisMemoryPercent",
+    hetznerOnly: true,
     kind: { type: "int", min: 1, max: 100 },
     default: 90,
     description:
@@ -365,24 +409,28 @@ export const KEYS: readonly KeySpec[] = [
   },
   {
     path: "alerts/forMinutes",
+    hetznerOnly: true,
     kind: { type: "int", min: 0, max: 1440 },
     default: 5,
     description: "A threshold must be crossed this long before the alert fires.",
   },
   {
     path: "alerts/repeatMinutes",
+    hetznerOnly: true,
     kind: { type: "int", min: 1, max: 10080 },
     default: 60,
     description: "Repeat a firing alert at most this often.",
   },
   {
     path: "alerts/intervalS",
+    hetznerOnly: true,
     kind: { type: "int", min: 10, max: 3600 },
     default: 60,
     description: "How often the watchdog timer runs, seconds.",
   },
   {
     path: "alerts/telegramChatId",
+    hetznerOnly: true,
     kind: {
       type: "string",
       pattern: /^-?\d+$|^@[A-Za-z0-9_]{5,}$/,
@@ -417,12 +465,14 @@ export const KEYS: readonly KeySpec[] = [
   },
   {
     path: "alertWebhookUrl",
+    hetznerOnly: true,
     kind: { type: "string", pattern: /^https?:\/\/\S+$/, patternHint: "an http(s) URL" },
     secret: true,
     description: "Generic webhook that receives alerts as JSON (a secret: such URLs usually embed a token).",
   },
   {
     path: "deployPrivateKey",
+    hetznerOnly: true,
     kind: {
       type: "string",
       pattern:
@@ -433,9 +483,16 @@ export const KEYS: readonly KeySpec[] = [
     defaultText: "generated by the program and kept (encrypted) in the stack state",
     description: "Bring your own deploy key instead of the generated one.",
   },
-];
+] as const satisfies readonly KeySpec[];
 
-export const KEY_BY_PATH: ReadonlyMap<string, KeySpec> = new Map(KEYS.map((k) => [k.path, k]));
+export const KEYS: readonly KeySpec[] = KEY_TABLE;
+
+/** A key's path, such as `services/redis/memoryMb`: a typo is a compile error. */
+export type KeyPath = (typeof KEY_TABLE)[number]["path"];
+
+export const KEY_BY_PATH: ReadonlyMap<string, KeySpec> = new Map(
+  KEYS.map((k): [string, KeySpec] => [k.path, k]),
+);
 
 export function describeKind(kind: KeyKind): string {
   switch (kind.type) {
@@ -452,4 +509,9 @@ export function describeKind(kind: KeyKind): string {
     case "stringMap":
       return "an object of string values";
   }
+}
+
+/** What one entry of a list key may be, for an error that names the entry by its index. */
+export function itemHint(kind: KeyKind): string {
+  return kind.type === "stringList" ? (kind.itemHint ?? "a string") : describeKind(kind);
 }

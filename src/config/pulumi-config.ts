@@ -1,6 +1,7 @@
 // The one place that reads Pulumi config. Everything after it takes the parsed StackConfig, and
 // secrets only ever leave here as Pulumi secret Outputs.
 import * as pulumi from "@pulumi/pulumi";
+import { parseJsonExact } from "./json";
 import { parseConfig, projectKeys, PROJECT } from "./parse";
 import type { StackConfig } from "./types";
 
@@ -17,6 +18,15 @@ export interface Secrets {
   hcloudEndpoint?: string;
 }
 
+/**
+ * The env secret's JSON as strings: `pulumi config set --secret --path env.WORKERS 4` stores a
+ * number (parse.ts accepts it as text), and Docker's env takes text. Parsed without losing digits.
+ */
+export function envValues(json: string): Record<string, string> {
+  const obj = parseJsonExact(json) as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, String(v)]));
+}
+
 export function loadStackConfig(): StackConfig {
   return parseConfig(pulumi.getStack(), projectKeys(pulumi.runtime.allConfig()));
 }
@@ -30,7 +40,7 @@ export function loadSecrets(cfg: StackConfig): Secrets {
     botToken: opt(cfg.secrets.botToken, "botToken"),
     falKey: opt(cfg.secrets.falKey, "falKey"),
     env: cfg.secrets.env
-      ? c.requireSecretObject<Record<string, string>>("env")
+      ? c.requireSecret("env").apply(envValues)
       : pulumi.secret<Record<string, string>>({}),
     registryPassword: opt(cfg.secrets.registryPassword, "registryPassword"),
     alertWebhookUrl: opt(cfg.secrets.alertWebhookUrl, "alertWebhookUrl"),

@@ -39,8 +39,8 @@ describe("adminCidrs as Hetzner's firewall takes them", () => {
     expect(cidrProblem(c)).toMatch(why);
   });
   it("the config error names the key and the value", () => {
-    expect(problems("dev", { adminCidrs: ["203.0.113.7/24"] })).toEqual([
-      'adminCidrs: "203.0.113.7/24" 203.0.113.7 is not the start of a /24 block (did you mean 203.0.113.0/24, or /32 for one address?)',
+    expect(problems("dev", { adminCidrs: ["0.0.0.0/0", "203.0.113.7/24"] })).toEqual([
+      'adminCidrs[1]: should be a CIDR block such as 203.0.113.7/32 or ::/0 (got "203.0.113.7/24"): 203.0.113.7 is not the start of a /24 block (did you mean 203.0.113.0/24, or /32 for one address?)',
     ]);
   });
 });

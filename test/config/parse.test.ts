@@ -78,11 +78,17 @@ describe("parseConfig: defaults", () => {
     expect(cfg.adminCidrs).toEqual(["203.0.113.7/32"]);
   });
 
-  it("strips the project namespace and ignores other providers' keys", () => {
+  it("strips the project namespace and keeps other namespaces' keys whole", () => {
     expect(projectKeys({ "app-infra:stage": 1, "hcloud:token": "x", swapGb: 2 })).toEqual({
       stage: 1,
+      "hcloud:token": "x",
       swapGb: 2,
     });
+    // Other providers' keys are not ours to judge: they parse without a problem.
+    expect(
+      parseConfig("dev", projectKeys({ "app-infra:stage": 1, "hcloud:token": "x", "docker:host": "y" }))
+        .stage,
+    ).toBe(1);
   });
 
   it("records which secrets are set without keeping their values", () => {
@@ -155,17 +161,17 @@ describe("parseConfig: every message names the key, the value and what is allowe
     [
       "bad cidr",
       { adminCidrs: ["10.0.0.1"] },
-      'adminCidrs: should be a list of CIDR blocks such as 203.0.113.7/32 or ::/0 (got ["10.0.0.1"])',
+      'adminCidrs[0]: should be a CIDR block such as 203.0.113.7/32 or ::/0 (got "10.0.0.1"): it is not address/prefix, e.g. 203.0.113.7/32',
     ],
     [
       "bad ssh key",
       { adminSshKeys: ["hello"] },
-      `adminSshKeys: should be a list of OpenSSH public keys such as 'ssh-ed25519 AAAA... you@laptop' (got ["hello"])`,
+      `adminSshKeys[0]: should be an OpenSSH public key such as 'ssh-ed25519 AAAA... you@laptop' (got "hello")`,
     ],
     [
       "bad image",
       { images: { api: "Not An Image" } },
-      'images/api: should be a Docker image reference such as ghcr.io/acme/app-api:1.4.2 (got "Not An Image")',
+      'images/api: should be a Docker image reference such as ghcr.io/acme/app-api:1.4.2 (got "Not An Image"): it contains white space',
     ],
     [
       "bad queue",
@@ -236,7 +242,13 @@ describe("parseConfig: every message names the key, the value and what is allowe
 
   it("env must be an object of strings with valid names", () => {
     expect(problems({ env: JSON.stringify({ "BAD NAME": "x" }) })).toEqual([
+      'env: variable name "BAD NAME" should be letters, digits and _, not starting with a digit',
+    ]);
+    expect(problems({ env: '["A=b"]' })).toEqual([
       "env: should be an object of string values (got a value that is hidden because it is secret)",
+    ]);
+    expect(problems({ env: JSON.stringify({ A: { nested: "x-secret-value" } }) })).toEqual([
+      "env/A: should be a string (got a value that is hidden because it is secret)",
     ]);
   });
 });

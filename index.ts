@@ -9,9 +9,10 @@ import { loadSecrets, loadStackConfig } from "./src/config/pulumi-config";
 import { loadLiveCatalog } from "./src/live/catalog";
 import { loadDeployedServer } from "./src/live/deployed";
 import { dockerSshOpts, sshFilePaths, writeSshFiles } from "./src/live/ssh-files";
-import { hostSteps } from "./src/plan/host";
+import { NO_CATALOG } from "./src/plan/catalog";
+import { apiUrl, dockerHostUrl, sshCommand, statusCommand } from "./src/plan/names";
 import { makePlan } from "./src/plan/plan";
-import { watchdogEnv, watchdogPayload, watchdogSecretsFile } from "./src/plan/watchdog";
+import { watchdogPayload, watchdogSecretsFile } from "./src/plan/watchdog";
 import { planToJson } from "./src/report/json";
 
 export = async () => {
@@ -28,7 +29,7 @@ export = async () => {
           loadLiveCatalog(secrets.hcloudToken, secrets.hcloudEndpoint),
           loadDeployedServer(cfg.stack),
         ])
-      : [{ source: "none (local target)", takenAt: "", live: false, types: [] }, undefined];
+      : [NO_CATALOG, undefined];
   // The deployed server (if any) keeps its type while the requirements hold, and pins location
   // and architecture.
   const plan = makePlan(cfg, catalog, deployed);
@@ -38,41 +39,32 @@ export = async () => {
 
   const report = planToJson(plan);
   if (cfg.target === "local") {
-    new App("app", { cfg, plan, secrets });
-    return { target: "local", apiUrl: `http://localhost:${cfg.services.api.port}`, capacity: report };
+    new App("app", { plan: plan.app, secrets });
+    return { target: "local", apiUrl: apiUrl("localhost", cfg.services.api.port), capacity: report };
   }
+  if (!plan.server || !plan.hetzner || !plan.host)
+    throw new Error("internal: a deployable Hetzner plan has a server, its resources and host steps");
 
   const keys = new Keys("keys", { deployPrivateKey: secrets.deployPrivateKey });
   const server = new Server("server", {
-    cfg,
-    plan,
+    plan: plan.hetzner,
     deployPublicKey: keys.deployPublicKey,
     hostPrivateKey: keys.hostPrivateKey,
     hostPublicKey: keys.hostPublicKey,
   });
-  const connection = {
-    host: server.ipv4,
-    user: "root",
-    privateKey: keys.deployPrivateKey,
-    // Pinned: the key cloud-init installed, so no first connection is taken on trust.
-    hostKey: keys.hostPublicKey,
-    // A new server takes a minute or two to boot and start sshd; a refused port is retried with a
-    // backoff capped at 5 s (pulumi-command connection.go dialWithRetry), so 120 attempts allow
-    // about 10 minutes for a slow first boot.
-    dialErrorLimit: 120,
-    perDialTimeout: 15,
-  };
   const watchdogSecrets = pulumi
-    .all([cfg.alerts.telegramChatId ? secrets.botToken : undefined, secrets.alertWebhookUrl])
+    .all([plan.host.watchdog.sendBotToken ? secrets.botToken : undefined, secrets.alertWebhookUrl])
     .apply(([token, url]) => watchdogSecretsFile(token, url));
+  const watchdogEnvFile = plan.host.watchdog.env;
   const host = new Host("host", {
-    connection,
-    steps: hostSteps(plan, cfg),
+    plan: plan.host,
+    // Pinned: the key cloud-init installed, so no first connection is taken on trust.
+    connection: { host: server.ipv4, privateKey: keys.deployPrivateKey, hostKey: keys.hostPublicKey },
     server: server.server,
     payloads: {
       watchdog: pulumi
         .secret(watchdogSecrets)
-        .apply((s) => watchdogPayload(readScript("watchdog.sh"), watchdogEnv(cfg, plan), s)),
+        .apply((s) => watchdogPayload(readScript("watchdog.sh"), watchdogEnvFile, s)),
     },
   });
 
@@ -85,10 +77,9 @@ export = async () => {
   // The options hold a file path and the public host key; the private key stays in its file.
   const sshOptsPlain = pulumi.unsecret(sshOpts);
   new App("app", {
-    cfg,
-    plan,
+    plan: plan.app,
     secrets,
-    dockerHost: pulumi.interpolate`ssh://root@${server.ipv4}`,
+    dockerHost: server.ipv4.apply(dockerHostUrl),
     serverId: server.server.id,
     sshOpts: sshOptsPlain,
     dependsOn: [host.dockerReady],
@@ -96,13 +87,13 @@ export = async () => {
 
   return {
     serverIp: server.ipv4,
-    serverType: plan.server!.type,
-    serverPriceMonthlyEur: plan.server!.priceMonthlyEur,
-    sshCommand: pulumi.interpolate`pulumi stack output --show-secrets deployPrivateKey > ~/.ssh/app-infra-${cfg.stack} && chmod 600 ~/.ssh/app-infra-${cfg.stack} && ssh -i ~/.ssh/app-infra-${cfg.stack} root@${server.ipv4}`,
-    statusCommand: pulumi.interpolate`ssh -i ~/.ssh/app-infra-${cfg.stack} root@${server.ipv4} app-infra-status`,
+    serverType: plan.server.type,
+    serverPriceMonthlyEur: plan.server.priceMonthlyEur,
+    sshCommand: server.ipv4.apply((ip) => sshCommand(cfg.stack, ip)),
+    statusCommand: server.ipv4.apply((ip) => statusCommand(cfg.stack, ip)),
     hostKey: keys.hostPublicKey,
     deployPrivateKey: keys.deployPrivateKey,
-    apiUrl: pulumi.interpolate`http://${server.ipv4}:${cfg.services.api.port}`,
+    apiUrl: server.ipv4.apply((ip) => apiUrl(ip, cfg.services.api.port)),
     capacity: report,
   };
 };

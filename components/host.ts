@@ -1,12 +1,12 @@
-// Host configuration over SSH: wait for cloud-init, admin keys, swap, Docker (and the watchdog).
-// Each step is an idempotent script from scripts/, sent on stdin (`bash -s -- ARGS`) so nothing
-// but its plain arguments appears in a command line, and re-run only when the script or its
-// arguments change (triggers). The chain is explicit: server → host-ready → swap → docker.
+// Host configuration over SSH, mapped from the plan's `host` slice (src/plan/host.ts decides the
+// steps, their order, arguments and login settings). Each step is an idempotent script from
+// scripts/, sent on stdin (`bash -s -- ARGS`) so nothing but its plain arguments appears in a
+// command line, and re-run only when the script or its arguments change (triggers).
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { HostStep, HostStepName } from "../src/plan/host";
+import type { HostPayload, HostPlan } from "../src/plan/host";
 import { remoteCommandLine, sha256 } from "../src/plan/host";
 
 export const SCRIPTS_DIR = join(__dirname, "..", "scripts");
@@ -16,12 +16,13 @@ export function readScript(file: string): string {
 }
 
 export interface HostArgs {
-  connection: command.types.input.remote.ConnectionArgs;
-  steps: HostStep[];
+  plan: HostPlan;
+  /** The server's address and the keys: the plan's connection settings are added to it. */
+  connection: Pick<command.types.input.remote.ConnectionArgs, "host" | "privateKey" | "hostKey">;
   /** The server: every step runs after it exists. */
   server: pulumi.Resource;
   /** Extra stdin appended after a step's script (e.g. the watchdog's payload), secret. */
-  payloads?: Partial<Record<HostStepName, pulumi.Output<string>>>;
+  payloads?: Partial<Record<HostPayload, pulumi.Output<string>>>;
 }
 
 export class Host extends pulumi.ComponentResource {
@@ -31,32 +32,39 @@ export class Host extends pulumi.ComponentResource {
 
   constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("app-infra:index:Host", name, {}, opts);
-    for (const step of args.steps) {
-      const script = readScript(step.script);
-      const payload = args.payloads?.[step.name];
-      this.steps[step.name] = new command.remote.Command(
-        `${name}-${step.name}`,
+    const connection = { ...args.connection, ...args.plan.connection };
+    const step = (n: string) => {
+      const found = this.steps[n];
+      if (!found) throw new Error(`internal: host step ${n} is used before it is declared`);
+      return found;
+    };
+    for (const s of args.plan.steps) {
+      const script = readScript(s.script);
+      const payload = s.payload && args.payloads?.[s.payload];
+      this.steps[s.name] = new command.remote.Command(
+        `${name}-${s.name}`,
         {
-          connection: args.connection,
-          create: remoteCommandLine(step.args),
+          connection,
+          create: remoteCommandLine(s.args),
           stdin: payload ? pulumi.secret(pulumi.interpolate`${script}${payload}`) : script,
           // Re-run when the script or its parameters change. A payload change (new secrets, a new
           // watchdog script) changes stdin, which re-runs the command as an update.
-          triggers: [sha256(script), ...step.args],
+          triggers: [sha256(script), ...s.args],
           // A payload carries secrets: its output is not logged.
           logging: payload ? "none" : "stdoutAndStderr",
           addPreviousOutputInEnv: false,
         },
         {
           parent: this,
-          dependsOn: [args.server, ...step.after.map((a) => this.steps[a]!)],
+          dependsOn: [args.server, ...s.after.map(step)],
+          aliases: s.formerNames.map((old) => ({ name: `${name}-${old}` })),
           // On failure the provider puts the whole output into the error, and stdout/stderr are kept
           // in state as plain outputs (pulumi-command commandOutputs.go): secret where a payload is.
           ...(payload ? { additionalSecretOutputs: ["stdout", "stderr"] } : {}),
         },
       );
     }
-    this.dockerReady = this.steps["docker"]!;
+    this.dockerReady = step(args.plan.dockerReady);
     this.registerOutputs({});
   }
 }

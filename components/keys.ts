@@ -3,6 +3,7 @@
 // stack state, encrypted as secrets.
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { SSH_KEY_ALGORITHM } from "../src/plan/cloud-init";
 
 export interface KeysArgs {
   /** A user-supplied deploy private key (secret); otherwise one is generated. */
@@ -23,11 +24,11 @@ export class Keys extends pulumi.ComponentResource {
         .getPublicKeyOutput({ privateKeyOpenssh: args.deployPrivateKey }, { parent: this })
         .publicKeyOpenssh.apply((k) => k.trim());
     } else {
-      const deploy = new tls.PrivateKey(`${name}-deploy`, { algorithm: "ED25519" }, { parent: this });
+      const deploy = new tls.PrivateKey(`${name}-deploy`, { algorithm: SSH_KEY_ALGORITHM }, { parent: this });
       this.deployPrivateKey = pulumi.secret(deploy.privateKeyOpenssh);
       this.deployPublicKey = deploy.publicKeyOpenssh.apply((k) => k.trim());
     }
-    const host = new tls.PrivateKey(`${name}-host`, { algorithm: "ED25519" }, { parent: this });
+    const host = new tls.PrivateKey(`${name}-host`, { algorithm: SSH_KEY_ALGORITHM }, { parent: this });
     this.hostPrivateKey = pulumi.secret(host.privateKeyOpenssh);
     this.hostPublicKey = host.publicKeyOpenssh.apply((k) => k.trim());
     this.registerOutputs({ deployPublicKey: this.deployPublicKey, hostPublicKey: this.hostPublicKey });

@@ -1,27 +1,18 @@
-// The Hetzner VM: deploy key, firewall and server. Everything that forces a replacement (image,
-// location, user-data, SSH keys) is independent of stage and size, so a stage change can only change
-// `serverType` and the `requirements` label — an in-place rescale (a reboot), never a new server.
-// user-data and the SSH keys only matter at first boot, so later changes to them are ignored rather
-// than replacing the server with an empty one (docs/provider-contract.md); a location or
-// architecture change is refused by the plan (src/plan/server.ts).
+// The Hetzner VM: deploy key, firewall and server, mapped from the plan's `hetzner` slice
+// (src/plan/hetzner.ts decides every name, label, rule and setting). user-data and the SSH keys
+// only matter at first boot, so later changes to them are ignored rather than replacing the server
+// with an empty one (docs/provider-contract.md).
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../src/config/types";
 import { renderUserData } from "../src/plan/cloud-init";
-import type { Plan } from "../src/plan/plan";
-import { firewallRules } from "../src/plan/firewall";
-import { REQUIREMENTS_LABEL } from "../src/plan/server";
-import { serverLabels, serverName } from "../src/live/deployed";
+import type { HetznerPlan } from "../src/plan/hetzner";
 
 export interface ServerArgs {
-  cfg: StackConfig;
-  plan: Plan;
+  plan: HetznerPlan;
   deployPublicKey: pulumi.Input<string>;
   hostPrivateKey: pulumi.Input<string>;
   hostPublicKey: pulumi.Input<string>;
 }
-
-export const SERVER_IMAGE = "ubuntu-24.04";
 
 export class Server extends pulumi.ComponentResource {
   readonly server: hcloud.Server;
@@ -29,17 +20,11 @@ export class Server extends pulumi.ComponentResource {
 
   constructor(name: string, args: ServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("app-infra:index:Server", name, {}, opts);
-    const { cfg, plan } = args;
-    if (!plan.server) throw new Error("internal: Server needs a plan with a server");
-    const labels = serverLabels(cfg.stack);
+    const { deployKey, firewall, server } = args.plan;
 
     const key = new hcloud.SshKey(
       `${name}-deploy-key`,
-      {
-        name: `app-infra-${cfg.stack}-deploy`,
-        publicKey: args.deployPublicKey,
-        labels,
-      },
+      { name: deployKey.name, publicKey: args.deployPublicKey, labels: deployKey.labels },
       {
         parent: this,
         // Key names are unique per project, and the provider's plugin-framework resources replace
@@ -48,13 +33,9 @@ export class Server extends pulumi.ComponentResource {
       },
     );
 
-    const firewall = new hcloud.Firewall(
+    const fw = new hcloud.Firewall(
       `${name}-firewall`,
-      {
-        name: `app-infra-${cfg.stack}`,
-        labels,
-        rules: firewallRules(cfg),
-      },
+      { name: firewall.name, labels: firewall.labels, rules: firewall.rules },
       { parent: this },
     );
 
@@ -67,25 +48,23 @@ export class Server extends pulumi.ComponentResource {
     this.server = new hcloud.Server(
       `${name}-vm`,
       {
-        name: serverName(cfg.stack),
-        image: SERVER_IMAGE,
-        location: cfg.location,
-        serverType: plan.server.type,
-        // A disk that does not grow on upgrade keeps a later downgrade possible.
-        keepDisk: cfg.server.keepDisk,
-        backups: cfg.server.backups,
-        deleteProtection: cfg.server.protect,
-        rebuildProtection: cfg.server.protect,
+        name: server.name,
+        image: server.image,
+        location: server.location,
+        serverType: server.serverType,
+        keepDisk: server.keepDisk,
+        backups: server.backups,
+        deleteProtection: server.protect,
+        rebuildProtection: server.protect,
         sshKeys: [key.id],
-        firewallIds: [firewall.id.apply((id) => Number(id))],
+        firewallIds: [fw.id.apply((id) => Number(id))],
         userData: pulumi.secret(userData),
-        publicNets: [{ ipv4Enabled: true, ipv6Enabled: true }],
-        // The requirements the type was chosen for: the next run keeps the type while they hold.
-        labels: { ...labels, [REQUIREMENTS_LABEL]: plan.server.requirementsLabel },
+        publicNets: [{ ipv4Enabled: server.ipv4, ipv6Enabled: server.ipv6 }],
+        labels: server.labels,
       },
       {
         parent: this,
-        protect: cfg.server.protect,
+        protect: server.protect,
         // Both are ForceNew (terraform-provider-hcloud internal/server/resource.go) but only read at
         // first boot: a new deploy key or a cloud-init edit must not replace a running server.
         // Rotate the deploy key on the box instead (admin-keys).

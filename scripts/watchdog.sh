@@ -21,7 +21,7 @@
 #   WATCHDOG_ENV      thresholds file (default /etc/app-infra/watchdog.env, 0600)
 #   WATCHDOG_SECRETS  secrets file (default /etc/app-infra/watchdog.secrets, 0600) holding only
 #                     TELEGRAM_BOT_TOKEN and WEBHOOK_URL
-#   Keys of the thresholds file (defaults in DEFAULTS below):
+#   Keys of the thresholds file (defaults in DEFAULTS below, generated from src/plan/watchdog.ts):
 #     MEMORY_PERCENT SWAP_PERCENT CPU_PERCENT QUEUE_LENGTH API_LATENCY_MS REDIS_MEMORY_PERCENT
 #     FOR_MINUTES      a condition must hold this long (consecutive runs) before it fires; 0 = at once
 #     REPEAT_MINUTES   re-send a firing alert at most this often while it holds; 0 = never repeat
@@ -51,21 +51,25 @@ readonly WATCHDOG_NAME=app-infra-watchdog
 readonly JITTER_S=5
 readonly DELIVERY_TIMEOUT_S=10
 
+# The keys, their defaults and which are whole numbers come from the program's table, so the
+# script cannot drift from the file the program writes; edit the table, not these lines.
+# BEGIN settings generated from src/plan/watchdog.ts (WATCHDOG_SETTINGS)
 declare -A DEFAULTS=(
-  [MEMORY_PERCENT]=95 [SWAP_PERCENT]=50 [CPU_PERCENT]=90 [QUEUE_LENGTH]=100
-  [API_LATENCY_MS]=2000 [REDIS_MEMORY_PERCENT]=90 [FOR_MINUTES]=5 [REPEAT_MINUTES]=60
-  [QUEUE_NAME]=img_queue [STACK]="" [STAGE]="" [WORKERS]="" [API_HEALTH_URL]="" [CONTAINERS]=""
-  [TELEGRAM_CHAT_ID]="" [TELEGRAM_API_BASE]=https://api.telegram.org
-  [REDIS_CLI]="docker exec -i redis redis-cli" [INTERVAL_S]=60
+  [STACK]="" [STAGE]="" [MEMORY_PERCENT]="95" [SWAP_PERCENT]="50" [CPU_PERCENT]="90"
+  [QUEUE_LENGTH]="100" [API_LATENCY_MS]="2000" [REDIS_MEMORY_PERCENT]="90" [FOR_MINUTES]="5"
+  [REPEAT_MINUTES]="60" [QUEUE_NAME]="img_queue" [API_HEALTH_URL]="" [WORKERS]="" [INTERVAL_S]="60"
+  [CONTAINERS]="" [TELEGRAM_CHAT_ID]="" [TELEGRAM_API_BASE]="https://api.telegram.org"
+  [REDIS_CLI]="docker exec -i redis redis-cli"
 )
-readonly INT_KEYS=" MEMORY_PERCENT SWAP_PERCENT CPU_PERCENT QUEUE_LENGTH API_LATENCY_MS REDIS_MEMORY_PERCENT FOR_MINUTES REPEAT_MINUTES STAGE WORKERS INTERVAL_S CPU_SAMPLE_S "
+readonly INT_KEYS=" STAGE MEMORY_PERCENT SWAP_PERCENT CPU_PERCENT QUEUE_LENGTH API_LATENCY_MS REDIS_MEMORY_PERCENT FOR_MINUTES REPEAT_MINUTES WORKERS INTERVAL_S "
 readonly SECRET_KEYS=" TELEGRAM_BOT_TOKEN WEBHOOK_URL "
+# END settings generated from src/plan/watchdog.ts
 
 warn() { printf '%s: %s\n' "$WATCHDOG_NAME" "$*" >&2; }
 
 # Remember which keys the environment set, so the files do not override them.
 declare -A FROM_ENV=()
-for key in "${!DEFAULTS[@]}" TELEGRAM_BOT_TOKEN WEBHOOK_URL; do
+for key in "${!DEFAULTS[@]}" $SECRET_KEYS; do
   if [[ -n ${!key+x} ]]; then FROM_ENV[$key]=1; fi
 done
 
@@ -108,7 +112,7 @@ load_settings() {
     if [[ -n ${NOW_EPOCH:-} ]]; then warn "NOW_EPOCH: should be seconds since 1970 (got $NOW_EPOCH), using the clock"; fi
     printf -v NOW_EPOCH '%(%s)T' -1
   fi
-  for key in $INT_KEYS; do
+  for key in $INT_KEYS CPU_SAMPLE_S; do
     if [[ -n ${!key} && ! ${!key} =~ ^[0-9]+$ ]]; then
       fallback=${DEFAULTS[$key]-1}
       warn "$key: should be a whole number (got ${!key}), using ${fallback:-none}"
@@ -116,8 +120,8 @@ load_settings() {
     fi
   done
   if [[ ! $QUEUE_NAME =~ ^[A-Za-z0-9_.:-]+$ ]]; then
-    warn "QUEUE_NAME: should match [A-Za-z0-9_.:-]+ (got $QUEUE_NAME), using img_queue"
-    QUEUE_NAME=img_queue
+    warn "QUEUE_NAME: should match [A-Za-z0-9_.:-]+ (got $QUEUE_NAME), using ${DEFAULTS[QUEUE_NAME]}"
+    QUEUE_NAME=${DEFAULTS[QUEUE_NAME]}
   fi
   TELEGRAM_API_BASE=${TELEGRAM_API_BASE%/}
 }

@@ -3,21 +3,14 @@
 // and endpoint (`hcloud:endpoint`, the lab's emulator) and is mocked in the unit tests like every
 // other provider call. Selected by the labels components/server.ts sets.
 import * as hcloud from "@pulumi/hcloud";
+// The names and labels are the plan's (src/plan/names.ts), set by components/server.ts.
+import { serverLabels, serverName } from "../plan/names";
 import { REQUIREMENTS_LABEL, type DeployedServer } from "../plan/server";
-
-/** The labels every server of this program carries (components/server.ts). */
-export function serverLabels(stack: string): Record<string, string> {
-  return { app: "app-infra", stack, role: "app" };
-}
 
 export function serverSelector(stack: string): string {
   return Object.entries(serverLabels(stack))
     .map(([k, v]) => `${k}=${v}`)
     .join(",");
-}
-
-export function serverName(stack: string): string {
-  return `app-infra-${stack}`;
 }
 
 /** Picks the stack's server out of a getServers answer: by name, since names are unique per project. */

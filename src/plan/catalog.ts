@@ -1,5 +1,6 @@
 // The Hetzner server-type catalog as the planner sees it, from either the bundled snapshot
 // (offline `npm run plan`, tests) or the live API during `pulumi up/preview`.
+import type { Architecture } from "../config/keys";
 import snapshot from "./catalog/hetzner-server-types.json";
 
 export interface CatalogLocation {
@@ -14,7 +15,7 @@ export interface ServerType {
   cores: number;
   memoryGb: number;
   diskGb: number;
-  architecture: "x86" | "arm";
+  architecture: Architecture;
   cpuType: string;
   deprecated: boolean;
   locations: CatalogLocation[];
@@ -29,6 +30,9 @@ export interface Catalog {
 }
 
 /** A server type as the bundled snapshot (catalog/hetzner-server-types.json) records it. */
+/** The local target picks no server, so it needs no catalog (and no Hetzner token). */
+export const NO_CATALOG: Catalog = { source: "none (local target)", takenAt: "", live: false, types: [] };
+
 export interface SnapshotServerType extends Omit<ServerType, "locations"> {
   category: string;
   locations: SnapshotLocation[];

@@ -4,6 +4,12 @@
 // the watchdog are all applied later over SSH, where they can change without replacing the box.
 import { stringify } from "yaml";
 
+/**
+ * The algorithm of the deploy key and the host key (components/keys.ts): the host key is installed
+ * below as cloud-init's `ed25519` pair, so the two must agree.
+ */
+export const SSH_KEY_ALGORITHM = "ED25519";
+
 export interface HostKeyPair {
   /** OpenSSH private key (PEM "OPENSSH PRIVATE KEY"). */
   privateKeyOpenssh: string;

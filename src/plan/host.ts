@@ -3,53 +3,96 @@
 // Pure: script contents are passed in, so hashing and command strings are testable as strings.
 import { createHash } from "node:crypto";
 import type { StackConfig } from "../config/types";
+import { SSH_USER } from "./names";
 import type { Plan } from "./plan";
 import { watchdogEnv } from "./watchdog";
 
-export type HostStepName = "host-ready" | "admin-keys" | "swap" | "docker" | "watchdog";
+export type HostStepName = "ready" | "admin-keys" | "swap" | "docker" | "watchdog";
+
+/** What may follow a step's script on its stdin (secret; see components/host.ts). */
+export type HostPayload = "watchdog";
 
 export interface HostStep {
-  /** Logical resource name; stable. */
+  /** Logical name suffix (`<component>-<name>`); stable. */
   name: HostStepName;
+  /** Earlier logical name suffixes of this step, kept as Pulumi aliases so a rename replaces nothing. */
+  formerNames: string[];
   script: string;
   args: string[];
   /** Steps this one runs after (besides the server itself). */
   after: HostStepName[];
+  payload?: HostPayload;
 }
 
-/** Every step, in dependency order: server → host ready → swap → Docker → containers. */
-export function hostSteps(plan: Plan, cfg: StackConfig): HostStep[] {
+export interface HostPlan {
+  /**
+   * How every step logs in: root with the deploy key, the host key pinned (the component adds the
+   * address and keys). A new server takes a minute or two to boot and start sshd; a refused port
+   * is retried with a backoff capped at 5 s (pulumi-command connection.go dialWithRetry), so 120
+   * attempts allow about 10 minutes for a slow first boot.
+   */
+  connection: { user: string; dialErrorLimit: number; perDialTimeout: number };
+  steps: HostStep[];
+  /** The step after which Docker can be used. */
+  dockerReady: HostStepName;
+  watchdog: {
+    /** /etc/app-infra/watchdog.env (src/plan/watchdog.ts). */
+    env: string;
+    /** Telegram delivery needs the bot's token on the box, and only when a chat is configured. */
+    sendBotToken: boolean;
+  };
+}
+
+type HostInput = Pick<Plan, "server" | "swapGb" | "swappiness" | "stage" | "workers" | "services">;
+
+export function planHost(plan: HostInput, cfg: StackConfig): HostPlan {
+  return {
+    connection: { user: SSH_USER, dialErrorLimit: 120, perDialTimeout: 15 },
+    steps: hostSteps(plan, cfg),
+    dockerReady: "docker",
+    watchdog: { env: watchdogEnv(cfg, plan), sendBotToken: Boolean(cfg.alerts.telegramChatId) },
+  };
+}
+
+/** Every step, in dependency order: server → ready → swap → Docker → containers. */
+export function hostSteps(plan: HostInput, cfg: StackConfig): HostStep[] {
   return [
     // The server type is an argument so that a rescale re-runs this step: Hetzner powers the box
     // off for change_type, and this re-checks over the pinned SSH connection that it came back
     // (the provider itself never powers it on: terraform-provider-hcloud resourceServerUpdate).
     {
-      name: "host-ready",
+      // Was `host-ready`, which the Host component prefixed into `host-host-ready`.
+      name: "ready",
+      formerNames: ["host-ready"],
       script: "wait-host-ready.sh",
       args: plan.server ? [plan.server.type] : [],
       after: [],
     },
     {
       name: "admin-keys",
+      formerNames: [],
       script: "install-admin-keys.sh",
       // Public keys are not secret; base64 keeps spaces and comments out of shell quoting.
       args: [Buffer.from(cfg.adminSshKeys.join("\n"), "utf8").toString("base64") || "-"],
-      after: ["host-ready"],
+      after: ["ready"],
     },
     {
       name: "swap",
+      formerNames: [],
       script: "setup-swap.sh",
       args: [String(plan.swapGb), String(plan.swappiness)],
-      after: ["host-ready"],
+      after: ["ready"],
     },
-    { name: "docker", script: "install-docker.sh", args: [], after: ["swap"] },
+    { name: "docker", formerNames: [], script: "install-docker.sh", args: [], after: ["swap"] },
     {
       name: "watchdog",
+      formerNames: [],
       script: "install-watchdog.sh",
       // The interval, then the thresholds' hash: a threshold change re-runs the installer. The
       // watchdog script and the secrets reach it on stdin (see components/host.ts).
       args: [String(cfg.alerts.intervalS), sha256(watchdogEnv(cfg, plan)).slice(0, 16)],
       after: ["docker"],
+      payload: "watchdog",
     },
   ];
 }

@@ -1,19 +1,22 @@
 // Decides what a stack should look like: stage preset → server type, swap, services, limits and
 // the capacity budget. Pure: no @pulumi import, no I/O; the catalog is passed in.
+import { KEY_BY_PATH, SERVICE_NAMES, type Target } from "../config/keys";
 import type { StackConfig } from "../config/types";
+import { planApp, type AppPlan } from "./app";
 import { checkBudget, computeBudget, type Budget } from "./budget";
 import type { Catalog } from "./catalog";
+import { planHetzner, type HetznerPlan } from "./hetzner";
+import { planHost, type HostPlan } from "./host";
 import { selectServer, type DeployedServer, type ServerChoice } from "./server";
 import { defaultMaxmemoryMb, planServices, type ServicePlan } from "./services";
-import { STAGES, type StagePreset } from "./stages";
-import { KEY_BY_PATH, SERVICE_NAMES } from "../config/keys";
+import { STAGES, type Stage, type StagePreset } from "./stages";
 
 export const EXAMPLE_IMAGE = KEY_BY_PATH.get("images/api")!.default as string;
 
 export interface Plan {
   stack: string;
-  stage: 1 | 2 | 3;
-  target: "hetzner" | "local";
+  stage: Stage;
+  target: Target;
   preset: StagePreset;
   /** undefined for the local target, or when no type fits (see errors). */
   server?: ServerChoice;
@@ -22,6 +25,14 @@ export interface Plan {
   workers: number;
   services: ServicePlan[];
   budget?: Budget;
+  /**
+   * The resources, as data the components map onto providers (components/*.ts decide nothing):
+   * the Hetzner server with its firewall and deploy key, the host steps over SSH (both undefined
+   * for the local target and when no server type fits), and the app on Docker.
+   */
+  hetzner?: HetznerPlan;
+  host?: HostPlan;
+  app: AppPlan;
   warnings: string[];
   errors: string[];
   /** True when the plan can be deployed (no errors; warnings allowed). */
@@ -83,7 +94,8 @@ export function makePlan(cfg: StackConfig, catalog: Catalog, deployed?: Deployed
   errors.push(...redis.errors);
   warnings.push(...redis.warnings);
 
-  for (const role of ["api", "bot", "worker"] as const) {
+  // Redis has an image of its own by default; the app's three share the example.
+  for (const role of SERVICE_NAMES.filter((r) => r !== "redis")) {
     if (cfg.images[role] === EXAMPLE_IMAGE) {
       warnings.push(
         `images/${role}: still the example image ${EXAMPLE_IMAGE}: set your own (pulumi config set --path images.${role} <image>)`,
@@ -121,17 +133,16 @@ export function makePlan(cfg: StackConfig, catalog: Catalog, deployed?: Deployed
       }
     }
   }
+  const decided = { server, swapGb, swappiness: cfg.swappiness, stage: cfg.stage, workers, services };
   return {
     stack: cfg.stack,
-    stage: cfg.stage,
     target: cfg.target,
     preset,
-    server,
-    swapGb,
-    swappiness: cfg.swappiness,
-    workers,
-    services,
+    ...decided,
     budget,
+    hetzner: server && planHetzner(cfg, server),
+    host: server && planHost(decided, cfg),
+    app: planApp(cfg, services),
     warnings,
     errors,
     deployable: errors.length === 0,

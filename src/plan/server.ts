@@ -9,6 +9,7 @@
 // must the new type be orderable. A deployed server's location and architecture cannot change in
 // place at all (location is ForceNew: a new, empty server; Hetzner refuses change_type across
 // architectures), so the plan refuses both before anything is touched.
+import type { Architecture } from "../config/keys";
 import type { StackConfig } from "../config/types";
 import type { Catalog, ServerType } from "./catalog";
 import type { StagePreset } from "./stages";
@@ -17,7 +18,7 @@ export interface Requirements {
   cores: number;
   memoryGb: number;
   diskGb: number;
-  architecture: "x86" | "arm";
+  architecture: Architecture;
   location: string;
 }
 
@@ -26,7 +27,7 @@ export interface ServerChoice {
   cores: number;
   memoryGb: number;
   diskGb: number;
-  architecture: "x86" | "arm";
+  architecture: Architecture;
   cpuType: string;
   location: string;
   priceMonthlyEur: number | null;

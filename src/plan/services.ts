@@ -1,9 +1,12 @@
 // The containers from the sizing note, with its limits and reservations, and its defects fixed:
 // Redis maxmemory below the container limit, noeviction, workers reach Redis by service name, a
 // restart policy that brings a worker back after `--max-jobs`, and an explicit swap choice per service.
+import type { ServiceName } from "../config/keys";
+import { PROJECT } from "../config/parse";
 import type { StackConfig } from "../config/types";
 
-export type Role = "redis" | "api" | "bot" | "worker";
+/** A container's service: one of the config's SERVICE_NAMES (src/config/keys.ts). */
+export type Role = ServiceName;
 
 export interface HealthcheckPlan {
   test: string[];
@@ -41,7 +44,8 @@ export interface ServicePlan {
   stopTimeoutS: number;
 }
 
-export const NETWORK_NAME = "app-infra";
+/** The app's private Docker network: the project's name. */
+export const NETWORK_NAME = PROJECT;
 export const REDIS_VOLUME = "redis-data";
 export const REDIS_PORT = 6379;
 

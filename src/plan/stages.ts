@@ -2,8 +2,9 @@
 // type names: Hetzner has no 3 vCPU / 3 GB type, so the catalog decides which real type meets them.
 // Every value here can be overridden by stack config (server/cores, server/memoryGb, server/diskGb,
 // swapGb, workers).
+import type { Stage } from "../config/keys";
 
-export type Stage = 1 | 2 | 3;
+export type { Stage };
 
 export interface StagePreset {
   stage: Stage;

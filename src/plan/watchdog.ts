@@ -1,32 +1,113 @@
 // The watchdog's thresholds file (/etc/app-infra/watchdog.env): the sizing note's alert levels from
 // stack config, and what to watch on this box. Pure and secret-free; secrets go in a separate file.
+import { KEY_BY_PATH } from "../config/keys";
 import type { StackConfig } from "../config/types";
 import type { Plan } from "./plan";
 
-export function watchdogEnv(cfg: StackConfig, plan: Plan): string {
-  const a = cfg.alerts;
-  const vars: [string, string | number][] = [
-    ["STACK", cfg.stack],
-    ["STAGE", plan.stage],
-    ["MEMORY_PERCENT", a.memoryPercent],
-    ["SWAP_PERCENT", a.swapPercent],
-    ["CPU_PERCENT", a.cpuPercent],
-    ["QUEUE_LENGTH", a.queueLength],
-    ["API_LATENCY_MS", a.apiLatencyMs],
-    ["REDIS_MEMORY_PERCENT", a.redisMemoryPercent],
-    ["FOR_MINUTES", a.forMinutes],
-    ["REPEAT_MINUTES", a.repeatMinutes],
-    ["QUEUE_NAME", cfg.services.worker.queue],
-    // The API is published on the host, so the watchdog measures what users get.
-    ["API_HEALTH_URL", `http://127.0.0.1:${cfg.services.api.port}${cfg.services.api.healthPath}`],
-    ["WORKERS", plan.workers],
-    ["INTERVAL_S", a.intervalS],
-    // `name=service` so an OOM alert names the config key to raise (services/worker/memoryMb).
-    ["CONTAINERS", plan.services.map((s) => `${s.name}=${s.role}`).join(" ")],
-    ["TELEGRAM_CHAT_ID", a.telegramChatId ?? ""],
-  ];
+type WatchdogInput = Pick<Plan, "stage" | "workers" | "services">;
+
+export interface WatchdogSetting {
+  /** The key in watchdog.env (and the shell variable in scripts/watchdog.sh). */
+  key: string;
+  /** The value the program writes; undefined for a key only set by hand or by tests. */
+  value?: (cfg: StackConfig, plan: WatchdogInput) => string | number;
+  /**
+   * What scripts/watchdog.sh assumes when the file does not set the key. The program writes every
+   * key that has a value, so on a deployed box these apply only to the script-only keys.
+   */
+  default: string | number;
+  /** The script refuses anything but a whole number. */
+  int: boolean;
+}
+
+/** A watchdog threshold that comes from a stack config key: its default is that key's. */
+function fromKey(key: string, path: string, pick: (cfg: StackConfig) => string | number): WatchdogSetting {
+  const spec = KEY_BY_PATH.get(path);
+  if (!spec || (typeof spec.default !== "number" && typeof spec.default !== "string"))
+    throw new Error(`internal: ${path} should be a config key with a literal default`);
+  return { key, value: pick, default: spec.default, int: spec.kind.type === "int" };
+}
+
+/**
+ * Every key of the thresholds file, in the order the program writes them. scripts/watchdog.sh's
+ * settings block (DEFAULTS, INT_KEYS, SECRET_KEYS) is generated from this table by
+ * watchdogScriptSettings(), and test/plan/watchdog.test.ts fails when the two differ.
+ */
+export const WATCHDOG_SETTINGS: readonly WatchdogSetting[] = [
+  { key: "STACK", value: (cfg) => cfg.stack, default: "", int: false },
+  { key: "STAGE", value: (_, plan) => plan.stage, default: "", int: true },
+  fromKey("MEMORY_PERCENT", "alerts/memoryPercent", (cfg) => cfg.alerts.memoryPercent),
+  fromKey("SWAP_PERCENT", "alerts/swapPercent", (cfg) => cfg.alerts.swapPercent),
+  fromKey("CPU_PERCENT", "alerts/cpuPercent", (cfg) => cfg.alerts.cpuPercent),
+  fromKey("QUEUE_LENGTH", "alerts/queueLength", (cfg) => cfg.alerts.queueLength),
+  fromKey("API_LATENCY_MS", "alerts/apiLatencyMs", (cfg) => cfg.alerts.apiLatencyMs),
+  fromKey("REDIS_MEMORY_PERCENT", "alerts/redisMemoryPercent", (cfg) => cfg.alerts.redisMemoryPercent),
+  fromKey("FOR_MINUTES", "alerts/forMinutes", (cfg) => cfg.alerts.forMinutes),
+  fromKey("REPEAT_MINUTES", "alerts/repeatMinutes", (cfg) => cfg.alerts.repeatMinutes),
+  fromKey("QUEUE_NAME", "services/worker/queue", (cfg) => cfg.services.worker.queue),
+  // The API is published on the host, so the watchdog measures what users get.
+  {
+    key: "API_HEALTH_URL",
+    value: (cfg) => `http://127.0.0.1:${cfg.services.api.port}${cfg.services.api.healthPath}`,
+    default: "",
+    int: false,
+  },
+  { key: "WORKERS", value: (_, plan) => plan.workers, default: "", int: true },
+  fromKey("INTERVAL_S", "alerts/intervalS", (cfg) => cfg.alerts.intervalS),
+  // `name=service` so an OOM alert names the config key to raise (services/worker/memoryMb).
+  {
+    key: "CONTAINERS",
+    value: (_, plan) => plan.services.map((s) => `${s.name}=${s.role}`).join(" "),
+    default: "",
+    int: false,
+  },
+  { key: "TELEGRAM_CHAT_ID", value: (cfg) => cfg.alerts.telegramChatId ?? "", default: "", int: false },
+  // Set by hand or by tests only: the Bot API's address, and how to reach redis-cli (the Redis
+  // container is named `redis`, src/plan/services.ts).
+  { key: "TELEGRAM_API_BASE", default: "https://api.telegram.org", int: false },
+  { key: "REDIS_CLI", default: "docker exec -i redis redis-cli", int: false },
+];
+
+/** The keys of the secrets file (watchdogSecretsFile); the script accepts only these there. */
+export const WATCHDOG_SECRET_KEYS = ["TELEGRAM_BOT_TOKEN", "WEBHOOK_URL"] as const;
+
+export function watchdogEnv(cfg: StackConfig, plan: WatchdogInput): string {
   // Values are validated (numbers, names, paths); quoting keeps spaces in CONTAINERS literal.
-  return vars.map(([k, v]) => `${k}='${String(v)}'`).join("\n") + "\n";
+  return (
+    WATCHDOG_SETTINGS.flatMap((s) => (s.value ? [`${s.key}='${String(s.value(cfg, plan))}'`] : [])).join(
+      "\n",
+    ) + "\n"
+  );
+}
+
+export const SCRIPT_SETTINGS_BEGIN =
+  "# BEGIN settings generated from src/plan/watchdog.ts (WATCHDOG_SETTINGS)";
+export const SCRIPT_SETTINGS_END = "# END settings generated from src/plan/watchdog.ts";
+
+/** scripts/watchdog.sh's settings block, markers included: defaults, whole-number keys, secret keys. */
+export function watchdogScriptSettings(): string {
+  const quoted = (v: string | number) => {
+    const text = String(v);
+    if (/["$`\\]/.test(text)) throw new Error(`internal: watchdog default ${text} needs escaping`);
+    return `"${text}"`;
+  };
+  const pairs = WATCHDOG_SETTINGS.map((s) => `[${s.key}]=${quoted(s.default)}`);
+  const lines: string[] = [];
+  for (const p of pairs) {
+    const last = lines.at(-1);
+    if (last !== undefined && last.length + 1 + p.length <= 100) lines[lines.length - 1] = `${last} ${p}`;
+    else lines.push(`  ${p}`);
+  }
+  const ints = WATCHDOG_SETTINGS.filter((s) => s.int).map((s) => s.key);
+  return [
+    SCRIPT_SETTINGS_BEGIN,
+    "declare -A DEFAULTS=(",
+    ...lines,
+    ")",
+    `readonly INT_KEYS=" ${ints.join(" ")} "`,
+    `readonly SECRET_KEYS=" ${WATCHDOG_SECRET_KEYS.join(" ")} "`,
+    SCRIPT_SETTINGS_END,
+  ].join("\n");
 }
 
 /**

@@ -10,11 +10,11 @@ const steps = (raw: Record<string, unknown> = {}) => {
 };
 
 describe("host steps", () => {
-  it("run in the order server → host-ready → (admin keys, swap) → docker → watchdog", () => {
+  it("run in the order server → ready → (admin keys, swap) → docker → watchdog", () => {
     expect(steps().map((s) => [s.name, s.after])).toEqual([
-      ["host-ready", []],
-      ["admin-keys", ["host-ready"]],
-      ["swap", ["host-ready"]],
+      ["ready", []],
+      ["admin-keys", ["ready"]],
+      ["swap", ["ready"]],
       ["docker", ["swap"]],
       ["watchdog", ["docker"]],
     ]);
@@ -33,6 +33,31 @@ describe("host steps", () => {
     expect(a[0]).toBe("60");
     expect(steps({ users: 150 }).find((s) => s.name === "watchdog")!.args).toEqual(a);
     expect(steps({ alerts: { swapPercent: 60 } }).find((s) => s.name === "watchdog")!.args).not.toEqual(a);
+  });
+});
+
+describe("the host slice", () => {
+  const host = (raw: Record<string, unknown> = {}) => {
+    const c = cfg(raw);
+    return makePlan(c, snapshotCatalog()).host!;
+  };
+  it("logs in as root with a ~10 minute dial budget; Docker is usable after the docker step", () => {
+    expect(host().connection).toEqual({ user: "root", dialErrorLimit: 120, perDialTimeout: 15 });
+    expect(host().dockerReady).toBe("docker");
+  });
+  it("only the watchdog step takes a payload, and only `ready` was renamed (host-ready → ready)", () => {
+    expect(host().steps.map((s) => [s.name, s.payload ?? "-", s.formerNames])).toEqual([
+      ["ready", "-", ["host-ready"]],
+      ["admin-keys", "-", []],
+      ["swap", "-", []],
+      ["docker", "-", []],
+      ["watchdog", "watchdog", []],
+    ]);
+  });
+  it("sends the bot token to the box only when a Telegram chat is configured", () => {
+    expect(host().watchdog.sendBotToken).toBe(false);
+    expect(host({ alerts: { telegramChatId: "-1001" } }).watchdog.sendBotToken).toBe(true);
+    expect(host().watchdog.env).toContain("STACK='dev'\n");
   });
 });
 

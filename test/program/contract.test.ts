@@ -82,8 +82,8 @@ describe("the provider contract, as the program sets it", () => {
     expect(run.one(T.dockerProvider, "app-registry").inputs.host).toBeUndefined();
   });
 
-  it("a rescale re-runs host-ready, which checks over SSH that the box came back", () => {
-    const c = run.one(T.command, "host-host-ready").inputs;
+  it("a rescale re-runs the ready step, which checks over SSH that the box came back", () => {
+    const c = run.one(T.command, "host-ready").inputs;
     expect(c.triggers).toContain(run.outputs.serverType);
     expect(c.create).toContain(run.outputs.serverType);
   });

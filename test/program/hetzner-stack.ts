@@ -87,13 +87,13 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
     expect(rules.some((r) => r.port?.includes("6379"))).toBe(false);
   });
 
-  it("host steps run over SSH with the deploy key and the pinned host key, in the order server → host-ready → swap → docker", () => {
+  it("host steps run over SSH with the deploy key and the pinned host key, in the order server → ready → swap → docker", () => {
     const o = run().options;
-    expect(o["host-host-ready"]!.dependsOn).toEqual(["server-vm"]);
-    expect(o["host-admin-keys"]!.dependsOn).toEqual(["server-vm", "host-host-ready"]);
-    expect(o["host-swap"]!.dependsOn).toEqual(["server-vm", "host-host-ready"]);
+    expect(o["host-ready"]!.dependsOn).toEqual(["server-vm"]);
+    expect(o["host-admin-keys"]!.dependsOn).toEqual(["server-vm", "host-ready"]);
+    expect(o["host-swap"]!.dependsOn).toEqual(["server-vm", "host-ready"]);
     expect(o["host-docker"]!.dependsOn).toEqual(["server-vm", "host-swap"]);
-    for (const step of ["host-ready", "admin-keys", "swap", "docker"]) {
+    for (const step of ["ready", "admin-keys", "swap", "docker"]) {
       const c = run().one(T.command, `host-${step}`).inputs;
       expect(c.connection).toMatchObject({ host: SERVER_IP, user: "root", dialErrorLimit: 120 });
       expect(c.connection.privateKey).toContain("OPENSSH PRIVATE KEY");

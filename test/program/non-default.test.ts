@@ -110,7 +110,7 @@ describe("non-default stack: the user-supplied deploy key", () => {
   it("every host step logs in with the supplied private key and pins the host key", () => {
     const steps = run.byType(T.command);
     expect(steps.map((c) => c.name)).toEqual([
-      "host-host-ready",
+      "host-ready",
       "host-admin-keys",
       "host-swap",
       "host-docker",

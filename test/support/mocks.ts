@@ -215,6 +215,11 @@ export interface RecordedOptions {
   provider?: string;
   /** Inputs passed as secret Outputs. */
   secretProps: string[];
+  /**
+   * The resource's `aliases`: an alias given by name (`{ name }`, same type and parent) as that
+   * name, one given as a URN as the URN; any other form as JSON, so a test sees it and fails.
+   */
+  aliases: string[];
 }
 
 const nameOf = (r: unknown) => (r as { __name?: string } | undefined)?.__name;
@@ -288,6 +293,11 @@ export async function runProgram(
           retainOnDelete: args.opts.retainOnDelete,
           provider: nameOf((args.opts as pulumi.CustomResourceOptions).provider),
           secretProps: [],
+          aliases: (args.opts.aliases ?? []).map((a) => {
+            if (typeof a === "string") return a;
+            const { name, ...rest } = a as pulumi.Alias;
+            return typeof name === "string" && Object.keys(rest).length === 0 ? name : JSON.stringify(a);
+          }),
         };
         const rec = options[args.name]!;
         for (const [key, value] of Object.entries(args.props ?? {})) {
@@ -357,4 +367,32 @@ export function unwrap<T>(v: T | pulumi.Output<T>): Promise<T> {
 
 export async function isSecret(v: unknown): Promise<boolean> {
   return pulumi.Output.isInstance(v) ? await (v as any).isSecret : false;
+}
+
+/**
+ * Sets the recording mocks and runs `declare`, which constructs components directly from
+ * hand-written plan slices (no program, no config), then waits until the registrations settle.
+ * One call per test file, as with runProgram.
+ */
+export async function recordComponents(
+  declare: () => void,
+  opts: Parameters<typeof recordingMocks>[1] = {},
+): Promise<Pick<ProgramRun, "resources" | "byType" | "one">> {
+  const resources: Recorded[] = [];
+  await pulumi.runtime.setMocks(recordingMocks(resources, opts), "app-infra", "unit", false);
+  declare();
+  // Registrations resolve their inputs first; stop when nothing new arrived for 100 ms.
+  for (let seen = -1; seen !== resources.length;) {
+    seen = resources.length;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    resources,
+    byType: (type) => resources.filter((r) => r.type === type),
+    one: (type, name) => {
+      const hit = resources.find((r) => r.type === type && r.name === name);
+      if (!hit) throw new Error(`no ${type} named ${name}; have: ${resources.map((r) => r.name).join(", ")}`);
+      return hit;
+    },
+  };
 }

@@ -1,0 +1,200 @@
+// The application on a Docker engine as plain data: the private network, Redis' volume, one image
+// per service, and one container per planned service with every Docker setting decided here.
+// components/app.ts maps these fields onto docker resources and decides nothing itself.
+import { SERVICE_NAMES, type ServiceName } from "../config/keys";
+import type { StackConfig } from "../config/types";
+import { ROLE_LABEL, STACK_LABEL } from "./names";
+import { NETWORK_NAME, REDIS_VOLUME, type ServicePlan } from "./services";
+
+export interface DockerLabel {
+  label: string;
+  value: string;
+}
+
+export interface ImageSpec {
+  /** Logical name suffix: `<component>-<resource>`. */
+  resource: string;
+  role: ServiceName;
+  /** The configured reference. */
+  reference: string;
+  /**
+   * Pull `repository@<the registry's current digest>` instead of the reference. The provider pulls
+   * only when it does not find the name locally (kreuzwerker resource_docker_image_funcs.go,
+   * resourceDockerImageCreate → searchLocalImages, then pull), so a new digest must be a new name:
+   * pullTriggers alone would re-create the resource but find the old image under the same tag
+   * (kreuzwerker#172). A reference already pinned by digest, and `imageDigests: off`, are used as
+   * they are.
+   */
+  resolveDigest: boolean;
+  repository: string;
+  /** Several services may share one image; never delete it under a running container. */
+  keepLocally: boolean;
+}
+
+/** Durations as Go prints them (goDuration). */
+export interface HealthcheckSpec {
+  tests: string[];
+  interval: string;
+  timeout: string;
+  retries: number;
+  startPeriod: string;
+}
+
+export interface ContainerSpec {
+  /** Logical name suffix; equal to the container's name. */
+  resource: string;
+  name: string;
+  hostname: string;
+  /** Which image (by service) it runs. */
+  role: ServiceName;
+  command: string[] | undefined;
+  memoryMb: number;
+  memoryReservationMb: number;
+  memorySwapMb: number;
+  restart: ServicePlan["restart"];
+  stopTimeoutS: number;
+  /**
+   * How long Pulumi's delete (every replacement, every destroy) waits after SIGTERM. The provider
+   * stops with destroy_grace_seconds, and 0 (unset) overrides stopTimeout: an instant SIGKILL
+   * mid-job, Redis without its AOF flush (kreuzwerker resource_docker_container_funcs.go,
+   * resourceDockerContainerDelete).
+   */
+  destroyGraceSeconds: number;
+  networkAliases: string[];
+  /** By volume name; the app's own volume (AppPlan.volume) is wired to its resource. */
+  volumes: { volume: string; containerPath: string }[];
+  ports: { internal: number; external: number }[];
+  /** Plain environment; the secret parts are merged by containerEnvList. */
+  env: Record<string, string>;
+  secretEnv: ServicePlan["secretEnv"];
+  healthcheck: HealthcheckSpec | undefined;
+  /** Wait for a healthy container where there is a healthcheck, so a broken deploy fails `pulumi up`. */
+  wait: boolean;
+  waitTimeoutS: number;
+  mustRun: boolean;
+  logDriver: string;
+  logOpts: Record<string, string>;
+  labels: DockerLabel[];
+  /** Containers (by name) this one starts after. */
+  after: string[];
+}
+
+export interface AppPlan {
+  network: { resource: string; name: string; driver: "bridge"; labels: DockerLabel[] };
+  /** Redis' AOF; kept when Pulumi deletes or replaces it (retainOnDelete in the component). */
+  volume: { resource: string; name: string; labels: DockerLabel[] };
+  /** Credentials for the private registry, when one is configured (the password is a secret). */
+  registryAuth: { address: string; username: string } | undefined;
+  /** Digest lookups need a registry-only provider (`imageDigests: registry`). */
+  digestLookup: boolean;
+  images: ImageSpec[];
+  /** In registration order: Redis first. */
+  containers: ContainerSpec[];
+}
+
+/**
+ * Whole seconds as Go's time.Duration prints them ("90s" reads back as "1m30s"): the provider
+ * reads a container's healthcheck back in that form, so anything else is a diff on every refresh
+ * and then a replacement (docs/provider-contract.md, docker.Container `healthcheck`).
+ */
+export function goDuration(total: number): string {
+  if (!Number.isInteger(total) || total < 0)
+    throw new Error(`internal: duration must be whole seconds, got ${total}`);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  if (h > 0) return `${h}h${m}m${s}s`;
+  if (m > 0) return `${m}m${s}s`;
+  return `${s}s`;
+}
+
+/** `repo[:tag][@digest]` → `repo`: a tag is the part after the last ':' that follows the last '/'. */
+export function repositoryOf(ref: string): string {
+  const noDigest = ref.split("@")[0]!;
+  const colon = noDigest.lastIndexOf(":");
+  return colon > noDigest.lastIndexOf("/") ? noDigest.slice(0, colon) : noDigest;
+}
+
+/** The secret values a container may receive; absent ones are left out. */
+export interface EnvSecrets {
+  botToken: string;
+  falKey: string;
+  extra: Record<string, string>;
+}
+
+/** A container's environment as Docker's `KEY=value` list, sorted; plan-owned variables win over `env`. */
+export function containerEnvList(c: Pick<ContainerSpec, "env" | "secretEnv">, s: EnvSecrets): string[] {
+  const env: Record<string, string> = { ...c.env };
+  if (c.secretEnv.includes("EXTRA_ENV")) Object.assign(env, s.extra);
+  if (c.secretEnv.includes("BOT_TOKEN") && s.botToken) env.BOT_TOKEN = s.botToken;
+  if (c.secretEnv.includes("FAL_KEY") && s.falKey) env.FAL_KEY = s.falKey;
+  Object.assign(env, c.env);
+  return Object.keys(env)
+    .sort()
+    .map((k) => `${k}=${env[k]}`);
+}
+
+function containerSpec(s: ServicePlan, stack: string): ContainerSpec {
+  return {
+    resource: s.name,
+    name: s.name,
+    hostname: s.name,
+    role: s.role,
+    command: s.command,
+    memoryMb: s.memoryMb,
+    memoryReservationMb: s.memoryReservationMb,
+    memorySwapMb: s.memorySwapMb,
+    restart: s.restart,
+    stopTimeoutS: s.stopTimeoutS,
+    destroyGraceSeconds: s.stopTimeoutS,
+    networkAliases: [s.alias],
+    volumes: s.volumes,
+    ports: s.ports,
+    env: s.env,
+    secretEnv: s.secretEnv,
+    healthcheck: s.healthcheck && {
+      tests: s.healthcheck.test,
+      interval: goDuration(s.healthcheck.intervalS),
+      timeout: goDuration(s.healthcheck.timeoutS),
+      retries: s.healthcheck.retries,
+      startPeriod: goDuration(s.healthcheck.startPeriodS),
+    },
+    wait: s.healthcheck !== undefined,
+    waitTimeoutS: 120,
+    mustRun: true,
+    logDriver: "json-file",
+    logOpts: { "max-size": "10m", "max-file": "3" },
+    labels: [
+      { label: STACK_LABEL, value: stack },
+      { label: ROLE_LABEL, value: s.role },
+    ],
+    // The apps connect to Redis at start, and one that finds no Redis exits and restarts, which
+    // the watchdog would report as a crash.
+    after: s.role === "redis" ? [] : ["redis"],
+  };
+}
+
+export function planApp(cfg: StackConfig, services: readonly ServicePlan[]): AppPlan {
+  const stackLabels = [{ label: STACK_LABEL, value: cfg.stack }];
+  const digestLookup = cfg.imageDigests === "registry";
+  // Redis first, the others in plan order (see `after`).
+  const ordered = [...services].sort((a, b) => Number(b.role === "redis") - Number(a.role === "redis"));
+  return {
+    network: { resource: "network", name: NETWORK_NAME, driver: "bridge", labels: stackLabels },
+    volume: { resource: REDIS_VOLUME, name: REDIS_VOLUME, labels: stackLabels },
+    registryAuth: cfg.registry && { address: cfg.registry.server, username: cfg.registry.username },
+    digestLookup,
+    images: SERVICE_NAMES.map((role) => {
+      const reference = cfg.images[role];
+      return {
+        resource: `image-${role}`,
+        role,
+        reference,
+        resolveDigest: digestLookup && !reference.includes("@sha256:"),
+        repository: repositoryOf(reference),
+        keepLocally: true,
+      };
+    }),
+    containers: ordered.map((s) => containerSpec(s, cfg.stack)),
+  };
+}

@@ -1,0 +1,187 @@
+// components/app.ts alone, from a hand-written `app` slice: names, labels, limits, healthchecks,
+// order and images reach their inputs as the slice says; env merges the secrets the slice asks for.
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import { App } from "../../components/app";
+import type { AppPlan, ContainerSpec } from "../../src/plan/app";
+import { mockDigest, mockImageId, recordComponents } from "../support/mocks";
+
+const base: Omit<ContainerSpec, "resource" | "name" | "hostname" | "role" | "after"> = {
+  command: undefined,
+  memoryMb: 100,
+  memoryReservationMb: 50,
+  memorySwapMb: 100,
+  restart: "unless-stopped",
+  stopTimeoutS: 11,
+  destroyGraceSeconds: 12,
+  networkAliases: [],
+  volumes: [],
+  ports: [],
+  env: {},
+  secretEnv: [],
+  healthcheck: undefined,
+  wait: false,
+  waitTimeoutS: 33,
+  mustRun: true,
+  logDriver: "local",
+  logOpts: { k: "v" },
+  labels: [],
+};
+const PLAN: AppPlan = {
+  network: { resource: "net", name: "net-name", driver: "bridge", labels: [{ label: "n", value: "1" }] },
+  volume: { resource: "vol", name: "vol-name", labels: [{ label: "v", value: "2" }] },
+  registryAuth: { address: "registry.example", username: "u" },
+  digestLookup: true,
+  images: [
+    {
+      resource: "img-db",
+      role: "redis",
+      reference: "db:1",
+      resolveDigest: true,
+      repository: "db",
+      keepLocally: true,
+    },
+    {
+      resource: "img-web",
+      role: "api",
+      reference: "web@sha256:" + "b".repeat(64),
+      resolveDigest: false,
+      repository: "web",
+      keepLocally: false,
+    },
+  ],
+  containers: [
+    {
+      ...base,
+      resource: "c-db",
+      name: "db",
+      hostname: "db-host",
+      role: "redis",
+      after: [],
+      volumes: [
+        { volume: "vol-name", containerPath: "/data" },
+        { volume: "other", containerPath: "/x" },
+      ],
+      healthcheck: {
+        tests: ["CMD", "true"],
+        interval: "1m30s",
+        timeout: "5s",
+        retries: 2,
+        startPeriod: "0s",
+      },
+      wait: true,
+    },
+    {
+      ...base,
+      resource: "c-web",
+      name: "web",
+      hostname: "web",
+      role: "api",
+      after: ["db"],
+      command: ["serve"],
+      networkAliases: ["web-alias"],
+      ports: [{ internal: 1, external: 2 }],
+      env: { PLAIN: "p", BOT_TOKEN: "plan-wins" },
+      secretEnv: ["BOT_TOKEN", "EXTRA_ENV"],
+      labels: [{ label: "l", value: "w" }],
+    },
+  ],
+};
+
+let rec: Awaited<ReturnType<typeof recordComponents>>;
+beforeAll(async () => {
+  rec = await recordComponents(() => {
+    new App("a", {
+      plan: PLAN,
+      secrets: {
+        botToken: pulumi.secret("TOKEN"),
+        falKey: pulumi.secret("FAL"),
+        env: pulumi.secret<Record<string, string>>({ EXTRA: "e", PLAIN: "overridden?" }),
+        registryPassword: pulumi.secret("PW"),
+      },
+    });
+  });
+});
+const container = (n: string) => rec.one("docker:index/container:Container", n);
+
+describe("App maps the plan's app slice", () => {
+  it("network and volume: the slice's names, drivers and labels", () => {
+    expect(rec.one("docker:index/network:Network", "a-net").inputs).toEqual({
+      name: "net-name",
+      driver: "bridge",
+      labels: [{ label: "n", value: "1" }],
+    });
+    expect(rec.one("docker:index/volume:Volume", "a-vol").inputs).toEqual({
+      name: "vol-name",
+      labels: [{ label: "v", value: "2" }],
+    });
+  });
+
+  it("images: by digest where the slice says so, as given otherwise, with the slice's keepLocally", () => {
+    expect(rec.one("docker:index/remoteImage:RemoteImage", "a-img-db").inputs).toEqual({
+      name: `db@${mockDigest("db:1")}`,
+      keepLocally: true,
+    });
+    expect(rec.one("docker:index/remoteImage:RemoteImage", "a-img-web").inputs).toEqual({
+      name: "web@sha256:" + "b".repeat(64),
+      keepLocally: false,
+    });
+  });
+
+  it("the providers carry the registry credentials; the registry-only one has no host", () => {
+    const auth = [{ address: "registry.example", username: "u", password: "PW" }];
+    const docker = rec.one("pulumi:providers:docker", "a-docker").inputs;
+    const registry = rec.one("pulumi:providers:docker", "a-registry").inputs;
+    for (const p of [docker, registry])
+      expect(typeof p.registryAuth === "string" ? JSON.parse(p.registryAuth) : p.registryAuth).toEqual(auth);
+    expect(registry.host).toBeUndefined();
+  });
+
+  it("containers in the slice's order, each setting from the slice", () => {
+    expect(rec.byType("docker:index/container:Container").map((c) => c.name)).toEqual(["a-c-db", "a-c-web"]);
+    expect(container("a-c-db").inputs).toMatchObject({
+      name: "db",
+      hostname: "db-host",
+      image: mockImageId(`db@${mockDigest("db:1")}`),
+      memory: 100,
+      memoryReservation: 50,
+      memorySwap: 100,
+      restart: "unless-stopped",
+      stopTimeout: 11,
+      destroyGraceSeconds: 12,
+      networksAdvanced: [{ name: "net-name", aliases: [] }],
+      volumes: [
+        { volumeName: "vol-name", containerPath: "/data" },
+        { volumeName: "other", containerPath: "/x" },
+      ],
+      healthcheck: {
+        tests: ["CMD", "true"],
+        interval: "1m30s",
+        timeout: "5s",
+        retries: 2,
+        startPeriod: "0s",
+      },
+      wait: true,
+      waitTimeout: 33,
+      mustRun: true,
+      logDriver: "local",
+      logOpts: { k: "v" },
+    });
+    expect(container("a-c-web").inputs).toMatchObject({
+      image: mockImageId("web@sha256:" + "b".repeat(64)),
+      command: ["serve"],
+      networksAdvanced: [{ name: "net-name", aliases: ["web-alias"] }],
+      ports: [{ internal: 1, external: 2 }],
+      labels: [{ label: "l", value: "w" }],
+      wait: false,
+    });
+    expect(container("a-c-web").inputs.healthcheck).toBeUndefined();
+  });
+
+  it("env: the secrets the slice asks for, plan values over free-form env, all secret", () => {
+    const web = container("a-c-web");
+    expect(web.inputs.envs).toEqual(["BOT_TOKEN=plan-wins", "EXTRA=e", "PLAIN=p"]);
+    expect(web.secretInputs).toContain("envs");
+    expect(container("a-c-db").inputs.envs).toEqual([]);
+  });
+});

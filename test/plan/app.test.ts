@@ -1,0 +1,131 @@
+import { describe, expect, it } from "vitest";
+import { containerEnvList, goDuration, planApp, repositoryOf } from "../../src/plan/app";
+import { planServices } from "../../src/plan/services";
+import { cfg } from "./fixtures";
+
+describe("the repository of an image reference (the digest replaces its tag)", () => {
+  it.each([
+    ["redis:7.4.6-alpine", "redis"],
+    ["ghcr.io/acme/app:1.4.2", "ghcr.io/acme/app"],
+    ["registry.example:5000/team/app:latest", "registry.example:5000/team/app"],
+    ["registry.example:5000/team/app", "registry.example:5000/team/app"],
+    ["ghcr.io/acme/app:1.4.2@sha256:abc", "ghcr.io/acme/app"],
+    ["app", "app"],
+  ])("%s → %s", (ref, repo) => {
+    expect(repositoryOf(ref)).toBe(repo);
+  });
+});
+
+describe("healthcheck durations, written as Go prints them (the provider reads them back so)", () => {
+  it.each([
+    [0, "0s"],
+    [5, "5s"],
+    [59, "59s"],
+    [60, "1m0s"],
+    [90, "1m30s"],
+    [3600, "1h0m0s"],
+    [3725, "1h2m5s"],
+  ])("%i s → %s", (s, text) => {
+    expect(goDuration(s)).toBe(text);
+  });
+});
+
+describe("the app slice", () => {
+  const app = (raw: Record<string, unknown> = {}) => planApp(cfg(raw, "qa"), planServices(cfg(raw, "qa"), 2));
+
+  it("Redis first, then the plan's order; every other container starts after Redis", () => {
+    const a = app();
+    expect(a.containers.map((c) => [c.name, c.after])).toEqual([
+      ["redis", []],
+      ["api", ["redis"]],
+      ["bot", ["redis"]],
+      ["worker-image-1", ["redis"]],
+      ["worker-image-2", ["redis"]],
+    ]);
+  });
+
+  it("names, labels, logs and waiting are the plan's", () => {
+    const a = app();
+    expect(a.network).toEqual({
+      resource: "network",
+      name: "app-infra",
+      driver: "bridge",
+      labels: [{ label: "app-infra.stack", value: "qa" }],
+    });
+    expect(a.volume).toEqual({
+      resource: "redis-data",
+      name: "redis-data",
+      labels: [{ label: "app-infra.stack", value: "qa" }],
+    });
+    const bot = a.containers.find((c) => c.name === "bot")!;
+    expect(bot).toMatchObject({
+      resource: "bot",
+      hostname: "bot",
+      networkAliases: ["bot"],
+      healthcheck: undefined,
+      wait: false,
+      waitTimeoutS: 120,
+      destroyGraceSeconds: 30,
+      logDriver: "json-file",
+      logOpts: { "max-size": "10m", "max-file": "3" },
+      labels: [
+        { label: "app-infra.stack", value: "qa" },
+        { label: "app-infra.role", value: "bot" },
+      ],
+    });
+    const redis = a.containers[0]!;
+    expect(redis.healthcheck).toEqual({
+      tests: ["CMD", "redis-cli", "PING"],
+      interval: "10s",
+      timeout: "3s",
+      retries: 5,
+      startPeriod: "5s",
+    });
+    expect(redis.wait).toBe(true);
+    expect(a.containers.find((c) => c.name === "worker-image-2")!.destroyGraceSeconds).toBe(120);
+  });
+
+  it("images: one per service, by digest unless pinned or digests are off", () => {
+    const pinned = `ghcr.io/acme/bot@sha256:${"c".repeat(64)}`;
+    const a = app({ images: { api: "ghcr.io/acme/api:1.2", bot: pinned } });
+    expect(a.images.map((i) => [i.resource, i.role, i.resolveDigest, i.repository])).toEqual([
+      ["image-redis", "redis", true, "redis"],
+      ["image-api", "api", true, "ghcr.io/acme/api"],
+      ["image-bot", "bot", false, "ghcr.io/acme/bot"],
+      ["image-worker", "worker", true, "ghcr.io/example/app"],
+    ]);
+    expect(a.digestLookup).toBe(true);
+    const off = app({ imageDigests: "off" });
+    expect(off.digestLookup).toBe(false);
+    expect(off.images.every((i) => !i.resolveDigest && i.keepLocally)).toBe(true);
+  });
+
+  it("registry credentials only when a registry is configured", () => {
+    expect(app().registryAuth).toBeUndefined();
+    expect(
+      app({ registry: { server: "ghcr.io", username: "bob" }, registryPassword: "pw" }).registryAuth,
+    ).toEqual({
+      address: "ghcr.io",
+      username: "bob",
+    });
+  });
+});
+
+describe("a container's environment", () => {
+  const secrets = { botToken: "TOK", falKey: "FAL", extra: { EXTRA: "x", REDIS_URL: "nope" } };
+  it("adds only the secrets the container asks for, sorted, plan values winning over `env`", () => {
+    expect(
+      containerEnvList({ env: { REDIS_URL: "r", A: "1" }, secretEnv: ["FAL_KEY", "EXTRA_ENV"] }, secrets),
+    ).toEqual(["A=1", "EXTRA=x", "FAL_KEY=FAL", "REDIS_URL=r"]);
+    expect(containerEnvList({ env: {}, secretEnv: ["BOT_TOKEN"] }, secrets)).toEqual(["BOT_TOKEN=TOK"]);
+    expect(containerEnvList({ env: {}, secretEnv: [] }, secrets)).toEqual([]);
+  });
+  it("leaves out a secret that is not set", () => {
+    expect(
+      containerEnvList(
+        { env: {}, secretEnv: ["BOT_TOKEN", "FAL_KEY"] },
+        { botToken: "", falKey: "", extra: {} },
+      ),
+    ).toEqual([]);
+  });
+});

@@ -26,7 +26,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# after: the PR as it would merge. Exit 1 (not deployable) still prints the JSON document.
+# after: the PR as it would merge. Every exit code (1 not deployable, 2 refused configuration) still
+# prints one JSON document.
 npm run --silent plan -- --stack "$stack" --json >"$out/after.json" 2>"$out/after.err" || true
 
 # before: the base commit in a separate worktree, planned with its own code and its own stack file.
@@ -48,9 +49,10 @@ if { git -C "$head_dir" cat-file -e "$base_sha^{commit}" 2>/dev/null \
     npm run --silent plan -- --stack "$stack" --json >"$out/before.json" 2>/dev/null || true
   )
 fi
-# Keep "before" only if it is a plan with services (a failed base plan has none).
+# Keep "before" if it is a plan document: a plan with services, or a refused base's errors (the report
+# then says why there is nothing to compare). Anything else would be refused by --before (exit 2).
 if [ -s "$out/before.json" ] \
-  && node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); process.exit(Array.isArray(j.services)?0:1)' "$out/before.json" 2>/dev/null; then
+  && node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); process.exit(typeof j.stack==="string"&&(Array.isArray(j.services)||Array.isArray(j.errors))?0:1)' "$out/before.json" 2>/dev/null; then
   before_args=(--before "$out/before.json")
 else
   rm -f "$out/before.json"

@@ -1,6 +1,19 @@
 // The plan as one JSON document: what `npm run plan -- --json` prints and the stack exports.
+// With the parsed config it also carries every resolved setting, the firewall, the monthly cost and
+// the scaling outlook, so a comparison with another plan (src/plan/impact.ts) misses no change.
+import type { StackConfig } from "../config/types";
+import { monthlyCost, scaling, type MonthlyCost, type Scaling } from "../plan/advice";
 import type { Budget } from "../plan/budget";
+import type { Catalog } from "../plan/catalog";
+import {
+  resolveFirewall,
+  resolveSettings,
+  type Change,
+  type FirewallRuleView,
+  type SettingValue,
+} from "../plan/impact";
 import type { Plan } from "../plan/plan";
+import type { DeployedServer } from "../plan/server";
 
 export interface PlanJson {
   stack: string;
@@ -36,9 +49,35 @@ export interface PlanJson {
   budget: Omit<Budget, "swapPercent"> | null;
   warnings: string[];
   errors: string[];
+  /** Every config key with its resolved value (secrets as "set"/"unset"); with the config only. */
+  settings?: Record<string, SettingValue>;
+  /** Inbound firewall rules; null for the local target. */
+  firewall?: FirewallRuleView[] | null;
+  /** Server + primary IPv4 + backups, net; null for the local target or when no type fits. */
+  cost?: MonthlyCost | null;
+  scaling?: Scaling | null;
+  /** With --before: what it was compared with, and what the change does. */
+  comparedWith?: ComparedWith;
+  changes?: Change[];
 }
 
-export function planToJson(plan: Plan): PlanJson {
+export interface ComparedWith {
+  /** The file or `git <ref>` given to --before. */
+  source: string;
+  /** False when the base has no plan to compare with (its config was refused, or its stack file is absent). */
+  planned: boolean;
+  /** Why the base has no plan. */
+  problems: string[];
+}
+
+/** The config and catalog the plan was made from: they add settings, firewall, cost and scaling. */
+export interface PlanContext {
+  cfg: StackConfig;
+  catalog: Catalog;
+  deployed?: DeployedServer;
+}
+
+export function planToJson(plan: Plan, ctx?: PlanContext): PlanJson {
   const s = plan.server;
   const b = plan.budget;
   return {
@@ -78,5 +117,16 @@ export function planToJson(plan: Plan): PlanJson {
     budget: b ? (({ swapPercent: _, ...rest }) => rest)(b) : null,
     warnings: plan.warnings,
     errors: plan.errors,
+    ...(ctx ? contextFields(plan, ctx) : {}),
+  };
+}
+
+function contextFields(plan: Plan, { cfg, catalog, deployed }: PlanContext) {
+  const hetzner = plan.target !== "local";
+  return {
+    settings: resolveSettings(cfg, plan),
+    firewall: hetzner ? resolveFirewall(cfg) : null,
+    cost: plan.server ? monthlyCost(plan.server, cfg.server.backups) : null,
+    scaling: plan.server ? scaling(cfg, plan, catalog, deployed) : null,
   };
 }

@@ -1,6 +1,7 @@
 // The plan as markdown for a pull request comment and the job summary; with a `before` plan (the
 // base branch's) it shows what the change does to the server, the services and the memory budget.
 import type { PlanJson } from "./json";
+import { baseNote, changeLines, costLine, settingRows, stageLines, summarizeChanges } from "./changes";
 import { markdownTable } from "./table";
 import { budgetRows, eur, SERVICE_HEADER, serviceRows } from "./text";
 
@@ -26,47 +27,41 @@ export function renderMarkdown(after: PlanJson, before?: PlanJson): string {
     `### app-infra plan: \`${after.stack}\` — stage ${before ? arrow(before.stage, after.stage) : after.stage} — ${status}`,
     "",
   );
-  if (before) {
-    const changes: string[] = [];
-    if (serverLine(before) !== serverLine(after)) {
-      changes.push(`- **Server:** ${serverLine(before)} → ${serverLine(after)}`);
-      if (before.server && after.server && before.server.type !== after.server.type) {
-        changes.push(
-          "  - A server type change powers the server off, rescales and boots it (a reboot, not a replacement; the disk is kept) and moves it to Hetzner's current price.",
-        );
-      }
+  if (after.comparedWith) {
+    out.push(`#### What this change does (compared with ${after.comparedWith.source})`);
+    const note = baseNote(after);
+    if (note) out.push(html(note));
+    else if (!after.changes?.length) out.push("Nothing: the box stays exactly as it is.");
+    else {
+      out.push(
+        ...changeLines(after.changes).map(
+          (c) =>
+            `- ${c.refused ? "⛔ " : ""}\`${c.head.split(":")[0]}\`:${html(c.head.slice(c.head.indexOf(":") + 1))}  \n  ${html(c.consequence)}`,
+        ),
+        "",
+        summarizeChanges(after.changes),
+      );
     }
-    if (before.swapGb !== after.swapGb) changes.push(`- **Swap:** ${before.swapGb} GB → ${after.swapGb} GB`);
-    const names = new Set([...before.services, ...after.services].map((s) => s.name));
-    for (const name of names) {
-      const a = before.services.find((s) => s.name === name);
-      const b = after.services.find((s) => s.name === name);
-      if (!a) changes.push(`- **${name}:** added (${b!.memoryMb} MB limit)`);
-      else if (!b) changes.push(`- **${name}:** removed`);
-      else if (JSON.stringify(a) !== JSON.stringify(b)) {
-        const diffs = (["image", "memoryMb", "memoryReservationMb", "swapMb", "restart"] as const)
-          .filter((k) => a[k] !== b[k])
-          .map((k) => `${k} ${a[k]} → ${b[k]}`);
-        if (JSON.stringify(a.command) !== JSON.stringify(b.command)) diffs.push("command changed");
-        // A field outside the list above (e.g. memorySwapMb alone) must not leave an empty bullet.
-        if (!diffs.length) diffs.push("changed");
-        changes.push(`- **${name}:** ${diffs.join(", ")}`);
-      }
-    }
-    out.push(
-      "#### What this change does",
-      changes.length ? changes.join("\n") : "No change to the server, swap or services.",
-      "",
-    );
+    out.push("");
   }
+  const cost = costLine(after);
   out.push(
     `**Server:** ${serverLine(after)}  `,
+    ...(cost ? [`**Monthly:** ${cost}  `] : []),
     `**Swap:** ${after.swapGb} GB · **Workers:** ${after.workers}`,
     "",
   );
+  const stages = stageLines(after);
+  if (stages.length || after.scaling) {
+    out.push(
+      ...stages.map((l) => `- ${l}`),
+      ...(after.scaling ? [`- swap: ${after.scaling.swapNote}`] : []),
+      "",
+    );
+  }
   if (after.budget) {
     out.push("#### Memory budget");
-    if (before?.budget) {
+    if (before?.budget && after.budget) {
       const rowsA = budgetRows(before);
       const rowsB = budgetRows(after);
       out.push(
@@ -85,12 +80,53 @@ export function renderMarkdown(after: PlanJson, before?: PlanJson): string {
     "",
     markdownTable(
       SERVICE_HEADER,
-      serviceRows(after).map((r) => r.map((c, i) => (i === 6 ? `\`${c}\`` : c))),
+      serviceRows(after).map((r) => r.map((c, i) => (i === 6 && c !== "(image default)" ? `\`${c}\`` : c))),
     ),
     "",
     "</details>",
     "",
   );
+  if (after.firewall) {
+    out.push(
+      "<details><summary>Firewall</summary>",
+      "",
+      markdownTable(
+        ["rule", "protocol/port", "from"],
+        after.firewall.map((r) => [
+          r.description,
+          `${r.protocol}${r.port ? `/${r.port}` : ""}`,
+          r.sourceIps.join(", "),
+        ]),
+      ),
+      "",
+      "</details>",
+      "",
+    );
+  }
+  const rows = settingRows(after, before);
+  if (rows.length) {
+    const anyChanged = rows.some((r) => r.before !== undefined);
+    out.push(
+      `<details><summary>Settings (every key, resolved${anyChanged ? "; changed ones in bold" : ""})</summary>`,
+      "",
+      anyChanged
+        ? markdownTable(
+            ["key", "before (if changed)", "after"],
+            rows.map((r) =>
+              r.before !== undefined
+                ? [`**${r.key}**`, html(r.before), `**${html(r.value)}**`]
+                : [r.key, "", html(r.value)],
+            ),
+          )
+        : markdownTable(
+            ["key", "value"],
+            rows.map((r) => [r.key, html(r.value)]),
+          ),
+      "",
+      "</details>",
+      "",
+    );
+  }
   if (after.warnings.length) out.push("#### Warnings", ...after.warnings.map((w) => `- ⚠️ ${html(w)}`), "");
   if (after.errors.length) out.push("#### Errors", ...after.errors.map((e) => `- ❌ ${html(e)}`), "");
   return out.join("\n");

@@ -1,5 +1,14 @@
 // The human report `npm run plan` prints: server, swap, services, budget, warnings, errors.
 import type { PlanJson } from "./json";
+import {
+  baseNote,
+  catalogLabel,
+  changeLines,
+  costLine,
+  settingRows,
+  stageLines,
+  summarizeChanges,
+} from "./changes";
 import { textTable } from "./table";
 
 export const eur = (v: number | null) => (v === null ? "unknown" : `€${v.toFixed(2)}/month`);
@@ -41,6 +50,17 @@ export function budgetRows(p: PlanJson): (string | number)[][] {
 export function renderText(p: PlanJson): string {
   const out: string[] = [];
   out.push(`app-infra plan: stack ${p.stack}, stage ${p.stage}, target ${p.target}`, "");
+  if (p.comparedWith) {
+    out.push(`What this change does (compared with ${p.comparedWith.source})`);
+    const note = baseNote(p);
+    if (note) out.push(`  ${note}`);
+    else if (!p.changes?.length) out.push("  Nothing: the box stays exactly as it is.");
+    else {
+      for (const c of changeLines(p.changes)) out.push(`  ${c.head}`, `      ${c.consequence}`);
+      out.push(`  ${summarizeChanges(p.changes)}`);
+    }
+    out.push("");
+  }
   if (p.server) {
     const s = p.server;
     out.push(
@@ -55,16 +75,16 @@ export function renderText(p: PlanJson): string {
             s.diskGb,
             s.architecture,
             s.location,
-            eur(s.priceMonthlyEur),
+            `${eur(s.priceMonthlyEur)}${p.cost?.estimated ? " (estimate)" : ""}`,
           ],
         ],
       ),
-      `  needs ≥${p.requirements!.cores} vCPU, ≥${p.requirements!.memoryGb} GB RAM, ≥${p.requirements!.diskGb} GB disk; catalog: ${s.catalog}, ${s.catalogTakenAt}`,
-      "  A type change reboots the server (rescale, disk kept) and moves it to Hetzner's current price.",
-      "",
-      `Swap: ${p.swapGb} GB swapfile`,
-      "",
+      `  needs ≥${p.requirements!.cores} vCPU, ≥${p.requirements!.memoryGb} GB RAM, ≥${p.requirements!.diskGb} GB disk; catalog: ${catalogLabel(p)}`,
     );
+    const cost = costLine(p);
+    if (cost) out.push(`  monthly: ${cost}`);
+    out.push(...stageLines(p).map((l) => `  ${l}`), "");
+    out.push(`Swap: ${p.swapGb} GB swapfile${p.scaling ? ` — ${p.scaling.swapNote}` : ""}`, "");
   }
   out.push(
     `Services (${p.workers} worker${p.workers === 1 ? "" : "s"})`,
@@ -72,6 +92,31 @@ export function renderText(p: PlanJson): string {
     "",
   );
   if (p.budget) out.push("Memory budget", textTable(["item", "MB", "% of RAM"], budgetRows(p)), "");
+  if (p.firewall) {
+    out.push(
+      "Firewall (inbound; everything else is closed)",
+      textTable(
+        ["rule", "protocol/port", "from"],
+        p.firewall.map((r) => [
+          r.description,
+          `${r.protocol}${r.port ? `/${r.port}` : ""}`,
+          r.sourceIps.join(", "),
+        ]),
+      ),
+      "",
+    );
+  }
+  const rows = settingRows(p);
+  if (rows.length) {
+    out.push(
+      "Settings (every key, resolved; secrets as set/unset)",
+      textTable(
+        ["key", "value"],
+        rows.map((r) => [r.key, r.value]),
+      ),
+      "",
+    );
+  }
   if (p.warnings.length) out.push("Warnings", ...p.warnings.map((w) => `  ! ${w}`), "");
   if (p.errors.length) out.push("Errors (not deployable)", ...p.errors.map((e) => `  x ${e}`), "");
   out.push(p.deployable ? "Deployable." : "NOT deployable: fix the errors above.");

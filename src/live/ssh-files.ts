@@ -12,6 +12,7 @@
 import { chmodSync, existsSync, lstatSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sshDirName } from "../plan/names";
 
 export interface SshFiles {
   dir: string;
@@ -33,7 +34,7 @@ export function defaultSshBase(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export function sshFilePaths(stack: string, base = defaultSshBase()): SshFiles {
-  const dir = join(base, `app-infra-ssh-${stack}`);
+  const dir = join(base, sshDirName(stack));
   return { dir, identityFile: join(dir, "deploy_key") };
 }
 

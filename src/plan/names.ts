@@ -14,6 +14,12 @@ export const serverName = (stack: string): string => stackResourceName(stack);
 export const firewallName = (stack: string): string => stackResourceName(stack);
 export const deployKeyName = (stack: string): string => stackResourceName(stack, "deploy");
 
+/**
+ * The directory of the operator's deploy key file (src/live/ssh-files.ts). Its path reaches the
+ * Docker provider's ssh options, so renaming it would show the provider as changed on every stack.
+ */
+export const sshDirName = (stack: string): string => `${PROJECT}-ssh-${stack}`;
+
 /** The labels every Hetzner resource of this program carries; the live lookup selects on them. */
 export function serverLabels(stack: string): Record<string, string> {
   return { app: PROJECT, stack, role: "app" };

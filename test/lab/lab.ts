@@ -20,6 +20,7 @@ import { buildImages, previewNewStack, upAll, upServer } from "./phases/deploy";
 import { findingsByExperiment } from "./phases/findings";
 import { jobsAndAlerts } from "./phases/jobs";
 import { freshCopy, memory, reboot } from "./phases/lifecycle";
+import { renamesKeepResources } from "./phases/renames";
 import { startReceiver, type Receiver } from "./receiver";
 import { reportJson, reportMarkdown } from "./report";
 import { Results, secs } from "./results";
@@ -155,6 +156,7 @@ async function main() {
       await checkDeployed(d, r, "first deploy");
       await checkBotSingleton(d, r);
     });
+    await phase("renames: a stack holding the old names", () => renamesKeepResources(d, r));
     await phase(`${JOBS} jobs`, () => jobsAndAlerts(d, r, JOBS, JOB_MB));
     await phase("change: stage 1 → 2", () => scaleStage(d, r));
     await phase("change: image bump during jobs", () => imageBump(d, r, HOLD_S));

@@ -2,6 +2,7 @@
 // Docker's events, the report. The lab itself runs under `npm run lab`.
 import { describe, expect, it } from "vitest";
 import { errorText, parseEngineJson, unwrapSecrets } from "../lab/engine";
+import { plannedRenames, toOldNames } from "../lab/phases/renames";
 import { reportMarkdown } from "../lab/report";
 import { Results } from "../lab/results";
 import { downtimeByName, parseDockerEvents } from "../lab/watch";
@@ -152,5 +153,35 @@ describe("reportMarkdown", () => {
     expect(md).toContain("| up (image bump) | **failed** | 12.5 |");
     expect(md).toContain("**reproduced** — finding 3 (SIGKILL): 2 of 6 jobs lost");
     expect(md).toContain("- ❌ a check that failed — why");
+  });
+});
+
+describe("renames: the state as a stack deployed before the rename holds it", () => {
+  const cmd = "command:remote:Command";
+  const hostUrn = (name: string) => `urn:pulumi:lab::app-infra::app-infra:index:Host$${cmd}::${name}`;
+  it("derives old and new names from the plan's host steps", () => {
+    const plan = {
+      host: {
+        steps: [
+          { name: "ready", formerNames: ["host-ready"] },
+          { name: "swap", formerNames: [] },
+        ],
+      },
+    } as unknown as Parameters<typeof plannedRenames>[0]["plan"];
+    expect(plannedRenames({ plan })).toEqual([{ from: "host-host-ready", to: "host-ready" }]);
+  });
+  it("rewrites the resource's own URN and every reference to it, and nothing else", () => {
+    const checkpoint = JSON.stringify({
+      resources: [
+        { urn: hostUrn("host-ready") },
+        { urn: hostUrn("host-swap"), dependencies: [hostUrn("host-ready")] },
+        { urn: hostUrn("host-ready-extra") },
+      ],
+    });
+    const out = JSON.parse(toOldNames(checkpoint, [{ from: "host-host-ready", to: "host-ready" }]));
+    expect(out.resources[0].urn).toBe(hostUrn("host-host-ready"));
+    expect(out.resources[1].urn).toBe(hostUrn("host-swap"));
+    expect(out.resources[1].dependencies).toEqual([hostUrn("host-host-ready")]);
+    expect(out.resources[2].urn).toBe(hostUrn("host-ready-extra"));
   });
 });

@@ -19,9 +19,6 @@ export = async () => {
   // Everything is validated before the first resource is registered: nothing is half-applied.
   const cfg = loadStackConfig();
   const secrets = loadSecrets(cfg);
-  const problems: string[] = [];
-  if (!cfg.secrets.botToken)
-    problems.push("botToken: is required (pulumi config set --secret botToken <token from @BotFather>)");
   // The local target picks no server, so it needs no catalog (and no Hetzner token).
   const [catalog, deployed] =
     cfg.target === "hetzner"
@@ -31,10 +28,10 @@ export = async () => {
         ])
       : [NO_CATALOG, undefined];
   // The deployed server (if any) keeps its type while the requirements hold, and pins location
-  // and architecture.
-  const plan = makePlan(cfg, catalog, deployed);
-  problems.push(...plan.errors);
-  if (problems.length > 0) throw new ConfigError(problems);
+  // and architecture. forDeploy: what this program refuses beyond the offline plan (a missing
+  // botToken) is among the plan's errors, so every problem is reported at once.
+  const plan = makePlan(cfg, catalog, deployed, { forDeploy: true });
+  if (plan.errors.length > 0) throw new ConfigError(plan.errors);
   for (const w of plan.warnings) pulumi.log.warn(w);
 
   const report = planToJson(plan);

@@ -26,8 +26,11 @@
 #     FOR_MINUTES      a condition must hold this long (consecutive runs) before it fires; 0 = at once
 #     REPEAT_MINUTES   re-send a firing alert at most this often while it holds; 0 = never repeat
 #     QUEUE_NAME STACK STAGE WORKERS API_HEALTH_URL TELEGRAM_CHAT_ID TELEGRAM_API_BASE
+#     SCALE_UP_MEMORY, SCALE_UP_CPU  the advice for memory/swap and CPU alerts: the setting that gets
+#                      a bigger server on the catalog of the last deploy, with its type, price and
+#                      command (the program computes it; the default only names the key)
 #     CONTAINERS       space-separated container names, each optionally `name=service` to name its
-#                      services/<service>/memoryMb in advice (default: the name minus a trailing -N)
+#                      memory key (KEY_MEMORY_MB) in advice (default: the name minus a trailing -N)
 #     REDIS_CLI        command prefix that runs redis-cli and passes stdin (default
 #                      `docker exec -i redis redis-cli`)
 #     INTERVAL_S       the timer's interval (used to label the CPU average)
@@ -51,18 +54,22 @@ readonly WATCHDOG_NAME=app-infra-watchdog
 readonly JITTER_S=5
 readonly DELIVERY_TIMEOUT_S=10
 
-# The keys, their defaults and which are whole numbers come from the program's table, so the
-# script cannot drift from the file the program writes; edit the table, not these lines.
+# The keys, their defaults, which are whole numbers and the config keys the advice names come from
+# the program's tables, so the script cannot drift from the file the program writes or from the
+# stack's config keys; edit the tables, not these lines.
 # BEGIN settings generated from src/plan/watchdog.ts (WATCHDOG_SETTINGS)
 declare -A DEFAULTS=(
   [STACK]="" [STAGE]="" [MEMORY_PERCENT]="95" [SWAP_PERCENT]="50" [CPU_PERCENT]="90"
   [QUEUE_LENGTH]="100" [API_LATENCY_MS]="2000" [REDIS_MEMORY_PERCENT]="90" [FOR_MINUTES]="5"
   [REPEAT_MINUTES]="60" [QUEUE_NAME]="img_queue" [API_HEALTH_URL]="" [WORKERS]="" [INTERVAL_S]="60"
-  [CONTAINERS]="" [TELEGRAM_CHAT_ID]="" [TELEGRAM_API_BASE]="https://api.telegram.org"
-  [REDIS_CLI]="docker exec -i redis redis-cli"
+  [CONTAINERS]="" [TELEGRAM_CHAT_ID]=""
+  [SCALE_UP_MEMORY]="raise server/memoryGb for more RAM (npm run plan shows the next size up and its price)"
+  [SCALE_UP_CPU]="raise server/cores for more vCPUs (npm run plan shows the next size up and its price)"
+  [TELEGRAM_API_BASE]="https://api.telegram.org" [REDIS_CLI]="docker exec -i redis redis-cli"
 )
 readonly INT_KEYS=" STAGE MEMORY_PERCENT SWAP_PERCENT CPU_PERCENT QUEUE_LENGTH API_LATENCY_MS REDIS_MEMORY_PERCENT FOR_MINUTES REPEAT_MINUTES WORKERS INTERVAL_S "
 readonly SECRET_KEYS=" TELEGRAM_BOT_TOKEN WEBHOOK_URL "
+readonly KEY_MEMORY_MB="services/<service>/memoryMb" KEY_WORKERS="workers"
 # END settings generated from src/plan/watchdog.ts
 
 warn() { printf '%s: %s\n' "$WATCHDOG_NAME" "$*" >&2; }
@@ -306,32 +313,33 @@ read_containers() {
 # The backticks in these texts are literal: they mark the command to copy (hence SC2016 below).
 # Helpers set REPLY instead of printing: a command substitution is a fork, and this runs every minute.
 
-# Sets STACK_FLAG and NEXT_STAGE, once per run.
-# shellcheck disable=SC2016
+# Sets STACK_FLAG, once per run.
 advice_init() {
   STACK_FLAG=""
   if [[ -n $STACK ]]; then STACK_FLAG=" -s $STACK"; fi
-  case $STAGE in
-    1 | 2) printf -v NEXT_STAGE 'move to the next stage (`pulumi config set stage %s%s && pulumi up%s`)' "$((STAGE + 1))" "$STACK_FLAG" "$STACK_FLAG" ;;
-    3) NEXT_STAGE='stage 3 is the largest: consider horizontal scaling (a second server for the workers)' ;;
-    *) printf -v NEXT_STAGE 'move to the next stage (`pulumi config set stage <next>%s && pulumi up%s`)' "$STACK_FLAG" "$STACK_FLAG" ;;
-  esac
 }
 
+# config_set KEY VALUE: sets REPLY to the command that sets config key KEY (a/b/c, as in the key
+# table) to VALUE and deploys; a nested key is set with --path and dots, as Pulumi spells it.
 # shellcheck disable=SC2016
+config_set() {
+  local key=$1 flag=""
+  if [[ $key == */* ]]; then flag="--path "; fi
+  printf -v REPLY '`pulumi config set %s%s %s%s && pulumi up%s`' "$flag" "${key//\//.}" "$2" "$STACK_FLAG" "$STACK_FLAG"
+}
+
 workers_advice() {
   local n='<N>'
   if [[ $WORKERS =~ ^[0-9]+$ ]]; then n=$((WORKERS + 1)); fi
-  printf -v REPLY 'needs more workers: `pulumi config set workers %s%s && pulumi up%s` (each worker needs its memory limit: if memory or swap is high too, %s first)' \
-    "$n" "$STACK_FLAG" "$STACK_FLAG" "$NEXT_STAGE"
+  config_set "$KEY_WORKERS" "$n"
+  REPLY="needs more workers: $REPLY (each worker needs its memory limit: if memory or swap is high too, $SCALE_UP_MEMORY first)"
 }
 
 # memory_mb_advice SERVICE: the stack config key to raise for a container of SERVICE.
-# shellcheck disable=SC2016
 memory_mb_advice() {
-  local svc=$1
-  printf -v REPLY 'raise services/%s/memoryMb (`pulumi config set --path services.%s.memoryMb <MB>%s && pulumi up%s`)' \
-    "$svc" "$svc" "$STACK_FLAG" "$STACK_FLAG"
+  local key=${KEY_MEMORY_MB//<service>/$1}
+  config_set "$key" '<MB>'
+  REPLY="raise $key ($REPLY)"
 }
 
 # ---------------------------------------------------------------- alert state and delivery
@@ -488,12 +496,12 @@ container_verdict() {
   if ((CT_OOM_EVENTS[i] > 0)) || [[ ${CT_OOM[i]} == true && $status != running ]]; then
     memory_mb_advice "$service"
     CT_COND=1 CT_VALUE="oom-killed" CT_HEAD="container $name was OOM-killed (status $status$detail)"
-    CT_ADVICE="$REPLY; if memory is short overall, $NEXT_STAGE"
+    CT_ADVICE="$REPLY; if memory is short overall, $SCALE_UP_MEMORY"
   elif ((CT_CRASHES[i] > 0)) || [[ $status =~ ^(exited|dead|restarting)$ && $code =~ ^[1-9][0-9]*$ && ! $code =~ ^(137|143)$ ]]; then
     CT_COND=1 CT_VALUE="exit $code" CT_HEAD="container $name crashed (exit code $code, status $status$detail)"
     CT_ADVICE=$logs
     if [[ $code == 137 ]]; then
-      CT_ADVICE+="; 137 is a SIGKILL: if \`journalctl -k | grep -i oom\` shows the kernel's OOM killer, the host is short of memory: $NEXT_STAGE"
+      CT_ADVICE+="; 137 is a SIGKILL: if \`journalctl -k | grep -i oom\` shows the kernel's OOM killer, the host is short of memory: $SCALE_UP_MEMORY"
     fi
   elif ((new > 0 && !CT_EVENTS_OK)); then
     memory_mb_advice "$service"
@@ -514,19 +522,19 @@ alert_active() {
 }
 
 run_checks() {
-  local for_s=$((FOR_MINUTES * 60)) adv="$NEXT_STAGE"
+  local for_s=$((FOR_MINUTES * 60))
   if [[ -n $MEM_PCT ]]; then
     over "$MEM_PCT" "$MEMORY_PERCENT"
     alert memory "$REPLY" "$MEM_PCT%" "$MEMORY_PERCENT%" "$for_s" \
-      "memory $MEM_PCT% > $MEMORY_PERCENT% (critical)" "needs more RAM: $adv" "memory $MEM_PCT% <= $MEMORY_PERCENT%"
+      "memory $MEM_PCT% > $MEMORY_PERCENT% (critical)" "needs more RAM: $SCALE_UP_MEMORY" "memory $MEM_PCT% <= $MEMORY_PERCENT%"
     over "$SWAP_PCT" "$SWAP_PERCENT"
     alert swap "$REPLY" "$SWAP_PCT%" "$SWAP_PERCENT%" "$for_s" \
-      "swap $SWAP_PCT% > $SWAP_PERCENT%" "needs more RAM: $adv" "swap $SWAP_PCT% <= $SWAP_PERCENT%"
+      "swap $SWAP_PCT% > $SWAP_PERCENT%" "needs more RAM: $SCALE_UP_MEMORY" "swap $SWAP_PCT% <= $SWAP_PERCENT%"
   fi
   if [[ -n $CPU_PCT ]]; then
     over "$CPU_PCT" "$CPU_PERCENT"
     alert cpu "$REPLY" "$CPU_PCT%" "$CPU_PERCENT%" "$for_s" \
-      "CPU $CPU_PCT% > $CPU_PERCENT% (average)" "needs more CPU: $adv" "CPU $CPU_PCT% <= $CPU_PERCENT%"
+      "CPU $CPU_PCT% > $CPU_PERCENT% (average)" "needs more CPU: $SCALE_UP_CPU" "CPU $CPU_PCT% <= $CPU_PERCENT%"
   fi
   if [[ -n $QUEUE_LEN ]]; then
     workers_advice
@@ -550,7 +558,7 @@ run_checks() {
     over "$API_MS" "$API_LATENCY_MS"
     if ((REPLY)); then cond=1; fi
     alert api "$cond" "$value" "$API_LATENCY_MS ms" "$for_s" "$head" \
-      "check \`docker logs --tail 100 api\`; if CPU or memory is high too, $adv" "API health ${API_MS:-?} ms <= $API_LATENCY_MS ms"
+      "check \`docker logs --tail 100 api\`; if memory is high too, $SCALE_UP_MEMORY; if CPU is, $SCALE_UP_CPU" "API health ${API_MS:-?} ms <= $API_LATENCY_MS ms"
   fi
   local i name prev file
   for i in "${!CT_NAMES[@]}"; do

@@ -6,6 +6,7 @@
 // Paths use `/` between levels, as in error messages (`services/redis/memoryMb`). In Pulumi they are
 // structured config: `pulumi config set --path services.redis.memoryMb 300`.
 import { cidrProblem } from "./cidr";
+import { SERVICE_DEFAULT_LIMITS } from "../plan/service-defaults";
 import { imageReferenceProblem } from "./image-ref";
 import {
   ARCHITECTURES,
@@ -63,6 +64,10 @@ const SSH_PUBKEY =
 const QUEUE = /^[A-Za-z0-9_.:-]{1,64}$/;
 const HTTP_PATH = /^\/[A-Za-z0-9_./-]*$/;
 const image = { type: "string", check: imageReferenceProblem, patternHint: IMAGE_HINT } as const;
+
+/** A service's default limit, as the docs show it: the planner's own figure (src/plan/service-defaults.ts). */
+const limitText = (service: ServiceName, what: "memoryMb" | "reservationMb") =>
+  String(SERVICE_DEFAULT_LIMITS[service][what]);
 
 function serviceKeys<S extends ServiceName>(
   service: S,
@@ -257,7 +262,7 @@ export const KEY_TABLE = [
       "a new digest re-pulls the image and replaces its containers. `off`: a tag already on the server is never pulled again " +
       "(for digest-pinned or never-reused tags, or images the registry cannot be asked about).",
   },
-  ...serviceKeys("redis", "256", "64", "0"),
+  ...serviceKeys("redis", limitText("redis", "memoryMb"), limitText("redis", "reservationMb"), "0"),
   {
     path: "services/redis/maxmemoryMb",
     kind: { type: "int", min: 1, max: 65536 },
@@ -281,7 +286,7 @@ export const KEY_TABLE = [
     default: true,
     description: "Redis AOF persistence on the `redis-data` volume, so queued jobs survive a restart.",
   },
-  ...serviceKeys("api", "200", "120", "0"),
+  ...serviceKeys("api", limitText("api", "memoryMb"), limitText("api", "reservationMb"), "0"),
   {
     path: "services/api/workers",
     kind: { type: "int", min: 1, max: 32 },
@@ -313,8 +318,13 @@ export const KEY_TABLE = [
     default: "/health",
     description: "HTTP path the healthcheck and the watchdog call; must answer 200.",
   },
-  ...serviceKeys("bot", "150", "100", "0"),
-  ...serviceKeys("worker", "250", "100", "same as services/worker/memoryMb"),
+  ...serviceKeys("bot", limitText("bot", "memoryMb"), limitText("bot", "reservationMb"), "0"),
+  ...serviceKeys(
+    "worker",
+    limitText("worker", "memoryMb"),
+    limitText("worker", "reservationMb"),
+    "same as services/worker/memoryMb; 0 when swapGb is 0",
+  ),
   {
     path: "services/worker/queue",
     kind: { type: "string", pattern: QUEUE, patternHint: "an RQ queue name of letters, digits, _ . : -" },

@@ -3,6 +3,7 @@
 // stage 1. Pure: the catalog is passed in; the server choice goes through selectServer, so advice and
 // plan can never pick different types.
 import type { StackConfig } from "../config/types";
+import { STAGE_NUMBERS } from "../config/vocabulary";
 import type { Catalog } from "./catalog";
 import { snapshotServerTypes } from "./catalog";
 import type { Plan } from "./plan";
@@ -111,9 +112,12 @@ export function swapNote(stage: Stage, swapGb: number, presetSwapGb: number): st
   );
 }
 
+/** What a size step depends on: the plan's server and stage preset. */
+type SizingInput = Pick<Plan, "server" | "preset">;
+
 function stepFor(
   cfg: StackConfig,
-  plan: Plan,
+  plan: SizingInput,
   catalog: Catalog,
   key: "server/memoryGb" | "server/cores" | "server/type",
   value: number | string,
@@ -144,7 +148,7 @@ function stepFor(
  */
 function nextStep(
   cfg: StackConfig,
-  plan: Plan,
+  plan: SizingInput,
   catalog: Catalog,
   dim: "memoryGb" | "cores",
   deployed?: DeployedServer,
@@ -194,7 +198,7 @@ function nextStep(
 }
 
 export function stageOutlook(cfg: StackConfig, catalog: Catalog, deployed?: DeployedServer): StageOutlook[] {
-  return ([1, 2, 3] as const).map((stage) => {
+  return STAGE_NUMBERS.map((stage) => {
     const preset = STAGES[stage];
     const local = cfg.target === "local";
     const picked = local ? undefined : selectServer({ ...cfg, stage }, preset, catalog, deployed).choice;
@@ -238,7 +242,7 @@ export function describeStep(step: SizeStep): string {
  */
 export function scaleUpAdvice(
   cfg: StackConfig,
-  plan: Plan,
+  plan: SizingInput,
   catalog: Catalog,
   dim: "memoryGb" | "cores" = "memoryGb",
   deployed?: DeployedServer,

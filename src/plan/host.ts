@@ -43,7 +43,10 @@ export interface HostPlan {
   };
 }
 
-type HostInput = Pick<Plan, "server" | "swapGb" | "swappiness" | "stage" | "workers" | "services">;
+type HostInput = Pick<
+  Plan,
+  "server" | "swapGb" | "swappiness" | "stage" | "workers" | "services" | "scaleUp"
+>;
 
 export function planHost(plan: HostInput, cfg: StackConfig): HostPlan {
   return {

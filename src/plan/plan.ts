@@ -1,7 +1,9 @@
 // Decides what a stack should look like: stage preset → server type, swap, services, limits and
 // the capacity budget. Pure: no @pulumi import, no I/O; the catalog is passed in.
 import { KEY_BY_PATH, SERVICE_NAMES, type Target } from "../config/keys";
+import { redisImageAdvice } from "../config/image-ref";
 import type { StackConfig } from "../config/types";
+import { scaleUpAdvice } from "./advice";
 import { planApp, type AppPlan } from "./app";
 import { checkBudget, computeBudget, type Budget } from "./budget";
 import type { Catalog } from "./catalog";
@@ -25,6 +27,12 @@ export interface Plan {
   workers: number;
   services: ServicePlan[];
   budget?: Budget;
+  /**
+   * What to set when the box runs short, on this catalog (src/plan/advice.ts scaleUpAdvice): the
+   * watchdog's advice for memory and CPU alerts. Undefined without a server (local target, or no
+   * type fits).
+   */
+  scaleUp?: { memory: string; cpu: string };
   /**
    * The resources, as data the components map onto providers (components/*.ts decide nothing):
    * the Hetzner server with its firewall and deploy key, the host steps over SSH (both undefined
@@ -67,16 +75,44 @@ function redisChecks(cfg: StackConfig, services: ServicePlan[]): { errors: strin
   return { errors, warnings };
 }
 
+export interface PlanOptions {
+  /**
+   * The plan `pulumi up` runs (index.ts): what the program would refuse beyond the plan's own
+   * checks is an error too. Today that is a missing botToken. The offline plan sees secrets only as
+   * the stack file's `secure:` entries, and the shipped example stacks carry none, so there it
+   * would be a warning on every fresh clone; it is checked only when asked for.
+   */
+  forDeploy?: boolean;
+}
+
+/** What `pulumi up` refuses that the offline plan cannot fix by itself: required secrets. */
+export function deployProblems(cfg: StackConfig): string[] {
+  return cfg.secrets.botToken
+    ? []
+    : [
+        "botToken: is required, and pulumi up refuses to run without it " +
+          "(pulumi config set --secret botToken <token from @BotFather>)",
+      ];
+}
+
 /**
  * `deployed` is the stack's server as the Hetzner API reports it (undefined for a new stack and for
  * the offline plan): its type is kept while the requirements are unchanged, and its location and
  * architecture cannot change.
  */
-export function makePlan(cfg: StackConfig, catalog: Catalog, deployed?: DeployedServer): Plan {
+export function makePlan(
+  cfg: StackConfig,
+  catalog: Catalog,
+  deployed?: DeployedServer,
+  opts: PlanOptions = {},
+): Plan {
   const preset = STAGES[cfg.stage];
   const workers = cfg.workers ?? preset.workers;
-  const services = planServices(cfg, workers);
-  const errors: string[] = [];
+  const local = cfg.target === "local";
+  // A local Docker daemon gets no VM and no swapfile.
+  const swapGb = local ? 0 : (cfg.swapGb ?? preset.swapGb);
+  const services = planServices(cfg, workers, local || swapGb > 0);
+  const errors: string[] = opts.forDeploy ? deployProblems(cfg) : [];
   const warnings: string[] = [];
   // Docker refuses a reservation above the limit; the parser only sees an explicit limit, this
   // sees the default one too.
@@ -102,9 +138,9 @@ export function makePlan(cfg: StackConfig, catalog: Catalog, deployed?: Deployed
       );
     }
   }
-  const local = cfg.target === "local";
-  // A local Docker daemon gets no VM and no swapfile.
-  const swapGb = local ? 0 : (cfg.swapGb ?? preset.swapGb);
+  // The key promises an official 7.x tag; `redis:latest` would move under a running queue.
+  const redisAdvice = redisImageAdvice(cfg.images.redis);
+  if (redisAdvice) warnings.push(redisAdvice);
   let server: ServerChoice | undefined;
   let budget: Budget | undefined;
   if (!local) {
@@ -122,8 +158,9 @@ export function makePlan(cfg: StackConfig, catalog: Catalog, deployed?: Deployed
         services,
         serverLabel: `${server.type} (${server.cores} vCPU, ${server.memoryGb} GB)`,
       };
-      budget = computeBudget(input);
-      const checked = checkBudget(budget, input);
+      const computed = computeBudget(input);
+      const checked = checkBudget(computed, input);
+      budget = { ...computed, notes: checked.notes };
       errors.push(...checked.errors);
       warnings.push(...checked.warnings);
       if (server.priceMonthlyEur === null) {
@@ -133,7 +170,22 @@ export function makePlan(cfg: StackConfig, catalog: Catalog, deployed?: Deployed
       }
     }
   }
-  const decided = { server, swapGb, swappiness: cfg.swappiness, stage: cfg.stage, workers, services };
+  // Computed here, from the catalog the deploy itself uses, so the watchdog on the box names a
+  // setting that changes the server today (issue 13: "move to the next stage" changed nothing).
+  const sizing = { server, preset };
+  const scaleUp = server && {
+    memory: scaleUpAdvice(cfg, sizing, catalog, "memoryGb", deployed),
+    cpu: scaleUpAdvice(cfg, sizing, catalog, "cores", deployed),
+  };
+  const decided = {
+    server,
+    swapGb,
+    swappiness: cfg.swappiness,
+    stage: cfg.stage,
+    workers,
+    services,
+    scaleUp,
+  };
   return {
     stack: cfg.stack,
     target: cfg.target,

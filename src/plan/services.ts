@@ -4,6 +4,7 @@
 import type { ServiceName } from "../config/keys";
 import { PROJECT } from "../config/parse";
 import type { StackConfig } from "../config/types";
+import { SERVICE_DEFAULT_LIMITS } from "./service-defaults";
 
 /** A container's service: one of the config's SERVICE_NAMES (src/config/keys.ts). */
 export type Role = ServiceName;
@@ -60,14 +61,22 @@ export function defaultMaxmemoryMb(limitMb: number): number {
   return Math.floor(limitMb / 2);
 }
 
-function resolved(cfg: StackConfig, role: Role, defaults: { memoryMb: number; reservationMb: number }) {
+/**
+ * A service's limits: its keys where set, else the note's defaults. `hostSwap` is whether the box
+ * has swap for a container to use: false on a Hetzner box with swapGb 0; true for the local target,
+ * whose host swap the plan does not manage (it keeps Docker's per-container setting as before).
+ */
+function resolved(cfg: StackConfig, role: Role, hostSwap: boolean) {
   const o = cfg.services[role];
+  const defaults = SERVICE_DEFAULT_LIMITS[role];
   const memoryMb = o.memoryMb ?? defaults.memoryMb;
   // The default reservation never exceeds a lowered limit.
   const reservationMb = o.reservationMb ?? Math.min(defaults.reservationMb, memoryMb);
   // Workers may swap by default: an image job that spikes is better slow than OOM-killed mid-job.
-  // Redis, api and bot may not: a swapped Redis or a swapped event loop stalls every user.
-  const swapMb = o.swapMb ?? (role === "worker" ? memoryMb : 0);
+  // Redis, api and bot may not: a swapped Redis or a swapped event loop stalls every user. Without
+  // host swap there is nothing to allow, so `swapGb: 0` alone is deployable; an explicit swapMb
+  // above 0 on such a host stays an error (src/plan/budget.ts).
+  const swapMb = o.swapMb ?? (role === "worker" && hostSwap ? memoryMb : 0);
   return { memoryMb, memoryReservationMb: reservationMb, swapMb, memorySwapMb: memoryMb + swapMb };
 }
 
@@ -98,10 +107,11 @@ export function redisCommand(cfg: StackConfig, limitMb: number): string[] {
   ];
 }
 
-export function planServices(cfg: StackConfig, workers: number): ServicePlan[] {
+/** `hostSwap`: whether the host has swap the containers could use (see resolved()). */
+export function planServices(cfg: StackConfig, workers: number, hostSwap = true): ServicePlan[] {
   const common = () => ({ singleton: false, volumes: [], ports: [], healthcheck: undefined });
   const appEnv = { REDIS_URL: redisUrl(), APP_STACK: cfg.stack };
-  const redisLimits = resolved(cfg, "redis", { memoryMb: 256, reservationMb: 64 });
+  const redisLimits = resolved(cfg, "redis", hostSwap);
   const redis: ServicePlan = {
     ...common(),
     name: "redis",
@@ -141,7 +151,7 @@ export function planServices(cfg: StackConfig, workers: number): ServicePlan[] {
       "--limit-concurrency",
       String(a.limitConcurrency),
     ],
-    ...resolved(cfg, "api", { memoryMb: 200, reservationMb: 120 }),
+    ...resolved(cfg, "api", hostSwap),
     restart: "unless-stopped",
     alias: "api",
     env: { ...appEnv, PORT: String(a.port) },
@@ -168,7 +178,7 @@ export function planServices(cfg: StackConfig, workers: number): ServicePlan[] {
     role: "bot",
     image: cfg.images.bot,
     command: undefined,
-    ...resolved(cfg, "bot", { memoryMb: 150, reservationMb: 100 }),
+    ...resolved(cfg, "bot", hostSwap),
     restart: "unless-stopped",
     alias: "bot",
     env: appEnv,
@@ -177,7 +187,7 @@ export function planServices(cfg: StackConfig, workers: number): ServicePlan[] {
     stopTimeoutS: 30,
   };
   const w = cfg.services.worker;
-  const workerLimits = resolved(cfg, "worker", { memoryMb: 250, reservationMb: 100 });
+  const workerLimits = resolved(cfg, "worker", hostSwap);
   const workerList: ServicePlan[] = Array.from({ length: workers }, (_, i) => ({
     ...common(),
     name: `worker-image-${i + 1}`,

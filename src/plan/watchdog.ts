@@ -1,10 +1,37 @@
 // The watchdog's thresholds file (/etc/app-infra/watchdog.env): the sizing note's alert levels from
 // stack config, and what to watch on this box. Pure and secret-free; secrets go in a separate file.
-import { KEY_BY_PATH } from "../config/keys";
+import { KEY_BY_PATH, SERVICE_NAMES } from "../config/keys";
 import type { StackConfig } from "../config/types";
 import type { Plan } from "./plan";
 
-type WatchdogInput = Pick<Plan, "stage" | "workers" | "services">;
+type WatchdogInput = Pick<Plan, "stage" | "workers" | "services" | "scaleUp">;
+
+/** A config key's path, checked against the key table so that a rename fails here, not on a box. */
+function keyPath(path: string): string {
+  if (!KEY_BY_PATH.has(path)) throw new Error(`internal: ${path} should be a config key`);
+  return path;
+}
+
+/**
+ * The stack config keys the script's advice names, as `<service>` templates: the script builds its
+ * `pulumi config set` commands from these (generated into its settings block), not from its own
+ * spelling of the keys.
+ */
+export const WATCHDOG_ADVICE_KEYS = {
+  KEY_MEMORY_MB: (() => {
+    const template = "services/<service>/memoryMb";
+    for (const s of SERVICE_NAMES) keyPath(template.replace("<service>", s));
+    return template;
+  })(),
+  KEY_WORKERS: keyPath("workers"),
+} as const;
+
+/**
+ * The advice when the file has no plan-made advice (a hand-written file, or one from an older
+ * program): which key to raise, with no size or price the script could only guess.
+ */
+const fallbackScaleUp = (path: string, what: string) =>
+  `raise ${keyPath(path)} for more ${what} (npm run plan shows the next size up and its price)`;
 
 export interface WatchdogSetting {
   /** The key in watchdog.env (and the shell variable in scripts/watchdog.sh). */
@@ -62,6 +89,20 @@ export const WATCHDOG_SETTINGS: readonly WatchdogSetting[] = [
     int: false,
   },
   { key: "TELEGRAM_CHAT_ID", value: (cfg) => cfg.alerts.telegramChatId ?? "", default: "", int: false },
+  // The setting that gets a bigger box on the deploy's catalog, with its type and price
+  // (src/plan/advice.ts scaleUpAdvice): memory and swap alerts, and CPU alerts.
+  {
+    key: "SCALE_UP_MEMORY",
+    value: (_, plan) => plan.scaleUp?.memory ?? fallbackScaleUp("server/memoryGb", "RAM"),
+    default: fallbackScaleUp("server/memoryGb", "RAM"),
+    int: false,
+  },
+  {
+    key: "SCALE_UP_CPU",
+    value: (_, plan) => plan.scaleUp?.cpu ?? fallbackScaleUp("server/cores", "vCPUs"),
+    default: fallbackScaleUp("server/cores", "vCPUs"),
+    int: false,
+  },
   // Set by hand or by tests only: the Bot API's address, and how to reach redis-cli (the Redis
   // container is named `redis`, src/plan/services.ts).
   { key: "TELEGRAM_API_BASE", default: "https://api.telegram.org", int: false },
@@ -71,13 +112,20 @@ export const WATCHDOG_SETTINGS: readonly WatchdogSetting[] = [
 /** The keys of the secrets file (watchdogSecretsFile); the script accepts only these there. */
 export const WATCHDOG_SECRET_KEYS = ["TELEGRAM_BOT_TOKEN", "WEBHOOK_URL"] as const;
 
+/**
+ * The thresholds file. scripts/watchdog.sh reads each line as KEY=VALUE and strips one pair of outer
+ * quotes, nothing else (no escapes, never sourced), so a value is safe unless it holds a line break;
+ * the single quotes keep the file readable for a person who sources it anyway, so none may hold a `'`.
+ */
 export function watchdogEnv(cfg: StackConfig, plan: WatchdogInput): string {
-  // Values are validated (numbers, names, paths); quoting keeps spaces in CONTAINERS literal.
-  return (
-    WATCHDOG_SETTINGS.flatMap((s) => (s.value ? [`${s.key}='${String(s.value(cfg, plan))}'`] : [])).join(
-      "\n",
-    ) + "\n"
-  );
+  const lines = WATCHDOG_SETTINGS.flatMap((s) => {
+    if (!s.value) return [];
+    const value = String(s.value(cfg, plan));
+    if (/['\r\n]/.test(value))
+      throw new Error(`internal: watchdog ${s.key} cannot hold a quote or line break`);
+    return [`${s.key}='${value}'`];
+  });
+  return lines.join("\n") + "\n";
 }
 
 export const SCRIPT_SETTINGS_BEGIN =
@@ -106,6 +154,9 @@ export function watchdogScriptSettings(): string {
     ")",
     `readonly INT_KEYS=" ${ints.join(" ")} "`,
     `readonly SECRET_KEYS=" ${WATCHDOG_SECRET_KEYS.join(" ")} "`,
+    `readonly ${Object.entries(WATCHDOG_ADVICE_KEYS)
+      .map(([k, v]) => `${k}=${quoted(v)}`)
+      .join(" ")}`,
     SCRIPT_SETTINGS_END,
   ].join("\n");
 }

@@ -3,6 +3,7 @@
 import { stringify } from "yaml";
 import { STAGES } from "../plan/stages";
 import { KEYS, describeKind, type KeySpec } from "../config/keys";
+import { STAGE_NUMBERS } from "../config/vocabulary";
 
 function defaultText(k: KeySpec): string {
   if (k.required) return "**required**";
@@ -69,7 +70,7 @@ export function renderPulumiYaml(): string {
 }
 
 export function stageMarkdownTable(): string {
-  const rows = ([1, 2, 3] as const).map((n) => {
+  const rows = STAGE_NUMBERS.map((n) => {
     const s = STAGES[n];
     return `| ${n} — ${s.title} | ≥${s.minCores} | ≥${s.minMemoryGb} GB | ≥${s.minDiskGb} GB | ${s.swapGb} GB | ${s.workers} | ${s.note} |`;
   });

@@ -73,6 +73,7 @@ export function renderMarkdown(after: PlanJson, before?: PlanJson): string {
     } else {
       out.push(markdownTable(["item", "MB", "% of RAM"], budgetRows(after)));
     }
+    if (after.budget.notes.length > 0) out.push("", ...after.budget.notes.map((n) => `- ℹ️ ${html(n)}`));
     out.push("");
   }
   out.push(

@@ -91,7 +91,13 @@ export function renderText(p: PlanJson): string {
     textTable(SERVICE_HEADER, serviceRows(p)),
     "",
   );
-  if (p.budget) out.push("Memory budget", textTable(["item", "MB", "% of RAM"], budgetRows(p)), "");
+  if (p.budget)
+    out.push(
+      "Memory budget",
+      textTable(["item", "MB", "% of RAM"], budgetRows(p)),
+      ...p.budget.notes.map((n) => `  i ${n}`),
+      "",
+    );
   if (p.firewall) {
     out.push(
       "Firewall (inbound; everything else is closed)",

@@ -78,9 +78,12 @@ describe("the containers' swap allowance against the swapfile", () => {
 describe("swap counts as capacity for the limits (limits + reserve ≤ RAM + swap)", () => {
   // cx23: 4 GB = 4096 MB of RAM. Limits with 12 workers that may not swap:
   // redis 256 + api 200 + bot 150 + 12 × 250 = 3606 MB.
+  // No per-user memory: these cases are about the limits alone (the projection with users has its
+  // own boundary in plan.test.ts).
   const box = {
     server: { type: "cx23", cores: 2, diskGb: 40 },
     workers: 12,
+    perUserMb: 0,
     services: { worker: { swapMb: 0 } },
   };
   const LIMITS_ERROR = "budget: container limits";

@@ -6,7 +6,7 @@ import { makePlan } from "../../src/plan/plan";
 import { cfg } from "./fixtures";
 
 const catalog = snapshotCatalog();
-const plan = (raw: Record<string, unknown> = {}) => makePlan(cfg(raw), catalog);
+const plan = (raw: Record<string, unknown> = {}, stack = "dev") => makePlan(cfg(raw, stack), catalog);
 
 describe("makePlan per stage", () => {
   it.each([
@@ -36,6 +36,10 @@ describe("makePlan per stage", () => {
       ramPercent: 39,
       swapNeededMb: 0,
       swapPercent: 0,
+      // The note's per-user memory on top of the limits: information while the total fits.
+      notes: [
+        "users: 100 users × 18 MB = 1800 MB of per-user memory is counted on top of the container limits, as the note does, so the total is an upper bound (39% of RAM). The containers that serve users (api, bot, workers) may use at most 600 MB together: if it is real, they will be OOM-killed as users grow — raise services/*/memoryMb; if it is not, lower perUserMb to what `docker stats` shows.",
+      ],
     });
   });
 
@@ -94,10 +98,57 @@ describe("makePlan errors and warnings (exact messages)", () => {
     );
   });
 
-  it("a container allowed to swap on a host without swap is an error", () => {
-    expect(plan({ swapGb: 0 }).errors).toContain(
-      "services/worker/swapMb: worker-image-1 may swap 250 MB but the host has no swap (swapGb is 0): set it to 0 or add swap",
+  it("swapGb 0 alone is deployable: the workers' swap default follows the host's (review item 13)", () => {
+    const p = plan({ swapGb: 0 });
+    expect(p.errors).toEqual([]);
+    expect(p.services.filter((s) => s.role === "worker").map((s) => [s.swapMb, s.memorySwapMb])).toEqual([
+      [0, 250],
+    ]);
+    // With host swap the default is the worker's limit, as before.
+    expect(plan({ swapGb: 1 }).services.find((s) => s.role === "worker")?.swapMb).toBe(250);
+  });
+
+  it("an explicit container swap on a host without swap is still an error", () => {
+    expect(plan({ swapGb: 0, services: { worker: { swapMb: 100 } } }).errors).toEqual([
+      "services/worker/swapMb: worker-image-1 may swap 100 MB but the host has no swap (swapGb is 0): set it to 0 or add swap",
+    ]);
+  });
+
+  it("a projection beyond RAM + swap is not deployable, naming what would fit (review item 15)", () => {
+    // Stage 1 on cx33: 8192 MB RAM + 4096 MB swap = 12288 MB; reserve 500 + limits 856 = 1356 MB,
+    // so 10932 MB are left for users: 607 users at 18 MB (10926), 0.10 MB per user at 100000.
+    const p = plan({ users: 100000 });
+    expect(p.deployable).toBe(false);
+    expect(p.errors).toEqual([
+      "budget: projected memory 1801356 MB (system reserve 500 + container limits 856 + users 100000 × 18 MB) exceeds RAM + swap (8192 + 4096 MB) on cx33 (4 vCPU, 8 GB): not deployable, the kernel's OOM killer would decide what dies. It fits with users ≤ 607 at perUserMb 18; or raise server/memoryGb or swapGb",
+    ]);
+    // The error replaces the two warnings about the same projection.
+    expect(p.warnings.filter((w) => w.startsWith("budget: projected") || w.includes("of swap"))).toEqual([]);
+  });
+
+  it("32 workers on prod's stage 2 box are refused with the number that fits", () => {
+    // cx33 at stage 2: 8192 + 2048 = 10240 MB. reserve 500 + redis 256 + api 200 + bot 150 +
+    // users 1800 = 2906 MB, leaving 7334 MB: 29 workers of 250 MB (7250). With 32 workers, 1134 MB
+    // are left for users: 63 at 18 MB, or 11 MB for each of 100.
+    const p = plan({ stage: 2, workers: 32 }, "prod");
+    expect(p.errors).toEqual([
+      "budget: projected memory 10906 MB (system reserve 500 + container limits 8606 + users 100 × 18 MB) exceeds RAM + swap (8192 + 2048 MB) on cx33 (4 vCPU, 8 GB): not deployable, the kernel's OOM killer would decide what dies. It fits with users ≤ 63 at perUserMb 18, or perUserMb ≤ 11, or workers ≤ 29; or raise server/memoryGb or swapGb",
+    ]);
+    // On dev's stage 1 box the same 10906 MB fit in 8192 + 4096 MB: allowed, with the warnings.
+    const dev = plan({ workers: 32 });
+    expect(dev.deployable).toBe(true);
+    expect(dev.warnings).toContain(
+      "budget: the projected overflow (2714 MB) fills 66% of swap (4096 MB), above the note's 50% alert: the box needs more RAM",
     );
+  });
+
+  it("a projection exactly at RAM + swap is deployable; one MB more is refused", () => {
+    // cx23 (4096 MB) + 1 GB swap = 5120 MB; reserve 500 + limits 856 leave 3764 MB for users.
+    const box = { server: { type: "cx23", cores: 2, diskGb: 40 }, swapGb: 1, perUserMb: 1 };
+    expect(plan({ ...box, users: 3764 }).errors).toEqual([]);
+    expect(plan({ ...box, users: 3765 }).errors).toEqual([
+      "budget: projected memory 5121 MB (system reserve 500 + container limits 856 + users 3765 × 1 MB) exceeds RAM + swap (4096 + 1024 MB) on cx23 (2 vCPU, 4 GB): not deployable, the kernel's OOM killer would decide what dies. It fits with users ≤ 3764 at perUserMb 1; or raise server/memoryGb or swapGb",
+    ]);
   });
 
   it("projected memory above 95 % of RAM and swap reliance above 50 % warn", () => {
@@ -112,11 +163,37 @@ describe("makePlan errors and warnings (exact messages)", () => {
     );
   });
 
-  it("defect 5: the per-user memory that cannot fit inside the containers is said in words", () => {
-    expect(plan().warnings).toContain(
-      "users: 100 users × 18 MB = 1800 MB of per-user memory, but the containers that serve users (api, bot, workers) may use at most 600 MB together (their limits). The per-user memory cannot live inside them: if it is real, they will be OOM-killed as users grow — raise services/*/memoryMb; if it is not, lower perUserMb to what `docker stats` shows. The total above counts it on top of the limits, as the note does.",
+  it("defect 5: the per-user memory that cannot fit inside the containers is a budget note while the total fits", () => {
+    const p = plan();
+    expect(p.warnings.filter((w) => w.startsWith("users:"))).toEqual([]);
+    expect(p.budget?.notes).toEqual([expect.stringMatching(/^users: 100 users × 18 MB = 1800 MB /)]);
+    expect(plan({ perUserMb: 5 }).budget?.notes).toEqual([]);
+    // Past the note's 95 % critical level it may be the cause, so it warns (cx23: 4096 MB RAM;
+    // 500 + 856 + 150 × 18 = 4056 MB is 99 %).
+    const tight = plan({ server: { type: "cx23", cores: 2, diskGb: 40 }, swapGb: 2, users: 150 });
+    expect(tight.budget?.notes).toEqual([]);
+    expect(tight.warnings).toContain(
+      "users: 150 users × 18 MB = 2700 MB of per-user memory, but the containers that serve users (api, bot, workers) may use at most 600 MB together (their limits). The per-user memory cannot live inside them: if it is real, they will be OOM-killed as users grow — raise services/*/memoryMb; if it is not, lower perUserMb to what `docker stats` shows. The total above counts it on top of the limits, as the note does.",
     );
-    expect(plan({ perUserMb: 5 }).warnings.filter((w) => w.startsWith("users:"))).toEqual([]);
+  });
+
+  it("images/redis without a 7.x tag warns (review item 17)", () => {
+    expect(plan({ images: { redis: "redis:latest" } }).warnings).toContain(
+      'images/redis: "redis:latest" is tagged "latest", not a Redis 7.x release: the program\'s Redis settings are written for 7.x and a moving tag changes Redis under a running queue; pin a 7.x tag such as redis:7.4.6-alpine',
+    );
+    expect(plan().warnings.filter((w) => w.startsWith("images/redis"))).toEqual([]);
+  });
+
+  it("a missing botToken is an error only in the plan pulumi up runs (forDeploy)", () => {
+    const c = cfg();
+    expect(c.secrets.botToken).toBe(false);
+    expect(makePlan(c, catalog).errors).toEqual([]);
+    expect(makePlan(c, catalog, undefined, { forDeploy: true }).errors).toEqual([
+      "botToken: is required, and pulumi up refuses to run without it (pulumi config set --secret botToken <token from @BotFather>)",
+    ]);
+    const withToken = cfg({ botToken: { secure: "v1:abc" } });
+    expect(withToken.secrets.botToken).toBe(true);
+    expect(makePlan(withToken, catalog, undefined, { forDeploy: true }).errors).toEqual([]);
   });
 
   it("the example images are flagged until the user sets their own", () => {

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { KEY_BY_PATH } from "../../src/config/keys";
+import { SERVICE_DEFAULT_LIMITS } from "../../src/plan/service-defaults";
 import { defaultMaxmemoryMb, planServices, redisUrl } from "../../src/plan/services";
 import { cfg } from "./fixtures";
 
@@ -23,6 +25,32 @@ describe("services plan: the note's containers", () => {
     expect([s.api!.memoryMb, s.api!.memoryReservationMb]).toEqual([200, 120]);
     expect([s.bot!.memoryMb, s.bot!.memoryReservationMb]).toEqual([150, 100]);
     expect([s["worker-image-2"]!.memoryMb, s["worker-image-2"]!.memoryReservationMb]).toEqual([250, 100]);
+  });
+
+  it("the documented defaults are the planner's: one table feeds both (src/plan/service-defaults.ts)", () => {
+    const doc = (path: string) => KEY_BY_PATH.get(path)?.defaultText;
+    expect(
+      ["redis", "api", "bot", "worker"].map((r) => [
+        doc(`services/${r}/memoryMb`),
+        doc(`services/${r}/reservationMb`),
+      ]),
+    ).toEqual([
+      ["256", "64"],
+      ["200", "120"],
+      ["150", "100"],
+      ["250", "100"],
+    ]);
+    expect(SERVICE_DEFAULT_LIMITS.worker).toEqual({ memoryMb: 250, reservationMb: 100 });
+  });
+
+  it("workers swap their limit by default only when the host has swap", () => {
+    const worker = (hostSwap: boolean, raw: Record<string, unknown> = {}) =>
+      planServices(cfg(raw), 1, hostSwap).find((s) => s.role === "worker");
+    expect(worker(true)).toMatchObject({ swapMb: 250, memorySwapMb: 500 });
+    expect(worker(false)).toMatchObject({ swapMb: 0, memorySwapMb: 250 });
+    // An explicit value is kept either way (the budget refuses it on a host without swap).
+    expect(worker(false, { services: { worker: { swapMb: 80 } } })).toMatchObject({ swapMb: 80 });
+    expect(planServices(cfg(), 1, false).find((s) => s.role === "api")?.swapMb).toBe(0);
   });
 
   it("runs uvicorn with the note's knobs", () => {

@@ -9,6 +9,7 @@ import { makePlan } from "../../src/plan/plan";
 import {
   SCRIPT_SETTINGS_BEGIN,
   SCRIPT_SETTINGS_END,
+  WATCHDOG_ADVICE_KEYS,
   WATCHDOG_SETTINGS,
   watchdogEnv,
   watchdogScriptSettings,
@@ -62,6 +63,68 @@ describe("scripts/watchdog.sh takes its keys and defaults from the plan", () => 
       "CONTAINERS='redis=redis api=api bot=bot worker-image-1=worker worker-image-2=worker'\n",
     );
     expect(env).toContain("TELEGRAM_CHAT_ID='-100'\n");
+  });
+
+  it("the scale-up advice is the plan's, computed from the catalog: a setting that changes the server", () => {
+    const c = cfg({ stage: 2 }, "prod");
+    const plan = makePlan(c, snapshotCatalog());
+    expect(plan.server?.type).toBe("cx33");
+    const env = watchdogEnv(c, plan);
+    expect(env).toContain(
+      "SCALE_UP_MEMORY='set server/memoryGb 16 → cx43 (8 vCPU, 16 GB RAM), €16.49/month incl. IPv4 " +
+        "(`pulumi config set --path server.memoryGb 16 -s prod && pulumi up -s prod`)'\n",
+    );
+    expect(env).toContain(
+      "SCALE_UP_CPU='set server/cores 8 → cx43 (8 vCPU, 16 GB RAM), €16.49/month incl. IPv4 " +
+        "(`pulumi config set --path server.cores 8 -s prod && pulumi up -s prod`)'\n",
+    );
+    // The plan's host step writes the same file, so its hash re-runs the installer when it changes.
+    expect(plan.host?.watchdog.env).toBe(env);
+    expect(env).not.toContain("next stage");
+  });
+
+  it("at the largest type the advice says so; without plan advice the file names the keys", () => {
+    const big = cfg({ server: { memoryGb: 192 } });
+    expect(watchdogEnv(big, makePlan(big, snapshotCatalog()))).toContain(
+      "SCALE_UP_MEMORY='ccx63 is the largest orderable x86 type in fsn1 on this catalog: consider a second server for the workers (horizontal scaling)'\n",
+    );
+    const c = cfg();
+    const noAdvice = { ...makePlan(c, snapshotCatalog()), scaleUp: undefined };
+    const env = watchdogEnv(c, noAdvice);
+    expect(env).toContain(
+      "SCALE_UP_MEMORY='raise server/memoryGb for more RAM (npm run plan shows the next size up and its price)'\n",
+    );
+    expect(env).toContain(
+      "SCALE_UP_CPU='raise server/cores for more vCPUs (npm run plan shows the next size up and its price)'\n",
+    );
+    // The script's defaults are the same texts, for a file written by hand.
+    const d = Object.fromEntries(WATCHDOG_SETTINGS.map((s) => [s.key, s.default]));
+    expect(d.SCALE_UP_MEMORY).toBe(
+      "raise server/memoryGb for more RAM (npm run plan shows the next size up and its price)",
+    );
+  });
+
+  it("refuses a value the env file cannot carry (a quote or a line break)", () => {
+    const c = cfg();
+    const p = makePlan(c, snapshotCatalog());
+    expect(() => watchdogEnv(c, { ...p, scaleUp: { memory: "it's", cpu: "x" } })).toThrow(
+      "internal: watchdog SCALE_UP_MEMORY cannot hold a quote or line break",
+    );
+    expect(() => watchdogEnv(c, { ...p, scaleUp: { memory: "x", cpu: "a\nb" } })).toThrow(/SCALE_UP_CPU/);
+  });
+
+  it("the config keys the script's advice names come from the key table, generated into its block", () => {
+    expect(WATCHDOG_ADVICE_KEYS).toEqual({
+      KEY_MEMORY_MB: "services/<service>/memoryMb",
+      KEY_WORKERS: "workers",
+    });
+    expect(watchdogScriptSettings()).toContain(
+      'readonly KEY_MEMORY_MB="services/<service>/memoryMb" KEY_WORKERS="workers"',
+    );
+    // The script spells none of them itself, nor the stage key its old advice used.
+    const text = script("watchdog.sh");
+    const body = text.slice(text.indexOf(SCRIPT_SETTINGS_END));
+    expect(body).not.toMatch(/services\/%s|services\.%s|config set workers|config set stage|next stage/);
   });
 
   it("the secrets file uses only the keys the script accepts there", () => {

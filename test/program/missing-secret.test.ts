@@ -9,7 +9,7 @@ describe("plan errors and missing secrets stop the program before anything is de
     }).catch((e) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).problems).toEqual([
-      "botToken: is required (pulumi config set --secret botToken <token from @BotFather>)",
+      "botToken: is required, and pulumi up refuses to run without it (pulumi config set --secret botToken <token from @BotFather>)",
       "services/redis/maxmemoryMb: should be below the container limit services/redis/memoryMb (256) (got 512); about half of it (128) leaves room for the AOF rewrite's fork",
     ]);
     expect((err as { recorded: { type: string }[] }).recorded.map((r) => r.type)).toEqual([]);

@@ -23,6 +23,10 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config/parse";
+import { snapshotCatalog } from "../../src/plan/catalog";
+import { makePlan } from "../../src/plan/plan";
+import { watchdogEnv } from "../../src/plan/watchdog";
 import { ensureDocker } from "./support/docker";
 
 const ROOT = resolve(__dirname, "../..");
@@ -36,6 +40,17 @@ const TOKEN = "7012345678:AAH-watchdog-test-token_Zq9";
 const HOOK_SECRET = "hook-secret-5f2c9e";
 const BASE_EPOCH = 1_764_028_800; // 2025-11-25 00:00 UTC
 const MIN = 60;
+
+// The scale-up advice lines exactly as the program writes them for the shipped dev stack (quotes
+// included), so the script's reading of the real file format is what is tested.
+const devCfg = parseConfig("dev", { stage: 1 });
+const programEnv = watchdogEnv(devCfg, makePlan(devCfg, snapshotCatalog()));
+const envValue = (key: string) => new RegExp(`^${key}=(.*)$`, "m").exec(programEnv)![1]!;
+// What they say, written out: the next size up on the bundled catalog, not "the next stage".
+const MORE_RAM =
+  "set server/memoryGb 16 → cx43 (8 vCPU, 16 GB RAM), €16.49/month incl. IPv4 (`pulumi config set --path server.memoryGb 16 -s dev && pulumi up -s dev`)";
+const MORE_CPU =
+  "set server/cores 8 → cx43 (8 vCPU, 16 GB RAM), €16.49/month incl. IPv4 (`pulumi config set --path server.cores 8 -s dev && pulumi up -s dev`)";
 
 const tmp = mkdtempSync(join(tmpdir(), "watchdog-test-"));
 const shimDir = join(tmp, "shim");
@@ -222,6 +237,8 @@ class Box {
       TELEGRAM_CHAT_ID: 4242,
       TELEGRAM_API_BASE: receiver.base,
       REDIS_CLI: `redis-cli -p ${redisPort}`,
+      SCALE_UP_MEMORY: envValue("SCALE_UP_MEMORY"),
+      SCALE_UP_CPU: envValue("SCALE_UP_CPU"),
       ...settings,
     };
     this.writeEnv();
@@ -383,7 +400,7 @@ describe("watchdog.sh", () => {
     redisCli("DEL", "rq:queue:img_queue");
   });
 
-  it("fires memory and swap only after FOR_MINUTES of consecutive runs, with the sizing note's advice", async () => {
+  it("fires memory and swap only after FOR_MINUTES of consecutive runs, with the plan's next size up", async () => {
     const box = new Box("memory");
     box.meminfo("high");
     // Over for 4 minutes, then one normal reading: the streak starts again.
@@ -394,8 +411,8 @@ describe("watchdog.sh", () => {
     expect(await box.runs(5, 9)).toEqual([]);
     const fired = (await box.run(10)).got;
     expect(texts(fired)).toEqual([
-      "[dev] memory 97% > 95% (critical) for 5 min — needs more RAM: move to the next stage (`pulumi config set stage 2 -s dev && pulumi up -s dev`)",
-      "[dev] swap 65% > 50% for 5 min — needs more RAM: move to the next stage (`pulumi config set stage 2 -s dev && pulumi up -s dev`)",
+      `[dev] memory 97% > 95% (critical) for 5 min — needs more RAM: ${MORE_RAM}`,
+      `[dev] swap 65% > 50% for 5 min — needs more RAM: ${MORE_RAM}`,
     ]);
     expect(fired.find((d) => d.channel === "telegram")?.path).toBe(`/bot${TOKEN}/sendMessage`);
     expect(fired.find((d) => d.channel === "telegram")?.body).toMatchObject({ chat_id: "4242" });
@@ -414,13 +431,16 @@ describe("watchdog.sh", () => {
 
   it("suppresses repeats within REPEAT_MINUTES, re-sends after, and sends resolved when it clears", async () => {
     const box = new Box("repeat", { STAGE: 2, FOR_MINUTES: 0, REPEAT_MINUTES: 60 });
+    // A file without the plan's advice (written by hand): the script's generated default names the key.
+    delete box.settings.SCALE_UP_MEMORY;
+    box.writeEnv();
     box.meminfo("high");
     expect(alertsIn((await box.run(0)).got)).toEqual(["memory:firing", "swap:firing"]);
     for (const m of [1, 2, 30, 59]) expect((await box.run(m)).got, `minute ${m}`).toEqual([]);
     const again = (await box.run(60)).got;
     expect(alertsIn(again)).toEqual(["memory:firing", "swap:firing"]);
     expect(texts(again)[1]).toBe(
-      "[dev] swap 65% > 50% for 60 min — needs more RAM: move to the next stage (`pulumi config set stage 3 -s dev && pulumi up -s dev`)",
+      "[dev] swap 65% > 50% for 60 min — needs more RAM: raise server/memoryGb for more RAM (npm run plan shows the next size up and its price)",
     );
     expect((await box.run(61)).got).toEqual([]);
     box.meminfo("low");
@@ -443,9 +463,7 @@ describe("watchdog.sh", () => {
       expect(r.stdout).toContain(" cpu=95% ");
       sent.push(...r.got);
     }
-    expect(texts(sent)).toEqual([
-      "[dev] CPU 95% > 90% (average) for 5 min — needs more CPU: stage 3 is the largest: consider horizontal scaling (a second server for the workers)",
-    ]);
+    expect(texts(sent)).toEqual([`[dev] CPU 95% > 90% (average) for 5 min — needs more CPU: ${MORE_CPU}`]);
     box.stat(statAfter(6, 1));
     const r = await box.run(7);
     expect(r.stdout).toContain(" cpu=10% ");
@@ -459,7 +477,7 @@ describe("watchdog.sh", () => {
     const sent = await box.runs(0, 5);
     expect(sent.map((s) => s.minute)).toEqual([5, 5]);
     expect(texts(sent.map((s) => s.d))).toEqual([
-      "[dev] queue img_queue has 142 jobs > 100 for 5 min — needs more workers: `pulumi config set workers 3 -s dev && pulumi up -s dev` (each worker needs its memory limit: if memory or swap is high too, move to the next stage (`pulumi config set stage 2 -s dev && pulumi up -s dev`) first)",
+      `[dev] queue img_queue has 142 jobs > 100 for 5 min — needs more workers: \`pulumi config set workers 3 -s dev && pulumi up -s dev\` (each worker needs its memory limit: if memory or swap is high too, ${MORE_RAM} first)`,
     ]);
     expect(sent.find((s) => s.d.channel === "webhook")?.d.body).toMatchObject({
       alert: "queue",
@@ -497,7 +515,7 @@ describe("watchdog.sh", () => {
     const slow = await box.runs(0, 1);
     expect(slow.map((s) => s.minute)).toEqual([1, 1]);
     expect(texts(slow.map((s) => s.d))[0]).toMatch(
-      /^\[dev\] API health (6\d\d|[7-9]\d\d) ms > 300 ms for 1 min — check `docker logs --tail 100 api`; if CPU or memory is high too, move to the next stage/,
+      /^\[dev\] API health (6\d\d|[7-9]\d\d) ms > 300 ms for 1 min — check `docker logs --tail 100 api`; if memory is high too, set server\/memoryGb 16 → cx43 .*; if CPU is, set server\/cores 8 → cx43 /,
     );
     box.set({ API_HEALTH_URL: `${receiver.base}/health` });
     expect(alertsIn((await box.run(2)).got)).toEqual(["api:resolved"]);
@@ -764,7 +782,7 @@ describe("watchdog.sh with a real Docker engine", () => {
     ]);
     const tg = texts(r.got);
     expect(tg).toContain(
-      `[dev] container ${names.oom} was OOM-killed (status exited) — raise services/worker/memoryMb (\`pulumi config set --path services.worker.memoryMb <MB> -s dev && pulumi up -s dev\`); if memory is short overall, move to the next stage (\`pulumi config set stage 2 -s dev && pulumi up -s dev\`)`,
+      `[dev] container ${names.oom} was OOM-killed (status exited) — raise services/worker/memoryMb (\`pulumi config set --path services.worker.memoryMb <MB> -s dev && pulumi up -s dev\`); if memory is short overall, ${MORE_RAM}`,
     );
     expect(tg).toContain(
       `[dev] container ${names.crash} crashed (exit code 3, status exited) — see \`docker logs --tail 100 ${names.crash}\``,

@@ -48,6 +48,8 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | swap on host | 4096 |  |
       | projected in swap | 0 | 0% of swap |
 
+      - ℹ️ users: 100 users × 18 MB = 1800 MB of per-user memory is counted on top of the container limits, as the note does, so the total is an upper bound (39% of RAM). The containers that serve users (api, bot, workers) may use at most 600 MB together: if it is real, they will be OOM-killed as users grow — raise services/*/memoryMb; if it is not, lower perUserMb to what \`docker stats\` shows.
+
       <details><summary>Services</summary>
 
       | service | image | limit MB | reserve MB | swap MB | restart | command |
@@ -144,7 +146,6 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       - ⚠️ images/api: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.api &lt;image&gt;)
       - ⚠️ images/bot: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.bot &lt;image&gt;)
       - ⚠️ images/worker: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.worker &lt;image&gt;)
-      - ⚠️ users: 100 users × 18 MB = 1800 MB of per-user memory, but the containers that serve users (api, bot, workers) may use at most 600 MB together (their limits). The per-user memory cannot live inside them: if it is real, they will be OOM-killed as users grow — raise services/*/memoryMb; if it is not, lower perUserMb to what \`docker stats\` shows. The total above counts it on top of the limits, as the note does.
 
       "
     `);
@@ -176,6 +177,8 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | RAM | 8192 | 100% |
       | swap on host | 2048 |  |
       | projected in swap | 0 | 0% of swap |
+
+      - ℹ️ users: 100 users × 18 MB = 1800 MB of per-user memory is counted on top of the container limits, as the note does, so the total is an upper bound (42% of RAM). The containers that serve users (api, bot, workers) may use at most 850 MB together: if it is real, they will be OOM-killed as users grow — raise services/*/memoryMb; if it is not, lower perUserMb to what \`docker stats\` shows.
 
       <details><summary>Services</summary>
 
@@ -274,7 +277,6 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       - ⚠️ images/api: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.api &lt;image&gt;)
       - ⚠️ images/bot: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.bot &lt;image&gt;)
       - ⚠️ images/worker: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.worker &lt;image&gt;)
-      - ⚠️ users: 100 users × 18 MB = 1800 MB of per-user memory, but the containers that serve users (api, bot, workers) may use at most 850 MB together (their limits). The per-user memory cannot live inside them: if it is real, they will be OOM-killed as users grow — raise services/*/memoryMb; if it is not, lower perUserMb to what \`docker stats\` shows. The total above counts it on top of the limits, as the note does.
 
       "
     `);
@@ -316,6 +318,8 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | RAM | 8192 | 8192 | 100% |
       | swap on host | 4096 | **2048** |  |
       | projected in swap | 0 | 0 | 0% of swap |
+
+      - ℹ️ users: 100 users × 18 MB = 1800 MB of per-user memory is counted on top of the container limits, as the note does, so the total is an upper bound (42% of RAM). The containers that serve users (api, bot, workers) may use at most 850 MB together: if it is real, they will be OOM-killed as users grow — raise services/*/memoryMb; if it is not, lower perUserMb to what \`docker stats\` shows.
 
       <details><summary>Services</summary>
 
@@ -414,7 +418,6 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       - ⚠️ images/api: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.api &lt;image&gt;)
       - ⚠️ images/bot: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.bot &lt;image&gt;)
       - ⚠️ images/worker: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.worker &lt;image&gt;)
-      - ⚠️ users: 100 users × 18 MB = 1800 MB of per-user memory, but the containers that serve users (api, bot, workers) may use at most 850 MB together (their limits). The per-user memory cannot live inside them: if it is real, they will be OOM-killed as users grow — raise services/*/memoryMb; if it is not, lower perUserMb to what \`docker stats\` shows. The total above counts it on top of the limits, as the note does.
 
       "
     `);
@@ -465,6 +468,8 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | RAM | 8192 | **16384** | 100% |
       | swap on host | 2048 | 2048 |  |
       | projected in swap | 0 | 0 | 0% of swap |
+
+      - ℹ️ users: 100 users × 18 MB = 1800 MB of per-user memory is counted on top of the container limits, as the note does, so the total is an upper bound (21% of RAM). The containers that serve users (api, bot, workers) may use at most 850 MB together: if it is real, they will be OOM-killed as users grow — raise services/*/memoryMb; if it is not, lower perUserMb to what \`docker stats\` shows.
 
       <details><summary>Services</summary>
 
@@ -563,7 +568,6 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       - ⚠️ images/api: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.api &lt;image&gt;)
       - ⚠️ images/bot: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.bot &lt;image&gt;)
       - ⚠️ images/worker: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.worker &lt;image&gt;)
-      - ⚠️ users: 100 users × 18 MB = 1800 MB of per-user memory, but the containers that serve users (api, bot, workers) may use at most 850 MB together (their limits). The per-user memory cannot live inside them: if it is real, they will be OOM-killed as users grow — raise services/*/memoryMb; if it is not, lower perUserMb to what \`docker stats\` shows. The total above counts it on top of the limits, as the note does.
 
       "
     `);

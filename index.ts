@@ -12,6 +12,7 @@ import { dockerSshOpts, sshFilePaths, writeSshFiles } from "./src/live/ssh-files
 import { NO_CATALOG } from "./src/plan/catalog";
 import { apiUrl, dockerHostUrl, sshCommand, statusCommand } from "./src/plan/names";
 import { makePlan } from "./src/plan/plan";
+import { backupPayload, backupSecretsFile } from "./src/plan/backup";
 import { watchdogPayload, watchdogSecretsFile } from "./src/plan/watchdog";
 import { planToJson } from "./src/report/json";
 
@@ -50,8 +51,31 @@ export = async () => {
     hostPublicKey: keys.hostPublicKey,
   });
   const watchdogSecrets = pulumi
-    .all([plan.host.watchdog.sendBotToken ? secrets.botToken : undefined, secrets.alertWebhookUrl])
-    .apply(([token, url]) => watchdogSecretsFile(token, url));
+    .all([
+      plan.host.watchdog.sendBotToken ? secrets.botToken : undefined,
+      secrets.alertWebhookUrl,
+      secrets.heartbeatUrl,
+    ])
+    .apply(([token, url, heartbeat]) => watchdogSecretsFile(token, url, heartbeat));
+  // Backups: the settings from the plan, the secrets only inside this payload (makePlan forDeploy
+  // refused a missing one above).
+  const backupPlan = plan.host.backup;
+  const backup =
+    backupPlan && secrets.backup
+      ? pulumi
+          .secret(
+            pulumi.all([secrets.backup.password, secrets.backup.accessKeyId, secrets.backup.secretAccessKey]),
+          )
+          .apply(([password, accessKeyId, secretAccessKey]) =>
+            backupPayload({
+              backupScript: readScript("backup-redis.sh"),
+              restoreScript: readScript("restore-redis.sh"),
+              env: backupPlan.env,
+              secrets: backupSecretsFile(accessKeyId!, secretAccessKey!),
+              password: password!,
+            }),
+          )
+      : undefined;
   const watchdogEnvFile = plan.host.watchdog.env;
   const host = new Host("host", {
     plan: plan.host,
@@ -62,6 +86,7 @@ export = async () => {
       watchdog: pulumi
         .secret(watchdogSecrets)
         .apply((s) => watchdogPayload(readScript("watchdog.sh"), watchdogEnvFile, s)),
+      ...(backup ? { backup } : {}),
     },
   });
 

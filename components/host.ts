@@ -41,6 +41,10 @@ export class Host extends pulumi.ComponentResource {
     for (const s of args.plan.steps) {
       const script = readScript(s.script);
       const payload = s.payload && args.payloads?.[s.payload];
+      // A step that reads a payload (install-watchdog.sh, install-backup.sh) refuses to run without
+      // it on the host; refuse here, before any resource, instead.
+      if (s.payload && !payload)
+        throw new Error(`internal: host step ${s.name} needs its ${s.payload} payload`);
       this.steps[s.name] = new command.remote.Command(
         `${name}-${s.name}`,
         {

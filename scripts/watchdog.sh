@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # app-infra watchdog: one check of the host and the app, started every minute by
 # app-infra-watchdog.timer (Type=oneshot, no daemon). It reads memory, swap, CPU, the RQ queue,
-# Redis memory, API health latency and container OOM kills/crashes, keeps a little state per
-# alert in STATE_DIR, sends alerts to Telegram and/or a webhook, and logs one line per run.
+# Redis memory, API health latency, disk usage, the Redis backup's age and outcome, and container
+# OOM kills/crashes, keeps a little state per alert in STATE_DIR, sends alerts to Telegram and/or a
+# webhook, pings an outside heartbeat, and logs one line per run.
 # The thresholds and the advice come from the operator's sizing note ("Monitoring" section):
 # memory > 95 % critical, swap > 50 % needs more RAM, queue > 100 needs more workers,
 # CPU > 90 % needs more CPU, API response < 2 s.
@@ -20,7 +21,8 @@
 # over the defaults. Files are KEY=VALUE lines (# comments, optional quotes), parsed, never sourced.
 #   WATCHDOG_ENV      thresholds file (default /etc/app-infra/watchdog.env, 0600)
 #   WATCHDOG_SECRETS  secrets file (default /etc/app-infra/watchdog.secrets, 0600) holding only
-#                     TELEGRAM_BOT_TOKEN and WEBHOOK_URL
+#                     TELEGRAM_BOT_TOKEN, WEBHOOK_URL and HEARTBEAT_URL (a healthchecks.io-style
+#                     push URL: GET after every check run, <url>/fail when the run itself failed)
 #   Keys of the thresholds file (defaults in DEFAULTS below, generated from src/plan/watchdog.ts):
 #     MEMORY_PERCENT SWAP_PERCENT CPU_PERCENT QUEUE_LENGTH API_LATENCY_MS REDIS_MEMORY_PERCENT
 #     FOR_MINUTES      a condition must hold this long (consecutive runs) before it fires; 0 = at once
@@ -34,6 +36,11 @@
 #     REDIS_CLI        command prefix that runs redis-cli and passes stdin (default
 #                      `docker exec -i redis redis-cli`)
 #     INTERVAL_S       the timer's interval (used to label the CPU average)
+#     DISK_PERCENT, DISK_PATHS  alert "disk" when a path's filesystem (`df -P`) is fuller; paths
+#                      that do not exist are skipped
+#     BACKUP_MAX_AGE_H, BACKUP_STATE_DIR  0 = backups off; else alert "backup-age" when the last
+#                      successful backup (BACKUP_STATE_DIR/backup-last-ok) is older than this, and
+#                      "backup-failed" while the last run (backup-last-run) failed
 #   Environment only (tests, tuning): PROC_ROOT (default /proc), STATE_DIR (default
 #     /var/lib/app-infra-watchdog), NOW_EPOCH (the clock for alert timing), CPU_SAMPLE_S (gap
 #     between the two samples of a first run, default 1).
@@ -62,13 +69,14 @@ declare -A DEFAULTS=(
   [STACK]="" [STAGE]="" [MEMORY_PERCENT]="95" [SWAP_PERCENT]="50" [CPU_PERCENT]="90"
   [QUEUE_LENGTH]="100" [API_LATENCY_MS]="2000" [REDIS_MEMORY_PERCENT]="90" [FOR_MINUTES]="5"
   [REPEAT_MINUTES]="60" [QUEUE_NAME]="img_queue" [API_HEALTH_URL]="" [WORKERS]="" [INTERVAL_S]="60"
-  [CONTAINERS]="" [TELEGRAM_CHAT_ID]=""
+  [CONTAINERS]="" [DISK_PERCENT]="85" [DISK_PATHS]="/ /var/lib/docker" [BACKUP_MAX_AGE_H]="0"
+  [BACKUP_STATE_DIR]="/var/lib/app-infra" [TELEGRAM_CHAT_ID]=""
   [SCALE_UP_MEMORY]="raise server/memoryGb for more RAM (npm run plan shows the next size up and its price)"
   [SCALE_UP_CPU]="raise server/cores for more vCPUs (npm run plan shows the next size up and its price)"
   [TELEGRAM_API_BASE]="https://api.telegram.org" [REDIS_CLI]="docker exec -i redis redis-cli"
 )
-readonly INT_KEYS=" STAGE MEMORY_PERCENT SWAP_PERCENT CPU_PERCENT QUEUE_LENGTH API_LATENCY_MS REDIS_MEMORY_PERCENT FOR_MINUTES REPEAT_MINUTES WORKERS INTERVAL_S "
-readonly SECRET_KEYS=" TELEGRAM_BOT_TOKEN WEBHOOK_URL "
+readonly INT_KEYS=" STAGE MEMORY_PERCENT SWAP_PERCENT CPU_PERCENT QUEUE_LENGTH API_LATENCY_MS REDIS_MEMORY_PERCENT FOR_MINUTES REPEAT_MINUTES WORKERS INTERVAL_S DISK_PERCENT BACKUP_MAX_AGE_H "
+readonly SECRET_KEYS=" TELEGRAM_BOT_TOKEN WEBHOOK_URL HEARTBEAT_URL "
 readonly KEY_MEMORY_MB="services/<service>/memoryMb" KEY_WORKERS="workers"
 # END settings generated from src/plan/watchdog.ts
 
@@ -113,7 +121,7 @@ load_settings() {
   for key in "${!DEFAULTS[@]}"; do
     if [[ -z ${!key+x} ]]; then printf -v "$key" '%s' "${DEFAULTS[$key]}"; fi
   done
-  : "${TELEGRAM_BOT_TOKEN:=}" "${WEBHOOK_URL:=}"
+  : "${TELEGRAM_BOT_TOKEN:=}" "${WEBHOOK_URL:=}" "${HEARTBEAT_URL:=}"
   : "${PROC_ROOT:=/proc}" "${STATE_DIR:=/var/lib/app-infra-watchdog}" "${CPU_SAMPLE_S:=1}"
   if [[ ! ${NOW_EPOCH:-} =~ ^[0-9]+$ ]]; then
     if [[ -n ${NOW_EPOCH:-} ]]; then warn "NOW_EPOCH: should be seconds since 1970 (got $NOW_EPOCH), using the clock"; fi
@@ -309,6 +317,64 @@ read_containers() {
   done
 }
 
+# Disk usage of each DISK_PATHS entry that exists, one `df -P` call for all (POSIX output: one line
+# per path, in argument order, the 5th field "NN%", the mount point last). A path on the same
+# filesystem as an earlier one is named once. Sets DISK_PCT (the fullest), DISK_DETAIL
+# ("/ 40%, /var/lib/docker 91%") and DISK_OVER (those above DISK_PERCENT).
+read_disk() {
+  DISK_PCT="" DISK_DETAIL="" DISK_OVER=""
+  local p line out="" n=0 i=0 pct mount
+  local -a paths=()
+  local -A seen=()
+  for p in $DISK_PATHS; do
+    if [[ -e $p ]]; then paths+=("$p"); fi
+  done
+  if ((${#paths[@]} == 0)); then return 0; fi
+  out=$(timeout 10 df -P -- "${paths[@]}" 2>/dev/null) || true
+  while IFS= read -r line; do
+    n=$((n + 1))
+    if ((n == 1)); then continue; fi
+    if [[ ! $line =~ [[:space:]]([0-9]+)%[[:space:]]+(/.*)$ ]]; then continue; fi
+    pct=${BASH_REMATCH[1]} mount=${BASH_REMATCH[2]} p=${paths[i]:-${BASH_REMATCH[2]}}
+    i=$((i + 1))
+    if [[ -n ${seen[$mount]:-} ]]; then continue; fi
+    seen[$mount]=1
+    DISK_DETAIL+="${DISK_DETAIL:+, }$p $pct%"
+    if [[ -z $DISK_PCT ]] || ((pct > DISK_PCT)); then DISK_PCT=$pct; fi
+    if ((pct > DISK_PERCENT)); then DISK_OVER+="${DISK_OVER:+, }$p $pct%"; fi
+  done <<<"$out"
+}
+
+# The backup's outcome as backup-redis.sh leaves it in BACKUP_STATE_DIR: backup-last-ok (epoch of
+# the last success) and backup-last-run (`<epoch> ok|failed <reason>`). With no success yet, the
+# clock starts when the watchdog first saw backups on (STATE_DIR/backup-expected-since), so a
+# backup that never ran alerts after BACKUP_MAX_AGE_H too. Nothing is read while backups are off.
+read_backup() {
+  local mode=$1 line="" f
+  BACKUP_OK_EPOCH="" BACKUP_RUN_EPOCH="" BACKUP_RUN_STATUS="" BACKUP_RUN_REASON="" BACKUP_SINCE=""
+  if ((BACKUP_MAX_AGE_H == 0)); then
+    if [[ $mode == check ]]; then rm -f "$STATE_DIR/backup-expected-since"; fi
+    return 0
+  fi
+  f=$BACKUP_STATE_DIR/backup-last-ok
+  if [[ -r $f ]]; then read -r line <"$f" || true; fi
+  if [[ $line =~ ^[0-9]+$ ]]; then BACKUP_OK_EPOCH=$line; fi
+  line="" f=$BACKUP_STATE_DIR/backup-last-run
+  if [[ -r $f ]]; then read -r line <"$f" || true; fi
+  if [[ $line =~ ^([0-9]+)\ (ok|failed)\ ?(.*)$ ]]; then
+    BACKUP_RUN_EPOCH=${BASH_REMATCH[1]} BACKUP_RUN_STATUS=${BASH_REMATCH[2]} BACKUP_RUN_REASON=${BASH_REMATCH[3]}
+  fi
+  if [[ -n $BACKUP_OK_EPOCH ]]; then return 0; fi
+  line="" f=$STATE_DIR/backup-expected-since
+  if [[ -r $f ]]; then read -r line <"$f" || true; fi
+  if [[ $line =~ ^[0-9]+$ ]]; then
+    BACKUP_SINCE=$line
+  elif [[ $mode == check ]]; then
+    printf '%s\n' "$NOW_EPOCH" >"$f"
+    BACKUP_SINCE=$NOW_EPOCH
+  fi
+}
+
 # ---------------------------------------------------------------- advice texts
 # The backticks in these texts are literal: they mark the command to copy (hence SC2016 below).
 # Helpers set REPLY instead of printing: a command substitution is a fork, and this runs every minute.
@@ -368,6 +434,30 @@ post_json() {
   if ((rc == 0)) && [[ $code == 2[0-9][0-9] ]]; then POST_RESULT=$code; return 0; fi
   if ((rc != 0)); then POST_RESULT="curl exit $rc"; else POST_RESULT="HTTP $code"; fi
   return 1
+}
+
+# heartbeat SUFFIX: GET HEARTBEAT_URL (SUFFIX "" after a good run, "/fail" after a failed one), the
+# URL in a config on curl's stdin like post_json's. A failed ping is a warning on stderr (without
+# the URL): the outside service notices the silence, which is the point of it.
+heartbeat() {
+  local url rc=0 code
+  cfg_escape "${HEARTBEAT_URL%/}$1"; url=$REPLY
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time "$DELIVERY_TIMEOUT_S" --connect-timeout 5 \
+    --retry 2 --proto '=http,https' --config - 2>/dev/null <<<"url = \"$url\"") || rc=$?
+  if ((rc != 0)); then
+    warn "heartbeat${1:+ $1}: curl exit $rc"
+  elif [[ $code != 2[0-9][0-9] ]]; then
+    warn "heartbeat${1:+ $1}: HTTP $code"
+  fi
+}
+
+# The EXIT trap of a check run: the run's status decides the ping. An alert firing is not a
+# failure; the watchdog itself failing (its state unusable, an unexpected error under set -e) is.
+heartbeat_on_exit() {
+  local rc=$1
+  trap - EXIT
+  if ((rc == 0)); then heartbeat ""; else heartbeat /fail; fi
+  exit "$rc"
 }
 
 telegram_on() { [[ -n $TELEGRAM_BOT_TOKEN && -n $TELEGRAM_CHAT_ID ]]; }
@@ -560,6 +650,35 @@ run_checks() {
     alert api "$cond" "$value" "$API_LATENCY_MS ms" "$for_s" "$head" \
       "check \`docker logs --tail 100 api\`; if memory is high too, $SCALE_UP_MEMORY; if CPU is, $SCALE_UP_CPU" "API health ${API_MS:-?} ms <= $API_LATENCY_MS ms"
   fi
+  if [[ -n $DISK_PCT ]]; then
+    local disk_cond=0
+    if [[ -n $DISK_OVER ]]; then disk_cond=1; fi
+    alert disk "$disk_cond" "${DISK_OVER:-$DISK_DETAIL}" "$DISK_PERCENT%" "$for_s" \
+      "disk ${DISK_OVER:-$DISK_DETAIL} > $DISK_PERCENT%" \
+      "free space: \`docker system prune\` drops unused images, \`journalctl --vacuum-size=200M\` old logs; a growing Redis AOF needs a look at what fills the queue; or raise server/diskGb" \
+      "disk $DISK_DETAIL <= $DISK_PERCENT%"
+  fi
+  if ((BACKUP_MAX_AGE_H > 0)); then
+    local backup_advice="see \`journalctl -u app-infra-backup.service\`; \`systemctl start app-infra-backup.service\` runs one now"
+    local age_s=0 bcond=0 bhead bok bvalue="none"
+    if [[ -n $BACKUP_OK_EPOCH ]]; then
+      age_s=$((NOW_EPOCH - BACKUP_OK_EPOCH)) bvalue="$(((NOW_EPOCH - BACKUP_OK_EPOCH) / 3600)) h"
+      bhead="last successful backup $bvalue ago > $BACKUP_MAX_AGE_H h"
+      bok="last successful backup $bvalue ago <= $BACKUP_MAX_AGE_H h"
+    else
+      age_s=$((NOW_EPOCH - ${BACKUP_SINCE:-$NOW_EPOCH}))
+      bhead="no successful backup in the $((age_s / 3600)) h since backups were set up (> $BACKUP_MAX_AGE_H h)"
+      bok="no successful backup yet, $((age_s / 3600)) h since backups were set up <= $BACKUP_MAX_AGE_H h"
+    fi
+    if ((age_s > BACKUP_MAX_AGE_H * 3600)); then bcond=1; fi
+    alert backup-age "$bcond" "$bvalue" "$BACKUP_MAX_AGE_H h" 0 "$bhead" "$backup_advice" "$bok"
+    local fcond=0 when="never"
+    if [[ $BACKUP_RUN_STATUS == failed ]]; then fcond=1; fi
+    if [[ -n $BACKUP_RUN_EPOCH ]]; then printf -v when '%(%Y-%m-%d %H:%M)T UTC' "$BACKUP_RUN_EPOCH"; fi
+    alert backup-failed "$fcond" "${BACKUP_RUN_STATUS:-none}" "ok" 0 \
+      "backup run at $when failed: ${BACKUP_RUN_REASON:-no reason recorded}" "$backup_advice" \
+      "backup run at $when succeeded"
+  fi
   local i name prev file
   for i in "${!CT_NAMES[@]}"; do
     name=${CT_NAMES[$i]} prev=""
@@ -584,6 +703,12 @@ containers_summary() { # sets REPLY
   done
 }
 
+backup_summary() { # sets REPLY: off, none, or the last success's age, and the last run's status
+  if ((BACKUP_MAX_AGE_H == 0)); then REPLY=off; return 0; fi
+  if [[ -n $BACKUP_OK_EPOCH ]]; then REPLY="$(((NOW_EPOCH - BACKUP_OK_EPOCH) / 3600))h"; else REPLY=none; fi
+  if [[ -n $BACKUP_RUN_STATUS ]]; then REPLY+="/$BACKUP_RUN_STATUS"; fi
+}
+
 na() { printf '%s' "${1:-n/a}${1:+${2:-}}"; }
 
 log_line() {
@@ -593,11 +718,13 @@ log_line() {
     if [[ -n ${CHANNEL_DOWN[$ch]:-} ]]; then channels+=" $ch=down(${CHANNEL_DOWN[$ch]})"; fi
   done
   if [[ -n $API_FAIL ]]; then api="fail($API_FAIL)"; elif [[ -n $API_HEALTH_URL ]]; then api="${API_MS:-n/a}${API_MS:+ms}"; fi
+  backup_summary
+  local backup=$REPLY
   containers_summary
-  printf '%s stack=%s mem=%s swap=%s cpu=%s queue=%s redis_mem=%s api=%s containers=%s events=%s%s\n' \
+  printf '%s stack=%s mem=%s swap=%s cpu=%s queue=%s redis_mem=%s api=%s disk=%s backup=%s containers=%s events=%s%s\n' \
     "$WATCHDOG_NAME" "${STACK:-?}" "${MEM_PCT:-n/a}${MEM_PCT:+%}" "${SWAP_PCT:-n/a}${SWAP_PCT:+%}" \
     "${CPU_PCT:-n/a}${CPU_PCT:+%}" "${QUEUE_LEN:-n/a}" "${REDIS_MEM_PCT:-n/a}${REDIS_MEM_PCT:+%}" "$api" \
-    "$REPLY" "$events" "$channels"
+    "${DISK_PCT:-n/a}${DISK_PCT:+%}" "$backup" "$REPLY" "$events" "$channels"
 }
 
 # ---------------------------------------------------------------- --status
@@ -635,6 +762,14 @@ print_status() {
     api_value="$(na "$API_MS" " ms")" api_state=$(verdict "$API_MS" "$API_LATENCY_MS")
   fi
   status_row "api latency" "$api_value" "$API_LATENCY_MS ms" "$api_state$(firing_of api)"
+  status_row disk "${DISK_DETAIL:-n/a}" "$DISK_PERCENT %" "$(verdict "$DISK_PCT" "$DISK_PERCENT")$(firing_of disk)"
+  if ((BACKUP_MAX_AGE_H > 0)); then
+    backup_summary
+    status_row "backup" "$REPLY${BACKUP_RUN_REASON:+ ($BACKUP_RUN_REASON)}" "$BACKUP_MAX_AGE_H h" \
+      "$(if [[ $BACKUP_RUN_STATUS == failed ]]; then printf FAILED; else printf ok; fi)$(firing_of backup-age)$(firing_of backup-failed)"
+  else
+    status_row "backup" "off" "" ""
+  fi
   if [[ -n $CT_SKIP ]]; then
     status_row containers "skipped ($CT_SKIP)" "" ""
   fi
@@ -659,6 +794,7 @@ main() {
     *) printf 'usage: %s [--status]\n' "${0##*/}" >&2; return 2 ;;
   esac
   load_settings
+  if [[ $mode == check && -n $HEARTBEAT_URL ]]; then trap 'heartbeat_on_exit $?' EXIT; fi
   if [[ $mode == check && ! -d $STATE_DIR ]] && ! mkdir -p "$STATE_DIR" 2>/dev/null; then
     warn "cannot create the state directory $STATE_DIR"
     return 1
@@ -668,6 +804,8 @@ main() {
   read_redis
   read_api
   read_containers "$mode"
+  read_disk
+  read_backup "$mode"
   advice_init
   if [[ $mode == status ]]; then
     print_status

@@ -63,6 +63,13 @@ const SSH_PUBKEY =
   /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/;
 const QUEUE = /^[A-Za-z0-9_.:-]{1,64}$/;
 const HTTP_PATH = /^\/[A-Za-z0-9_./-]*$/;
+// restic's S3 form: s3:<http(s)://host[:port]>/<bucket>[/<path>]. No quote, space or line break:
+// the value is written into the host's backup.env as one KEY=VALUE line.
+const BACKUP_REPOSITORY = /^s3:https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._\/-]*)?$/;
+// A conservative subset of systemd.time(7)'s calendar events (`*-*-* 03:15:00`, `daily`,
+// `Mon..Fri 02:00`, `*-*-* 00/6:00:00`): what the installer's argv and the timer unit can carry safely.
+// The host checks the meaning with systemd-analyze calendar (scripts/install-backup.sh).
+const ON_CALENDAR = /^[A-Za-z0-9*][A-Za-z0-9*:.,/~ -]{0,62}[A-Za-z0-9*]$/;
 const image = { type: "string", check: imageReferenceProblem, patternHint: IMAGE_HINT } as const;
 
 /** A service's default limit, as the docs show it: the planner's own figure (src/plan/service-defaults.ts). */
@@ -447,6 +454,97 @@ export const KEY_TABLE = [
       patternHint: "a numeric Telegram chat id or @channel",
     },
     description: "Admin chat that receives alerts through the app's own bot (botToken).",
+  },
+  {
+    path: "alerts/diskPercent",
+    hetznerOnly: true,
+    kind: { type: "int", min: 50, max: 99 },
+    default: 85,
+    description:
+      "Alert when `/` or Docker's data root (/var/lib/docker) is fuller than this: AOF growth, images and container logs all land there.",
+  },
+  {
+    path: "alerts/heartbeatUrl",
+    hetznerOnly: true,
+    kind: { type: "string", pattern: /^https?:\/\/\S+$/, patternHint: "an http(s) URL" },
+    secret: true,
+    description:
+      "Push heartbeat in the healthchecks.io style: every watchdog run GETs it, a failed run GETs <url>/fail, so an outside service alerts when the box goes silent.",
+  },
+  {
+    path: "backup/enabled",
+    hetznerOnly: true,
+    kind: { type: "bool" },
+    default: false,
+    description:
+      "Back up Redis off the box with restic on a systemd timer (needs backup/repository and the secrets backup/password, backup/accessKeyId, backup/secretAccessKey).",
+  },
+  {
+    path: "backup/repository",
+    hetznerOnly: true,
+    kind: {
+      type: "string",
+      pattern: BACKUP_REPOSITORY,
+      patternHint: "a restic S3 repository such as s3:https://fsn1.your-objectstorage.com/<bucket>/redis",
+    },
+    description:
+      "restic repository, S3-compatible (Hetzner Object Storage in the README's example). Required when backup/enabled.",
+  },
+  {
+    path: "backup/schedule",
+    hetznerOnly: true,
+    kind: {
+      type: "string",
+      pattern: ON_CALENDAR,
+      patternHint: "a systemd OnCalendar value such as *-*-* 03:15:00 or daily",
+    },
+    default: "*-*-* 03:15:00",
+    description:
+      "When the backup runs: a systemd OnCalendar value in the server's time zone (UTC on Hetzner's images); the host checks it with systemd-analyze calendar.",
+  },
+  {
+    path: "backup/keepDaily",
+    hetznerOnly: true,
+    kind: { type: "int", min: 1, max: 365 },
+    default: 7,
+    description: "Daily snapshots restic keeps (`forget --prune --keep-daily`).",
+  },
+  {
+    path: "backup/keepWeekly",
+    hetznerOnly: true,
+    kind: { type: "int", min: 0, max: 520 },
+    default: 4,
+    description: "Weekly snapshots restic keeps (`forget --prune --keep-weekly`).",
+  },
+  {
+    path: "backup/maxAgeHours",
+    hetznerOnly: true,
+    kind: { type: "int", min: 1, max: 720 },
+    default: 26,
+    description:
+      "The watchdog alerts when the last successful backup is older than this (a daily schedule plus slack).",
+  },
+  {
+    path: "backup/password",
+    hetznerOnly: true,
+    kind: { type: "string" },
+    secret: true,
+    description:
+      "restic repository password (pulumi config set --secret --path backup.password …). Lose it and the backups cannot be read.",
+  },
+  {
+    path: "backup/accessKeyId",
+    hetznerOnly: true,
+    kind: { type: "string" },
+    secret: true,
+    description: "S3 access key of the backup repository's bucket.",
+  },
+  {
+    path: "backup/secretAccessKey",
+    hetznerOnly: true,
+    kind: { type: "string" },
+    secret: true,
+    description: "S3 secret key of the backup repository's bucket.",
   },
   {
     path: "botToken",

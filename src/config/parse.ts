@@ -171,6 +171,10 @@ function coerce(spec: KeySpec, value: unknown): Coerced {
 
 const dotted = (path: string) => path.replace(/\//g, ".");
 
+/** The command that sets a key: a nested key (`backup/password`) needs `--path`, a secret `--secret`. */
+const setCommand = (path: string, secret: boolean) =>
+  `pulumi config set${secret ? " --secret" : ""}${path.includes("/") ? " --path" : ""} ${dotted(path)}`;
+
 /** Optimal string alignment distance, small strings only (namespace typos). */
 function editDistance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) =>
@@ -206,9 +210,7 @@ function flatten(raw: RawConfig, fromStackFile: boolean, problems: string[]): Ma
               `(pulumi config set ${path.includes("/") ? "--path " : ""}${dotted(path)} <value>)`,
           );
         } else if (value.secure === "") {
-          problems.push(
-            `${path}: its encrypted value is empty (pulumi config set --secret ${dotted(path)} <value>)`,
-          );
+          problems.push(`${path}: its encrypted value is empty (${setCommand(path, true)} <value>)`);
         } else values.set(path, "(secret)");
         return;
       }
@@ -223,10 +225,7 @@ function flatten(raw: RawConfig, fromStackFile: boolean, problems: string[]): Ma
             problems.push(
               `${path}/${k}: must be stored encrypted: pulumi config set --secret --path ${dotted(path)}.${k} <value>`,
             );
-        else
-          problems.push(
-            `${path}: must be stored encrypted: pulumi config set --secret ${dotted(path)} <value>`,
-          );
+        else problems.push(`${path}: must be stored encrypted: ${setCommand(path, true)} <value>`);
         return;
       }
       const result = coerce(spec, value);
@@ -347,6 +346,16 @@ export function parseConfig(
       "registryPassword: is required when registry/server is set (pulumi config set --secret registryPassword <token>)",
     );
   }
+
+  if (
+    get("backup/enabled") &&
+    get("backup/repository") === undefined &&
+    !problems.some((p) => p.startsWith("backup/repository:"))
+  )
+    problems.push(
+      "backup/repository: is required when backup/enabled is true " +
+        "(pulumi config set --path backup.repository s3:https://fsn1.your-objectstorage.com/<bucket>/redis)",
+    );
 
   // The API's port is published on the host, and the firewall opens it to everyone when public.
   // (It is the only configurable port today; a second one would also be checked against it.)

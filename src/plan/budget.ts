@@ -6,12 +6,14 @@ export interface Budget {
   ramMb: number;
   swapMb: number;
   systemReserveMb: number;
+  /** restic's memory while a backup runs (src/plan/backup.ts); present only when backups are on. */
+  backupMb?: number;
   limitsMb: number;
   reservationsMb: number;
   /** Swap the containers are allowed to use in total (Σ swapMb). */
   containerSwapMb: number;
   usersMb: number;
-  /** reserve + limits + users, as the note adds them up. */
+  /** reserve + backup + limits + users: the note's sum, plus the backup's line when it is on. */
   totalMb: number;
   ramPercent: number;
   /** Projected memory that does not fit in RAM and must live in swap. */
@@ -28,6 +30,8 @@ export interface BudgetInput {
   ramMb: number;
   swapMb: number;
   systemReserveMb: number;
+  /** Memory of a host job outside the containers (restic), counted beside the system reserve. */
+  backupMb?: number;
   users: number;
   perUserMb: number;
   services: readonly ServicePlan[];
@@ -43,12 +47,14 @@ export function computeBudget(input: BudgetInput): Omit<Budget, "notes"> {
   const sum = (f: (s: ServicePlan) => number) => input.services.reduce((acc, s) => acc + f(s), 0);
   const limitsMb = sum((s) => s.memoryMb);
   const usersMb = input.users * input.perUserMb;
-  const totalMb = input.systemReserveMb + limitsMb + usersMb;
+  const backupMb = input.backupMb ?? 0;
+  const totalMb = input.systemReserveMb + backupMb + limitsMb + usersMb;
   const swapNeededMb = Math.max(0, totalMb - input.ramMb);
   return {
     ramMb: input.ramMb,
     swapMb: input.swapMb,
     systemReserveMb: input.systemReserveMb,
+    ...(backupMb > 0 ? { backupMb } : {}),
     limitsMb,
     reservationsMb: sum((s) => s.memoryReservationMb),
     containerSwapMb: sum((s) => s.swapMb),
@@ -71,10 +77,12 @@ export function checkBudget(
   const notes: string[] = [];
   const box = input.serverLabel;
   const capacityMb = b.ramMb + b.swapMb;
-  const limitsDontFit = b.limitsMb + b.systemReserveMb > capacityMb;
+  const backupMb = b.backupMb ?? 0;
+  const limitsDontFit = b.limitsMb + b.systemReserveMb + backupMb > capacityMb;
   if (limitsDontFit) {
+    const backup = backupMb > 0 ? ` + backup (${backupMb} MB)` : "";
     errors.push(
-      `budget: container limits (${b.limitsMb} MB) + system reserve (${b.systemReserveMb} MB) = ${b.limitsMb + b.systemReserveMb} MB ` +
+      `budget: container limits (${b.limitsMb} MB) + system reserve (${b.systemReserveMb} MB)${backup} = ${b.limitsMb + b.systemReserveMb + backupMb} MB ` +
         `exceed RAM + swap (${b.ramMb} + ${b.swapMb} MB) on ${box}: lower services/*/memoryMb or workers, raise swapGb, or move to a higher stage`,
     );
   }
@@ -143,7 +151,8 @@ export function checkBudget(
 /** The projection beyond RAM + swap, with what would fit: users, per-user memory or workers. */
 function projectionError(b: Omit<Budget, "notes">, input: BudgetInput): string {
   const capacityMb = b.ramMb + b.swapMb;
-  const roomForUsersMb = capacityMb - b.systemReserveMb - b.limitsMb;
+  const backupMb = b.backupMb ?? 0;
+  const roomForUsersMb = capacityMb - b.systemReserveMb - backupMb - b.limitsMb;
   const allowed: string[] = [];
   if (input.perUserMb > 0) {
     allowed.push(`users ≤ ${Math.floor(roomForUsersMb / input.perUserMb)} at perUserMb ${input.perUserMb}`);
@@ -153,12 +162,12 @@ function projectionError(b: Omit<Budget, "notes">, input: BudgetInput): string {
   const workers = input.services.filter((s) => s.role === "worker");
   const workerMb = workers[0]?.memoryMb ?? 0;
   if (workerMb > 0) {
-    const othersMb = b.systemReserveMb + b.usersMb + (b.limitsMb - workers.length * workerMb);
+    const othersMb = b.systemReserveMb + backupMb + b.usersMb + (b.limitsMb - workers.length * workerMb);
     const maxWorkers = Math.floor((capacityMb - othersMb) / workerMb);
     if (maxWorkers >= 1 && maxWorkers < workers.length) allowed.push(`workers ≤ ${maxWorkers}`);
   }
   return (
-    `budget: projected memory ${b.totalMb} MB (system reserve ${b.systemReserveMb} + container limits ${b.limitsMb} + ` +
+    `budget: projected memory ${b.totalMb} MB (system reserve ${b.systemReserveMb}${backupMb > 0 ? ` + backup ${backupMb}` : ""} + container limits ${b.limitsMb} + ` +
     `users ${input.users} × ${input.perUserMb} MB) exceeds RAM + swap (${b.ramMb} + ${b.swapMb} MB) on ${input.serverLabel}: ` +
     `not deployable, the kernel's OOM killer would decide what dies. It fits with ${allowed.join(", or ")}; ` +
     "or raise server/memoryGb or swapGb"

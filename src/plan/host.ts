@@ -5,12 +5,13 @@ import { createHash } from "node:crypto";
 import type { StackConfig } from "../config/types";
 import { SSH_USER } from "./names";
 import type { Plan } from "./plan";
+import { backupEnv } from "./backup";
 import { watchdogEnv } from "./watchdog";
 
-export type HostStepName = "ready" | "admin-keys" | "swap" | "docker" | "watchdog";
+export type HostStepName = "ready" | "admin-keys" | "swap" | "docker" | "watchdog" | "backup";
 
 /** What may follow a step's script on its stdin (secret; see components/host.ts). */
-export type HostPayload = "watchdog";
+export type HostPayload = "watchdog" | "backup";
 
 export interface HostStep {
   /** Logical name suffix (`<component>-<name>`); stable. */
@@ -41,6 +42,8 @@ export interface HostPlan {
     /** Telegram delivery needs the bot's token on the box, and only when a chat is configured. */
     sendBotToken: boolean;
   };
+  /** /etc/app-infra/backup.env (src/plan/backup.ts) when backup/enabled; the secrets follow at deploy. */
+  backup?: { env: string };
 }
 
 type HostInput = Pick<
@@ -54,6 +57,7 @@ export function planHost(plan: HostInput, cfg: StackConfig): HostPlan {
     steps: hostSteps(plan, cfg),
     dockerReady: "docker",
     watchdog: { env: watchdogEnv(cfg, plan), sendBotToken: Boolean(cfg.alerts.telegramChatId) },
+    ...(cfg.backup.enabled ? { backup: { env: backupEnv(cfg) } } : {}),
   };
 }
 
@@ -97,6 +101,24 @@ export function hostSteps(plan: HostInput, cfg: StackConfig): HostStep[] {
       after: ["docker"],
       payload: "watchdog",
     },
+    // After Docker (the backup runs `docker exec redis` and restic comes from apt), and beside the
+    // watchdog rather than before or after it: neither waits for the other, so a broken S3 setting
+    // that fails this step never holds back the watchdog, whose backup-age alert then reports the
+    // backups that never ran. Listed last so every earlier step is exactly as without backups.
+    ...(cfg.backup.enabled
+      ? [
+          {
+            name: "backup" as const,
+            formerNames: [],
+            script: "install-backup.sh",
+            // The schedule (the installer's only argument), then the settings' hash: a new
+            // repository or retention re-runs the installer. Scripts and secrets come on stdin.
+            args: [cfg.backup.schedule, sha256(backupEnv(cfg)).slice(0, 16)],
+            after: ["docker" as const],
+            payload: "backup" as const,
+          },
+        ]
+      : []),
   ];
 }
 

@@ -5,6 +5,7 @@ import { redisImageAdvice } from "../config/image-ref";
 import type { StackConfig } from "../config/types";
 import { scaleUpAdvice } from "./advice";
 import { planApp, type AppPlan } from "./app";
+import { BACKUP_SECRET_PATHS, EXAMPLE_BACKUP_REPOSITORY, RESTIC_BUDGET_MB } from "./backup";
 import { checkBudget, computeBudget, type Budget } from "./budget";
 import type { Catalog } from "./catalog";
 import { planHetzner, type HetznerPlan } from "./hetzner";
@@ -87,12 +88,21 @@ export interface PlanOptions {
 
 /** What `pulumi up` refuses that the offline plan cannot fix by itself: required secrets. */
 export function deployProblems(cfg: StackConfig): string[] {
-  return cfg.secrets.botToken
+  const problems = cfg.secrets.botToken
     ? []
     : [
         "botToken: is required, and pulumi up refuses to run without it " +
           "(pulumi config set --secret botToken <token from @BotFather>)",
       ];
+  // The local target has no host steps, and the parser refuses backup/* there.
+  if (cfg.backup.enabled && cfg.target === "hetzner")
+    for (const path of BACKUP_SECRET_PATHS)
+      if (!cfg.secrets[path])
+        problems.push(
+          `${path}: is required when backup/enabled is true, and pulumi up refuses to run without it ` +
+            `(pulumi config set --secret --path ${path.replace("/", ".")} <value>)`,
+        );
+  return problems;
 }
 
 /**
@@ -138,6 +148,12 @@ export function makePlan(
       );
     }
   }
+  if (cfg.backup.enabled && cfg.backup.repository === EXAMPLE_BACKUP_REPOSITORY) {
+    warnings.push(
+      `backup/repository: still the example repository ${EXAMPLE_BACKUP_REPOSITORY}: set your own ` +
+        "(pulumi config set --path backup.repository s3:https://<endpoint>/<bucket>/redis)",
+    );
+  }
   // The key promises an official 7.x tag; `redis:latest` would move under a running queue.
   const redisAdvice = redisImageAdvice(cfg.images.redis);
   if (redisAdvice) warnings.push(redisAdvice);
@@ -153,6 +169,7 @@ export function makePlan(
         ramMb: server.memoryGb * 1024,
         swapMb: swapGb * 1024,
         systemReserveMb: cfg.systemReserveMb,
+        backupMb: cfg.backup.enabled ? RESTIC_BUDGET_MB : 0,
         users: cfg.users,
         perUserMb: cfg.perUserMb,
         services,

@@ -2,6 +2,7 @@
 // stack config, and what to watch on this box. Pure and secret-free; secrets go in a separate file.
 import { KEY_BY_PATH, SERVICE_NAMES } from "../config/keys";
 import type { StackConfig } from "../config/types";
+import { BACKUP_STATE_DIR } from "./backup";
 import type { Plan } from "./plan";
 
 type WatchdogInput = Pick<Plan, "stage" | "workers" | "services" | "scaleUp">;
@@ -55,6 +56,9 @@ function fromKey(key: string, path: string, pick: (cfg: StackConfig) => string |
   return { key, value: pick, default: spec.default, int: spec.kind.type === "int" };
 }
 
+/** The paths whose disk usage the watchdog checks: the root and Docker's default data root. */
+export const DISK_PATHS = "/ /var/lib/docker";
+
 /**
  * Every key of the thresholds file, in the order the program writes them. scripts/watchdog.sh's
  * settings block (DEFAULTS, INT_KEYS, SECRET_KEYS) is generated from this table by
@@ -88,6 +92,19 @@ export const WATCHDOG_SETTINGS: readonly WatchdogSetting[] = [
     default: "",
     int: false,
   },
+  // Disk: `/` and Docker's data root (images, container logs, the redis-data volume), each read
+  // with `df -P` where it exists; one "disk" alert names the paths over the threshold.
+  fromKey("DISK_PERCENT", "alerts/diskPercent", (cfg) => cfg.alerts.diskPercent),
+  { key: "DISK_PATHS", value: () => DISK_PATHS, default: DISK_PATHS, int: false },
+  // Backups (src/plan/backup.ts): 0 = off, no backup alerts. backup-redis.sh writes its outcome
+  // to BACKUP_STATE_DIR (backup-last-ok, backup-last-run).
+  {
+    key: "BACKUP_MAX_AGE_H",
+    value: (cfg) => (cfg.backup.enabled ? cfg.backup.maxAgeHours : 0),
+    default: 0,
+    int: true,
+  },
+  { key: "BACKUP_STATE_DIR", value: () => BACKUP_STATE_DIR, default: BACKUP_STATE_DIR, int: false },
   { key: "TELEGRAM_CHAT_ID", value: (cfg) => cfg.alerts.telegramChatId ?? "", default: "", int: false },
   // The setting that gets a bigger box on the deploy's catalog, with its type and price
   // (src/plan/advice.ts scaleUpAdvice): memory and swap alerts, and CPU alerts.
@@ -110,7 +127,7 @@ export const WATCHDOG_SETTINGS: readonly WatchdogSetting[] = [
 ];
 
 /** The keys of the secrets file (watchdogSecretsFile); the script accepts only these there. */
-export const WATCHDOG_SECRET_KEYS = ["TELEGRAM_BOT_TOKEN", "WEBHOOK_URL"] as const;
+export const WATCHDOG_SECRET_KEYS = ["TELEGRAM_BOT_TOKEN", "WEBHOOK_URL", "HEARTBEAT_URL"] as const;
 
 /**
  * The thresholds file. scripts/watchdog.sh reads each line as KEY=VALUE and strips one pair of outer
@@ -177,9 +194,14 @@ export function watchdogPayload(watchdogScript: string, envFile: string, secrets
 }
 
 /** The secrets file: only what is set; values are single-line secrets. */
-export function watchdogSecretsFile(botToken: string | undefined, webhookUrl: string | undefined): string {
+export function watchdogSecretsFile(
+  botToken: string | undefined,
+  webhookUrl: string | undefined,
+  heartbeatUrl?: string,
+): string {
   const lines: string[] = [];
   if (botToken) lines.push(`TELEGRAM_BOT_TOKEN=${botToken}`);
   if (webhookUrl) lines.push(`WEBHOOK_URL=${webhookUrl}`);
+  if (heartbeatUrl) lines.push(`HEARTBEAT_URL=${heartbeatUrl}`);
   return lines.length ? lines.join("\n") + "\n" : "";
 }

@@ -33,10 +33,15 @@ export function budgetRows(p: PlanJson): (string | number)[][] {
   const pct = (mb: number) => `${Math.round((mb / b.ramMb) * 100)}%`;
   return [
     ["system reserve", b.systemReserveMb, pct(b.systemReserveMb)],
+    ...(b.backupMb ? [["backup (restic)", b.backupMb, pct(b.backupMb)]] : []),
     ["container limits (Σ)", b.limitsMb, pct(b.limitsMb)],
     ["container reservations (Σ)", b.reservationsMb, pct(b.reservationsMb)],
     ["users (projected)", b.usersMb, pct(b.usersMb)],
-    ["total (reserve + limits + users)", b.totalMb, `${b.ramPercent}%`],
+    [
+      b.backupMb ? "total (reserve + backup + limits + users)" : "total (reserve + limits + users)",
+      b.totalMb,
+      `${b.ramPercent}%`,
+    ],
     ["RAM", b.ramMb, "100%"],
     ["swap on host", b.swapMb, ""],
     [

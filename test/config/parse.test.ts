@@ -58,7 +58,19 @@ describe("parseConfig: defaults", () => {
       registryPassword: false,
       alertWebhookUrl: false,
       deployPrivateKey: false,
+      "alerts/heartbeatUrl": false,
+      "backup/password": false,
+      "backup/accessKeyId": false,
+      "backup/secretAccessKey": false,
     });
+    expect(cfg.backup).toEqual({
+      enabled: false,
+      schedule: "*-*-* 03:15:00",
+      keepDaily: 7,
+      keepWeekly: 4,
+      maxAgeHours: 26,
+    });
+    expect(cfg.alerts.diskPercent).toBe(85);
   });
 
   it("accepts the string forms the Pulumi runtime passes (numbers, booleans and JSON objects as strings)", () => {
@@ -111,7 +123,7 @@ describe("parseConfig: every message names the key, the value and what is allowe
     [
       "unknown top-level key",
       { swapGB: 2 },
-      "swapGB: unknown key (known: stage, target, location, server, swapGb, swappiness, systemReserveMb, workers, users, perUserMb, images, imageDigests, services, adminCidrs, adminSshKeys, registry, alerts, botToken, falKey, env, registryPassword, alertWebhookUrl, deployPrivateKey)",
+      "swapGB: unknown key (known: stage, target, location, server, swapGb, swappiness, systemReserveMb, workers, users, perUserMb, images, imageDigests, services, adminCidrs, adminSshKeys, registry, alerts, backup, botToken, falKey, env, registryPassword, alertWebhookUrl, deployPrivateKey)",
     ],
     [
       "unknown nested key",

@@ -26,6 +26,8 @@ function nonDefault(k: KeySpec): unknown {
         "alerts/telegramChatId": "@ops_alerts",
         "services/api/healthPath": "/ready",
         "services/worker/queue": "other_queue",
+        "backup/repository": "s3:https://s3.example.com/bucket/redis",
+        "backup/schedule": "daily",
       };
       return (
         samples[k.path] ?? (k.path.startsWith("images/") ? `ghcr.io/acme/${k.path.slice(7)}:9.9.9` : "plain")
@@ -93,6 +95,10 @@ describe("StackConfig comes from the key table", () => {
     }>();
     expectTypeOf<StackConfig["registry"]>().toEqualTypeOf<{ server: string; username: string } | undefined>();
     expectTypeOf<StackConfig["secrets"]["env"]>().toEqualTypeOf<boolean>();
+    // A nested secret is named by its path.
+    expectTypeOf<StackConfig["secrets"]["backup/password"]>().toEqualTypeOf<boolean>();
+    expectTypeOf<StackConfig["backup"]["repository"]>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<StackConfig["backup"]["enabled"]>().toEqualTypeOf<boolean>();
     expectTypeOf<ValueAt<"services/api/port">>().toEqualTypeOf<number>();
     // @ts-expect-error a secret's value never enters StackConfig
     expect(cfg.botToken).toBeUndefined();

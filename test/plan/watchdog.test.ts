@@ -44,9 +44,15 @@ describe("scripts/watchdog.sh takes its keys and defaults from the plan", () => 
       REPEAT_MINUTES: 60,
       QUEUE_NAME: "img_queue",
       INTERVAL_S: 60,
+      DISK_PERCENT: 85,
+      DISK_PATHS: "/ /var/lib/docker",
+      BACKUP_MAX_AGE_H: 0,
+      BACKUP_STATE_DIR: "/var/lib/app-infra",
     });
     expect(watchdogScriptSettings()).toContain('[SWAP_PERCENT]="50"');
-    expect(watchdogScriptSettings()).toContain('readonly SECRET_KEYS=" TELEGRAM_BOT_TOKEN WEBHOOK_URL "');
+    expect(watchdogScriptSettings()).toContain(
+      'readonly SECRET_KEYS=" TELEGRAM_BOT_TOKEN WEBHOOK_URL HEARTBEAT_URL "',
+    );
   });
 
   it("the program writes every key the script would otherwise default, except the hand/test-only ones", () => {

@@ -236,6 +236,10 @@ describe("non-default stack: the watchdog", () => {
     "WORKERS='3'",
     "INTERVAL_S='120'",
     "CONTAINERS='redis=redis api=api bot=bot worker-image-1=worker worker-image-2=worker worker-image-3=worker'",
+    "DISK_PERCENT='85'",
+    "DISK_PATHS='/ /var/lib/docker'",
+    "BACKUP_MAX_AGE_H='0'",
+    "BACKUP_STATE_DIR='/var/lib/app-infra'",
     "TELEGRAM_CHAT_ID='-100777'",
     // The next size up on the mocked live catalog, from the plan (src/plan/advice.ts).
     "SCALE_UP_MEMORY='set server/memoryGb 16 → cx43 (8 vCPU, 16 GB RAM), €16.49/month incl. IPv4 (`pulumi config set --path server.memoryGb 16 -s qa && pulumi up -s qa`)'",

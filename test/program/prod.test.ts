@@ -20,8 +20,15 @@ beforeAll(async () => {
       falKey: "fal-secret",
       alerts: { telegramChatId: "-100123", cpuPercent: 85 },
       alertWebhookUrl: "https://hooks.example/T0/secret-hook",
+      // The committed file turns backups on; pulumi up needs their three secrets.
+      backup: {
+        ...(file["app-infra:backup"] as Record<string, unknown>),
+        password: "restic-pw",
+        accessKeyId: "ak",
+        secretAccessKey: "sk",
+      },
     },
-    ["botToken", "falKey", "alertWebhookUrl"],
+    ["botToken", "falKey", "alertWebhookUrl", "backup"],
   );
 });
 

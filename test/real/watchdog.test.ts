@@ -38,6 +38,7 @@ const FIXTURES = join(__dirname, "fixtures/watchdog");
 // Secrets that must never show up in an argv, a log line or a state file.
 const TOKEN = "7012345678:AAH-watchdog-test-token_Zq9";
 const HOOK_SECRET = "hook-secret-5f2c9e";
+const HEARTBEAT_SECRET = "hb-uuid-3e7d1c0a";
 const BASE_EPOCH = 1_764_028_800; // 2025-11-25 00:00 UTC
 const MIN = 60;
 
@@ -118,7 +119,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // ------------------------------------------------------------------ receiver (Telegram + webhook + API)
 
 interface Delivery {
-  channel: "telegram" | "webhook";
+  channel: "telegram" | "webhook" | "heartbeat";
   path: string;
   body: Record<string, unknown>;
 }
@@ -160,6 +161,11 @@ class Receiver {
     if (req.method === "GET" && url.pathname === "/health") {
       await sleep(Number(url.searchParams.get("ms") ?? 0));
       res.writeHead(Number(url.searchParams.get("status") ?? 200)).end("ok");
+      return;
+    }
+    if (req.method === "GET" && url.pathname.startsWith("/ping/")) {
+      this.deliveries.push({ channel: "heartbeat", path: url.pathname, body: {} });
+      res.writeHead(200).end("OK");
       return;
     }
     const channel = url.pathname.endsWith("/sendMessage")
@@ -239,6 +245,8 @@ class Box {
       REDIS_CLI: `redis-cli -p ${redisPort}`,
       SCALE_UP_MEMORY: envValue("SCALE_UP_MEMORY"),
       SCALE_UP_CPU: envValue("SCALE_UP_CPU"),
+      // Two paths of this box, read by the fake df (40 % unless the box's df file says otherwise).
+      DISK_PATHS: `${this.dir} ${join(this.dir, "proc")}`,
       ...settings,
     };
     this.writeEnv();
@@ -280,6 +288,7 @@ class Box {
       WATCHDOG_SECRETS: this.secretsFile,
       NOW_EPOCH: String(BASE_EPOCH + minute * MIN),
       CPU_SAMPLE_S: "0",
+      FAKE_DF: join(this.dir, "df"),
       ...extra,
     };
   }
@@ -323,6 +332,23 @@ beforeAll(async () => {
   writeFileSync(
     join(shimDir, "curl"),
     `#!/bin/bash\n{ printf '%s\\x1f' "$@"; printf '\\n'; } >>'${curlArgvLog}'\nexec '${realCurl}' "$@"\n`,
+    { mode: 0o755 },
+  );
+  // A df that reports what the box's df file says ("<path> <percent>" lines), 40 % otherwise, in
+  // df -P's format: the watchdog's only way to read disk usage, so the disk alert is testable.
+  writeFileSync(
+    join(shimDir, "df"),
+    [
+      "#!/bin/bash",
+      "printf 'Filesystem 1024-blocks Used Available Capacity Mounted on\\n'",
+      'for a in "$@"; do',
+      "  case $a in -P | --) continue ;; esac",
+      "  pct=40",
+      '  if [[ -r ${FAKE_DF:-} ]]; then while read -r p v; do if [[ $p == "$a" ]]; then pct=$v; fi; done <"$FAKE_DF"; fi',
+      '  printf \'/dev/fake 1000 %d %d %d%% %s\\n\' $((pct * 10)) $((1000 - pct * 10)) "$pct" "$a"',
+      "done",
+      "",
+    ].join("\n"),
     { mode: 0o755 },
   );
 
@@ -391,7 +417,7 @@ describe("watchdog.sh", () => {
     box.stat(statAfter(0, 1));
     const res = await box.run(1);
     expect(res.stdout).toMatch(
-      /^app-infra-watchdog stack=dev mem=33% swap=0% cpu=10% queue=3 redis_mem=\d+% api=\d+ms containers=skipped\(no CONTAINERS\) events=none\n$/,
+      /^app-infra-watchdog stack=dev mem=33% swap=0% cpu=10% queue=3 redis_mem=\d+% api=\d+ms disk=40% backup=off containers=skipped\(no CONTAINERS\) events=none\n$/,
     );
     expect(res.stderr).toBe("");
     expect(res.got).toEqual([]);
@@ -984,6 +1010,134 @@ describe("install-watchdog.sh", () => {
     expect(notBash.stderr).toBe(
       "app-infra-watchdog install: WATCHDOG_SCRIPT_B64: should decode to a bash script (scripts/watchdog.sh); it does not parse\n",
     );
+  });
+});
+
+// ------------------------------------------------------------------ disk, backups, heartbeat (issue 15)
+
+describe("watchdog.sh: disk, backups and the heartbeat", () => {
+  const H = 3600;
+
+  it("fires the disk alert naming the path over DISK_PERCENT, after FOR_MINUTES, and resolves it", async () => {
+    const box = new Box("disk", { FOR_MINUTES: 2, DISK_PERCENT: 85 });
+    const docker = join(box.dir, "proc");
+    writeFileSync(join(box.dir, "df"), `${docker} 91\n`);
+    expect((await box.run(0)).got).toEqual([]);
+    expect((await box.run(1)).got).toEqual([]);
+    const fired = await box.run(2);
+    expect(alertsIn(fired.got)).toEqual(["disk:firing"]);
+    expect(texts(fired.got)[0]).toMatch(
+      new RegExp(`^\\[dev\\] disk ${docker} 91% > 85% for 2 min — free space: `),
+    );
+    expect(fired.stdout).toContain(" disk=91% ");
+    writeFileSync(join(box.dir, "df"), `${docker} 60\n`);
+    const resolved = await box.run(3);
+    expect(alertsIn(resolved.got)).toEqual(["disk:resolved"]);
+    expect(texts(resolved.got)[0]).toBe(
+      `[dev] resolved: disk ${box.dir} 40%, ${docker} 60% <= 85% (alert since 00:00 UTC)`,
+    );
+  });
+
+  it("sends no backup alert while backups are off (BACKUP_MAX_AGE_H=0), whatever the state files say", async () => {
+    const box = new Box("backup-off", {
+      BACKUP_MAX_AGE_H: 0,
+      BACKUP_STATE_DIR: join(tmp, "backup-off-state"),
+    });
+    mkdirSync(join(tmp, "backup-off-state"), { recursive: true });
+    writeFileSync(join(tmp, "backup-off-state/backup-last-run"), `${BASE_EPOCH} failed restic exited 1\n`);
+    const r = await box.run(0);
+    expect(r.got).toEqual([]);
+    expect(r.stdout).toContain(" backup=off ");
+  });
+
+  it("fires backup-age when the last success is older than BACKUP_MAX_AGE_H, and when none came since backups were set up", async () => {
+    const stateDir = join(tmp, "backup-age-state");
+    mkdirSync(stateDir, { recursive: true });
+    const box = new Box("backup-age", { BACKUP_MAX_AGE_H: 26, BACKUP_STATE_DIR: stateDir });
+    writeFileSync(join(stateDir, "backup-last-ok"), `${BASE_EPOCH - 27 * H}\n`);
+    const old = await box.run(0);
+    expect(alertsIn(old.got)).toEqual(["backup-age:firing"]);
+    expect(texts(old.got)[0]).toMatch(
+      /^\[dev\] last successful backup 27 h ago > 26 h — see `journalctl -u app-infra-backup.service`/,
+    );
+    writeFileSync(join(stateDir, "backup-last-ok"), `${BASE_EPOCH + 60}\n`);
+    writeFileSync(join(stateDir, "backup-last-run"), `${BASE_EPOCH + 60} ok\n`);
+    const fresh = await box.run(2);
+    expect(alertsIn(fresh.got)).toEqual(["backup-age:resolved"]);
+    expect(fresh.stdout).toContain(" backup=0h/ok ");
+
+    // A new box whose backup never succeeded: the clock starts at the first run that expects one.
+    const none = join(tmp, "backup-none-state");
+    mkdirSync(none, { recursive: true });
+    const box2 = new Box("backup-none", { BACKUP_MAX_AGE_H: 26, BACKUP_STATE_DIR: none });
+    expect((await box2.run(0)).got).toEqual([]);
+    expect((await box2.run(26 * 60)).got).toEqual([]);
+    const silent = await box2.run(26 * 60 + 1);
+    expect(alertsIn(silent.got)).toEqual(["backup-age:firing"]);
+    expect(texts(silent.got)[0]).toMatch(
+      /^\[dev\] no successful backup in the 26 h since backups were set up \(> 26 h\)/,
+    );
+    expect(silent.stdout).toContain(" backup=none ");
+  });
+
+  it("fires backup-failed with the run's reason at once, and resolves on the next good run", async () => {
+    const stateDir = join(tmp, "backup-failed-state");
+    mkdirSync(stateDir, { recursive: true });
+    const box = new Box("backup-failed", { BACKUP_MAX_AGE_H: 26, BACKUP_STATE_DIR: stateDir });
+    writeFileSync(join(stateDir, "backup-last-ok"), `${BASE_EPOCH - 2 * H}\n`);
+    writeFileSync(join(stateDir, "backup-last-run"), `${BASE_EPOCH - 60} failed restic backup exited 1\n`);
+    const failed = await box.run(0);
+    expect(alertsIn(failed.got)).toEqual(["backup-failed:firing"]);
+    expect(texts(failed.got)[0]).toMatch(
+      /^\[dev\] backup run at 2025-11-24 23:59 UTC failed: restic backup exited 1 — see `journalctl/,
+    );
+    expect(failed.stdout).toContain(" backup=2h/failed ");
+    const webhook = failed.got.find((d) => d.channel === "webhook")!;
+    expect(webhook.body).toMatchObject({ alert: "backup-failed", state: "firing", value: "failed" });
+    writeFileSync(join(stateDir, "backup-last-run"), `${BASE_EPOCH + 120} ok\n`);
+    writeFileSync(join(stateDir, "backup-last-ok"), `${BASE_EPOCH + 120}\n`);
+    const ok = await box.run(3);
+    expect(alertsIn(ok.got)).toEqual(["backup-failed:resolved"]);
+    expect(texts(ok.got)[0]).toBe(
+      "[dev] resolved: backup run at 2025-11-25 00:02 UTC succeeded (alert since 00:00 UTC)",
+    );
+  });
+
+  it("pings the heartbeat after a good run and <url>/fail after a failed one, the URL never in curl's argv", async () => {
+    const box = new Box("heartbeat");
+    const url = `${receiver.base}/ping/${HEARTBEAT_SECRET}`;
+    writeFileSync(box.secretsFile, `TELEGRAM_BOT_TOKEN=${TOKEN}\nHEARTBEAT_URL=${url}\n`, { mode: 0o600 });
+    const argvBefore = readFileSync(curlArgvLog, "utf8").length;
+
+    const good = await box.run(0);
+    expect(good.got).toEqual([{ channel: "heartbeat", path: `/ping/${HEARTBEAT_SECRET}`, body: {} }]);
+    expect(good.stderr).toBe("");
+
+    // An alert firing is not a watchdog failure: the ping is still the good one.
+    box.set({ FOR_MINUTES: 0 });
+    box.meminfo("high");
+    const alerting = await box.run(1);
+    expect(alerting.got.filter((d) => d.channel === "heartbeat").map((d) => d.path)).toEqual([
+      `/ping/${HEARTBEAT_SECRET}`,
+    ]);
+
+    // The watchdog itself failing (its state directory cannot be made): /fail, and the exit code stays.
+    const failed = await run("bash", [WATCHDOG], box.env(2, { STATE_DIR: join(box.envFile, "state") }));
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain("cannot create the state directory");
+    expect(receiver.take()).toEqual([
+      { channel: "heartbeat", path: `/ping/${HEARTBEAT_SECRET}/fail`, body: {} },
+    ]);
+
+    // A heartbeat receiver that is down is a warning, never a failed run, and never shows the URL.
+    writeFileSync(box.secretsFile, `HEARTBEAT_URL=${deadBase}/ping/${HEARTBEAT_SECRET}\n`, { mode: 0o600 });
+    const down = await box.run(3);
+    expect(down.stderr).toMatch(/^app-infra-watchdog: heartbeat: curl exit 7\n$/);
+
+    const argv = readFileSync(curlArgvLog, "utf8").slice(argvBefore);
+    expect(argv.split("\n").filter((l) => l.includes("--config")).length).toBeGreaterThanOrEqual(4);
+    expect(argv).not.toContain(HEARTBEAT_SECRET);
+    for (const out of allOutput) expect(out).not.toContain(HEARTBEAT_SECRET);
   });
 });
 

@@ -133,6 +133,17 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | alerts/repeatMinutes | 60 |
       | alerts/intervalS | 60 |
       | alerts/telegramChatId | unset |
+      | alerts/diskPercent | 85 |
+      | alerts/heartbeatUrl | unset |
+      | backup/enabled | false |
+      | backup/repository | unset |
+      | backup/schedule | *-*-* 03:15:00 |
+      | backup/keepDaily | 7 |
+      | backup/keepWeekly | 4 |
+      | backup/maxAgeHours | 26 |
+      | backup/password | unset |
+      | backup/accessKeyId | unset |
+      | backup/secretAccessKey | unset |
       | botToken | unset |
       | falKey | unset |
       | env | unset |
@@ -170,15 +181,16 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | item | MB | % of RAM |
       |---|---|---|
       | system reserve | 500 | 6% |
+      | backup (restic) | 96 | 1% |
       | container limits (Σ) | 1106 | 14% |
       | container reservations (Σ) | 484 | 6% |
       | users (projected) | 1800 | 22% |
-      | total (reserve + limits + users) | 3406 | 42% |
+      | total (reserve + backup + limits + users) | 3502 | 43% |
       | RAM | 8192 | 100% |
       | swap on host | 2048 |  |
       | projected in swap | 0 | 0% of swap |
 
-      - ℹ️ users: 100 users × 18 MB = 1800 MB of per-user memory is counted on top of the container limits, as the note does, so the total is an upper bound (42% of RAM). The containers that serve users (api, bot, workers) may use at most 850 MB together: if it is real, they will be OOM-killed as users grow — raise services/*/memoryMb; if it is not, lower perUserMb to what \`docker stats\` shows.
+      - ℹ️ users: 100 users × 18 MB = 1800 MB of per-user memory is counted on top of the container limits, as the note does, so the total is an upper bound (43% of RAM). The containers that serve users (api, bot, workers) may use at most 850 MB together: if it is real, they will be OOM-killed as users grow — raise services/*/memoryMb; if it is not, lower perUserMb to what \`docker stats\` shows.
 
       <details><summary>Services</summary>
 
@@ -264,6 +276,17 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | alerts/repeatMinutes | 60 |
       | alerts/intervalS | 60 |
       | alerts/telegramChatId | unset |
+      | alerts/diskPercent | 85 |
+      | alerts/heartbeatUrl | unset |
+      | backup/enabled | true |
+      | backup/repository | s3:https://fsn1.your-objectstorage.com/CHANGE-ME/redis |
+      | backup/schedule | *-*-* 03:15:00 |
+      | backup/keepDaily | 7 |
+      | backup/keepWeekly | 4 |
+      | backup/maxAgeHours | 26 |
+      | backup/password | unset |
+      | backup/accessKeyId | unset |
+      | backup/secretAccessKey | unset |
       | botToken | unset |
       | falKey | unset |
       | env | unset |
@@ -277,6 +300,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       - ⚠️ images/api: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.api &lt;image&gt;)
       - ⚠️ images/bot: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.bot &lt;image&gt;)
       - ⚠️ images/worker: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.worker &lt;image&gt;)
+      - ⚠️ backup/repository: still the example repository s3:https://fsn1.your-objectstorage.com/CHANGE-ME/redis: set your own (pulumi config set --path backup.repository s3:https://&lt;endpoint&gt;/&lt;bucket&gt;/redis)
 
       "
     `);
@@ -405,6 +429,17 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | alerts/repeatMinutes |  | 60 |
       | alerts/intervalS |  | 60 |
       | alerts/telegramChatId |  | unset |
+      | alerts/diskPercent |  | 85 |
+      | alerts/heartbeatUrl |  | unset |
+      | backup/enabled |  | false |
+      | backup/repository |  | unset |
+      | backup/schedule |  | *-*-* 03:15:00 |
+      | backup/keepDaily |  | 7 |
+      | backup/keepWeekly |  | 4 |
+      | backup/maxAgeHours |  | 26 |
+      | backup/password |  | unset |
+      | backup/accessKeyId |  | unset |
+      | backup/secretAccessKey |  | unset |
       | botToken |  | unset |
       | falKey |  | unset |
       | env |  | unset |
@@ -461,10 +496,11 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | item | before MB | after MB | after % of RAM |
       |---|---|---|---|
       | system reserve | 500 | 500 | 3% |
+      | backup (restic) | 96 | 96 | 1% |
       | container limits (Σ) | 1106 | 1106 | 7% |
       | container reservations (Σ) | 484 | 484 | 3% |
       | users (projected) | 1800 | 1800 | 11% |
-      | total (reserve + limits + users) | 3406 | 3406 | 21% |
+      | total (reserve + backup + limits + users) | 3502 | 3502 | 21% |
       | RAM | 8192 | **16384** | 100% |
       | swap on host | 2048 | 2048 |  |
       | projected in swap | 0 | 0 | 0% of swap |
@@ -555,6 +591,17 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | alerts/repeatMinutes |  | 60 |
       | alerts/intervalS |  | 60 |
       | alerts/telegramChatId |  | unset |
+      | alerts/diskPercent |  | 85 |
+      | alerts/heartbeatUrl |  | unset |
+      | backup/enabled |  | true |
+      | backup/repository |  | s3:https://fsn1.your-objectstorage.com/CHANGE-ME/redis |
+      | backup/schedule |  | *-*-* 03:15:00 |
+      | backup/keepDaily |  | 7 |
+      | backup/keepWeekly |  | 4 |
+      | backup/maxAgeHours |  | 26 |
+      | backup/password |  | unset |
+      | backup/accessKeyId |  | unset |
+      | backup/secretAccessKey |  | unset |
       | botToken |  | unset |
       | falKey |  | unset |
       | env |  | unset |
@@ -568,6 +615,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       - ⚠️ images/api: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.api &lt;image&gt;)
       - ⚠️ images/bot: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.bot &lt;image&gt;)
       - ⚠️ images/worker: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.worker &lt;image&gt;)
+      - ⚠️ backup/repository: still the example repository s3:https://fsn1.your-objectstorage.com/CHANGE-ME/redis: set your own (pulumi config set --path backup.repository s3:https://&lt;endpoint&gt;/&lt;bucket&gt;/redis)
 
       "
     `);

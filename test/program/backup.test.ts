@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runProgram, type ProgramRun } from "../support/mocks";
+import { diffRecordings, record } from "../support/record";
 import { T } from "./hetzner-stack";
 
 const PASSWORD = "restic-pw-prog-7a1c";
@@ -109,5 +110,36 @@ describe("backups on", () => {
 
   it("counts restic's 96 MB as a budget line", () => {
     expect(run.outputs.capacity.budget.backupMb).toBe(96);
+  });
+});
+
+describe("a schedule change", () => {
+  it("re-installs only the backup step: two recorded programs differ in host-backup's inputs alone", async () => {
+    const config = (schedule: string) => ({
+      stage: "1",
+      images: { api: "ghcr.io/acme/api:1", bot: "ghcr.io/acme/bot:1", worker: "ghcr.io/acme/worker:1" },
+      botToken: "123:bot",
+      backup: {
+        enabled: true,
+        repository: REPO,
+        schedule,
+        password: PASSWORD,
+        accessKeyId: ACCESS_KEY,
+        secretAccessKey: SECRET_KEY,
+      },
+    });
+    // One program per process (Pulumi's runtime state): each configuration in its own child.
+    const [a, b] = await Promise.all([
+      record("qa", config("*-*-* 03:15:00"), ["botToken", "backup"]),
+      record("qa", config("Mon..Fri 02:30"), ["botToken", "backup"]),
+    ]);
+    expect(diffRecordings(a.resources, b.resources)).toEqual({
+      changed: ["host-backup"],
+      added: [],
+      removed: [],
+    });
+    const create = (r: typeof a) => r.resources.find((x) => x.name === "host-backup")!.inputs.create;
+    expect(create(a)).toMatch(/^bash -s -- '\*-\*-\* 03:15:00' [0-9a-f]{16}$/);
+    expect(create(b)).toMatch(/^bash -s -- 'Mon\.\.Fri 02:30' [0-9a-f]{16}$/);
   });
 });

@@ -110,6 +110,9 @@ export function deployProblems(cfg: StackConfig): string[] {
  * the offline plan): its type is kept while the requirements are unchanged, and its location and
  * architecture cannot change.
  */
+/** The share of the server's disk the swapfile may take. */
+export const MAX_SWAP_DISK_SHARE = 0.5;
+
 export function makePlan(
   cfg: StackConfig,
   catalog: Catalog,
@@ -175,6 +178,16 @@ export function makePlan(
         services,
         serverLabel: `${server.type} (${server.cores} vCPU, ${server.memoryGb} GB)`,
       };
+      // The swapfile lives on the server's own disk, beside the OS, Docker's images and logs and
+      // Redis' AOF: half the disk is the most it may take (review-newcomer row 18: 64 GB of swap on
+      // an 80 GB disk was accepted).
+      const maxSwapGb = Math.floor(server.diskGb * MAX_SWAP_DISK_SHARE);
+      if (swapGb > maxSwapGb) {
+        errors.push(
+          `swapGb: should be at most ${maxSwapGb} (half of ${server.type}'s ${server.diskGb} GB disk, which also holds ` +
+            `the OS, Docker's images and Redis' data) (got ${swapGb}); lower swapGb or raise server/diskGb`,
+        );
+      }
       const computed = computeBudget(input);
       const checked = checkBudget(computed, input);
       budget = { ...computed, notes: checked.notes };

@@ -286,3 +286,19 @@ describe("invariants (fast-check)", () => {
     );
   });
 });
+
+describe("swap on the server's disk (review-newcomer row 18)", () => {
+  // cx33 (the dev plan's type) has an 80 GB disk: the swapfile may take at most 40 GB of it.
+  it("accepts half the disk, refuses one GB more, naming the key, the value and the limit", () => {
+    expect(plan({ swapGb: 40 }).errors).toEqual([]);
+    expect(plan({ swapGb: 41 }).errors).toEqual([
+      "swapGb: should be at most 40 (half of cx33's 80 GB disk, which also holds the OS, Docker's images and Redis' data) (got 41); lower swapGb or raise server/diskGb",
+    ]);
+    expect(plan({ swapGb: 64 }).deployable).toBe(false);
+  });
+  it("follows a bigger disk: 64 GB of swap fits a 160 GB type", () => {
+    const p = plan({ swapGb: 64, server: { diskGb: 160 } });
+    expect(p.server!.diskGb).toBeGreaterThanOrEqual(160);
+    expect(p.errors.filter((e) => e.startsWith("swapGb"))).toEqual([]);
+  });
+});

@@ -145,15 +145,21 @@ export class Pulumi {
   async initStack(config: Record<string, unknown>, secrets: Record<string, string>) {
     await this.must(["stack", "init", this.o.stack, "--secrets-provider", "passphrase"]);
     this.setConfig(config);
-    // The value on stdin: never in an argv.
+    // The value on stdin: never in an argv. A dotted key is a field of an object (`backup.password`).
     for (const [k, v] of Object.entries(secrets))
-      await this.must(["config", "set", "--secret", k], { stdin: v });
+      await this.must(["config", "set", "--secret", ...(k.includes(".") ? ["--path"] : []), k], {
+        stdin: v,
+      });
   }
 
-  /** Merges plain config (fully qualified keys, e.g. `app-infra:stage`) into the stack file. */
+  /**
+   * Merges plain config (fully qualified keys, e.g. `app-infra:stage`) into the stack file. An
+   * object replaces the one there, except for its secret fields (`{secure: …}`, set by
+   * `config set --path --secret`), which the plain config the lab holds does not carry.
+   */
   setConfig(config: Record<string, unknown>) {
     const doc = existsSync(this.stackFile) ? (parse(readFileSync(this.stackFile, "utf8")) ?? {}) : {};
-    doc.config = { ...(doc.config ?? {}), ...config };
+    doc.config = keepSecureFields(doc.config ?? {}, { ...(doc.config ?? {}), ...config });
     writeFileSync(this.stackFile, stringify(doc));
   }
 
@@ -210,6 +216,21 @@ export class Pulumi {
       throw new Error(`state: expected one ${type} named ${name}, found ${found.length}`);
     return found[0]!;
   }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  !!v && typeof v === "object" && !Array.isArray(v);
+
+/** `next`, with every `{secure: …}` field of `old` that `next` does not mention put back. */
+export function keepSecureFields(old: unknown, next: unknown): unknown {
+  if (!isObject(old) || !isObject(next)) return next;
+  const out: Record<string, unknown> = { ...next };
+  for (const [k, v] of Object.entries(old)) {
+    if (!(k in out)) {
+      if (isObject(v) && typeof v.secure === "string") out[k] = v;
+    } else out[k] = keepSecureFields(v, out[k]);
+  }
+  return out;
 }
 
 /** The engine's secret signature in a checkpoint (sdk/go/common/resource/sig: `Secret`). */

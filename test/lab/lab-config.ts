@@ -38,9 +38,21 @@ export interface LabStackConfig {
   providers: Record<string, unknown>;
 }
 
-/** The dev stack, with the lab's images, alerts that fire fast and its emulator as the Hetzner API. */
+/** The lab's backup secrets: fixed fakes (gofakes3 checks no signature), each distinct so a leak is traceable. */
+export const BACKUP_SECRETS = {
+  password: "lab-restic-password-4c8a1f0e",
+  accessKeyId: "LABAKID7Q2BACKUP",
+  secretAccessKey: "lab-s3-secret-9f1e2d7c6b5a",
+};
+
+/**
+ * The dev stack, with the lab's images, alerts that fire fast, its emulator as the Hetzner API,
+ * backups on (to the lab's S3 server) and the heartbeat to the receiver.
+ */
 export function labStackConfig(o: {
   receiverUrl: string;
+  heartbeatUrl: string;
+  backupRepository: string;
   endpoint: string;
   hcloudToken: string;
 }): LabStackConfig {
@@ -55,11 +67,18 @@ export function labStackConfig(o: {
       // forMinutes 0 and a short queue threshold: the queue alert fires on the first check that
       // sees the jobs. 30 s, not the 10 s minimum: under TCG one check takes several seconds.
       alerts: { forMinutes: 0, queueLength: 5, intervalS: 30, repeatMinutes: 60 },
+      // The schedule stays the default (03:15): the lab starts the backup by hand.
+      backup: { enabled: true, repository: o.backupRepository },
     },
+    // A key with a dot is a path inside an object (`pulumi config set --path --secret`).
     secrets: {
       "app-infra:botToken": "123456:lab-bot-token-not-real",
       "app-infra:falKey": "fal-lab-key-not-real",
       "app-infra:alertWebhookUrl": o.receiverUrl,
+      "app-infra:alerts.heartbeatUrl": o.heartbeatUrl,
+      "app-infra:backup.password": BACKUP_SECRETS.password,
+      "app-infra:backup.accessKeyId": BACKUP_SECRETS.accessKeyId,
+      "app-infra:backup.secretAccessKey": BACKUP_SECRETS.secretAccessKey,
       "hcloud:token": o.hcloudToken,
     },
     providers: { "hcloud:endpoint": o.endpoint },
@@ -79,11 +98,18 @@ export function expectedPlan(
   stack: string,
   c: Pick<LabStackConfig, "app" | "secrets">,
 ): { cfg: StackConfig; plan: Plan } {
-  const appSecrets = Object.fromEntries(
-    Object.entries(c.secrets)
-      .filter(([k]) => k.startsWith(`${PROJECT}:`))
-      .map(([k, v]) => [k.slice(PROJECT.length + 1), v]),
-  );
-  const cfg = parseConfig(stack, { ...c.app, ...appSecrets });
+  const raw = structuredClone(c.app);
+  for (const [k, v] of Object.entries(c.secrets)) {
+    if (!k.startsWith(`${PROJECT}:`)) continue;
+    // `backup.password` is the `password` field of the `backup` object, as `--path` stores it.
+    const path = k.slice(PROJECT.length + 1).split(".");
+    let at = raw;
+    for (const p of path.slice(0, -1)) {
+      const next = at[p];
+      at = at[p] = next && typeof next === "object" ? { ...(next as Record<string, unknown>) } : {};
+    }
+    at[path.at(-1)!] = v;
+  }
+  const cfg = parseConfig(stack, raw);
   return { cfg, plan: makePlan(cfg, snapshotCatalog()) };
 }

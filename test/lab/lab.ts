@@ -14,6 +14,7 @@ import type { Deployed, LabContext } from "./context";
 import { buildEngine, Pulumi } from "./engine";
 import { ensureImage } from "./image-cache";
 import { expectedPlan, labStackConfig, labStackName, qualified } from "./lab-config";
+import { backupDrill, diskAlert, heartbeatsResumed } from "./phases/backup";
 import { checkBotSingleton, checkDeployed, checkDockerInstalledByScript } from "./phases/checks";
 import { healthcheckChange, imageBump, redisChange, scaleStage } from "./phases/changes";
 import { buildImages, previewNewStack, upAll, upServer } from "./phases/deploy";
@@ -22,6 +23,7 @@ import { jobsAndAlerts } from "./phases/jobs";
 import { freshCopy, memory, reboot } from "./phases/lifecycle";
 import { renamesKeepResources } from "./phases/renames";
 import { startReceiver, type Receiver } from "./receiver";
+import { startS3, type S3Server } from "./s3";
 import { reportJson, reportMarkdown } from "./report";
 import { Results, secs } from "./results";
 import { chooseAccel, log } from "./vm";
@@ -54,6 +56,7 @@ async function main() {
   chmodSync(tmp, 0o700);
   let emulator: Emulator | undefined;
   let receiver: Receiver | undefined;
+  let s3: S3Server | undefined;
   let deployed: Deployed | undefined;
   let stack: string | undefined;
   let cleaned = false;
@@ -68,6 +71,7 @@ async function main() {
     }
     await emulator?.stop();
     receiver?.server.close();
+    await s3?.stop();
     rmSync(sshBase, { recursive: true, force: true });
     rmSync(tmp, { recursive: true, force: true });
   };
@@ -85,8 +89,16 @@ async function main() {
     r.figure("engine", bin);
 
     receiver = await startReceiver();
+    const s3Dir = join(tmp, "s3");
+    mkdirSync(s3Dir);
+    s3 = await r.phase("s3 server (gofakes3)", () => startS3(s3Dir));
     stack = labStackName();
-    const config0 = labStackConfig({ receiverUrl: receiver.guestUrl, endpoint: "", hcloudToken: "" });
+    const lab = {
+      receiverUrl: receiver.guestUrl,
+      heartbeatUrl: receiver.guestHeartbeatUrl,
+      backupRepository: s3.guestRepository,
+    };
+    const config0 = labStackConfig({ ...lab, endpoint: "", hcloudToken: "" });
     const { cfg, plan } = expectedPlan(stack, config0);
     const stateDir = join(tmp, "emulator");
     mkdirSync(stateDir);
@@ -109,7 +121,7 @@ async function main() {
       }),
     });
     const config = labStackConfig({
-      receiverUrl: receiver.guestUrl,
+      ...lab,
       endpoint: emulator.url,
       hcloudToken: emulator.token,
     });
@@ -157,8 +169,17 @@ async function main() {
       await checkBotSingleton(d, r);
     });
     await phase("renames: a stack holding the old names", () => renamesKeepResources(d, r));
-    await phase(`${JOBS} jobs`, () => jobsAndAlerts(d, r, JOBS, JOB_MB));
+    // The disk alert waits only for the watchdog, as the jobs phase does: both at once.
+    await phase(`${JOBS} jobs, and the disk alert`, () =>
+      Promise.all([jobsAndAlerts(d, r, JOBS, JOB_MB), diskAlert(d, r)]),
+    );
+    // The watchdog timer is stopped for the drill (the heartbeat must stop) and started after;
+    // the heartbeat's return is checked after the next phase, which waits anyway.
+    const watchdogBack = await phase("backup, volume lost, restore; heartbeat stops", () =>
+      backupDrill(d, r),
+    );
     await phase("change: stage 1 → 2", () => scaleStage(d, r));
+    await heartbeatsResumed(d, r, watchdogBack);
     await phase("change: image bump during jobs", () => imageBump(d, r, HOLD_S));
     await phase("change: redis setting during writes", () => redisChange(d, r));
     await phase("change: healthcheck", () => healthcheckChange(d, r));

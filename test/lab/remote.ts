@@ -4,7 +4,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { shellQuote } from "../../src/plan/host";
 import type { Plan } from "../../src/plan/plan";
-import type { ServicePlan } from "../../src/plan/services";
+import { NETWORK_NAME, type ServicePlan } from "../../src/plan/services";
+import { APP_IMAGE } from "./lab-config";
 import type { Results } from "./results";
 import { sleep, type Ssh } from "./vm";
 
@@ -214,4 +215,22 @@ export function fetchText(
   return fetch(url, { method, signal: AbortSignal.timeout(timeoutMs) })
     .then(async (res) => ({ status: res.status, body: (await res.text()).slice(0, 500), ms: Date.now() - s }))
     .catch((e) => ({ status: 0, body: String(e?.cause?.code ?? e), ms: Date.now() - s }));
+}
+
+/**
+ * `docker run --rm` of the app's first image on the app's network, as a shell command line: a
+ * one-off process that reaches Redis by name as the app does. `options` go before the image (e.g.
+ * `-e K=V`, `--env-file f`); `command` after it (none: the image's own).
+ */
+export function appRun(options: string[], command: string[] = []): string {
+  return shellJoin([
+    "docker",
+    "run",
+    "--rm",
+    "--network",
+    NETWORK_NAME,
+    ...options,
+    APP_IMAGE(1),
+    ...command,
+  ]);
 }

@@ -24,6 +24,9 @@ export function reportMarkdown(r: Results, at: string): string {
   const m = f.memoryAtRest as MemoryAtRest | undefined;
   const bump = f.imageBump as Record<string, any> | undefined;
   const redis = f.redisReplace as Record<string, any> | undefined;
+  const backup = f.backup as Record<string, any> | undefined;
+  const restore = f.restore as Record<string, any> | undefined;
+  const disk = f.diskAlert as Record<string, any> | undefined;
   return [
     `# app-infra VM lab, real engine — ${r.failed.length === 0 ? "passed" : "FAILED"} (${at})`,
     "",
@@ -61,6 +64,26 @@ export function reportMarkdown(r: Results, at: string): string {
           "",
         ]
       : []),
+    ...(backup
+      ? [
+          "## Backup, volume lost, restore (issue 15)",
+          "",
+          `Backup (app-infra-backup.service, restic to the S3 server on the host): **${backup.backupS} s** (unit), ${backup.backupWallS} s wall clock; ${cell(backup.lastRun)}.`,
+          `restic peak RSS: **${cell(backup.resticPeakRssMb)} MB** (${cell((backup.resticPeakRssByCommandMb ?? []).map((p: any) => `${p.command} ${p.mb}`).join(", "))}); the unit's cgroup memory.peak ${cell(backup.unitMemoryPeakMb)} MB. Method: ${cell(backup.rssMethod)}.`,
+          ...(restore
+            ? [
+                `Restore (\`app-infra-restore-redis latest\`): **${restore.restoreWallS} s**; --force: ${cell(restore.forced)}.`,
+                `DBSIZE ${restore.before?.dbsize} → ${restore.after?.dbsize}, queue length ${restore.before?.llen} → ${restore.after?.llen}, app:jobs_done ${cell(restore.before?.jobsDone)} → ${cell(restore.after?.jobsDone)}.`,
+              ]
+            : []),
+          ...(disk
+            ? [
+                `Disk alert: / at ${cell(disk.usePercent?.filled)} (threshold ${disk.threshold} %): fired after ${cell(disk.firedAfterS)} s, resolved ${cell(disk.resolvedAfterS)} s after the file was removed.`,
+              ]
+            : []),
+          "",
+        ]
+      : []),
     "## Review findings, as the real engine showed them",
     "",
     ...(r.findings.length
@@ -92,7 +115,10 @@ export function reportMarkdown(r: Results, at: string): string {
       cell(
         JSON.stringify(
           Object.fromEntries(
-            Object.entries(f).filter(([k]) => !["memoryAtRest", "imageBump", "redisReplace"].includes(k)),
+            Object.entries(f).filter(
+              ([k]) =>
+                !["memoryAtRest", "imageBump", "redisReplace", "backup", "restore", "diskAlert"].includes(k),
+            ),
           ),
         ),
       ),

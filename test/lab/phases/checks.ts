@@ -1,9 +1,7 @@
 // What the first deploy left running, checked against the plan: host, containers, Redis, the API
 // from outside, the bot's singleton lock.
-import { NETWORK_NAME } from "../../../src/plan/services";
 import type { Deployed } from "../context";
-import { APP_IMAGE } from "../lab-config";
-import { checkContainers, checkHost, fetchText, shellJoin } from "../remote";
+import { appRun, checkContainers, checkHost, fetchText } from "../remote";
 import type { Results } from "../results";
 
 export function apiUrl(d: Deployed, path: string): string {
@@ -55,10 +53,7 @@ export async function checkDeployed(d: Deployed, r: Results, when: string) {
 export async function checkMetadataBlocked(d: Deployed, r: Results, when: string) {
   const probe =
     "import socket\ntry:\n    socket.create_connection(('169.254.169.254', 80), timeout=10)\n    print('connected')\nexcept Exception as e:\n    print(type(e).__name__)";
-  const res = await d.ssh.exec(
-    shellJoin(["docker", "run", "--rm", "--network", NETWORK_NAME, APP_IMAGE(1), "python3", "-c", probe]),
-    { timeoutS: 120 * d.slow },
-  );
+  const res = await d.ssh.exec(appRun([], ["python3", "-c", probe]), { timeoutS: 120 * d.slow });
   r.check(
     `${when}: a container cannot reach the metadata address 169.254.169.254 (refused by DOCKER-USER)`,
     res.stdout.trim() === "ConnectionRefusedError",
@@ -86,18 +81,7 @@ export async function checkBotSingleton(d: Deployed, r: Results) {
     `umask 077 && docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' bot > ${envFile}`,
   );
   const second = await d.ssh.exec(
-    shellJoin([
-      "docker",
-      "run",
-      "--rm",
-      "--network",
-      NETWORK_NAME,
-      "--env-file",
-      envFile,
-      "-e",
-      "BOT_LOCK_WAIT_S=2",
-      APP_IMAGE(1),
-    ]) + `; rc=$?; rm -f ${envFile}; exit $rc`,
+    appRun(["--env-file", envFile, "-e", "BOT_LOCK_WAIT_S=2"]) + `; rc=$?; rm -f ${envFile}; exit $rc`,
     { timeoutS: 180 * d.slow },
   );
   r.check(

@@ -53,7 +53,9 @@ export interface PlanView {
   }[];
   /** Every config key, resolved (absent in documents from before settings were reported). */
   settings?: Record<string, SettingValue>;
+  /** Inbound firewall rules; null for the local target. */
   firewall?: FirewallRuleView[] | null;
+  /** Server + primary IPv4 + backups, net; null for the local target or when no type fits. */
   cost?: MonthlyCost | null;
   scaling?: Scaling | null;
 }

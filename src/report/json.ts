@@ -2,60 +2,26 @@
 // With the parsed config it also carries every resolved setting, the firewall, the monthly cost and
 // the scaling outlook, so a comparison with another plan (src/plan/impact.ts) misses no change.
 import type { StackConfig } from "../config/types";
-import { monthlyCost, scaling, type MonthlyCost, type Scaling } from "../plan/advice";
+import { monthlyCost, scaling } from "../plan/advice";
 import type { Budget } from "../plan/budget";
 import type { Catalog } from "../plan/catalog";
-import {
-  resolveFirewall,
-  resolveSettings,
-  type Change,
-  type FirewallRuleView,
-  type SettingValue,
-} from "../plan/impact";
+import { resolveFirewall, resolveSettings, type Change, type PlanView } from "../plan/impact";
 import type { Plan } from "../plan/plan";
 import type { DeployedServer } from "../plan/server";
 
-export interface PlanJson {
-  stack: string;
-  stage: number;
-  target: string;
+/**
+ * The document itself: the fields a comparison reads (PlanView, src/plan/impact.ts), declared there
+ * once, and what only the report carries.
+ */
+export interface PlanJson extends PlanView {
   deployable: boolean;
-  server: {
-    type: string;
-    cores: number;
-    memoryGb: number;
-    diskGb: number;
-    architecture: string;
-    location: string;
-    priceMonthlyEur: number | null;
-    pinned: boolean;
-    catalog: string;
-    catalogTakenAt: string;
-  } | null;
-  requirements: { cores: number; memoryGb: number; diskGb: number } | null;
-  swapGb: number;
-  workers: number;
-  services: {
-    name: string;
-    image: string;
-    command: string[] | null;
-    memoryMb: number;
-    memoryReservationMb: number;
-    memorySwapMb: number;
-    swapMb: number;
-    restart: string;
-  }[];
+  server:
+    (NonNullable<PlanView["server"]> & { pinned: boolean; catalog: string; catalogTakenAt: string }) | null;
+  requirements: NonNullable<PlanView["requirements"]> | null;
   /** The budget without swapPercent, which is Infinity (not JSON) when there is no swap. */
   budget: Omit<Budget, "swapPercent"> | null;
   warnings: string[];
   errors: string[];
-  /** Every config key with its resolved value (secrets as "set"/"unset"); with the config only. */
-  settings?: Record<string, SettingValue>;
-  /** Inbound firewall rules; null for the local target. */
-  firewall?: FirewallRuleView[] | null;
-  /** Server + primary IPv4 + backups, net; null for the local target or when no type fits. */
-  cost?: MonthlyCost | null;
-  scaling?: Scaling | null;
   /** With --before: what it was compared with, and what the change does. */
   comparedWith?: ComparedWith;
   changes?: Change[];

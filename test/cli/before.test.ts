@@ -6,19 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runPlanCli } from "../../src/cli/plan";
+import { planFiles, ROOT as root } from "../support/plan-files";
 import type { Change } from "../../src/plan/impact";
 
-const root = join(__dirname, "..", "..");
-const dir = mkdtempSync(join(tmpdir(), "app-infra-before-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function base(name: string, ...args: string[]): string {
-  const r = runPlanCli([...args, "--json"], root);
-  expect(r.code).toBe(0);
-  const file = join(dir, `${name}.json`);
-  writeFileSync(file, r.stdout);
-  return file;
-}
+const { dir, write: base } = planFiles("app-infra-before-");
 
 function changes(...args: string[]): { code: number; changes: Change[]; errors: string[] } {
   const r = runPlanCli([...args, "--json"], root);

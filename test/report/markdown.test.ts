@@ -1,23 +1,13 @@
 // Pins the capacity report that CI posts on pull requests (`npm run plan -- --markdown [--before]`), so
 // any change to its wording or layout shows up in review. The "before" file is written the way the
 // preview workflow writes it: `npm run plan -- --stack <s> --json` of the base branch.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runPlanCli } from "../../src/cli/plan";
+import { planFiles, ROOT as root } from "../support/plan-files";
 
-const root = join(__dirname, "..", "..");
-const dir = mkdtempSync(join(tmpdir(), "app-infra-md-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function beforeFile(name: string, ...args: string[]): string {
-  const r = runPlanCli([...args, "--json"], root);
-  expect(r.code).toBe(0);
-  const file = join(dir, `${name}.json`);
-  writeFileSync(file, r.stdout);
-  return file;
-}
+const { dir, write: beforeFile } = planFiles("app-infra-md-");
 
 describe("markdown capacity report (PR comment and job summary)", () => {
   it("dev stack, no base", () => {

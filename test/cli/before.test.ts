@@ -133,24 +133,6 @@ describe("plan --before a plan JSON file", () => {
     expect(r.stderr).toContain(`starts with npm's banner ("> app-infra@0.1.0 plan")`);
     expect(r.stderr).toContain("npm run --silent plan -- --stack <name> --json >");
   });
-
-  it("a base whose configuration was refused is named, not silently dropped", () => {
-    const file = join(dir, "failed.json");
-    writeFileSync(
-      file,
-      JSON.stringify({
-        stack: "dev",
-        deployable: false,
-        warnings: [],
-        errors: ["stage: should be one of 1, 2, 3 (got 7)"],
-      }),
-    );
-    const r = runPlanCli(["--stack", "dev", "--markdown", "--before", file], root);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain(
-      `The base (${file}) has no plan to compare with: stage: should be one of 1, 2, 3 (got 7)`,
-    );
-  });
 });
 
 describe("plan --before a git ref", () => {

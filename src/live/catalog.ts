@@ -16,12 +16,20 @@ export function pricingUrl(endpoint: string | undefined): string {
   return `${(endpoint || DEFAULT_ENDPOINT).replace(/\/+$/, "")}/pricing`;
 }
 
-async function fetchPrices(token: string | undefined, url: string): Promise<LivePrices | undefined> {
+/**
+ * Hetzner's prices, or undefined (with a warning naming the URL and why) when they cannot be read:
+ * no token, an HTTP error, no answer within `timeoutMs`, or a body that is not the pricing document.
+ */
+export async function fetchPrices(
+  token: string | undefined,
+  url: string,
+  timeoutMs = 10_000,
+): Promise<LivePrices | undefined> {
   if (!token) return undefined;
   try {
     const res = await fetch(url, {
       headers: { Authorization: `Bearer ${token}` },
-      signal: AbortSignal.timeout(10_000),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     return parsePricing(await res.json());

@@ -1,7 +1,7 @@
 // components/app.ts alone, from a hand-written `app` slice: names, labels, limits, healthchecks,
 // order and images reach their inputs as the slice says; env merges the secrets the slice asks for.
 import * as pulumi from "@pulumi/pulumi";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { App } from "../../components/app";
 import type { AppPlan, ContainerSpec } from "../../src/plan/app";
 import { mockDigest, mockImageId, recordComponents } from "../support/mocks";
@@ -89,7 +89,8 @@ const PLAN: AppPlan = {
 };
 
 let rec: Awaited<ReturnType<typeof recordComponents>>;
-beforeAll(async () => {
+// Per test, not in beforeAll, so that mutation testing can score it (see recordComponents).
+beforeEach(async () => {
   rec = await recordComponents(() => {
     new App("a", {
       plan: PLAN,

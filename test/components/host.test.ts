@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { Host } from "../../components/host";
 import { sha256, type HostPlan } from "../../src/plan/host";
 import { recordComponents } from "../support/mocks";
@@ -29,7 +29,8 @@ const PLAN: HostPlan = {
 
 let rec: Awaited<ReturnType<typeof recordComponents>>;
 let host: Host;
-beforeAll(async () => {
+// Per test, not in beforeAll, so that mutation testing can score it (see recordComponents).
+beforeEach(async () => {
   rec = await recordComponents(() => {
     const server = new pulumi.ComponentResource("test:index:Thing", "the-server");
     host = new Host("h", {

@@ -1,7 +1,7 @@
 // components/keys.ts alone: a deploy key is generated only when none is supplied; the host key
 // always is, with the algorithm cloud-init installs it as; the private halves are secret.
 import * as pulumi from "@pulumi/pulumi";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Keys } from "../../components/keys";
 import { isSecret, recordComponents, unwrap } from "../support/mocks";
 import { ed25519KeyPair, type OpensshKeyPair } from "../support/openssh-key";
@@ -10,8 +10,11 @@ let rec: Awaited<ReturnType<typeof recordComponents>>;
 let generated: Keys;
 let supplied: Keys;
 let pair: OpensshKeyPair;
-beforeAll(async () => {
+beforeAll(() => {
   pair = ed25519KeyPair("keys-test");
+});
+// Per test, not in beforeAll, so that mutation testing can score it (see recordComponents).
+beforeEach(async () => {
   rec = await recordComponents(() => {
     generated = new Keys("gen", {});
     supplied = new Keys("own", { deployPrivateKey: pulumi.secret(pair.privateKey) });

@@ -1,7 +1,7 @@
 // components/server.ts alone, from a hand-written `hetzner` slice: every field reaches its input,
 // and nothing is added that the slice does not say.
 import * as pulumi from "@pulumi/pulumi";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { Server } from "../../components/server";
 import type { HetznerPlan } from "../../src/plan/hetzner";
@@ -31,7 +31,8 @@ const PLAN: HetznerPlan = {
 };
 
 let rec: Awaited<ReturnType<typeof recordComponents>>;
-beforeAll(async () => {
+// Per test, not in beforeAll, so that mutation testing can score it (see recordComponents).
+beforeEach(async () => {
   rec = await recordComponents(() => {
     new Server("srv", {
       plan: PLAN,

@@ -372,7 +372,9 @@ export async function isSecret(v: unknown): Promise<boolean> {
 /**
  * Sets the recording mocks and runs `declare`, which constructs components directly from
  * hand-written plan slices (no program, no config), then waits until the registrations settle.
- * One call per test file, as with runProgram.
+ * The component tests call it in `beforeEach`, not once in `beforeAll`: Stryker's vitest runner
+ * attributes code run in a `beforeEach` to the test that follows, and code run in `beforeAll` to no
+ * test, a static mutant it cannot score (docs/mutation.md). It costs about 0.3 s per test.
  */
 export async function recordComponents(
   declare: () => void,

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runPlanCli } from "../../src/cli/plan";
 import { planFiles, ROOT as root } from "../support/plan-files";
 import type { Change } from "../../src/plan/impact";
@@ -136,20 +136,25 @@ describe("plan --before a plan JSON file", () => {
 });
 
 describe("plan --before a git ref", () => {
-  const repo = mkdtempSync(join(tmpdir(), "app-infra-git-"));
-  afterAll(() => rmSync(repo, { recursive: true, force: true }));
+  // Made in beforeAll, not while the file is collected: a run that selects none of these tests
+  // (Stryker runs one test at a time) skips the hooks, and would leave the directory behind.
+  let repo = "";
   const git = (...args: string[]) =>
     execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], {
       cwd: repo,
       encoding: "utf8",
     });
-  git("init", "--quiet", "--initial-branch=main");
-  writeFileSync(
-    join(repo, "Pulumi.prod.yaml"),
-    "config:\n  app-infra:stage: 2\n  app-infra:server:\n    protect: true\n",
-  );
-  git("add", "Pulumi.prod.yaml");
-  git("commit", "--quiet", "-m", "base");
+  beforeAll(() => {
+    repo = mkdtempSync(join(tmpdir(), "app-infra-git-"));
+    git("init", "--quiet", "--initial-branch=main");
+    writeFileSync(
+      join(repo, "Pulumi.prod.yaml"),
+      "config:\n  app-infra:stage: 2\n  app-infra:server:\n    protect: true\n",
+    );
+    git("add", "Pulumi.prod.yaml");
+    git("commit", "--quiet", "-m", "base");
+  });
+  afterAll(() => rmSync(repo, { recursive: true, force: true }));
 
   it("plans the stack file at the ref: a refused location change", () => {
     writeFileSync(

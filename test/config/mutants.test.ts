@@ -534,3 +534,89 @@ describe("stack files and --set", () => {
     expect(refused("l[10]=x", { l: ["a"] })).toContain("--set: l[10] is past the end of l");
   });
 });
+
+describe("the key table's patterns and derived default texts", () => {
+  // The patterns are built when keys.ts loads; importing parse after vi.resetModules() builds them
+  // inside the test. Each case is one value; a pattern accepts it or the key has exactly one problem.
+  const verdict = async (key: string, value: unknown) => {
+    const { parseConfig } = await parse();
+    try {
+      parseConfig("dev", { stage: 1, botToken: { secure: "x" }, [key]: value });
+      return "ok";
+    } catch (e) {
+      const mine = (e as { problems: string[] }).problems.filter((p) => p.startsWith(key));
+      return mine.length === 1 ? "refused" : `problems: ${mine.join(" | ")}`;
+    }
+  };
+  const KEY = "AAAAC3NzaC1lZDI1NTE5AAAAIJ0+/=";
+
+  it.each([
+    [`ssh-ed25519 ${KEY}`, "ok"],
+    [`ssh-ed25519 ${KEY} me@laptop`, "ok"],
+    [`ssh-rsa ${KEY}`, "ok"],
+    [`ecdsa-sha2-nistp256 ${KEY}`, "ok"],
+    [`ecdsa-sha2-nistp521 ${KEY}`, "ok"],
+    [`sk-ssh-ed25519@openssh.com ${KEY}`, "ok"],
+    [`ecdsa-sha2-nistp999 ${KEY}`, "refused"],
+    [`ssh-dss ${KEY}`, "refused"],
+    [`x ssh-ed25519 ${KEY}`, "refused"],
+    [`ssh-ed25519  ${KEY}`, "refused"],
+    [`ssh-ed25519 ${KEY}!`, "refused"],
+    ["ssh-ed25519", "refused"],
+  ])("adminSshKeys [%j] is %s", async (key, want) => {
+    expect(await verdict("adminSshKeys", [key])).toBe(want);
+  });
+
+  it.each([
+    ["s3:https://fsn1.example.org/bucket", "ok"],
+    ["s3:http://127.0.0.1:9000/bucket/redis/app", "ok"],
+    ["s3:https://h.example:443/b_1.x-y/", "ok"],
+    ["s3:https://h.example/bucket/a b", "refused"],
+    ["xs3:https://h.example/bucket", "refused"],
+    ["s3:https://h.example/bucket\n", "refused"],
+    ["s3:ftp://h.example/bucket", "refused"],
+    ["s3:https:///bucket", "refused"],
+    ["s3:https://h_x/bucket", "refused"],
+    ["s3:https://h.example:/bucket", "refused"],
+    ["s3:https://h.example:123456/bucket", "refused"],
+    ["s3:https://h.example:8a/bucket", "refused"],
+    ["s3:https://h.example/", "refused"],
+    ["s3:https://h.example/b!", "refused"],
+    ["s3:https://h.example/b/c!", "refused"],
+    ["s3:https://h.example", "refused"],
+  ])("backup/repository %j is %s", async (repo, want) => {
+    expect(await verdict("backup/repository", repo)).toBe(want);
+  });
+
+  it.each([
+    ["*-*-* 03:15:00", "ok"],
+    ["daily", "ok"],
+    ["Mon..Fri 02:30", "ok"],
+    ["*-*-* 00/6:00:00", "ok"],
+    ["ab", "ok"],
+    ["a", "refused"],
+    [" daily", "refused"],
+    ["daily ", "refused"],
+    ["-daily", "refused"],
+    ["daily:", "refused"],
+    ["da;ly", "refused"],
+    ["mon$", "refused"],
+    ["a" + "b".repeat(62) + "c", "ok"],
+    ["a" + "b".repeat(63) + "c", "refused"],
+  ])("backup/schedule %j is %s", async (schedule, want) => {
+    expect(await verdict("backup/schedule", schedule)).toBe(want);
+  });
+
+  it("an image's problem names the form it wants; service limits show the planner's defaults", async () => {
+    const { parseConfig } = await parse();
+    expect(() => parseConfig("dev", { stage: 1, botToken: { secure: "x" }, images: { api: "A B" } })).toThrow(
+      "images/api: should be a Docker image reference such as ghcr.io/acme/app-api:1.4.2",
+    );
+    const { KEYS } = await import("../../src/config/keys");
+    const text = (path: string) => KEYS.find((k) => k.path === path)?.defaultText;
+    expect(text("services/redis/memoryMb")).toBe("256");
+    expect(text("services/redis/reservationMb")).toBe("64");
+    expect(text("services/api/memoryMb")).toBe("200");
+    expect(text("services/worker/reservationMb")).toBe("100");
+  });
+});

@@ -4,15 +4,22 @@
 // command line, and re-run only when the script or its arguments change (triggers).
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { HostPayload, HostPlan } from "../src/plan/host";
 import { remoteCommandLine, sha256 } from "../src/plan/host";
+import { inlineLibraries } from "../src/plan/inline";
 
 export const SCRIPTS_DIR = join(__dirname, "..", "scripts");
 
-export function readScript(file: string): string {
-  return readFileSync(join(SCRIPTS_DIR, file), "utf8");
+/**
+ * The text of scripts/`file` as it is shipped (on a step's stdin, or base64 in a payload): its
+ * scripts/lib/*.sh inlined (src/plan/inline.ts), so it runs alone. Everything that ships a script,
+ * hashes it for a trigger or tests what is shipped reads it here, not from the file.
+ */
+export function readScript(file: string, dir: string = SCRIPTS_DIR): string {
+  const read = (path: string) => readFileSync(join(dir, path), "utf8");
+  return inlineLibraries(file, read(file), (lib) => (existsSync(join(dir, lib)) ? read(lib) : undefined));
 }
 
 export interface HostArgs {

@@ -2,7 +2,8 @@
 # app-infra Redis backup: one consistent snapshot of the `redis` container's data, uploaded to an
 # off-box restic repository (S3-compatible, e.g. Hetzner Object Storage), then the repository's
 # retention (`forget --prune`). Installed by install-backup.sh as /usr/local/sbin/app-infra-backup-redis
-# and started by app-infra-backup.timer (Type=oneshot, nothing stays running).
+# (the shipped text: lib/backup-settings.sh inlined by readScript, components/host.ts) and started
+# by app-infra-backup.timer (Type=oneshot, nothing stays running).
 #
 # What is backed up, and why the RDB rather than the AOF directory:
 #   Redis runs with `--appendonly yes --save "" --dir /data` (src/plan/services.ts). Both ways fork
@@ -50,8 +51,9 @@ readonly SECRET_KEYS=" AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY "
 
 say() { printf '%s: %s\n' "$NAME" "$*"; }
 
-# Every failure goes through here: recorded for the watchdog, then exit 1.
-fail() {
+# Every failure goes through here (the library's load_file too): recorded for the watchdog, then
+# exit 1.
+die() {
   printf '%s: %s\n' "$NAME" "$*" >&2
   record failed "$*"
   exit 1
@@ -71,36 +73,25 @@ record() {
   fi
 }
 
-# load_file PATH KEYS: sets the listed keys from a KEY=VALUE file; anything else is an error.
-load_file() {
-  local path=$1 keys=$2 line key value n=0
-  [[ -r $path ]] || fail "cannot read $path (written by install-backup.sh)"
-  while IFS= read -r line || [[ -n $line ]]; do
-    n=$((n + 1))
-    line=${line%$'\r'}
-    if [[ $line =~ ^[[:space:]]*(#|$) ]]; then continue; fi
-    if [[ ! $line =~ ^[[:space:]]*([A-Z_][A-Z0-9_]*)=(.*)$ ]]; then fail "$path:$n: should be KEY=VALUE"; fi
-    key=${BASH_REMATCH[1]} value=${BASH_REMATCH[2]}
-    if [[ $keys != *" $key "* ]]; then fail "$path:$n: $key: unknown key (allowed:$keys)"; fi
-    if [[ $value =~ ^\"(.*)\"$ || $value =~ ^\'(.*)\'$ ]]; then value=${BASH_REMATCH[1]}; fi
-    printf -v "$key" '%s' "$value"
-  done <"$path"
-}
+# load_file PATH KEYS (KEY=VALUE files, anything else is an error) and backup_paths (the
+# settings files, state, lock and volume, from the environment or their defaults).
+# shellcheck source-path=SCRIPTDIR source=lib/backup-settings.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/backup-settings.sh" # app-infra:inline
 
 load_settings() {
   RESTIC_REPOSITORY="" KEEP_DAILY=7 KEEP_WEEKLY=4 STACK=""
   AWS_ACCESS_KEY_ID="" AWS_SECRET_ACCESS_KEY=""
   load_file "$BACKUP_ENV" "$ENV_KEYS"
   load_file "$BACKUP_SECRETS" "$SECRET_KEYS"
-  [[ -n $RESTIC_REPOSITORY ]] || fail "$BACKUP_ENV: RESTIC_REPOSITORY: should be set (e.g. s3:https://<endpoint>/<bucket>/<path>)"
-  [[ $KEEP_DAILY =~ ^[0-9]+$ ]] || fail "$BACKUP_ENV: KEEP_DAILY: should be a whole number (got $KEEP_DAILY)"
-  [[ $KEEP_WEEKLY =~ ^[0-9]+$ ]] || fail "$BACKUP_ENV: KEEP_WEEKLY: should be a whole number (got $KEEP_WEEKLY)"
-  ((KEEP_DAILY + KEEP_WEEKLY > 0)) || fail "$BACKUP_ENV: KEEP_DAILY + KEEP_WEEKLY: should keep at least one snapshot"
+  [[ -n $RESTIC_REPOSITORY ]] || die "$BACKUP_ENV: RESTIC_REPOSITORY: should be set (e.g. s3:https://<endpoint>/<bucket>/<path>)"
+  [[ $KEEP_DAILY =~ ^[0-9]+$ ]] || die "$BACKUP_ENV: KEEP_DAILY: should be a whole number (got $KEEP_DAILY)"
+  [[ $KEEP_WEEKLY =~ ^[0-9]+$ ]] || die "$BACKUP_ENV: KEEP_WEEKLY: should be a whole number (got $KEEP_WEEKLY)"
+  ((KEEP_DAILY + KEEP_WEEKLY > 0)) || die "$BACKUP_ENV: KEEP_DAILY + KEEP_WEEKLY: should keep at least one snapshot"
   [[ -n $AWS_ACCESS_KEY_ID && -n $AWS_SECRET_ACCESS_KEY ]] ||
-    fail "$BACKUP_SECRETS: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: should both be set"
+    die "$BACKUP_SECRETS: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: should both be set"
   [[ -r $BACKUP_PASSWORD_FILE && -s $BACKUP_PASSWORD_FILE ]] ||
-    fail "$BACKUP_PASSWORD_FILE: should hold the repository password (missing or empty)"
-  [[ $STACK =~ ^[A-Za-z0-9._-]*$ ]] || fail "$BACKUP_ENV: STACK: should match [A-Za-z0-9._-]* (got $STACK)"
+    die "$BACKUP_PASSWORD_FILE: should hold the repository password (missing or empty)"
+  [[ $STACK =~ ^[A-Za-z0-9._-]*$ ]] || die "$BACKUP_ENV: STACK: should match [A-Za-z0-9._-]* (got $STACK)"
   if [[ -z $STACK ]]; then STACK=$(hostname); fi
   # restic's S3 backend reads the keys from its environment; exported here only, for restic.
   export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY RESTIC_CACHE_DIR
@@ -128,8 +119,8 @@ info_field() {
 # Takes the snapshot; sets DUMP_PATH to the host path of the finished dump.
 snapshot() {
   local before now reply deadline dir dbfile
-  before=$(rcli LASTSAVE) || fail "redis: LASTSAVE failed (is the redis container running?)"
-  [[ $before =~ ^[0-9]+$ ]] || fail "redis: LASTSAVE: unexpected reply '${before:0:80}'"
+  before=$(rcli LASTSAVE) || die "redis: LASTSAVE failed (is the redis container running?)"
+  [[ $before =~ ^[0-9]+$ ]] || die "redis: LASTSAVE: unexpected reply '${before:0:80}'"
   # LASTSAVE has a one-second resolution: start the save in a later second than the last one, so
   # its completion always changes the value.
   printf -v now '%(%s)T' -1
@@ -137,29 +128,29 @@ snapshot() {
     sleep 0.2
     printf -v now '%(%s)T' -1
   done
-  reply=$(rcli BGSAVE SCHEDULE) || fail "redis: BGSAVE failed"
+  reply=$(rcli BGSAVE SCHEDULE) || die "redis: BGSAVE failed"
   case $reply in
     "Background saving started" | "Background saving scheduled" | *"already in progress"*) ;;
-    *) fail "redis: BGSAVE: ${reply:0:200}" ;;
+    *) die "redis: BGSAVE: ${reply:0:200}" ;;
   esac
   deadline=$((now + BGSAVE_TIMEOUT_S))
   while :; do
-    now=$(rcli LASTSAVE) || fail "redis: LASTSAVE failed while waiting for BGSAVE"
+    now=$(rcli LASTSAVE) || die "redis: LASTSAVE failed while waiting for BGSAVE"
     if [[ $now =~ ^[0-9]+$ ]] && ((now > before)); then break; fi
     printf -v now '%(%s)T' -1
-    ((now < deadline)) || fail "redis: BGSAVE did not finish within ${BGSAVE_TIMEOUT_S} s"
+    ((now < deadline)) || die "redis: BGSAVE did not finish within ${BGSAVE_TIMEOUT_S} s"
     sleep 1
   done
-  [[ $(info_field rdb_last_bgsave_status) == ok ]] || fail "redis: BGSAVE finished with an error (INFO persistence: rdb_last_bgsave_status)"
-  dbfile=$(rcli CONFIG GET dbfilename | sed -n 2p) || fail "redis: CONFIG GET dbfilename failed"
-  [[ $dbfile =~ ^[A-Za-z0-9._-]+$ ]] || fail "redis: unexpected dbfilename '${dbfile:0:80}'"
+  [[ $(info_field rdb_last_bgsave_status) == ok ]] || die "redis: BGSAVE finished with an error (INFO persistence: rdb_last_bgsave_status)"
+  dbfile=$(rcli CONFIG GET dbfilename | sed -n 2p) || die "redis: CONFIG GET dbfilename failed"
+  [[ $dbfile =~ ^[A-Za-z0-9._-]+$ ]] || die "redis: unexpected dbfilename '${dbfile:0:80}'"
   dir=$REDIS_DATA_DIR
   if [[ -z $dir ]]; then
     dir=$("${docker[@]}" volume inspect -f '{{.Mountpoint}}' "$REDIS_VOLUME" </dev/null) ||
-      fail "docker: cannot find the volume $REDIS_VOLUME"
+      die "docker: cannot find the volume $REDIS_VOLUME"
   fi
   DUMP_PATH=$dir/$dbfile
-  [[ -s $DUMP_PATH ]] || fail "no dump at $DUMP_PATH after BGSAVE"
+  [[ -s $DUMP_PATH ]] || die "no dump at $DUMP_PATH after BGSAVE"
 }
 
 # Initialises the repository when it does not exist; any other error (a wrong password, the
@@ -172,35 +163,28 @@ ensure_repository() {
   # 24.04) exit 1 and print this hint (restic cmd/restic/global.go, OpenRepository).
   if ((rc == 10)) || [[ $err == *"Is there a repository at the following location?"* && $err != *"wrong password"* ]]; then
     say "no repository at $RESTIC_REPOSITORY yet: initialising it"
-    "${restic[@]}" init </dev/null || fail "restic init failed"
+    "${restic[@]}" init </dev/null || die "restic init failed"
     return 0
   fi
-  fail "restic: cannot open the repository: $(tail -n 3 <<<"$err" | tr '\n' ' ')"
+  die "restic: cannot open the repository: $(tail -n 3 <<<"$err" | tr '\n' ' ')"
 }
 
 main() {
-  BACKUP_ENV=${BACKUP_ENV:-/etc/app-infra/backup.env}
-  BACKUP_SECRETS=${BACKUP_SECRETS:-/etc/app-infra/backup.secrets}
-  BACKUP_PASSWORD_FILE=${BACKUP_PASSWORD_FILE:-/etc/app-infra/backup.password}
-  STATE_DIR=${STATE_DIR:-/var/lib/app-infra}
-  RESTIC_CACHE_DIR=${RESTIC_CACHE_DIR:-/var/cache/app-infra-backup}
-  LOCK_FILE=${LOCK_FILE:-/run/app-infra-backup.lock}
-  REDIS_VOLUME=${REDIS_VOLUME:-redis-data}
-  REDIS_DATA_DIR=${REDIS_DATA_DIR:-}
+  backup_paths
   BGSAVE_TIMEOUT_S=${BGSAVE_TIMEOUT_S:-900}
   local -a redis_cli docker restic_cmd restic
   read -ra redis_cli <<<"${REDIS_CLI:-docker exec redis redis-cli}"
   read -ra docker <<<"${DOCKER:-docker}"
   read -ra restic_cmd <<<"${RESTIC:-restic}"
 
-  (($# == 0)) || fail "takes no arguments (got: $*)"
-  [[ $BGSAVE_TIMEOUT_S =~ ^[1-9][0-9]*$ ]] || fail "BGSAVE_TIMEOUT_S: should be a positive integer"
+  (($# == 0)) || die "takes no arguments (got: $*)"
+  [[ $BGSAVE_TIMEOUT_S =~ ^[1-9][0-9]*$ ]] || die "BGSAVE_TIMEOUT_S: should be a positive integer"
   local start end
   printf -v start '%(%s)T' -1
 
   # One backup or restore at a time (restore-redis.sh takes the same lock).
-  exec 9>"$LOCK_FILE" || fail "cannot open $LOCK_FILE"
-  flock -n 9 || fail "another backup or restore holds $LOCK_FILE"
+  exec 9>"$LOCK_FILE" || die "cannot open $LOCK_FILE"
+  flock -n 9 || die "another backup or restore holds $LOCK_FILE"
 
   load_settings
   restic=("${restic_cmd[@]}" -r "$RESTIC_REPOSITORY" --password-file "$BACKUP_PASSWORD_FILE")
@@ -215,10 +199,10 @@ main() {
   # Opened once by this redirection: a later BGSAVE renames a new file over the name, and this
   # stream keeps reading the image it opened.
   "${restic[@]}" backup --stdin --stdin-filename "$SNAPSHOT_FILE" --host "$STACK" --tag redis \
-    <"$DUMP_PATH" || fail "restic backup failed"
+    <"$DUMP_PATH" || die "restic backup failed"
   "${restic[@]}" forget --prune --host "$STACK" --tag redis \
     --keep-daily "$KEEP_DAILY" --keep-weekly "$KEEP_WEEKLY" </dev/null ||
-    fail "restic forget --prune failed (the snapshot itself was saved)"
+    die "restic forget --prune failed (the snapshot itself was saved)"
 
   printf -v end '%(%s)T' -1
   record ok "dump ${size} bytes in $((end - start)) s"

@@ -10,10 +10,12 @@
 #   command: bash -s -- SCHEDULE [ignored…]     e.g. `bash -s -- '*-*-* 03:15:00' <payload sha256>`
 #            SCHEDULE is a systemd OnCalendar= value (`daily`, `*-*-* 03:15:00`, `Mon..Sun 02:00`),
 #            checked with `systemd-analyze calendar` where that exists.
-#   stdin:   this file's text, verbatim, then the payload, one KEY=VALUE a line (all five keys
-#            required; values are base64, a value may be wrapped in single quotes):
-#              BACKUP_SCRIPT_B64=<base64 of scripts/backup-redis.sh>
-#              RESTORE_SCRIPT_B64=<base64 of scripts/restore-redis.sh>
+#   stdin:   the shipped text of this file (lib/apt.sh and lib/installer.sh inlined in place of
+#            their `source` lines by readScript, components/host.ts), then the payload, one
+#            KEY=VALUE a line (all five keys required; values are base64, a value may be wrapped
+#            in single quotes):
+#              BACKUP_SCRIPT_B64=<base64 of scripts/backup-redis.sh, shipped text>
+#              RESTORE_SCRIPT_B64=<base64 of scripts/restore-redis.sh, shipped text>
 #              BACKUP_ENV_B64=<base64 of the settings file: RESTIC_REPOSITORY=s3:https://…/bucket/path,
 #                              KEEP_DAILY=7, KEEP_WEEKLY=4, STACK=<stack> lines>
 #              BACKUP_SECRETS_B64=<base64 of AWS_ACCESS_KEY_ID=… and AWS_SECRET_ACCESS_KEY=… lines>
@@ -22,7 +24,8 @@
 #   script is one function called on its last line, so when `main` runs the rest of stdin is the
 #   payload, read with builtins: no secret is in an argv, a child's environment or sshd's AcceptEnv.
 #   The payload must be a Pulumi secret (host.ts wraps stdin in pulumi.secret). The same variables
-#   set before `main` runs (environment) win over the payload, for use by hand.
+#   set before `main` runs (environment) win over the payload, for use by hand. By hand, from a
+#   checkout: `bash scripts/install-backup.sh SCHEDULE < payload-file`.
 #
 # Installed (0755 unless noted):
 #   /usr/local/sbin/app-infra-backup-redis        the backup (scripts/backup-redis.sh)
@@ -58,46 +61,16 @@ die() {
   exit 1
 }
 
-# As install-docker.sh (see there why each option): no apt prompt can read the script's stdin,
+# apt_get (lib/apt.sh explains each option): no apt prompt can read the script's stdin,
 # conffiles never prompt, needrestart's hook restarts nothing (ssh included).
-apt_get() {
-  local attempt
-  for ((attempt = 1; ; attempt++)); do
-    if DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 NEEDRESTART_MODE=l \
-      apt-get -q -o DPkg::Lock::Timeout=60 \
-      -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@" </dev/null; then
-      return 0
-    fi
-    ((attempt < APT_ATTEMPTS)) || die "apt-get $* failed $APT_ATTEMPTS times, giving up"
-    say "apt-get $* failed (attempt $attempt/$APT_ATTEMPTS), retrying in ${APT_RETRY_SLEEP_S} s"
-    sleep "$APT_RETRY_SLEEP_S"
-  done
-}
+# shellcheck source-path=SCRIPTDIR source=lib/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh" # app-infra:inline
 
-# Reads the payload that follows this script on stdin; a key already set keeps its value.
-read_payload() {
-  local line key value
-  if [[ -t 0 ]]; then return 0; fi
-  while IFS= read -r line || [[ -n $line ]]; do
-    line=${line%$'\r'}
-    if [[ -z $line || $line == \#* ]]; then continue; fi
-    key=${line%%=*} value=${line#*=}
-    if [[ $line != *=* || $PAYLOAD_KEYS != *" $key "* ]]; then
-      problems+=("payload: lines should be one of${PAYLOAD_KEYS% }= (got ${key:0:40})")
-      continue
-    fi
-    if [[ $value =~ ^\'(.*)\'$ ]]; then value=${BASH_REMATCH[1]}; fi
-    if [[ -z ${!key+x} ]]; then printf -v "$key" '%s' "$value"; fi
-  done
-}
-
-# decode VAR FILE: base64 fed by a builtin on stdin, so no value reaches an argv.
-decode() {
-  local var=$1 out=$2
-  if ! base64 -d >"$out" 2>/dev/null <<<"${!var}"; then
-    problems+=("$var: should be base64 (decoding failed)")
-  fi
-}
+# read_payload (the payload after this text on stdin; a key already set keeps its value),
+# decode VAR FILE (base64 fed by a builtin, so no value reaches an argv), put SRC PATH MODE
+# (install a file unless the same content is there) and start_timer WHEN.
+# shellcheck source-path=SCRIPTDIR source=lib/installer.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/installer.sh" # app-infra:inline
 
 # The keys a KEY=VALUE file may hold, and which must be there: a wiring mistake fails the deploy
 # here, not at 3 a.m. in the first backup.
@@ -180,25 +153,6 @@ WantedBy=timers.target
 EOF
 }
 
-# put SRC PATH MODE: install SRC at DESTDIR/PATH unless the same content is already there.
-put() {
-  local src=$1 path=$2 mode=$3 dest=$DESTDIR$2 dir
-  dir=${dest%/*}
-  if [[ ! -d $dir ]]; then install -d -m 0755 "$dir"; fi
-  if [[ -f $dest ]] && cmp -s "$src" "$dest"; then
-    if [[ $(stat -c %a "$dest") != "${mode#0}" ]]; then
-      chmod "$mode" "$dest"
-      say "fixed mode $mode of $path"
-    fi
-    return 0
-  fi
-  install -m "$mode" "$src" "$dest.new"
-  mv -f "$dest.new" "$dest"
-  changed+=("$path")
-  say "wrote $path"
-  if [[ $path == "$UNIT_DIR"/* ]]; then units_changed=1; fi
-}
-
 install_restic() {
   if [[ $(dpkg-query -W -f='${Status}' restic 2>/dev/null </dev/null || true) == "install ok installed" ]]; then
     return 0
@@ -215,8 +169,6 @@ main() {
   SCHEDULE=${1:-}
   APT_ATTEMPTS=${APT_ATTEMPTS:-30}
   APT_RETRY_SLEEP_S=${APT_RETRY_SLEEP_S:-10}
-  local -a systemctl
-  read -ra systemctl <<<"${SYSTEMCTL:-systemctl}"
   problems=() changed=() units_changed=0
 
   read_payload
@@ -271,18 +223,7 @@ main() {
   put "$work/service" "$UNIT_DIR/$NAME.service" 0644
   put "$work/timer" "$UNIT_DIR/$NAME.timer" 0644
 
-  if ((units_changed)); then "${systemctl[@]}" daemon-reload </dev/null; fi
-  "${systemctl[@]}" enable --now "$NAME.timer" </dev/null
-  # A running timer keeps its old schedule until restarted.
-  if ((units_changed)); then "${systemctl[@]}" restart "$NAME.timer" </dev/null; fi
-
-  if ((${#changed[@]} == 0)); then
-    say "unchanged (timer enabled, OnCalendar=$SCHEDULE)"
-  elif ((units_changed)); then
-    say "${#changed[@]} file(s) changed, systemd reloaded, timer restarted (OnCalendar=$SCHEDULE)"
-  else
-    say "${#changed[@]} file(s) changed, timer enabled (OnCalendar=$SCHEDULE)"
-  fi
+  start_timer "OnCalendar=$SCHEDULE"
 }
 
 # Must stay the last line: the payload follows it on stdin.

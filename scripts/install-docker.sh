@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs and configures Docker Engine on Ubuntu 24.04 from Ubuntu's own archive (package
-# docker.io), so no third-party apt repository or key is involved. Run as root:
-#   bash -s < install-docker.sh
+# docker.io), so no third-party apt repository or key is involved. Run as root, from a checkout:
+#   bash scripts/install-docker.sh
+# The program sends it as `bash -s` with its shipped text on stdin: this file with lib/apt.sh
+# inlined (readScript, components/host.ts), since a script on stdin cannot source a file.
 # Converges: package installed, /etc/docker/daemon.json, docker.service enabled and running,
 # security upgrades of docker.io restart dockerd (under live-restore), containers cannot reach the
 # cloud metadata service, a weekly prune of old images (docker-prune.timer). Safe to run again;
@@ -24,40 +26,16 @@ set -euo pipefail
 readonly METADATA_IP=169.254.169.254
 readonly METADATA_HELPER_NAME=app-infra-block-metadata
 
+say() { echo "install-docker: $*"; }
 die() {
-  echo "install-docker: $*" >&2
+  say "$*" >&2
   exit 1
 }
 
-# apt-get waits for the dpkg lock by itself (DPkg::Lock::Timeout, apt >= 1.9.11), but not for
-# every lock (e.g. the lists lock during `update`) and not for a mirror hiccup: retry the whole
-# command too.
-# - stdin is /dev/null: nothing apt runs can read (and eat) the script, and a question that still
-#   comes up fails instead of waiting forever.
-# - A changed conffile keeps the local version when it was edited and takes the package's when not
-#   (--force-confdef, else --force-confold), instead of dpkg's prompt, which reads stdin whatever
-#   DEBIAN_FRONTEND says.
-# - needrestart: on Ubuntu 24.04 its apt hook (`apt-pinvoke -m u`) restarts every service that
-#   maps an upgraded library, ssh included, after every apt run, interactive or not
-#   (discourse.ubuntu.com/t/needrestart-changes-in-ubuntu-24-04-service-restarts/44671).
-#   NEEDRESTART_SUSPEND makes the hook skip needrestart altogether (liske/needrestart v3.6,
-#   ex/apt/apt-pinvoke: `if [ -n "$NEEDRESTART_SUSPEND" ]; then ... exit 0`); NEEDRESTART_MODE=l
-#   (list only) covers a hook that calls needrestart directly: the environment wins over the
-#   configured mode unless -r is given (needrestart v3.6, needrestart:230). The skipped restarts
-#   are not lost: the next apt run (unattended-upgrades) finds the same outdated processes.
-apt_get() {
-  local attempt
-  for ((attempt = 1; ; attempt++)); do
-    if DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 NEEDRESTART_MODE=l \
-      apt-get -q -o DPkg::Lock::Timeout=60 \
-      -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@" </dev/null; then
-      return 0
-    fi
-    ((attempt < APT_ATTEMPTS)) || die "apt-get $* failed $APT_ATTEMPTS times, giving up"
-    echo "install-docker: apt-get $* failed (attempt $attempt/$APT_ATTEMPTS), retrying in ${APT_RETRY_SLEEP_S} s"
-    sleep "$APT_RETRY_SLEEP_S"
-  done
-}
+# apt_get: apt-get retried, with stdin, conffile prompts and needrestart's restarts held off
+# (lib/apt.sh explains each option).
+# shellcheck source-path=SCRIPTDIR source=lib/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh" # app-infra:inline
 
 # Writes stdin to $1 only when the content differs; returns 0 if it wrote, 1 if unchanged.
 # $2: the mode (default 644). Errors die explicitly: callers test the result in an `if` or `||`,
@@ -72,7 +50,7 @@ write_if_changed() {
     return 1
   fi
   { chmod "$mode" "$tmp" && mv "$tmp" "$path"; } || die "cannot install $path"
-  echo "install-docker: wrote $path"
+  say "wrote $path"
 }
 
 # --- daemon.json, before the package so a first install starts with it ------------------------
@@ -120,7 +98,7 @@ preseed_restart_on_upgrade() {
     return 0
   fi
   debconf-set-selections <<<'docker.io docker.io/restart boolean true'
-  echo "install-docker: docker.io upgrades now restart dockerd (debconf docker.io/restart=true)"
+  say "docker.io upgrades now restart dockerd (debconf docker.io/restart=true)"
 }
 
 # --- containers cannot reach the cloud metadata service ----------------------------------------
@@ -223,29 +201,29 @@ main() {
 
   # --- package ----------------------------------------------------------------------------------
   if [[ $(dpkg-query -W -f='${Status}' docker.io 2>/dev/null || true) == "install ok installed" ]]; then
-    echo "install-docker: docker.io already installed ($(dpkg-query -W -f='${Version}' docker.io))"
+    say "docker.io already installed ($(dpkg-query -W -f='${Version}' docker.io))"
   else
     apt_get update
     # No recommends (git, pigz, ubuntu-fan, ...), but apparmor, which docker.io only recommends:
     # without /sbin/apparmor_parser Docker runs containers unconfined, silently (containerd
     # pkg/apparmor hostSupports). Ubuntu server images ship it; this keeps it so.
     apt_get install -y --no-install-recommends docker.io apparmor
-    echo "install-docker: installed docker.io ($(dpkg-query -W -f='${Version}' docker.io))"
+    say "installed docker.io ($(dpkg-query -W -f='${Version}' docker.io))"
     fresh_install=1
   fi
 
   # --- service ----------------------------------------------------------------------------------
   if ! systemctl is-enabled --quiet docker.service; then
     systemctl enable docker.service
-    echo "install-docker: enabled docker.service"
+    say "enabled docker.service"
   fi
   if ! systemctl is-active --quiet docker.service; then
     systemctl start docker.service
-    echo "install-docker: started docker.service"
+    say "started docker.service"
   elif ((daemon_json_changed && !fresh_install)); then
     # log-driver and log-opts are not among the options dockerd reloads on SIGHUP: restart.
     systemctl restart docker.service
-    echo "install-docker: restarted docker.service ($DOCKER_DAEMON_JSON changed)"
+    say "restarted docker.service ($DOCKER_DAEMON_JSON changed)"
   fi
 
   # dockerd may have been running since before the drop-in existed: apply the block now too.
@@ -258,13 +236,13 @@ main() {
     systemctl enable docker-prune.timer
     # A running timer keeps its old schedule until restarted.
     systemctl restart docker-prune.timer
-    echo "install-docker: enabled and (re)started docker-prune.timer"
+    say "enabled and (re)started docker-prune.timer"
   elif ! systemctl is-enabled --quiet docker-prune.timer || ! systemctl is-active --quiet docker-prune.timer; then
     systemctl enable --now docker-prune.timer
-    echo "install-docker: enabled docker-prune.timer"
+    say "enabled docker-prune.timer"
   fi
 
-  echo "install-docker: done ($(docker --version))"
+  say "done ($(docker --version))"
 }
 
 # Must stay the last line (see the top).

@@ -7,7 +7,8 @@
 #
 # Invocation (as root over SSH; this is what components/host.ts does for a step with a payload):
 #   command: bash -s -- [INTERVAL_S [ignored…]]      e.g. `bash -s -- 60 <payload sha256>`
-#   stdin:   this file's text, verbatim, then the payload, one KEY=VALUE a line:
+#   stdin:   the shipped text of this file (lib/installer.sh inlined in place of its `source` line
+#            by readScript, components/host.ts), then the payload, one KEY=VALUE a line:
 #              WATCHDOG_SCRIPT_B64=<base64 of scripts/watchdog.sh>
 #              WATCHDOG_ENV_B64=<base64 of the thresholds file, KEY=VALUE lines; may be empty>
 #              WATCHDOG_SECRETS_B64=<base64 of the secrets file, TELEGRAM_BOT_TOKEN=… and
@@ -22,7 +23,8 @@
 #   Also accepted, for use by hand: the same variables set before `main` runs (environment, or
 #   assignments placed before this text on stdin); they win over the payload. INTERVAL_S may also
 #   come from the environment; the argument wins. Trailing arguments are ignored (a payload hash
-#   passed only to trigger a re-run).
+#   passed only to trigger a re-run). By hand, from a checkout:
+#   `bash scripts/install-watchdog.sh 60 < payload-file`.
 #
 # Installed (0755 unless noted):
 #   /usr/local/sbin/app-infra-watchdog            the watchdog (scripts/watchdog.sh)
@@ -47,30 +49,11 @@ readonly PAYLOAD_KEYS=" WATCHDOG_SCRIPT_B64 WATCHDOG_ENV_B64 WATCHDOG_SECRETS_B6
 
 say() { printf '%s install: %s\n' "$NAME" "$*"; }
 
-# Reads the payload that follows this script on stdin; a key already set keeps its value.
-read_payload() {
-  local line key value
-  if [[ -t 0 ]]; then return 0; fi
-  while IFS= read -r line || [[ -n $line ]]; do
-    line=${line%$'\r'}
-    if [[ -z $line || $line == \#* ]]; then continue; fi
-    key=${line%%=*} value=${line#*=}
-    if [[ $line != *=* || $PAYLOAD_KEYS != *" $key "* ]]; then
-      problems+=("payload: lines should be WATCHDOG_SCRIPT_B64=, WATCHDOG_ENV_B64= or WATCHDOG_SECRETS_B64= (got ${key:0:40})")
-      continue
-    fi
-    if [[ $value =~ ^\'(.*)\'$ ]]; then value=${BASH_REMATCH[1]}; fi
-    if [[ -z ${!key+x} ]]; then printf -v "$key" '%s' "$value"; fi
-  done
-}
-
-# decode VAR FILE: base64 fed by a builtin on stdin, so no value reaches an argv.
-decode() {
-  local var=$1 out=$2
-  if ! base64 -d >"$out" 2>/dev/null <<<"${!var}"; then
-    problems+=("$var: should be base64 (decoding failed)")
-  fi
-}
+# read_payload (the payload after this text on stdin; a key already set keeps its value),
+# decode VAR FILE (base64 fed by a builtin, so no value reaches an argv), put SRC PATH MODE
+# (install a file unless the same content is there) and start_timer WHEN.
+# shellcheck source-path=SCRIPTDIR source=lib/installer.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/installer.sh" # app-infra:inline
 
 write_units() {
   local work=$1 timeout_s
@@ -133,31 +116,10 @@ WantedBy=timers.target
 EOF
 }
 
-# put SRC PATH MODE: install SRC at DESTDIR/PATH unless the same content is already there.
-put() {
-  local src=$1 path=$2 mode=$3 dest=$DESTDIR$2 dir
-  dir=${dest%/*}
-  if [[ ! -d $dir ]]; then install -d -m 0755 "$dir"; fi
-  if [[ -f $dest ]] && cmp -s "$src" "$dest"; then
-    if [[ $(stat -c %a "$dest") != "${mode#0}" ]]; then
-      chmod "$mode" "$dest"
-      say "fixed mode $mode of $path"
-    fi
-    return 0
-  fi
-  install -m "$mode" "$src" "$dest.new"
-  mv -f "$dest.new" "$dest"
-  changed+=("$path")
-  say "wrote $path"
-  if [[ $path == "$UNIT_DIR"/* ]]; then units_changed=1; fi
-}
-
 main() {
   DESTDIR=${DESTDIR:-}
   DESTDIR=${DESTDIR%/}
   INTERVAL_S=${1:-${INTERVAL_S:-60}}
-  local -a systemctl
-  read -ra systemctl <<<"${SYSTEMCTL:-systemctl}"
   problems=() changed=() units_changed=0
 
   read_payload
@@ -199,17 +161,7 @@ main() {
   put "$work/service" "$UNIT_DIR/$NAME.service" 0644
   put "$work/timer" "$UNIT_DIR/$NAME.timer" 0644
 
-  if ((units_changed)); then "${systemctl[@]}" daemon-reload; fi
-  "${systemctl[@]}" enable --now "$NAME.timer"
-  if ((units_changed)); then "${systemctl[@]}" restart "$NAME.timer"; fi
-
-  if ((${#changed[@]} == 0)); then
-    say "unchanged (timer enabled, every ${INTERVAL_S} s)"
-  elif ((units_changed)); then
-    say "${#changed[@]} file(s) changed, systemd reloaded, timer restarted (every ${INTERVAL_S} s)"
-  else
-    say "${#changed[@]} file(s) changed, timer enabled (every ${INTERVAL_S} s)"
-  fi
+  start_timer "every ${INTERVAL_S} s"
 }
 
 # Must stay the last line: the payload follows it on stdin.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # app-infra Redis restore: lists the snapshots that backup-redis.sh made, or restores one into the
 # `redis-data` volume with the apps and Redis stopped, then starts everything that was running.
-# Installed by install-backup.sh as /usr/local/sbin/app-infra-restore-redis; reads the same files
+# Installed by install-backup.sh as /usr/local/sbin/app-infra-restore-redis (the shipped text:
+# lib/backup-settings.sh inlined by readScript, components/host.ts); reads the same files
 # as the backup (see backup-redis.sh), so no secret is typed or passed on a command line.
 #
 # Usage (as root on the box, e.g. `ssh root@<ip> app-infra-restore-redis --list`):
@@ -43,20 +44,10 @@ die() {
   exit 1
 }
 
-load_file() {
-  local path=$1 keys=$2 line key value n=0
-  [[ -r $path ]] || die "cannot read $path (written by install-backup.sh)"
-  while IFS= read -r line || [[ -n $line ]]; do
-    n=$((n + 1))
-    line=${line%$'\r'}
-    if [[ $line =~ ^[[:space:]]*(#|$) ]]; then continue; fi
-    if [[ ! $line =~ ^[[:space:]]*([A-Z_][A-Z0-9_]*)=(.*)$ ]]; then die "$path:$n: should be KEY=VALUE"; fi
-    key=${BASH_REMATCH[1]} value=${BASH_REMATCH[2]}
-    if [[ $keys != *" $key "* ]]; then die "$path:$n: $key: unknown key"; fi
-    if [[ $value =~ ^\"(.*)\"$ || $value =~ ^\'(.*)\'$ ]]; then value=${BASH_REMATCH[1]}; fi
-    printf -v "$key" '%s' "$value"
-  done <"$path"
-}
+# load_file PATH KEYS (KEY=VALUE files, anything else is an error) and backup_paths (the
+# settings files, state, lock and volume, from the environment or their defaults).
+# shellcheck source-path=SCRIPTDIR source=lib/backup-settings.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/backup-settings.sh" # app-infra:inline
 
 load_settings() {
   # The same file as the backup's: its retention keys are accepted here and not used.
@@ -140,14 +131,7 @@ on_exit() {
 }
 
 main() {
-  BACKUP_ENV=${BACKUP_ENV:-/etc/app-infra/backup.env}
-  BACKUP_SECRETS=${BACKUP_SECRETS:-/etc/app-infra/backup.secrets}
-  BACKUP_PASSWORD_FILE=${BACKUP_PASSWORD_FILE:-/etc/app-infra/backup.password}
-  STATE_DIR=${STATE_DIR:-/var/lib/app-infra}
-  RESTIC_CACHE_DIR=${RESTIC_CACHE_DIR:-/var/cache/app-infra-backup}
-  LOCK_FILE=${LOCK_FILE:-/run/app-infra-backup.lock}
-  REDIS_VOLUME=${REDIS_VOLUME:-redis-data}
-  REDIS_DATA_DIR=${REDIS_DATA_DIR:-}
+  backup_paths
   REDIS_CONTAINER=${REDIS_CONTAINER:-redis}
   APP_CONTAINERS=${APP_CONTAINERS:-^(api|bot|worker-image-[0-9]+)$}
   READY_TIMEOUT_S=${READY_TIMEOUT_S:-300}

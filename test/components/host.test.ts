@@ -1,14 +1,12 @@
 // components/host.ts alone, from a hand-written `host` slice: each step becomes one command with the
 // slice's arguments, order and login settings; a payload is appended to its step's stdin, secret.
 import * as pulumi from "@pulumi/pulumi";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
-import { Host } from "../../components/host";
+import { Host, readScript } from "../../components/host";
 import { sha256, type HostPlan } from "../../src/plan/host";
 import { recordComponents } from "../support/mocks";
 
-const script = (f: string) => readFileSync(join(__dirname, "..", "..", "scripts", f), "utf8");
+const script = (f: string) => readScript(f);
 const PLAN: HostPlan = {
   connection: { user: "someone", dialErrorLimit: 7, perDialTimeout: 3 },
   steps: [

@@ -1,8 +1,7 @@
 // The watchdog's keys and defaults are the plan's: the settings block in scripts/watchdog.sh is the
 // text src/plan/watchdog.ts generates, and the program writes every key the script reads.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { readScript } from "../../components/host";
 import { KEY_BY_PATH } from "../../src/config/keys";
 import { snapshotCatalog } from "../../src/plan/catalog";
 import { makePlan } from "../../src/plan/plan";
@@ -17,7 +16,7 @@ import {
 } from "../../src/plan/watchdog";
 import { cfg } from "./fixtures";
 
-const script = (f: string) => readFileSync(join(__dirname, "..", "..", "scripts", f), "utf8");
+const script = (f: string) => readScript(f);
 
 describe("scripts/watchdog.sh takes its keys and defaults from the plan", () => {
   it("its settings block is exactly the generated one (paste watchdogScriptSettings() between the markers)", () => {

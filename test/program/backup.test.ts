@@ -2,9 +2,8 @@
 // password, both S3 keys) and the heartbeat URL reach the host only inside a secret stdin, never in
 // a command line, a trigger or an environment. Every secret has a distinct value, so an assertion
 // can tell which one reached which place. Backups off by default is pinned in dev-stage1.test.ts.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { readScript } from "../../components/host";
 import { runProgram, type ProgramRun } from "../support/mocks";
 import { diffRecordings, record } from "../support/record";
 import { T } from "./hetzner-stack";
@@ -44,7 +43,8 @@ beforeAll(async () => {
   );
 });
 
-const script = (f: string) => readFileSync(join(__dirname, "..", "..", "scripts", f), "utf8");
+// The shipped text (scripts/lib inlined), as index.ts sends it.
+const script = (f: string) => readScript(f);
 const payloadOf = (stdin: string, installer: string) =>
   Object.fromEntries(
     stdin

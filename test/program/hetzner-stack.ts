@@ -1,8 +1,7 @@
 // Policy-style assertions shared by every Hetzner stack/stage test file.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { expect, it } from "vitest";
 import { parse } from "yaml";
+import { readScript } from "../../components/host";
 import { sha256 } from "../../src/plan/host";
 import { SERVER_IP, type ProgramRun } from "../support/mocks";
 
@@ -19,7 +18,8 @@ export const T = {
   privateKey: "tls:index/privateKey:PrivateKey",
 };
 
-const script = (f: string) => readFileSync(join(__dirname, "..", "..", "scripts", f), "utf8");
+// The shipped text (scripts/lib inlined), as index.ts sends it.
+const script = (f: string) => readScript(f);
 
 export interface Expected {
   stage: number;

@@ -5,9 +5,9 @@
 // expected value below is written out by hand, not computed by the code under test.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { readScript } from "../../components/host";
 import { SERVER_IP, mockDigest, mockImageId, runProgram, type ProgramRun } from "../support/mocks";
 import { ed25519KeyPair, type OpensshKeyPair } from "../support/openssh-key";
 import { T } from "./hetzner-stack";
@@ -62,7 +62,8 @@ beforeAll(async () => {
   );
 });
 
-const script = (f: string) => readFileSync(join(__dirname, "..", "..", "scripts", f), "utf8");
+// The shipped text (scripts/lib inlined), as index.ts sends it.
+const script = (f: string) => readScript(f);
 const container = (n: string) => run.one(T.container, `app-${n}`);
 
 describe("non-default stack: firewall", () => {

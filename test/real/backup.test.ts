@@ -29,12 +29,13 @@ import {
 } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readScript } from "../../components/host";
 import { run, type RunResult } from "./support/docker";
 
-const ROOT = resolve(__dirname, "../..");
-const script = (f: string) => readFileSync(join(ROOT, "scripts", f), "utf8");
+// The shipped text (scripts/lib inlined): what the program sends and installs.
+const script = (f: string) => readScript(f);
 const GOFAKES3 = "github.com/johannesboyne/gofakes3/cmd/gofakes3@v1.2.0";
 const QUEUE = "img_queue";
 const JOBS = 3000;

@@ -6,13 +6,15 @@
 // block the metadata service, the prune timer) and the files it writes. The unit files are then
 // checked by the host's `systemd-analyze verify`, and the metadata helper it installs is run with
 // the real iptables in throwaway network namespaces (last describe).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { readScript } from "../../components/host";
 import { BASE_IMAGE_TIMEOUT_MS, type Container, type RunResult, run, startContainer } from "./support/docker";
 
-const SCRIPT = readFileSync(resolve(__dirname, "../../scripts/install-docker.sh"), "utf8");
+// The shipped text (scripts/lib inlined), as the program sends it.
+const SCRIPT = readScript("install-docker.sh");
 const DAEMON_JSON = "/etc/docker/daemon.json"; // the script's defaults, inside the container
 const UNIT_DIR = "/etc/systemd/system";
 const PATH = "/stubs/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

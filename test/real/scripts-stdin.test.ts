@@ -2,15 +2,17 @@
 // as far as the command it runs next. A child that reads stdin (dpkg's conffile prompt, a
 // maintainer script) would swallow the rest, and bash would exit 0 with half the work undone
 // (review-noble F6, reproduced: "start", then nothing, rc 0). Two rules keep that from happening,
-// checked here on the text of every scripts/*.sh so a new script is covered without touching this
-// file:
+// checked here on the shipped text of every scripts/*.sh (readScript: scripts/lib/*.sh inlined in
+// place of the marked `source` lines, so the library's code is checked where it runs) so a new
+// script is covered without touching this file:
 //   1. all the work is in functions; the last line calls `main "$@"`, so bash has read the whole
 //      file before anything runs;
 //   2. apt-get and dpkg get </dev/null, dpkg's conffile choices and needrestart held off.
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { readScript } from "../../components/host";
 
 const SCRIPTS_DIR = resolve(__dirname, "../../scripts");
 const scripts = readdirSync(SCRIPTS_DIR)
@@ -20,7 +22,7 @@ const scripts = readdirSync(SCRIPTS_DIR)
 // systemd, never read from stdin; its top level fills tables at start-up, which is fine there.
 const NOT_FROM_STDIN = new Set(["watchdog.sh"]);
 const fromStdin = scripts.filter((f) => !NOT_FROM_STDIN.has(f));
-const text = (f: string) => readFileSync(resolve(SCRIPTS_DIR, f), "utf8");
+const text = (f: string) => readScript(f);
 
 /**
  * The lines bash runs at the top level, outside function bodies and here-documents: a function

@@ -8,8 +8,9 @@
 //   afterAll, and the test swap file is swapped off there even when a test failed.
 // The cases run in order and build on each other's state, like successive deploys.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readScript } from "../../components/host";
 import {
   BASE_IMAGE_TIMEOUT_MS,
   type Container,
@@ -19,7 +20,8 @@ import {
   startContainer,
 } from "./support/docker";
 
-const SCRIPT = readFileSync(resolve(__dirname, "../../scripts/setup-swap.sh"), "utf8");
+// The shipped text, as the program sends it.
+const SCRIPT = readScript("setup-swap.sh");
 const GIB = 1024 ** 3;
 const SWAPFILE = "/swap/swapfile";
 const FSTAB = "/etc/fstab"; // the script's defaults, inside the container

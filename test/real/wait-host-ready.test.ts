@@ -3,12 +3,14 @@
 // 0 done, 1 error, 2 recoverable), the timeout, the progress lines that keep a quiet SSH session
 // alive behind a NAT, and no flood of `--wait` dots in the deploy log.
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { readScript } from "../../components/host";
 
-const SCRIPT = readFileSync(resolve(__dirname, "../../scripts/wait-host-ready.sh"), "utf8");
+// The shipped text, as the program sends it.
+const SCRIPT = readScript("wait-host-ready.sh");
 
 // `status --wait` sleeps STUB_WAIT_S, prints dots like the real one, exits STUB_RC;
 // `status --long` prints STUB_STATUS.

@@ -23,6 +23,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readScript } from "../../components/host";
 import { parseConfig } from "../../src/config/parse";
 import { snapshotCatalog } from "../../src/plan/catalog";
 import { makePlan } from "../../src/plan/plan";
@@ -31,7 +32,6 @@ import { ensureDocker } from "./support/docker";
 
 const ROOT = resolve(__dirname, "../..");
 const WATCHDOG = join(ROOT, "scripts/watchdog.sh");
-const INSTALL = join(ROOT, "scripts/install-watchdog.sh");
 const STATUS = join(ROOT, "scripts/status.sh");
 const FIXTURES = join(__dirname, "fixtures/watchdog");
 
@@ -686,7 +686,7 @@ describe("watchdog.sh", () => {
       "bash",
       ["-s"],
       { ...box.env(1), WATCHDOG_BIN: join(tmp, "not-installed") },
-      readFileSync(STATUS, "utf8"),
+      readScript("status.sh"),
     );
     expect(viaStdin.stderr).toBe(
       `app-infra-status: the watchdog is not installed (${join(tmp, "not-installed")} is missing); run pulumi up\n`,
@@ -832,13 +832,14 @@ describe("watchdog.sh with a real Docker engine", () => {
 
 describe("install-watchdog.sh", () => {
   const b64 = (s: string) => Buffer.from(s).toString("base64");
-  const installText = readFileSync(INSTALL, "utf8");
+  // The shipped text (scripts/lib inlined), as components/host.ts sends it.
+  const installText = readScript("install-watchdog.sh");
   const envText =
     "STACK='dev'\nSTAGE='1'\nFOR_MINUTES='5'\nTELEGRAM_CHAT_ID='4242'\nCONTAINERS='redis api bot worker-image-1=worker'\n";
   const secretsText = `TELEGRAM_BOT_TOKEN=${TOKEN}\nWEBHOOK_URL=https://hooks.example/${HOOK_SECRET}\n`;
   /** The payload lines components/host.ts appends after the script. */
   const payloadLines = (env = envText) =>
-    `WATCHDOG_SCRIPT_B64=${b64(readFileSync(WATCHDOG, "utf8"))}\nWATCHDOG_ENV_B64=${b64(env)}\nWATCHDOG_SECRETS_B64=${b64(secretsText)}\n`;
+    `WATCHDOG_SCRIPT_B64=${b64(readScript("watchdog.sh"))}\nWATCHDOG_ENV_B64=${b64(env)}\nWATCHDOG_SECRETS_B64=${b64(secretsText)}\n`;
   /** stdin for `bash -s -- INTERVAL_S HASH`, exactly as components/host.ts builds it: script, then payload. */
   const stdin = (env = envText) => installText + payloadLines(env);
   const dest = join(tmp, "destdir");
@@ -879,7 +880,7 @@ describe("install-watchdog.sh", () => {
     expect(first.code, first.stderr).toBe(0);
     for (const [f, mode] of Object.entries(files)) expect(statSync(join(dest, f)).mode & 0o777, f).toBe(mode);
     expect(readFileSync(join(dest, "usr/local/sbin/app-infra-watchdog"), "utf8")).toBe(
-      readFileSync(WATCHDOG, "utf8"),
+      readScript("watchdog.sh"),
     );
     expect(readFileSync(join(dest, "etc/app-infra/watchdog.env"), "utf8")).toBe(envText);
     expect(readFileSync(join(dest, "etc/app-infra/watchdog.secrets"), "utf8")).toBe(secretsText);
@@ -990,7 +991,7 @@ describe("install-watchdog.sh", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
       [
-        "app-infra-watchdog install: payload: lines should be WATCHDOG_SCRIPT_B64=, WATCHDOG_ENV_B64= or WATCHDOG_SECRETS_B64= (got TELEGRAM_BOT_TOKEN)",
+        "app-infra-watchdog install: payload: lines should be one of WATCHDOG_SCRIPT_B64=, WATCHDOG_ENV_B64=, WATCHDOG_SECRETS_B64= (got TELEGRAM_BOT_TOKEN)",
         "app-infra-watchdog install: INTERVAL_S: should be a whole number of seconds between 10 and 3600 (got 5)",
         "app-infra-watchdog install: WATCHDOG_ENV_B64: should be given, empty for an empty thresholds file (missing)",
         "app-infra-watchdog install: WATCHDOG_SECRETS_B64: should be given, empty for no secrets (missing)",

@@ -2,7 +2,8 @@
 // are written out from the snapshot's figures, not computed with the code's formula.
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/parse";
-import { monthlyCost, priceIsEstimated, scaleUpAdvice, scaling, swapNote } from "../../src/plan/advice";
+import { euro, monthlyCost, priceIsEstimated, scaleUpAdvice, scaling, swapNote } from "../../src/plan/advice";
+import type { Catalog } from "../../src/plan/catalog";
 import { snapshotCatalog } from "../../src/plan/catalog";
 import { makePlan } from "../../src/plan/plan";
 
@@ -86,5 +87,83 @@ describe("the watchdog's scale-up advice", () => {
     expect(scaleUpAdvice(cfg, plan, catalog)).toBe(
       "ccx63 is the largest orderable x86 type in fsn1 on this catalog: consider a second server for the workers (horizontal scaling)",
     );
+  });
+});
+
+describe("next size up on a hand-made catalog: each rule excludes its decoy", () => {
+  // The plan's server is `cx1` (4 vCPU, 8 GB, 80 GB disk) in fsn1, x86. Each decoy would be the
+  // answer if the rule that excludes it were gone; the right answers are `cxa16` for RAM and
+  // `cpu8` for cores.
+  const at = (price: number, available = true, name = "fsn1") => [
+    { name, available, priceMonthlyEur: price },
+  ];
+  const type = (name: string, cores: number, memoryGb: number, diskGb: number, locations = at(10)) => ({
+    name,
+    cores,
+    memoryGb,
+    diskGb,
+    architecture: "x86" as const,
+    cpuType: "shared",
+    deprecated: false,
+    locations,
+  });
+  const hand: Catalog = {
+    source: "hand-made",
+    takenAt: "2026-11-26",
+    live: false,
+    types: [
+      type("cx1", 4, 8, 80, at(5)),
+      { ...type("old", 4, 9, 80), deprecated: true }, // deprecated
+      { ...type("arm", 4, 10, 80), architecture: "arm" }, // another architecture
+      type("away", 4, 11, 80, at(10, true, "hel1")), // another location
+      type("gone", 4, 12, 80, at(10, false)), // sold out here
+      type("few-cores", 2, 13, 80), // fewer vCPUs than the server has
+      type("small-disk", 4, 14, 40), // less disk than asked (60 GB)
+      type("cxa16", 4, 16, 60, at(20)), // equal vCPUs and exactly the disk asked: allowed
+      type("cxb16", 4, 16, 80, at(18)), // same RAM, cheaper: the pinned advice's pick
+      type("cxc16", 4, 16, 80, at(18)), // same price: the name decides
+      type("cpu8", 8, 8, 80, at(30)), // equal RAM: allowed for the cores step
+      type("big24", 12, 24, 80, at(40)),
+    ],
+  };
+  const planOn = (raw: Record<string, unknown>) => {
+    const cfg = parseConfig("shop", { stage: 1, location: "fsn1", ...raw });
+    return { cfg, plan: makePlan(cfg, hand) };
+  };
+
+  it("RAM: the smallest orderable step above, by its key", () => {
+    const { cfg, plan } = planOn({ server: { cores: 4, memoryGb: 8 } });
+    expect(plan.server?.type).toBe("cx1");
+    expect(scaleUpAdvice(cfg, plan, hand, "memoryGb")).toBe(
+      "set server/memoryGb 16 → cxb16 (4 vCPU, 16 GB RAM), €18.50/month incl. IPv4 " +
+        "(`pulumi config set --path server.memoryGb 16 -s shop && pulumi up -s shop`)",
+    );
+    expect(scaleUpAdvice(cfg, plan, hand, "cores")).toBe(
+      "set server/cores 8 → cpu8 (8 vCPU, 8 GB RAM), €30.50/month incl. IPv4 " +
+        "(`pulumi config set --path server.cores 8 -s shop && pulumi up -s shop`)",
+    );
+  });
+
+  it("a pinned type: the advice is the cheapest type with that much, then by name", () => {
+    const { cfg, plan } = planOn({ server: { type: "cx1" } });
+    expect(scaleUpAdvice(cfg, plan, hand, "memoryGb")).toBe(
+      "set server/type cxb16 → cxb16 (4 vCPU, 16 GB RAM), €18.50/month incl. IPv4 " +
+        "(`pulumi config set --path server.type cxb16 -s shop && pulumi up -s shop`)",
+    );
+  });
+
+  it("nothing bigger: horizontal scaling; no server: the containers' limits", () => {
+    const { cfg, plan } = planOn({ server: { type: "big24" } });
+    expect(scaleUpAdvice(cfg, plan, hand)).toBe(
+      "big24 is the largest orderable x86 type in fsn1 on this catalog: consider a second server for the workers (horizontal scaling)",
+    );
+    expect(scaleUpAdvice(cfg, { ...plan, server: undefined }, hand)).toBe(
+      "raise the memory limits of the busy containers (services/<service>/memoryMb)",
+    );
+  });
+
+  it("prices: unknown is said, backups are named", () => {
+    expect(euro(null)).toBe("price unknown");
+    expect(euro(3.5)).toBe("€3.50/month");
   });
 });

@@ -4,7 +4,15 @@ import { describe, expect, it } from "vitest";
 import { KEYS } from "../../src/config/keys";
 import { parseConfig } from "../../src/config/parse";
 import { snapshotCatalog } from "../../src/plan/catalog";
-import { diffPlans, resolveSettings, shortKey, summarizeChanges, type PlanView } from "../../src/plan/impact";
+import {
+  diffPlans,
+  fmt,
+  recreateConsequence,
+  resolveSettings,
+  shortKey,
+  summarizeChanges,
+  type PlanView,
+} from "../../src/plan/impact";
 import { makePlan } from "../../src/plan/plan";
 import { planToJson } from "../../src/report/json";
 
@@ -143,5 +151,427 @@ describe("diffPlans", () => {
     expect(summarizeChanges(c)).toBe(
       "Changes: 1 to add, 0 to change in place, 2 to replace, 0 to destroy; 1 refused by the program.",
     );
+  });
+});
+
+describe("diffPlans, each kind of change written out", () => {
+  const B = { server: { protect: true, backups: true } };
+  const cases: [string, Record<string, unknown>, Record<string, unknown>, unknown[]][] = [
+    [
+      "local to hetzner: a new server, protection and backups on, swap from nothing",
+      { target: "local" },
+      B,
+      [
+        {
+          kind: "create-server",
+          subject: "server",
+          what: "cx33 in fsn1",
+          consequence: "a new cx33 server is created (€8.49/month before IPv4 and backups)",
+          refused: false,
+        },
+        {
+          kind: "update",
+          subject: "server",
+          what: "server/protect false → true",
+          consequence: "delete and rebuild protection turned on in place (Hetzner and Pulumi `protect`)",
+          refused: false,
+        },
+        {
+          kind: "update",
+          subject: "server",
+          what: "server/backups false → true",
+          consequence: "Hetzner's daily backups turned on in place (+20 % of the server price)",
+          refused: false,
+        },
+        {
+          kind: "update",
+          subject: "swap",
+          what: "0 GB → 2 GB",
+          consequence: "the swapfile is resized in place (no reboot, nothing restarts)",
+          refused: false,
+        },
+      ],
+    ],
+    [
+      "x86 to arm: refused, the server would be replaced",
+      B,
+      { server: { ...B.server, architecture: "arm" } },
+      [
+        {
+          kind: "replace-server",
+          subject: "server",
+          what: "cx33 (fsn1, x86) → cax21 (fsn1, arm)",
+          consequence:
+            "REPLACES THE SERVER — data on it is lost (a new server: new IP, empty disk, empty Redis). architecture x86 → arm: Hetzner cannot rescale across architectures, and the images must be built for arm. pulumi up refuses this for a deployed server before anything is touched: deploy the new location or architecture as a new stack and move the data over",
+          refused: true,
+        },
+      ],
+    ],
+    [
+      "a bigger type with keepDisk false: the disk grows for good",
+      B,
+      { server: { ...B.server, memoryGb: 16, keepDisk: false } },
+      [
+        {
+          kind: "rescale",
+          subject: "server",
+          what: "cx33 (4 vCPU, 8 GB) → cx43 (8 vCPU, 16 GB)",
+          consequence:
+            "rescale: Hetzner powers the server off, changes its type and boots it — every service is down for about 1–2 min; the server, its IP and its data stay. The disk grows to 160 GB (server/keepDisk is false), so a later move back to a smaller type is impossible. New tariff: €8.49/month → €15.99/month (any rescale moves the server to Hetzner's current price)",
+          refused: false,
+        },
+        {
+          kind: "no-op",
+          subject: "server",
+          what: "server/keepDisk true → false",
+          consequence:
+            "nothing changes now: it decides at the next rescale whether the disk grows with the type",
+          refused: false,
+        },
+      ],
+    ],
+    [
+      "a bigger type keeping the disk: a downgrade stays possible",
+      B,
+      { server: { ...B.server, memoryGb: 16 } },
+      [
+        {
+          kind: "rescale",
+          subject: "server",
+          what: "cx33 (4 vCPU, 8 GB) → cx43 (8 vCPU, 16 GB)",
+          consequence:
+            "rescale: Hetzner powers the server off, changes its type and boots it — every service is down for about 1–2 min; the server, its IP and its data stay. The disk keeps its size (server/keepDisk), so a later downgrade stays possible. New tariff: €8.49/month → €15.99/month (any rescale moves the server to Hetzner's current price)",
+          refused: false,
+        },
+      ],
+    ],
+    [
+      "a third worker: one new container",
+      B,
+      { ...B, workers: 3 },
+      [
+        {
+          kind: "add",
+          subject: "worker-image-3",
+          what: "new container (250 MB limit)",
+          consequence: "a new worker starts consuming the queue; the running containers are not touched",
+          refused: false,
+        },
+      ],
+    ],
+    [
+      "a new worker image: each worker recreated with its grace",
+      B,
+      { ...B, images: { worker: "ghcr.io/acme/w:2" } },
+      [
+        {
+          kind: "recreate",
+          subject: "worker-image-1",
+          what: "image ghcr.io/example/app:latest → ghcr.io/acme/w:2",
+          consequence:
+            "recreated (stop, then start the new one): the worker gets up to 120 s to finish its current job, then restarts with the change; queued jobs wait in Redis (the other workers keep consuming)",
+          refused: false,
+        },
+        {
+          kind: "recreate",
+          subject: "worker-image-2",
+          what: "image ghcr.io/example/app:latest → ghcr.io/acme/w:2",
+          consequence:
+            "recreated (stop, then start the new one): the worker gets up to 120 s to finish its current job, then restarts with the change; queued jobs wait in Redis (the other workers keep consuming)",
+          refused: false,
+        },
+      ],
+    ],
+    [
+      "a new API image: the API's outage window",
+      B,
+      { ...B, images: { api: "ghcr.io/acme/a:2" } },
+      [
+        {
+          kind: "recreate",
+          subject: "api",
+          what: "image ghcr.io/example/app:latest → ghcr.io/acme/a:2",
+          consequence:
+            "recreated (stop, then start the new one): the API is down from the old container's stop until the new one is healthy: about 5–30 s (estimate; up to 30 s to stop, the health check allows 20 s to start)",
+          refused: false,
+        },
+      ],
+    ],
+    [
+      "SSH narrowed to one address",
+      B,
+      { ...B, adminCidrs: ["198.51.100.7/32"] },
+      [
+        {
+          kind: "update",
+          subject: "firewall",
+          what: "SSH from adminCidrs: tcp/22 from 0.0.0.0/0, ::/0 → tcp/22 from 198.51.100.7/32",
+          consequence: "the Hetzner firewall is updated in place; open connections are not dropped",
+          refused: false,
+        },
+      ],
+    ],
+    [
+      "the API made public: said in capitals",
+      { ...B, services: { api: { public: false } } },
+      B,
+      [
+        {
+          kind: "update",
+          subject: "firewall",
+          what: "API: tcp/8000 from 0.0.0.0/0, ::/0 added",
+          consequence:
+            "the Hetzner firewall is updated in place; open connections are not dropped. API is now OPEN TO THE WHOLE INTERNET",
+          refused: false,
+        },
+      ],
+    ],
+    [
+      "a new API port: the API recreated and its rule moved",
+      B,
+      { ...B, services: { api: { port: 8081 } } },
+      [
+        {
+          kind: "recreate",
+          subject: "api",
+          what: "command changed",
+          consequence:
+            "recreated (stop, then start the new one): the API is down from the old container's stop until the new one is healthy: about 5–30 s (estimate; up to 30 s to stop, the health check allows 20 s to start)",
+          refused: false,
+        },
+        {
+          kind: "update",
+          subject: "firewall",
+          what: "API: tcp/8000 from 0.0.0.0/0, ::/0 → tcp/8081 from 0.0.0.0/0, ::/0",
+          consequence: "the Hetzner firewall is updated in place; open connections are not dropped",
+          refused: false,
+        },
+      ],
+    ],
+    [
+      "protection off: said in capitals",
+      B,
+      { server: { protect: false, backups: true } },
+      [
+        {
+          kind: "update",
+          subject: "server",
+          what: "server/protect true → false",
+          consequence:
+            "delete and rebuild protection REMOVED: `pulumi destroy`, a replacement or a click in the console can now delete the server and its data",
+          refused: false,
+        },
+      ],
+    ],
+    [
+      "protection on",
+      { server: { protect: false, backups: true } },
+      B,
+      [
+        {
+          kind: "update",
+          subject: "server",
+          what: "server/protect false → true",
+          consequence: "delete and rebuild protection turned on in place (Hetzner and Pulumi `protect`)",
+          refused: false,
+        },
+      ],
+    ],
+    [
+      "Hetzner backups on: the price",
+      { server: { protect: true, backups: false } },
+      B,
+      [
+        {
+          kind: "update",
+          subject: "server",
+          what: "server/backups false → true",
+          consequence: "Hetzner's daily backups turned on in place (+20 % of the server price)",
+          refused: false,
+        },
+      ],
+    ],
+    [
+      "an image and a limit at once: one recreate naming both",
+      B,
+      { ...B, images: { api: "ghcr.io/acme/a:2" }, services: { api: { memoryMb: 300 } } },
+      [
+        {
+          kind: "recreate",
+          subject: "api",
+          what: "image ghcr.io/example/app:latest → ghcr.io/acme/a:2, memoryMb 200 → 300",
+          consequence:
+            "recreated (stop, then start the new one): the API is down from the old container's stop until the new one is healthy: about 5–30 s (estimate; up to 30 s to stop, the health check allows 20 s to start)",
+          refused: false,
+        },
+      ],
+    ],
+    [
+      "digests off: re-referenced at the next up",
+      B,
+      { ...B, imageDigests: "off" },
+      [
+        {
+          kind: "update",
+          subject: "images",
+          what: "imageDigests registry → off",
+          consequence:
+            "images are referenced differently at the next up: a container whose resolved reference changes is recreated",
+          refused: false,
+        },
+      ],
+    ],
+    [
+      "a registry login: in place, used at the next pull",
+      B,
+      { ...B, registry: { server: "ghcr.io", username: "acme" }, registryPassword: { secure: "x" } },
+      [
+        {
+          kind: "update",
+          subject: "registry",
+          what: "registry/server unset → ghcr.io, registry/username unset → acme, registryPassword unset → set",
+          consequence: "the Docker provider's registry login changes in place; it is used at the next pull",
+          refused: false,
+        },
+      ],
+    ],
+    [
+      "a bot token: the bot recreated",
+      B,
+      { ...B, botToken: { secure: "x" } },
+      [
+        {
+          kind: "recreate",
+          subject: "bot",
+          what: "botToken unset → set",
+          consequence:
+            "the secret reaches the containers as environment: the ones that receive it are recreated",
+          refused: false,
+        },
+      ],
+    ],
+    [
+      "the env secret: every app container recreated",
+      B,
+      { ...B, env: { secure: "x" } },
+      [
+        {
+          kind: "recreate",
+          subject: "api, bot, workers",
+          what: "env unset → set",
+          consequence:
+            "the secret reaches the containers as environment: the ones that receive it are recreated",
+          refused: false,
+        },
+      ],
+    ],
+    [
+      "a new health path: the API recreated",
+      B,
+      { ...B, services: { api: { healthPath: "/hz" } } },
+      [
+        {
+          kind: "recreate",
+          subject: "api",
+          what: "services/api/healthPath /health → /hz",
+          consequence:
+            "recreated (the health check changes, and Docker cannot change it in place): the API is down from the old container's stop until the new one is healthy: about 5–30 s (estimate; up to 30 s to stop, the health check allows 20 s to start)",
+          refused: false,
+        },
+      ],
+    ],
+    [
+      "your own deploy key: it must already be authorized",
+      B,
+      { ...B, deployPrivateKey: { secure: "x" } },
+      [
+        {
+          kind: "update",
+          subject: "deploy key",
+          what: "deployPrivateKey unset → set",
+          consequence:
+            "Pulumi connects with a different key: it must already be in root's authorized_keys (the server's SSH keys are read only at first boot)",
+          refused: false,
+        },
+      ],
+    ],
+    [
+      "stage 3 on a server that already meets it: a label",
+      B,
+      { ...B, stage: 3 },
+      [
+        {
+          kind: "no-op",
+          subject: "server",
+          what: "stage 2 → 3, server/cores 3 → 4, server/memoryGb 4 → 6",
+          consequence:
+            "the server stays cx33 (4 vCPU, 8 GB RAM, 80 GB disk): it already meets the new requirements (≥4 vCPU, ≥6 GB RAM, ≥60 GB disk); only its requirements label is updated in place. The next size up: server/memoryGb 16 → cx43 (8 vCPU, 16 GB RAM), €19.69/month incl. IPv4 and backups",
+          refused: false,
+        },
+      ],
+    ],
+    [
+      "more RAM asked, the type already has it",
+      B,
+      { ...B, server: { ...B.server, memoryGb: 6 } },
+      [
+        {
+          kind: "no-op",
+          subject: "server",
+          what: "server/memoryGb 4 → 6",
+          consequence:
+            "the server stays cx33 (4 vCPU, 8 GB RAM, 80 GB disk): it already meets the new requirements (≥3 vCPU, ≥6 GB RAM, ≥60 GB disk); only its requirements label is updated in place. The next size up: server/memoryGb 16 → cx43 (8 vCPU, 16 GB RAM), €19.69/month incl. IPv4 and backups",
+          refused: false,
+        },
+      ],
+    ],
+    [
+      "alert thresholds: the watchdog re-installed",
+      B,
+      { ...B, alerts: { cpuPercent: 70, forMinutes: 9 } },
+      [
+        {
+          kind: "update",
+          subject: "watchdog",
+          what: "alerts/cpuPercent 90 → 70, alerts/forMinutes 5 → 9",
+          consequence: "the watchdog's settings are re-installed in place; no container restarts",
+          refused: false,
+        },
+      ],
+    ],
+    [
+      "users and per-user memory: the budget only",
+      B,
+      { ...B, users: 150, perUserMb: 3 },
+      [
+        {
+          kind: "no-op",
+          subject: "budget",
+          what: "users 100 → 150, perUserMb 18 → 3",
+          consequence: "only the memory budget's projection changes; nothing on the box does",
+          refused: false,
+        },
+      ],
+    ],
+  ];
+  it.each(cases)("%s", (_, before, afterRaw, want) => {
+    expect(diffPlans(doc(before), doc(afterRaw))).toEqual(want);
+  });
+
+  it("values as the report prints them, and each role's recreate consequence", () => {
+    expect([fmt(undefined), fmt(null), fmt(["a", "b"]), fmt(true), fmt(3), fmt("x")]).toEqual([
+      "(not reported)",
+      "unset",
+      "[a, b]",
+      "true",
+      "3",
+      "x",
+    ]);
+    expect(["redis", "api", "bot", "worker"].map(recreateConsequence)).toEqual([
+      "Redis stops and starts again: every app loses its connection for a few seconds (estimate). The queue and data stay on the redis-data volume (reloaded from the AOF)",
+      "the API is down from the old container's stop until the new one is healthy: about 5–30 s (estimate; up to 30 s to stop, the health check allows 20 s to start)",
+      "the bot is offline for a few seconds (estimate); Telegram keeps the updates meanwhile (up to 24 h, Bot API getUpdates), so none are lost",
+      "the worker gets up to 120 s to finish its current job, then restarts with the change; queued jobs wait in Redis (the other workers keep consuming)",
+    ]);
   });
 });

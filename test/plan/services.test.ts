@@ -184,3 +184,32 @@ describe("services plan: what the Docker provider accepts", () => {
     }
   });
 });
+
+describe("each service's wiring, written out (a non-default API port and health path)", () => {
+  it("names, aliases, volumes, secrets and the API's health check", () => {
+    const s = byName({ services: { api: { port: 8081, healthPath: "/healthz" } } }, 3);
+    expect(Object.values(s).map((x) => [x.name, x.alias, x.role])).toEqual([
+      ["redis", "redis", "redis"],
+      ["api", "api", "api"],
+      ["bot", "bot", "bot"],
+      ["worker-image-1", "worker-image-1", "worker"],
+      ["worker-image-2", "worker-image-2", "worker"],
+      ["worker-image-3", "worker-image-3", "worker"],
+    ]);
+    expect(s.redis!.volumes).toEqual([{ volume: "redis-data", containerPath: "/data" }]);
+    expect(s.redis!.secretEnv).toEqual([]);
+    expect(s.api!.secretEnv).toEqual(["FAL_KEY", "EXTRA_ENV"]);
+    expect(s.bot!.secretEnv).toEqual(["BOT_TOKEN", "FAL_KEY", "EXTRA_ENV"]);
+    expect(s.api!.volumes).toEqual([]);
+    expect(s.api!.ports).toEqual([{ internal: 8081, external: 8081 }]);
+    expect(s.api!.healthcheck?.test).toEqual([
+      "CMD",
+      "python3",
+      "-c",
+      'import urllib.request; urllib.request.urlopen("http://127.0.0.1:8081/healthz", timeout=4)',
+    ]);
+    expect(s.bot!.singleton).toBe(true);
+    expect(s["worker-image-3"]!.singleton).toBe(false);
+    expect(redisUrl()).toBe("redis://redis:6379/0");
+  });
+});

@@ -1,37 +1,37 @@
 // The watchdog's keys and defaults are the plan's: the settings block in scripts/watchdog.sh is the
 // text src/plan/watchdog.ts generates, and the program writes every key the script reads.
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { readScript } from "../../components/host";
 import { KEY_BY_PATH } from "../../src/config/keys";
 import { snapshotCatalog } from "../../src/plan/catalog";
 import { makePlan } from "../../src/plan/plan";
-import {
-  SCRIPT_SETTINGS_BEGIN,
-  SCRIPT_SETTINGS_END,
-  WATCHDOG_ADVICE_KEYS,
-  WATCHDOG_SETTINGS,
-  watchdogEnv,
-  watchdogScriptSettings,
-  watchdogSecretsFile,
-} from "../../src/plan/watchdog";
 import { cfg } from "./fixtures";
+
+// src/plan/watchdog.ts is loaded afresh before each test: its settings table is built when the
+// module loads, and a load inside beforeEach is one Stryker attributes to the test that follows
+// (a load at import time is a static mutant it cannot score).
+let W: typeof import("../../src/plan/watchdog");
+beforeEach(async () => {
+  vi.resetModules();
+  W = await import("../../src/plan/watchdog");
+});
 
 const script = (f: string) => readScript(f);
 
 describe("scripts/watchdog.sh takes its keys and defaults from the plan", () => {
-  it("its settings block is exactly the generated one (paste watchdogScriptSettings() between the markers)", () => {
+  it("its settings block is exactly the generated one (paste W.watchdogScriptSettings() between the markers)", () => {
     const text = script("watchdog.sh");
-    const from = text.indexOf(SCRIPT_SETTINGS_BEGIN);
-    const to = text.indexOf(SCRIPT_SETTINGS_END);
+    const from = text.indexOf(W.SCRIPT_SETTINGS_BEGIN);
+    const to = text.indexOf(W.SCRIPT_SETTINGS_END);
     expect(from, "BEGIN marker").toBeGreaterThan(0);
     expect(to, "END marker").toBeGreaterThan(from);
-    expect(text.slice(from, to + SCRIPT_SETTINGS_END.length)).toBe(watchdogScriptSettings());
+    expect(text.slice(from, to + W.SCRIPT_SETTINGS_END.length)).toBe(W.watchdogScriptSettings());
     // Only once: no second, hand-written table.
     expect(text.match(/declare -A DEFAULTS/g)).toHaveLength(1);
   });
 
   it("the generated defaults are the config keys' own defaults (written out by hand here)", () => {
-    const d = Object.fromEntries(WATCHDOG_SETTINGS.map((s) => [s.key, s.default]));
+    const d = Object.fromEntries(W.WATCHDOG_SETTINGS.map((s) => [s.key, s.default]));
     expect(d).toMatchObject({
       MEMORY_PERCENT: 95,
       SWAP_PERCENT: 50,
@@ -48,21 +48,21 @@ describe("scripts/watchdog.sh takes its keys and defaults from the plan", () => 
       BACKUP_MAX_AGE_H: 0,
       BACKUP_STATE_DIR: "/var/lib/app-infra",
     });
-    expect(watchdogScriptSettings()).toContain('[SWAP_PERCENT]="50"');
-    expect(watchdogScriptSettings()).toContain(
+    expect(W.watchdogScriptSettings()).toContain('[SWAP_PERCENT]="50"');
+    expect(W.watchdogScriptSettings()).toContain(
       'readonly SECRET_KEYS=" TELEGRAM_BOT_TOKEN WEBHOOK_URL HEARTBEAT_URL "',
     );
   });
 
   it("the program writes every key the script would otherwise default, except the hand/test-only ones", () => {
     const c = cfg({ stage: 2, alerts: { telegramChatId: "-100" } });
-    const env = watchdogEnv(c, makePlan(c, snapshotCatalog()));
+    const env = W.watchdogEnv(c, makePlan(c, snapshotCatalog()));
     const written = env
       .trim()
       .split("\n")
       .map((l) => l.split("=")[0]);
     expect(written).toEqual(
-      WATCHDOG_SETTINGS.map((s) => s.key).filter((k) => k !== "TELEGRAM_API_BASE" && k !== "REDIS_CLI"),
+      W.WATCHDOG_SETTINGS.map((s) => s.key).filter((k) => k !== "TELEGRAM_API_BASE" && k !== "REDIS_CLI"),
     );
     expect(env).toContain(
       "CONTAINERS='redis=redis api=api bot=bot worker-image-1=worker worker-image-2=worker'\n",
@@ -70,11 +70,71 @@ describe("scripts/watchdog.sh takes its keys and defaults from the plan", () => 
     expect(env).toContain("TELEGRAM_CHAT_ID='-100'\n");
   });
 
+  it("every value comes from its own config key or plan figure (a non-default stack, each value distinct)", () => {
+    const c = cfg(
+      {
+        stage: 3,
+        workers: 3,
+        alerts: {
+          memoryPercent: 81,
+          swapPercent: 41,
+          cpuPercent: 71,
+          queueLength: 55,
+          apiLatencyMs: 1500,
+          redisMemoryPercent: 77,
+          forMinutes: 7,
+          repeatMinutes: 33,
+          intervalS: 45,
+          diskPercent: 66,
+          telegramChatId: "-42",
+        },
+        services: { worker: { queue: "jobs_q" }, api: { port: 8081, healthPath: "/healthz" } },
+        backup: { enabled: true, repository: "s3:https://s3.example.org/b/r", maxAgeHours: 30 },
+      },
+      "shop",
+    );
+    const advice = (key: string, value: number) =>
+      `set server/${key} ${value} → cx43 (8 vCPU, 16 GB RAM), €16.49/month incl. IPv4 ` +
+      `(\`pulumi config set --path server.${key} ${value} -s shop && pulumi up -s shop\`)`;
+    expect(W.watchdogEnv(c, makePlan(c, snapshotCatalog()))).toBe(
+      [
+        "STACK='shop'",
+        "STAGE='3'",
+        "MEMORY_PERCENT='81'",
+        "SWAP_PERCENT='41'",
+        "CPU_PERCENT='71'",
+        "QUEUE_LENGTH='55'",
+        "API_LATENCY_MS='1500'",
+        "REDIS_MEMORY_PERCENT='77'",
+        "FOR_MINUTES='7'",
+        "REPEAT_MINUTES='33'",
+        "QUEUE_NAME='jobs_q'",
+        "API_HEALTH_URL='http://127.0.0.1:8081/healthz'",
+        "WORKERS='3'",
+        "INTERVAL_S='45'",
+        "CONTAINERS='redis=redis api=api bot=bot worker-image-1=worker worker-image-2=worker worker-image-3=worker'",
+        "DISK_PERCENT='66'",
+        "DISK_PATHS='/ /var/lib/docker'",
+        "BACKUP_MAX_AGE_H='30'",
+        "BACKUP_STATE_DIR='/var/lib/app-infra'",
+        "TELEGRAM_CHAT_ID='-42'",
+        `SCALE_UP_MEMORY='${advice("memoryGb", 16)}'`,
+        `SCALE_UP_CPU='${advice("cores", 8)}'`,
+        "",
+      ].join("\n"),
+    );
+    // Backups off: no age alert (0), whatever maxAgeHours says; no chat id: an empty value.
+    const off = cfg({ backup: { enabled: false, maxAgeHours: 30 } });
+    const env = W.watchdogEnv(off, makePlan(off, snapshotCatalog()));
+    expect(env).toContain("BACKUP_MAX_AGE_H='0'\n");
+    expect(env).toContain("TELEGRAM_CHAT_ID=''\n");
+  });
+
   it("the scale-up advice is the plan's, computed from the catalog: a setting that changes the server", () => {
     const c = cfg({ stage: 2 }, "prod");
     const plan = makePlan(c, snapshotCatalog());
     expect(plan.server?.type).toBe("cx33");
-    const env = watchdogEnv(c, plan);
+    const env = W.watchdogEnv(c, plan);
     expect(env).toContain(
       "SCALE_UP_MEMORY='set server/memoryGb 16 → cx43 (8 vCPU, 16 GB RAM), €16.49/month incl. IPv4 " +
         "(`pulumi config set --path server.memoryGb 16 -s prod && pulumi up -s prod`)'\n",
@@ -90,12 +150,12 @@ describe("scripts/watchdog.sh takes its keys and defaults from the plan", () => 
 
   it("at the largest type the advice says so; without plan advice the file names the keys", () => {
     const big = cfg({ server: { memoryGb: 192 } });
-    expect(watchdogEnv(big, makePlan(big, snapshotCatalog()))).toContain(
+    expect(W.watchdogEnv(big, makePlan(big, snapshotCatalog()))).toContain(
       "SCALE_UP_MEMORY='ccx63 is the largest orderable x86 type in fsn1 on this catalog: consider a second server for the workers (horizontal scaling)'\n",
     );
     const c = cfg();
     const noAdvice = { ...makePlan(c, snapshotCatalog()), scaleUp: undefined };
-    const env = watchdogEnv(c, noAdvice);
+    const env = W.watchdogEnv(c, noAdvice);
     expect(env).toContain(
       "SCALE_UP_MEMORY='raise server/memoryGb for more RAM (npm run plan shows the next size up and its price)'\n",
     );
@@ -103,7 +163,7 @@ describe("scripts/watchdog.sh takes its keys and defaults from the plan", () => 
       "SCALE_UP_CPU='raise server/cores for more vCPUs (npm run plan shows the next size up and its price)'\n",
     );
     // The script's defaults are the same texts, for a file written by hand.
-    const d = Object.fromEntries(WATCHDOG_SETTINGS.map((s) => [s.key, s.default]));
+    const d = Object.fromEntries(W.WATCHDOG_SETTINGS.map((s) => [s.key, s.default]));
     expect(d.SCALE_UP_MEMORY).toBe(
       "raise server/memoryGb for more RAM (npm run plan shows the next size up and its price)",
     );
@@ -112,33 +172,41 @@ describe("scripts/watchdog.sh takes its keys and defaults from the plan", () => 
   it("refuses a value the env file cannot carry (a quote or a line break)", () => {
     const c = cfg();
     const p = makePlan(c, snapshotCatalog());
-    expect(() => watchdogEnv(c, { ...p, scaleUp: { memory: "it's", cpu: "x" } })).toThrow(
+    expect(() => W.watchdogEnv(c, { ...p, scaleUp: { memory: "it's", cpu: "x" } })).toThrow(
       "internal: watchdog SCALE_UP_MEMORY cannot hold a quote or line break",
     );
-    expect(() => watchdogEnv(c, { ...p, scaleUp: { memory: "x", cpu: "a\nb" } })).toThrow(/SCALE_UP_CPU/);
+    expect(() => W.watchdogEnv(c, { ...p, scaleUp: { memory: "x", cpu: "a\nb" } })).toThrow(/SCALE_UP_CPU/);
   });
 
   it("the config keys the script's advice names come from the key table, generated into its block", () => {
-    expect(WATCHDOG_ADVICE_KEYS).toEqual({
+    expect(W.WATCHDOG_ADVICE_KEYS).toEqual({
       KEY_MEMORY_MB: "services/<service>/memoryMb",
       KEY_WORKERS: "workers",
     });
-    expect(watchdogScriptSettings()).toContain(
+    expect(W.watchdogScriptSettings()).toContain(
       'readonly KEY_MEMORY_MB="services/<service>/memoryMb" KEY_WORKERS="workers"',
     );
     // The script spells none of them itself, nor the stage key its old advice used.
     const text = script("watchdog.sh");
-    const body = text.slice(text.indexOf(SCRIPT_SETTINGS_END));
+    const body = text.slice(text.indexOf(W.SCRIPT_SETTINGS_END));
     expect(body).not.toMatch(/services\/%s|services\.%s|config set workers|config set stage|next stage/);
   });
 
   it("the secrets file uses only the keys the script accepts there", () => {
-    const keys = watchdogSecretsFile("t", "u")
+    const keys = W.watchdogSecretsFile("t", "u")
       .trim()
       .split("\n")
       .map((l) => l.split("=")[0]);
     expect(keys).toEqual(["TELEGRAM_BOT_TOKEN", "WEBHOOK_URL"]);
-    expect(watchdogSecretsFile(undefined, undefined)).toBe("");
+    expect(W.watchdogSecretsFile("t", undefined, "https://beat.example/1")).toBe(
+      "TELEGRAM_BOT_TOKEN=t\nHEARTBEAT_URL=https://beat.example/1\n",
+    );
+    expect(W.watchdogSecretsFile(undefined, undefined)).toBe("");
+    expect(W.WATCHDOG_SECRET_KEYS).toEqual(["TELEGRAM_BOT_TOKEN", "WEBHOOK_URL", "HEARTBEAT_URL"]);
+    // The installer's payload: the three files, base64 ("aGk=" is "hi"), one key per line.
+    expect(W.watchdogPayload("hi", "", "hi\n")).toBe(
+      "WATCHDOG_SCRIPT_B64=aGk=\nWATCHDOG_ENV_B64=\nWATCHDOG_SECRETS_B64=aGkK\n",
+    );
   });
 
   it("install-watchdog.sh's interval range and default are alerts/intervalS's", () => {

@@ -1,0 +1,123 @@
+// The plan's fixed tables and constants, written out by hand: the sizing note's stages (docs/
+// explains each figure), the default service limits, the image, the key algorithm, the firewall's
+// "everywhere", the backup's fixed paths and the files it writes. Each module is loaded afresh
+// inside the test (vi.resetModules), so the code that builds these tables when the module loads
+// runs inside a test, where mutation testing can score it.
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { cfg } from "./fixtures";
+
+beforeEach(() => {
+  vi.resetModules();
+});
+
+describe("fixed tables", () => {
+  it("the stages are the sizing note's requirements, not type names", async () => {
+    const { STAGES } = await import("../../src/plan/stages");
+    expect(STAGES).toEqual({
+      1: {
+        stage: 1,
+        title: "current box",
+        minCores: 3,
+        minMemoryGb: 3,
+        minDiskGb: 60,
+        swapGb: 4,
+        workers: 1,
+        note: "3 cores, 3 GB RAM, 60 GB disk; swap 2–4 GB; one worker; monitor resources",
+      },
+      2: {
+        stage: 2,
+        title: "as load grows",
+        minCores: 3,
+        minMemoryGb: 4,
+        minDiskGb: 60,
+        swapGb: 2,
+        workers: 2,
+        note: "RAM 4–6 GB, second worker, swap as reserve",
+      },
+      3: {
+        stage: 3,
+        title: "at the limits",
+        minCores: 4,
+        minMemoryGb: 6,
+        minDiskGb: 60,
+        swapGb: 2,
+        workers: 2,
+        note: "RAM 6–8 GB, CPU 4–6 cores, consider horizontal scaling",
+      },
+    });
+  });
+
+  it("default service limits (MB), the server image and the SSH key algorithm", async () => {
+    const { SERVICE_DEFAULT_LIMITS } = await import("../../src/plan/service-defaults");
+    expect(SERVICE_DEFAULT_LIMITS).toEqual({
+      redis: { memoryMb: 256, reservationMb: 64 },
+      api: { memoryMb: 200, reservationMb: 120 },
+      bot: { memoryMb: 150, reservationMb: 100 },
+      worker: { memoryMb: 250, reservationMb: 100 },
+    });
+    expect((await import("../../src/plan/hetzner")).SERVER_IMAGE).toBe("ubuntu-24.04");
+    expect((await import("../../src/plan/cloud-init")).SSH_KEY_ALGORITHM).toBe("ED25519");
+  });
+
+  it("the local target's empty catalog", async () => {
+    const { NO_CATALOG } = await import("../../src/plan/catalog");
+    expect(NO_CATALOG).toEqual({ source: "none (local target)", takenAt: "", live: false, types: [] });
+  });
+});
+
+describe("firewall rules", () => {
+  it("SSH from adminCidrs, ping from everywhere, the API port from everywhere when public", async () => {
+    const { EVERYWHERE, firewallRules } = await import("../../src/plan/firewall");
+    expect(EVERYWHERE).toEqual(["0.0.0.0/0", "::/0"]);
+    const c = cfg({ adminCidrs: ["198.51.100.7/32"], services: { api: { port: 8443 } } });
+    expect(firewallRules(c)).toEqual([
+      {
+        direction: "in",
+        protocol: "tcp",
+        port: "22",
+        sourceIps: ["198.51.100.7/32"],
+        description: "SSH from adminCidrs",
+      },
+      { direction: "in", protocol: "icmp", sourceIps: ["0.0.0.0/0", "::/0"], description: "ping" },
+      {
+        direction: "in",
+        protocol: "tcp",
+        port: "8443",
+        sourceIps: ["0.0.0.0/0", "::/0"],
+        description: "API",
+      },
+    ]);
+    const closed = cfg({ services: { api: { public: false } } });
+    expect(firewallRules(closed).map((r) => r.description)).toEqual(["SSH from adminCidrs", "ping"]);
+  });
+});
+
+describe("backup files", () => {
+  it("fixed paths and the example repository the plan warns about", async () => {
+    const b = await import("../../src/plan/backup");
+    expect(b.BACKUP_STATE_DIR).toBe("/var/lib/app-infra");
+    expect(b.EXAMPLE_BACKUP_REPOSITORY).toBe("s3:https://fsn1.your-objectstorage.com/CHANGE-ME/redis");
+    expect(b.RESTIC_BUDGET_MB).toBe(96);
+  });
+
+  it("the settings file, the S3 keys file and the payload, byte for byte", async () => {
+    const b = await import("../../src/plan/backup");
+    const c = cfg(
+      { backup: { enabled: true, repository: "s3:https://s3.example.org/b/r", keepDaily: 3, keepWeekly: 2 } },
+      "shop",
+    );
+    expect(b.backupEnv(c)).toBe(
+      "RESTIC_REPOSITORY=s3:https://s3.example.org/b/r\nKEEP_DAILY=3\nKEEP_WEEKLY=2\nSTACK=shop\n",
+    );
+    expect(() => b.backupEnv(cfg())).toThrow("internal: backups are on without backup/repository");
+    expect(b.backupSecretsFile("ak", "sk")).toBe("AWS_ACCESS_KEY_ID=ak\nAWS_SECRET_ACCESS_KEY=sk\n");
+    expect(() => b.backupSecretsFile("a\nk", "sk")).toThrow("backup: an S3 key cannot hold a line break");
+    expect(() => b.backupSecretsFile("ak", "s\rk")).toThrow("backup: an S3 key cannot hold a line break");
+    // base64: "hi" is aGk=, "" is empty, "pw\n" is cHcK
+    expect(
+      b.backupPayload({ backupScript: "hi", restoreScript: "", env: "hi", secrets: "", password: "pw" }),
+    ).toBe(
+      "BACKUP_SCRIPT_B64=aGk=\nRESTORE_SCRIPT_B64=\nBACKUP_ENV_B64=aGk=\nBACKUP_SECRETS_B64=\nBACKUP_PASSWORD_B64=cHcK\n",
+    );
+  });
+});

@@ -92,7 +92,10 @@ let rec: Awaited<ReturnType<typeof recordComponents>>;
 // Per test, not in beforeAll, so that mutation testing can score it (see recordComponents).
 beforeEach(async () => {
   rec = await recordComponents(() => {
+    const dockerReady = new pulumi.ComponentResource("test:index:Ready", "docker-ready");
     new App("a", {
+      serverId: "server-17",
+      dependsOn: [dockerReady],
       plan: PLAN,
       secrets: {
         botToken: pulumi.secret("TOKEN"),
@@ -184,5 +187,26 @@ describe("App maps the plan's app slice", () => {
     expect(web.inputs.envs).toEqual(["BOT_TOKEN=plan-wins", "EXTRA=e", "PLAIN=p"]);
     expect(web.secretInputs).toContain("envs");
     expect(container("a-c-db").inputs.envs).toEqual([]);
+  });
+
+  it("resource options: the volume outlives the App, containers go before their successors start", () => {
+    const o = rec.options;
+    // Every Docker resource is replaced with the server (its ID is the trigger) and uses the host's provider.
+    for (const n of ["a-net", "a-vol", "a-c-db", "a-c-web"])
+      expect(o[n], n).toMatchObject({ parent: "a", provider: "a-docker", replacementTrigger: true });
+    expect(o["a-vol"]!.retainOnDelete).toBe(true);
+    expect(o["a-net"]!.retainOnDelete).toBeUndefined();
+    for (const n of ["a-c-db", "a-c-web"])
+      expect(o[n], n).toMatchObject({
+        deleteBeforeReplace: true,
+        replaceOnChanges: ["healthcheck"],
+        ignoreChanges: ["mustRun"],
+      });
+    expect(o["a-c-db"]!.dependsOn).toEqual([]);
+    expect(o["a-c-web"]!.dependsOn).toEqual(["a-c-db"]);
+    // The host's provider waits for Docker on the host; the registry-only one waits for nothing.
+    expect(o["a-docker"]).toMatchObject({ parent: "a", dependsOn: ["docker-ready"] });
+    expect(o["a-registry"]).toMatchObject({ parent: "a", dependsOn: [] });
+    expect(o["a-img-db"]!.provider).toBe("a-docker");
   });
 });

@@ -76,4 +76,30 @@ describe("Host maps the plan's host slice", () => {
   it("dockerReady is the step the slice names", () => {
     expect((host.dockerReady as unknown as { __name: string }).__name).toBe("h-swap");
   });
+
+  it("resource options: after the server and the steps the slice names, former names as aliases, secret output", () => {
+    const o = rec.options;
+    expect(o["h-ready"]).toMatchObject({ parent: "h", dependsOn: ["the-server"], aliases: ["h-old-ready"] });
+    expect(o["h-swap"]).toMatchObject({ dependsOn: ["the-server", "h-ready"], aliases: [] });
+    expect(o["h-watchdog"]).toMatchObject({
+      dependsOn: ["the-server", "h-swap"],
+      // "connection" is the Command class's own (@pulumi/command marks its connection secret)
+      additionalSecretOutputs: ["stdout", "stderr", "connection"],
+    });
+    expect(o["h-swap"]!.additionalSecretOutputs).toEqual(["connection"]);
+    expect(rec.one("command:remote:Command", "h-swap").inputs.addPreviousOutputInEnv).toBe(false);
+  });
+
+  it("refuses a step without its payload, and a step that names a later one", async () => {
+    const server = () => new pulumi.ComponentResource("test:index:Thing", "s");
+    const connection = { host: "192.0.2.9", privateKey: pulumi.secret("PRIV"), hostKey: "ssh-ed25519 HK" };
+    expect(() => new Host("np", { plan: PLAN, connection, server: server() })).toThrow(
+      "internal: host step watchdog needs its watchdog payload",
+    );
+    // swap after docker, which the slice declares later
+    const backwards: HostPlan = { ...PLAN, steps: [{ ...PLAN.steps[1]!, after: ["docker"] }] };
+    expect(() => new Host("bw", { plan: backwards, connection, server: server() })).toThrow(
+      "internal: host step docker is used before it is declared",
+    );
+  });
 });

@@ -38,4 +38,10 @@ describe("Keys", () => {
       expect(await isSecret(k.hostPrivateKey)).toBe(true);
     }
   });
+
+  it("every key is the component's child", () => {
+    for (const n of ["gen-deploy", "gen-host"]) expect(rec.options[n]?.parent, n).toBe("gen");
+    expect(rec.options["own-host"]?.parent).toBe("own");
+    expect(rec.options["own-deploy"]).toBeUndefined();
+  });
 });

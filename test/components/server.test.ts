@@ -92,4 +92,14 @@ describe("Server maps the plan's hetzner slice", () => {
       "srv-vm",
     ]);
   });
+
+  it("resource options: the key goes before its successor, the server is protected and ignores boot-only inputs", () => {
+    expect(rec.options["srv-deploy-key"]).toMatchObject({ parent: "srv", deleteBeforeReplace: true });
+    expect(rec.options["srv-firewall"]).toMatchObject({ parent: "srv", deleteBeforeReplace: undefined });
+    expect(rec.options["srv-vm"]).toMatchObject({
+      parent: "srv",
+      protect: true,
+      ignoreChanges: ["userData", "sshKeys"],
+    });
+  });
 });

@@ -224,6 +224,47 @@ export interface RecordedOptions {
 
 const nameOf = (r: unknown) => (r as { __name?: string } | undefined)?.__name;
 
+/**
+ * Records each resource's options by logical name, through a stack transformation (mocks never see
+ * dependsOn, deleteBeforeReplace, protect...). Call inside a root stack (runInPulumiStack).
+ */
+function recordOptions(options: Record<string, RecordedOptions>, pending: Promise<void>[]): void {
+  pulumi.runtime.registerStackTransformation((args) => {
+    const deps = args.opts.dependsOn;
+    const list = deps === undefined ? [] : Array.isArray(deps) ? deps : [deps];
+    options[args.name] = {
+      type: args.type,
+      parent: nameOf(args.opts.parent),
+      dependsOn: list.map((d) => nameOf(d) ?? "?"),
+      deleteBeforeReplace: (args.opts as pulumi.CustomResourceOptions).deleteBeforeReplace,
+      replaceOnChanges: args.opts.replaceOnChanges,
+      ignoreChanges: args.opts.ignoreChanges,
+      additionalSecretOutputs: (args.opts as pulumi.CustomResourceOptions).additionalSecretOutputs,
+      replacementTrigger: (args.opts as pulumi.CustomResourceOptions).replacementTrigger !== undefined,
+      protect: args.opts.protect,
+      retainOnDelete: args.opts.retainOnDelete,
+      provider: nameOf((args.opts as pulumi.CustomResourceOptions).provider),
+      secretProps: [],
+      aliases: (args.opts.aliases ?? []).map((a) => {
+        if (typeof a === "string") return a;
+        const { name, ...rest } = a as pulumi.Alias;
+        return typeof name === "string" && Object.keys(rest).length === 0 ? name : JSON.stringify(a);
+      }),
+    };
+    const rec = options[args.name]!;
+    for (const [key, value] of Object.entries(args.props ?? {})) {
+      if (pulumi.Output.isInstance(value)) {
+        pending.push(
+          (value as any).isSecret.then((s: boolean) => {
+            if (s) rec.secretProps.push(key);
+          }),
+        );
+      }
+    }
+    return undefined;
+  });
+}
+
 export interface ProgramRun {
   resources: Recorded[];
   options: Record<string, RecordedOptions>;
@@ -276,41 +317,7 @@ export async function runProgram(
   let raw: Record<string, unknown> = {};
   const pending: Promise<void>[] = [];
   const body = async () => {
-    if (rootStack)
-      pulumi.runtime.registerStackTransformation((args) => {
-        const deps = args.opts.dependsOn;
-        const list = deps === undefined ? [] : Array.isArray(deps) ? deps : [deps];
-        options[args.name] = {
-          type: args.type,
-          parent: nameOf(args.opts.parent),
-          dependsOn: list.map((d) => nameOf(d) ?? "?"),
-          deleteBeforeReplace: (args.opts as pulumi.CustomResourceOptions).deleteBeforeReplace,
-          replaceOnChanges: args.opts.replaceOnChanges,
-          ignoreChanges: args.opts.ignoreChanges,
-          additionalSecretOutputs: (args.opts as pulumi.CustomResourceOptions).additionalSecretOutputs,
-          replacementTrigger: (args.opts as pulumi.CustomResourceOptions).replacementTrigger !== undefined,
-          protect: args.opts.protect,
-          retainOnDelete: args.opts.retainOnDelete,
-          provider: nameOf((args.opts as pulumi.CustomResourceOptions).provider),
-          secretProps: [],
-          aliases: (args.opts.aliases ?? []).map((a) => {
-            if (typeof a === "string") return a;
-            const { name, ...rest } = a as pulumi.Alias;
-            return typeof name === "string" && Object.keys(rest).length === 0 ? name : JSON.stringify(a);
-          }),
-        };
-        const rec = options[args.name]!;
-        for (const [key, value] of Object.entries(args.props ?? {})) {
-          if (pulumi.Output.isInstance(value)) {
-            pending.push(
-              (value as any).isSecret.then((s: boolean) => {
-                if (s) rec.secretProps.push(key);
-              }),
-            );
-          }
-        }
-        return undefined;
-      });
+    if (rootStack) recordOptions(options, pending);
     const mod = await import("../../index");
     const program = ((mod as any).default ?? mod) as () => Promise<Record<string, unknown>>;
     raw = await program();
@@ -379,21 +386,33 @@ export async function isSecret(v: unknown): Promise<boolean> {
 export async function recordComponents(
   declare: () => void,
   opts: Parameters<typeof recordingMocks>[1] = {},
-): Promise<Pick<ProgramRun, "resources" | "byType" | "one">> {
+): Promise<Pick<ProgramRun, "resources" | "options" | "byType" | "one">> {
   const resources: Recorded[] = [];
+  const options: Record<string, RecordedOptions> = {};
+  const pending: Promise<void>[] = [];
   await pulumi.runtime.setMocks(recordingMocks(resources, opts), "app-infra", "unit", false);
-  declare();
+  // Inside a root stack, as runProgram does, so the components' resource options are recorded too.
+  await pulumi.runtime.runInPulumiStack(async () => {
+    recordOptions(options, pending);
+    declare();
+    return {};
+  });
   // Registrations resolve their inputs first; stop when nothing new arrived for 100 ms.
   for (let seen = -1; seen !== resources.length;) {
     seen = resources.length;
     await new Promise((r) => setTimeout(r, 100));
   }
+  await Promise.all(pending);
+  for (const o of Object.values(options)) o.secretProps.sort();
+  // The root stack is the harness's, not the components'.
+  const declared = resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
   return {
-    resources,
-    byType: (type) => resources.filter((r) => r.type === type),
+    resources: declared,
+    options,
+    byType: (type) => declared.filter((r) => r.type === type),
     one: (type, name) => {
-      const hit = resources.find((r) => r.type === type && r.name === name);
-      if (!hit) throw new Error(`no ${type} named ${name}; have: ${resources.map((r) => r.name).join(", ")}`);
+      const hit = declared.find((r) => r.type === type && r.name === name);
+      if (!hit) throw new Error(`no ${type} named ${name}; have: ${declared.map((r) => r.name).join(", ")}`);
       return hit;
     },
   };

@@ -2,9 +2,9 @@
 // order and images reach their inputs as the slice says; env merges the secrets the slice asks for.
 import * as pulumi from "@pulumi/pulumi";
 import { beforeEach, describe, expect, it } from "vitest";
-import { App } from "../../components/app";
+import { App, containerEnv } from "../../components/app";
 import type { AppPlan, ContainerSpec } from "../../src/plan/app";
-import { mockDigest, mockImageId, recordComponents } from "../support/mocks";
+import { isSecret, mockDigest, mockImageId, recordComponents, unwrap } from "../support/mocks";
 
 const base: Omit<ContainerSpec, "resource" | "name" | "hostname" | "role" | "after"> = {
   command: undefined,
@@ -208,5 +208,57 @@ describe("App maps the plan's app slice", () => {
     expect(o["a-docker"]).toMatchObject({ parent: "a", dependsOn: ["docker-ready"] });
     expect(o["a-registry"]).toMatchObject({ parent: "a", dependsOn: [] });
     expect(o["a-img-db"]!.provider).toBe("a-docker");
+  });
+});
+
+describe("App's edges", () => {
+  const spec = (over: Partial<ContainerSpec>): ContainerSpec => ({
+    ...base,
+    resource: "c-x",
+    name: "x",
+    hostname: "x",
+    role: "api",
+    after: [],
+    ...over,
+  });
+
+  it("containerEnv: each secret the container asks for, by its own name", async () => {
+    const env = containerEnv(spec({ env: { A: "1" }, secretEnv: ["BOT_TOKEN", "FAL_KEY", "EXTRA_ENV"] }), {
+      botToken: pulumi.secret("T-1"),
+      falKey: pulumi.secret("F-2"),
+      env: pulumi.secret<Record<string, string>>({ E: "3" }),
+    });
+    expect(await unwrap(env)).toEqual(["A=1", "BOT_TOKEN=T-1", "E=3", "FAL_KEY=F-2"]);
+    expect(await isSecret(env)).toBe(true);
+    const none = containerEnv(spec({ secretEnv: ["BOT_TOKEN", "FAL_KEY"] }), {
+      env: pulumi.secret<Record<string, string>>({}),
+    });
+    expect(await unwrap(none)).toEqual([]);
+  });
+
+  it("registry login only with both the plan's registry and its password", async () => {
+    const run = (registryAuth: AppPlan["registryAuth"], registryPassword?: pulumi.Output<string>) =>
+      recordComponents(() => {
+        new App("r", {
+          plan: { ...PLAN, registryAuth },
+          secrets: { env: pulumi.secret<Record<string, string>>({}), registryPassword },
+        });
+      });
+    const noPassword = await run({ address: "registry.example", username: "u" });
+    expect(noPassword.one("pulumi:providers:docker", "r-docker").inputs.registryAuth).toBeUndefined();
+    const noRegistry = await run(undefined, pulumi.secret("PW"));
+    expect(noRegistry.one("pulumi:providers:docker", "r-docker").inputs.registryAuth).toBeUndefined();
+  });
+
+  it("refuses a container before its image or the container it follows", () => {
+    const app = (containers: ContainerSpec[]) => () =>
+      new App("e", {
+        plan: { ...PLAN, containers },
+        secrets: { env: pulumi.secret<Record<string, string>>({}) },
+      });
+    expect(app([spec({ role: "worker" })])).toThrow("internal: image worker is used before it is declared");
+    expect(app([spec({ after: ["later"] })])).toThrow(
+      "internal: container later is used before it is declared",
+    );
   });
 });

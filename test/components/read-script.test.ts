@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { readScript, SCRIPTS_DIR } from "../../components/host";
 import { INLINE_MARK, inlineLibraries, inlineLine } from "../../src/plan/inline";
 
@@ -226,5 +226,13 @@ describe("the shipped backup scripts run alone", () => {
     expect(readFileSync(join(dir, "state", "backup-last-run"), "utf8")).toMatch(
       new RegExp(`^\\d+ failed ${message.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\n$`),
     );
+  });
+});
+
+describe("SCRIPTS_DIR", () => {
+  it("is the repository's scripts/ folder (loaded inside the test, so mutation testing scores it)", async () => {
+    vi.resetModules();
+    const fresh = await import("../../components/host");
+    expect(fresh.SCRIPTS_DIR).toBe(join(__dirname, "..", "..", "scripts"));
   });
 });

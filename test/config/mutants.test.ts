@@ -620,3 +620,85 @@ describe("the key table's patterns and derived default texts", () => {
     expect(text("services/worker/reservationMb")).toBe("100");
   });
 });
+
+describe("parseConfig's cross-key rules and refusals, each case once", () => {
+  const b = { stage: 1, botToken: { secure: "x" } };
+  const problems = async (raw: Record<string, unknown>, fromStackFile = false) => {
+    const { parseConfig } = await parse();
+    try {
+      parseConfig("dev", raw, { fromStackFile });
+      return [];
+    } catch (e) {
+      return [...(e as { problems: string[] }).problems];
+    }
+  };
+
+  it.each([
+    // Optimal string alignment: two transpositions are 2 edits (4 without transpositions).
+    ["pap-infar", 'pap-infar:stage: unknown namespace "pap-infar" (did you mean app-infra:stage?)'],
+    ["AppInfra", 'AppInfra:stage: unknown namespace "AppInfra" (did you mean app-infra:stage?)'],
+  ])("a near-miss namespace %s is refused", async (ns, want) => {
+    expect(await problems({ ...b, [`${ns}:stage`]: 1 }, true)).toEqual([want]);
+  });
+
+  it("a namespace three edits away is another provider's, and passes", async () => {
+    expect(await problems({ ...b, "xyz-infra:stage": 1 }, true)).toEqual([]);
+  });
+
+  it("a reservation may equal its limit, not exceed it; alone it is checked against the default later", async () => {
+    expect(await problems({ ...b, services: { api: { memoryMb: 100, reservationMb: 101 } } })).toEqual([
+      "services/api/reservationMb: should be at most services/api/memoryMb (100) (got 101)",
+    ]);
+    expect(await problems({ ...b, services: { api: { memoryMb: 100, reservationMb: 100 } } })).toEqual([]);
+    expect(await problems({ ...b, services: { api: { reservationMb: 150 } } })).toEqual([]);
+  });
+
+  it("backups need a repository; a bad one is named once, not also as missing", async () => {
+    expect(await problems({ ...b, backup: { enabled: true } })).toEqual([
+      "backup/repository: is required when backup/enabled is true " +
+        "(pulumi config set --path backup.repository s3:https://fsn1.your-objectstorage.com/<bucket>/redis)",
+    ]);
+    expect(await problems({ ...b, backup: { enabled: true, repository: "nope" } })).toEqual([
+      'backup/repository: should be a restic S3 repository such as s3:https://fsn1.your-objectstorage.com/<bucket>/redis (got "nope")',
+    ]);
+    // A required key with a bad value is not also reported missing.
+    expect(await problems({ botToken: { secure: "x" }, stage: [1] })).toEqual([
+      "stage: should be one of 1, 2, 3 (got [1])",
+    ]);
+  });
+
+  it("the API may not take sshd's or Redis' port", async () => {
+    expect(await problems({ ...b, services: { api: { port: 22 } } })).toEqual([
+      "services/api/port: 22 is sshd's port on the server, and the API rule would open it to everyone past adminCidrs (got 22); use another port, e.g. 8000",
+    ]);
+    expect(await problems({ ...b, services: { api: { port: 6379 } } })).toEqual([
+      "services/api/port: 6379 is Redis' port: scanners and clients take it for Redis, and Redis must never look reachable (got 6379); use another port, e.g. 8000",
+    ]);
+  });
+
+  it("a plaintext hcloud:token in a stack file is refused", async () => {
+    expect(await problems({ ...b, "hcloud:token": "abc" }, true)).toEqual([
+      "hcloud:token: must be stored encrypted: pulumi config set --secret hcloud:token <value>",
+    ]);
+  });
+
+  it("registry: both keys or neither, and a password with a server", async () => {
+    expect(await problems({ ...b, registry: { server: "ghcr.io" } })).toEqual([
+      "registry: set both registry/server and registry/username (got only server)",
+      "registryPassword: is required when registry/server is set (pulumi config set --secret registryPassword <token>)",
+    ]);
+    expect(await problems({ ...b, registry: { username: "u" } })).toEqual([
+      "registry: set both registry/server and registry/username (got only username)",
+    ]);
+  });
+
+  it("a secure marker is one key; JSON text may start with spaces; an integer is digits only", async () => {
+    expect(await problems({ stage: 1, botToken: { secure: "x", other: 1 } })).toEqual([
+      "botToken: should be a string (got a value that is hidden because it is secret)",
+    ]);
+    expect(await problems({ ...b, adminCidrs: '  ["198.51.100.7/32"]' })).toEqual([]);
+    expect(await problems({ ...b, workers: " -3 " })).toEqual([
+      'workers: should be an integer between 1 and 32 (got " -3 ")',
+    ]);
+  });
+});

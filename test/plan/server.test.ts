@@ -293,3 +293,116 @@ describe("a deployed server: the type is sticky, location and architecture are f
     }
   });
 });
+
+describe("selectServer on a hand-made catalog: each refusal and warning written out", () => {
+  const t = (
+    name: string,
+    cores: number,
+    memoryGb: number,
+    over: Partial<Catalog["types"][number]> = {},
+  ) => ({
+    name,
+    cores,
+    memoryGb,
+    diskGb: 80,
+    architecture: "x86" as const,
+    cpuType: "shared",
+    deprecated: false,
+    locations: [{ name: "fsn1", available: true, priceMonthlyEur: cores * 2 }],
+    ...over,
+  });
+  const hand: Catalog = {
+    source: "hand-made",
+    takenAt: "2026-11-26",
+    live: false,
+    types: [
+      t("cx4", 4, 8),
+      t("cx5", 4, 8, { locations: [{ name: "fsn1", available: true, priceMonthlyEur: 7 }] }),
+      t("cxo9", 4, 8, { deprecated: true }),
+      t("cxg9", 4, 8, { locations: [{ name: "fsn1", available: false, priceMonthlyEur: 1 }] }),
+      t("cxh9", 4, 8, { locations: [{ name: "hel1", available: true, priceMonthlyEur: 1 }] }),
+      t("cxn9", 4, 8, { locations: [] }),
+      t("cax4", 4, 8, { architecture: "arm" }),
+    ],
+  };
+  const select = (raw: Record<string, unknown>, deployed?: DeployedServer) => {
+    const c = cfg({ stage: 2, location: "fsn1", ...raw }, "shop");
+    return selectServer(c, STAGES[c.stage], hand, deployed);
+  };
+  const req = "3c-4g-60d-x86"; // stage 2's requirements on x86
+
+  it("a deployed server cannot move or change architecture: both refusals, with the way back", () => {
+    const s = select(
+      { location: "hel1", server: { architecture: "arm" } },
+      { name: "shop-vm", type: "cx4", location: "fsn1" },
+    );
+    expect(s.choice).toBeUndefined();
+    expect(s.errors).toEqual([
+      'location: "hel1" differs from the location of the deployed server shop-vm (fsn1). Hetzner cannot move a server, ' +
+        'and a new one would start empty, without Redis\' queue. Set location back to "fsn1" (pulumi config set location fsn1), ' +
+        "or deploy hel1 as a new stack and move the data over",
+      'server/architecture: "arm" differs from the deployed server shop-vm (cx4, x86). Hetzner cannot rescale a server across ' +
+        'architectures, and the images would have to be rebuilt. Set server/architecture back to "x86" ' +
+        "(pulumi config set --path server.architecture x86), or deploy the other architecture as a new stack",
+    ]);
+  });
+
+  it("a pinned type: unknown, deprecated, sold out here, elsewhere only, or nowhere", () => {
+    // every orderable type here, by price (cx5 €7, then cax4 and cx4 at €8, by name)
+    const orderableHere = "cx5, cax4, cx4";
+    expect(select({ server: { type: "cx99" } }).errors).toEqual([
+      `server/type: "cx99" is not a Hetzner server type (orderable in fsn1: ${orderableHere})`,
+    ]);
+    expect(select({ server: { type: "cxo9" } }).errors).toEqual([
+      'server/type: "cxo9" is deprecated by Hetzner and can no longer be ordered or rescaled to ' +
+        `(orderable in fsn1: ${orderableHere})`,
+    ]);
+    expect(select({ server: { type: "cxg9" } }).errors).toEqual([
+      'server/type: "cxg9" is not available in location fsn1 (it is in: none)',
+    ]);
+    expect(select({ server: { type: "cxh9" } }).errors).toEqual([
+      'server/type: "cxh9" is not available in location fsn1 (it is in: hel1)',
+    ]);
+    expect(select({ server: { type: "cxn9" } }).errors).toEqual([
+      'server/type: "cxn9" is not available in location fsn1 (it is in: none)',
+    ]);
+    expect(select({ server: { type: "cx4" } }).choice).toMatchObject({
+      type: "cx4",
+      pinned: true,
+      kept: false,
+    });
+  });
+
+  it("a pinned type the server already runs is kept when it can no longer be ordered, with a warning", () => {
+    const gone = select({ server: { type: "cxg9" } }, { name: "shop-vm", type: "cxg9", location: "fsn1" });
+    expect(gone.errors).toEqual([]);
+    expect(gone.choice).toMatchObject({ type: "cxg9", pinned: true, kept: true });
+    expect(gone.warnings).toEqual([
+      'server/type: "cxg9" cannot be ordered in fsn1 today (out of stock); the deployed server shop-vm keeps it, ' +
+        "but a rescale to it or a new server would fail",
+    ]);
+    const old = select({ server: { type: "cxo9" } }, { name: "shop-vm", type: "cxo9", location: "fsn1" });
+    expect(old.warnings[0]).toContain("cannot be ordered in fsn1 today (deprecated)");
+    expect(
+      select({ server: { type: "cx4" } }, { name: "shop-vm", type: "cx4", location: "fsn1" }).warnings,
+    ).toEqual([]);
+  });
+
+  it("an unpinned deployed type is kept while the requirements it was chosen for stand", () => {
+    const kept = select({}, { name: "shop-vm", type: "cxo9", location: "fsn1", requirements: req });
+    expect(kept.choice).toMatchObject({ type: "cxo9", pinned: false, kept: true });
+    expect(kept.warnings).toEqual([
+      "server: the deployed cxo9 cannot be ordered in fsn1 today (deprecated); kept, since stage 2's requirements did not change",
+    ]);
+    // A server from before the label: kept too.
+    expect(select({}, { name: "shop-vm", type: "cxg9", location: "fsn1" }).warnings).toEqual([
+      "server: the deployed cxg9 cannot be ordered in fsn1 today (out of stock); kept, since stage 2's requirements did not change",
+    ]);
+    // Other requirements: the cheapest orderable type again.
+    const moved = select(
+      {},
+      { name: "shop-vm", type: "cxo9", location: "fsn1", requirements: "9c-9g-9d-x86" },
+    );
+    expect(moved.choice).toMatchObject({ type: "cx5", kept: false });
+  });
+});

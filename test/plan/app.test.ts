@@ -129,3 +129,25 @@ describe("a container's environment", () => {
     ).toEqual([]);
   });
 });
+
+describe("planApp's order and guards", () => {
+  it("Redis first whatever the services' order; every container must run", () => {
+    const c = cfg({ stage: 2 });
+    const services = planServices(c, 2);
+    const reversed = [...services].reverse();
+    const app = planApp(c, reversed);
+    expect(app.containers.map((x) => x.name)).toEqual([
+      "redis",
+      "worker-image-2",
+      "worker-image-1",
+      "bot",
+      "api",
+    ]);
+    expect(app.containers.every((x) => x.mustRun === true)).toBe(true);
+  });
+
+  it("a duration must be whole, non-negative seconds", () => {
+    expect(() => goDuration(1.5)).toThrow("internal: duration must be whole seconds, got 1.5");
+    expect(() => goDuration(-1)).toThrow("internal: duration must be whole seconds, got -1");
+  });
+});

@@ -1,7 +1,9 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { snapshotCatalog } from "../../src/plan/catalog";
 import { hostSteps, remoteCommandLine, shellQuote } from "../../src/plan/host";
 import { makePlan } from "../../src/plan/plan";
+import { watchdogEnv } from "../../src/plan/watchdog";
 import { cfg } from "./fixtures";
 
 const steps = (raw: Record<string, unknown> = {}) => {
@@ -69,5 +71,47 @@ describe("command lines", () => {
     expect(shellQuote("")).toBe("''");
     expect(remoteCommandLine(["4", "10"])).toBe("bash -s -- 4 10");
     expect(remoteCommandLine([])).toBe("bash -s --");
+  });
+});
+
+describe("every step written out (admin keys, swap, a watchdog interval and backups set)", () => {
+  it("scripts, arguments, order, former names and payloads", () => {
+    const c = cfg(
+      {
+        stage: 2,
+        adminSshKeys: ["ssh-ed25519 AAAAC3Nza you@laptop"],
+        swapGb: 3,
+        swappiness: 20,
+        alerts: { intervalS: 45 },
+        backup: { enabled: true, repository: "s3:https://s3.example.org/b/r", schedule: "daily" },
+      },
+      "shop",
+    );
+    const plan = makePlan(c, snapshotCatalog());
+    const s = hostSteps(plan, c);
+    const envHash = createHash("sha256").update(watchdogEnv(c, plan)).digest("hex").slice(0, 16);
+    expect(s.map(({ args, ...rest }) => rest)).toEqual([
+      { name: "ready", formerNames: ["host-ready"], script: "wait-host-ready.sh", after: [] },
+      { name: "admin-keys", formerNames: [], script: "install-admin-keys.sh", after: ["ready"] },
+      { name: "swap", formerNames: [], script: "setup-swap.sh", after: ["ready"] },
+      { name: "docker", formerNames: [], script: "install-docker.sh", after: ["swap"] },
+      {
+        name: "watchdog",
+        formerNames: [],
+        script: "install-watchdog.sh",
+        after: ["docker"],
+        payload: "watchdog",
+      },
+      { name: "backup", formerNames: [], script: "install-backup.sh", after: ["docker"], payload: "backup" },
+    ]);
+    expect(s.map((x) => x.args)).toEqual([
+      ["cx33"],
+      // base64 of the keys, one per line ("ssh-ed25519 AAAAC3Nza you@laptop")
+      ["c3NoLWVkMjU1MTkgQUFBQUMzTnphIHlvdUBsYXB0b3A="],
+      ["3", "20"],
+      [],
+      ["45", envHash],
+      ["daily", expect.stringMatching(/^[0-9a-f]{16}$/)],
+    ]);
   });
 });

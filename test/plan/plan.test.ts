@@ -302,3 +302,59 @@ describe("swap on the server's disk (review-newcomer row 18)", () => {
     expect(p.errors.filter((e) => e.startsWith("swapGb"))).toEqual([]);
   });
 });
+
+describe("makePlan's own checks, written out", () => {
+  const only = (list: string[], prefix: string) => list.filter((m) => m.startsWith(prefix));
+
+  it("an allkeys- eviction policy is warned: it would drop queued jobs", () => {
+    expect(
+      only(
+        plan({ stage: 2, services: { redis: { maxmemoryPolicy: "allkeys-lru" } } }).warnings,
+        "services/redis",
+      ),
+    ).toEqual([
+      "services/redis/maxmemoryPolicy: allkeys-lru evicts any key under memory pressure, including queued RQ jobs, " +
+        "silently. RQ's Redis should use noeviction so a full Redis fails writes loudly instead",
+    ]);
+    expect(
+      only(
+        plan({ stage: 2, services: { redis: { maxmemoryPolicy: "volatile-lru" } } }).warnings,
+        "services/redis",
+      ),
+    ).toEqual([]);
+  });
+
+  it("a reservation above the default limit is refused, naming the default; equal to a set limit passes", () => {
+    expect(plan({ stage: 2, services: { bot: { reservationMb: 160 } } }).errors).toEqual([
+      "services/bot/reservationMb: should be at most services/bot/memoryMb (150, the default) (got 160); " +
+        "raise services/bot/memoryMb or lower the reservation",
+    ]);
+    expect(plan({ stage: 2, services: { bot: { memoryMb: 100, reservationMb: 100 } } }).errors).toEqual([]);
+  });
+
+  it("the example image is warned for each app service, never for Redis", () => {
+    expect(only(plan({ stage: 2 }).warnings, "images/")).toEqual(
+      ["api", "bot", "worker"].map(
+        (r) =>
+          `images/${r}: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.${r} <image>)`,
+      ),
+    );
+  });
+
+  it("a server type without a known price is planned, with a warning", () => {
+    const noPrices = {
+      ...catalog,
+      types: catalog.types.map((t) => ({
+        ...t,
+        locations: t.locations.map((l) => ({ ...l, priceMonthlyEur: undefined })),
+      })),
+    };
+    const p = makePlan(cfg({ stage: 2 }), noPrices);
+    expect(p.server?.priceMonthlyEur).toBeNull();
+    // Without prices the smallest type that fits wins (cores, then RAM, then the name).
+    expect(p.server?.type).toBe("cpx32");
+    expect(only(p.warnings, "server:")).toEqual([
+      `server: no price is known for cpx32 in fsn1 (${catalog.source})`,
+    ]);
+  });
+});

@@ -121,3 +121,67 @@ describe("backup files", () => {
     );
   });
 });
+
+describe("names and the user-data, loaded inside the test", () => {
+  it("every name built from the project and the stack", async () => {
+    const n = await import("../../src/plan/names");
+    expect(n.serverName("shop")).toBe("app-infra-shop");
+    expect(n.firewallName("shop")).toBe("app-infra-shop");
+    expect(n.deployKeyName("shop")).toBe("app-infra-shop-deploy");
+    expect(n.sshDirName("shop")).toBe("app-infra-ssh-shop");
+    expect(n.STACK_LABEL).toBe("app-infra.stack");
+    expect(n.ROLE_LABEL).toBe("app-infra.role");
+    expect(n.SSH_USER).toBe("root");
+    expect(n.dockerHostUrl("203.0.113.5")).toBe("ssh://root@203.0.113.5");
+    expect(n.operatorKeyFile("shop")).toBe("~/.ssh/app-infra-shop");
+    expect(n.STATUS_COMMAND).toBe("app-infra-status");
+  });
+
+  it("the cloud-config: only our host key, trimmed; no passwords; no package work; long lines unfolded", async () => {
+    const { renderUserData } = await import("../../src/plan/cloud-init");
+    const pub = `ssh-ed25519 ${"A".repeat(100)} host`;
+    expect(
+      renderUserData({
+        privateKeyOpenssh: "-----BEGIN OPENSSH PRIVATE KEY-----\nX\n-----END OPENSSH PRIVATE KEY-----\n\n",
+        publicKeyOpenssh: `  ${pub}\n`,
+      }),
+    ).toBe(
+      [
+        "#cloud-config",
+        "ssh_deletekeys: true",
+        "ssh_keys:",
+        "  ed25519_private: |",
+        "    -----BEGIN OPENSSH PRIVATE KEY-----",
+        "    X",
+        "    -----END OPENSSH PRIVATE KEY-----",
+        `  ed25519_public: ${pub}`,
+        "ssh_pwauth: false",
+        "disable_root: false",
+        "package_update: false",
+        "package_upgrade: false",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("the inline mark and the one form of a line that inlines a library", async () => {
+    const { INLINE_MARK, inlineLibraries } = await import("../../src/plan/inline");
+    expect(INLINE_MARK).toBe("# app-infra:inline");
+    const read = (p: string) => (p === "lib/a-1.sh" ? "#!/usr/bin/env bash\nf() { :; }\n" : undefined);
+    const ok = 'source "$(dirname "${BASH_SOURCE[0]}")/lib/a-1.sh" # app-infra:inline';
+    expect(inlineLibraries("s.sh", ok, read)).toBe(
+      "# --- scripts/lib/a-1.sh, inlined ---\nf() { :; }\n# --- end of scripts/lib/a-1.sh ---",
+    );
+    for (const bad of [
+      `  ${ok}`,
+      ok.replace("lib/a-1.sh", "lib/A.sh"),
+      ok.replace("lib/a-1.sh", "lib/.sh"),
+      ok.replace("lib/a-1.sh", "lib/a.bash"),
+      ok.replace("lib/a-1.sh", "a-1.sh"),
+      `${ok} x`,
+    ])
+      expect(() => inlineLibraries("s.sh", bad, read), bad).toThrow(
+        "scripts/s.sh:1: a line marked '# app-infra:inline' should read:",
+      );
+  });
+});

@@ -163,6 +163,15 @@ describe("next size up on a hand-made catalog: each rule excludes its decoy", ()
   });
 
   it("prices: unknown is said, backups are named", () => {
+    const unknown = { type: "x", location: "fsn1", priceMonthlyEur: null, catalogSource: "live" };
+    expect(monthlyCost(unknown, true)).toEqual({
+      serverEur: null,
+      ipv4Eur: 0.5,
+      backupsEur: null,
+      totalEur: null,
+      estimated: false,
+    });
+    expect(monthlyCost(unknown, false)).toMatchObject({ backupsEur: 0, totalEur: null });
     expect(euro(null)).toBe("price unknown");
     expect(euro(3.5)).toBe("€3.50/month");
   });

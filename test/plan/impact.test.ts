@@ -553,6 +553,50 @@ describe("diffPlans, each kind of change written out", () => {
         },
       ],
     ],
+    [
+      "hetzner to local: the server is deleted",
+      B,
+      { target: "local" },
+      [
+        {
+          kind: "destroy-server",
+          subject: "server",
+          what: "target hetzner → local",
+          consequence:
+            "DELETES THE SERVER cx33 — data on it is lost: the local target runs the containers on this machine's Docker instead. Deploy local as a separate stack",
+          refused: false,
+        },
+      ],
+    ],
+    [
+      "another location: refused, the server would be replaced",
+      B,
+      { ...B, location: "hel1" },
+      [
+        {
+          kind: "replace-server",
+          subject: "server",
+          what: "cx33 (fsn1, x86) → cx33 (hel1, x86)",
+          consequence:
+            "REPLACES THE SERVER — data on it is lost (a new server: new IP, empty disk, empty Redis). location fsn1 → hel1: Hetzner cannot move a server. pulumi up refuses this for a deployed server before anything is touched: deploy the new location or architecture as a new stack and move the data over",
+          refused: true,
+        },
+      ],
+    ],
+    [
+      "swappiness: sysctl in place",
+      B,
+      { ...B, swappiness: 30 },
+      [
+        {
+          kind: "update",
+          subject: "swap",
+          what: "vm.swappiness 10 → 30",
+          consequence: "set with sysctl in place (no reboot)",
+          refused: false,
+        },
+      ],
+    ],
   ];
   it.each(cases)("%s", (_, before, afterRaw, want) => {
     expect(diffPlans(doc(before), doc(afterRaw))).toEqual(want);

@@ -619,3 +619,44 @@ describe("diffPlans, each kind of change written out", () => {
     ]);
   });
 });
+
+describe("services that appear, go, or change in a way the plan does not name", () => {
+  const noBot: PlanView = { ...base, services: base.services.filter((s) => s.name !== "bot") };
+
+  it("a non-worker container added or removed gets plain words", () => {
+    expect(diffPlans(noBot, base)).toEqual([
+      {
+        kind: "add",
+        subject: "bot",
+        what: "new container (150 MB limit)",
+        consequence: "a new container starts; the running ones are not touched",
+        refused: false,
+      },
+    ]);
+    expect(diffPlans(base, noBot)).toEqual([
+      {
+        kind: "remove",
+        subject: "bot",
+        what: "container removed",
+        consequence: "this container is stopped and removed",
+        refused: false,
+      },
+    ]);
+  });
+
+  it("any other difference is an in-place update, said as 'changed'", () => {
+    const tweaked: PlanView = {
+      ...base,
+      services: base.services.map((s) => (s.name === "bot" ? ({ ...s, note: "x" } as typeof s) : s)),
+    };
+    expect(diffPlans(base, tweaked)).toEqual([
+      {
+        kind: "update",
+        subject: "bot",
+        what: "changed",
+        consequence: "updated in place (docker update): the container keeps running, no restart",
+        refused: false,
+      },
+    ]);
+  });
+});

@@ -5,17 +5,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { envValues, loadSecrets, loadStackConfig, nestedValue } from "../../src/config/pulumi-config";
-import { isSecret, unwrap } from "../support/mocks";
+import { isSecret, setStackConfig, unwrap } from "../support/mocks";
 import { ed25519KeyPair } from "../support/openssh-key";
 
 async function useConfig(stack: string, config: Record<string, unknown>, secret: string[]): Promise<void> {
-  const all: Record<string, string> = {};
-  for (const [k, v] of Object.entries(config))
-    all[k.includes(":") ? k : `app-infra:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
-  pulumi.runtime.setAllConfig(
-    all,
-    secret.map((k) => (k.includes(":") ? k : `app-infra:${k}`)),
-  );
+  setStackConfig(config, secret);
   await pulumi.runtime.setMocks(
     { newResource: (a) => ({ id: a.name, state: a.inputs }), call: (a) => a.inputs },
     "app-infra",

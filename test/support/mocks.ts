@@ -265,6 +265,17 @@ function recordOptions(options: Record<string, RecordedOptions>, pending: Promis
   });
 }
 
+/**
+ * Sets the stack's config as `pulumi config set` leaves it: a key without a namespace is this
+ * project's, an object or list is its JSON text, and the named keys are secret.
+ */
+export function setStackConfig(config: Record<string, unknown>, secretKeys: readonly string[] = []): void {
+  const full = (k: string) => (k.includes(":") ? k : `app-infra:${k}`);
+  const all: Record<string, string> = {};
+  for (const [k, v] of Object.entries(config)) all[full(k)] = typeof v === "string" ? v : JSON.stringify(v);
+  pulumi.runtime.setAllConfig(all, secretKeys.map(full));
+}
+
 export interface ProgramRun {
   resources: Recorded[];
   options: Record<string, RecordedOptions>;
@@ -298,13 +309,7 @@ export async function runProgram(
   } = {},
 ): Promise<ProgramRun> {
   const resources: Recorded[] = [];
-  const all: Record<string, string> = {};
-  for (const [k, v] of Object.entries(config))
-    all[k.includes(":") ? k : `app-infra:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
-  pulumi.runtime.setAllConfig(
-    all,
-    secretKeys.map((k) => (k.includes(":") ? k : `app-infra:${k}`)),
-  );
+  setStackConfig(config, secretKeys);
   await pulumi.runtime.setMocks(
     recordingMocks(resources, { deployed, available, digest }),
     "app-infra",

@@ -132,6 +132,15 @@ describe("App maps the plan's app slice", () => {
     });
   });
 
+  it("the digest lookup asks the registry-only provider (it holds the credentials), once per image that wants it", () => {
+    const lookups = rec.invokes.filter((i) => i.token === "docker:index/getRegistryImage:getRegistryImage");
+    expect(lookups.map((i) => i.inputs.name)).toEqual(["db:1"]);
+    // A provider reference is `<urn>::<id>`; the mocks give a resource the id `<name>-id`.
+    expect(lookups[0].provider).toBe(
+      "urn:pulumi:unit::app-infra::app-infra:index:App$pulumi:providers:docker::a-registry::a-registry-id",
+    );
+  });
+
   it("the providers carry the registry credentials; the registry-only one has no host", () => {
     const auth = [{ address: "registry.example", username: "u", password: "PW" }];
     const docker = rec.one("pulumi:providers:docker", "a-docker").inputs;

@@ -14,6 +14,14 @@ export interface Recorded {
   id: string;
 }
 
+/** A provider function call (an invoke) the program made: which function, with what, through which provider. */
+export interface RecordedInvoke {
+  token: string;
+  inputs: Record<string, any>;
+  /** The provider reference (`<urn>::<id>`), or undefined for the default provider. */
+  provider?: string;
+}
+
 export const SERVER_IP = "203.0.113.10";
 
 const TEST_ED25519_PUB = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockKeyForTestsOnly000000000000000000000";
@@ -91,6 +99,8 @@ export function recordingMocks(
     deployed?: MockDeployedServer;
     available?: (type: string, location: string) => boolean;
     digest?: (name: string) => string;
+    /** Receives every invoke, so a test can assert which provider answered it. */
+    invokes?: RecordedInvoke[];
   } = {},
 ): pulumi.runtime.Mocks {
   return {
@@ -131,6 +141,7 @@ export function recordingMocks(
       return { id: args.type === "hcloud:index/firewall:Firewall" ? "4711" : id, state };
     },
     call(args) {
+      opts.invokes?.push({ token: args.token, inputs: args.inputs, provider: args.provider });
       if (args.token === "hcloud:index/getServerTypes:getServerTypes") {
         return {
           serverTypes: snapshot.serverTypes.map((t, i) => ({
@@ -391,11 +402,12 @@ export async function isSecret(v: unknown): Promise<boolean> {
 export async function recordComponents(
   declare: () => void,
   opts: Parameters<typeof recordingMocks>[1] = {},
-): Promise<Pick<ProgramRun, "resources" | "options" | "byType" | "one">> {
+): Promise<Pick<ProgramRun, "resources" | "options" | "byType" | "one"> & { invokes: RecordedInvoke[] }> {
   const resources: Recorded[] = [];
+  const invokes: RecordedInvoke[] = [];
   const options: Record<string, RecordedOptions> = {};
   const pending: Promise<void>[] = [];
-  await pulumi.runtime.setMocks(recordingMocks(resources, opts), "app-infra", "unit", false);
+  await pulumi.runtime.setMocks(recordingMocks(resources, { ...opts, invokes }), "app-infra", "unit", false);
   // Inside a root stack, as runProgram does, so the components' resource options are recorded too.
   await pulumi.runtime.runInPulumiStack(async () => {
     recordOptions(options, pending);
@@ -413,6 +425,7 @@ export async function recordComponents(
   const declared = resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
   return {
     resources: declared,
+    invokes,
     options,
     byType: (type) => declared.filter((r) => r.type === type),
     one: (type, name) => {

@@ -45,9 +45,6 @@ umask 077
 readonly NAME=app-infra-backup
 readonly BIN=/usr/local/sbin/app-infra-backup-redis
 readonly RESTORE_BIN=/usr/local/sbin/app-infra-restore-redis
-readonly ENV_FILE=/etc/app-infra/backup.env
-readonly SECRETS_FILE=/etc/app-infra/backup.secrets
-readonly PASSWORD_FILE=/etc/app-infra/backup.password
 readonly UNIT_DIR=/etc/systemd/system
 readonly PAYLOAD_KEYS=" BACKUP_SCRIPT_B64 RESTORE_SCRIPT_B64 BACKUP_ENV_B64 BACKUP_SECRETS_B64 BACKUP_PASSWORD_B64 "
 # restic's peak RSS, measured by test/real/backup.test.ts (restic 0.14, /usr/bin/time -v, a 250 kB
@@ -71,6 +68,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh" # app-infra:inline
 # (install a file unless the same content is there) and start_timer WHEN.
 # shellcheck source-path=SCRIPTDIR source=lib/installer.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/installer.sh" # app-infra:inline
+
+# The paths the backup and the restore read their files from (BACKUP_*_INSTALLED), written below.
+# shellcheck source-path=SCRIPTDIR source=lib/backup-settings.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/backup-settings.sh" # app-infra:inline
+readonly ENV_FILE=$BACKUP_ENV_INSTALLED
+readonly SECRETS_FILE=$BACKUP_SECRETS_INSTALLED
+readonly PASSWORD_FILE=$BACKUP_PASSWORD_INSTALLED
 
 # The keys a KEY=VALUE file may hold, and which must be there: a wiring mistake fails the deploy
 # here, not at 3 a.m. in the first backup.

@@ -8,12 +8,19 @@
 # in the text it ships: both scripts are installed on the host as single files (base64 in
 # install-backup.sh's payload), so they must be self-contained.
 # Needs from the script: die, which in backup-redis.sh also records the failure for the watchdog.
+# install-backup.sh sources it too, for the three paths below: where it writes the files is where
+# the backup and the restore read them.
+
+# Where install-backup.sh installs the settings, the S3 keys and the repository password.
+BACKUP_ENV_INSTALLED=/etc/app-infra/backup.env
+BACKUP_SECRETS_INSTALLED=/etc/app-infra/backup.secrets
+BACKUP_PASSWORD_INSTALLED=/etc/app-infra/backup.password
 
 # The paths and names both read, from the environment (tests) or the installed defaults.
 backup_paths() {
-  BACKUP_ENV=${BACKUP_ENV:-/etc/app-infra/backup.env}
-  BACKUP_SECRETS=${BACKUP_SECRETS:-/etc/app-infra/backup.secrets}
-  BACKUP_PASSWORD_FILE=${BACKUP_PASSWORD_FILE:-/etc/app-infra/backup.password}
+  BACKUP_ENV=${BACKUP_ENV:-$BACKUP_ENV_INSTALLED}
+  BACKUP_SECRETS=${BACKUP_SECRETS:-$BACKUP_SECRETS_INSTALLED}
+  BACKUP_PASSWORD_FILE=${BACKUP_PASSWORD_FILE:-$BACKUP_PASSWORD_INSTALLED}
   STATE_DIR=${STATE_DIR:-/var/lib/app-infra}
   RESTIC_CACHE_DIR=${RESTIC_CACHE_DIR:-/var/cache/app-infra-backup}
   LOCK_FILE=${LOCK_FILE:-/run/app-infra-backup.lock}

@@ -171,9 +171,9 @@ function coerce(spec: KeySpec, value: unknown): Coerced {
 
 const dotted = (path: string) => path.replace(/\//g, ".");
 
-/** The command that sets a key: a nested key (`backup/password`) needs `--path`, a secret `--secret`. */
-const setCommand = (path: string, secret: boolean) =>
-  `pulumi config set${secret ? " --secret" : ""}${path.includes("/") ? " --path" : ""} ${dotted(path)}`;
+/** The command that sets a secret key: a nested one (`backup/password`) needs `--path`. */
+const setSecretCommand = (path: string) =>
+  `pulumi config set --secret${path.includes("/") ? " --path" : ""} ${dotted(path)}`;
 
 /** Optimal string alignment distance, small strings only (namespace typos). */
 function editDistance(a: string, b: string): number {
@@ -210,7 +210,7 @@ function flatten(raw: RawConfig, fromStackFile: boolean, problems: string[]): Ma
               `(pulumi config set ${path.includes("/") ? "--path " : ""}${dotted(path)} <value>)`,
           );
         } else if (value.secure === "") {
-          problems.push(`${path}: its encrypted value is empty (${setCommand(path, true)} <value>)`);
+          problems.push(`${path}: its encrypted value is empty (${setSecretCommand(path)} <value>)`);
         } else values.set(path, "(secret)");
         return;
       }
@@ -225,7 +225,7 @@ function flatten(raw: RawConfig, fromStackFile: boolean, problems: string[]): Ma
             problems.push(
               `${path}/${k}: must be stored encrypted: pulumi config set --secret --path ${dotted(path)}.${k} <value>`,
             );
-        else problems.push(`${path}: must be stored encrypted: ${setCommand(path, true)} <value>`);
+        else problems.push(`${path}: must be stored encrypted: ${setSecretCommand(path)} <value>`);
         return;
       }
       const result = coerce(spec, value);

@@ -157,7 +157,7 @@ function parseValue(text: string): unknown {
     try {
       return parseJsonExact(text);
     } catch {
-      return text;
+      // Not JSON after all: kept as text, below.
     }
   }
   return text;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { cidrProblem } from "../../src/config/cidr";
 import { ConfigError } from "../../src/config/errors";
 import { parseConfig } from "../../src/config/parse";
@@ -71,5 +71,17 @@ describe("inputs that would open SSH to everyone or lock Pulumi out", () => {
     expect(problems("dev", { adminCidrs: [] })).toEqual([
       "adminCidrs: needs at least one CIDR block (got []): Pulumi itself reaches the server over SSH; allow your and your CI's addresses, or 0.0.0.0/0 and ::/0 (key-only login)",
     ]);
+  });
+});
+
+describe("cidrProblem, loaded inside the test", () => {
+  let C: typeof import("../../src/config/cidr");
+  beforeEach(async () => {
+    vi.resetModules();
+    C = await import("../../src/config/cidr");
+  });
+  it("a bare prefix-like number without a slash is not address/prefix, not an address to check", () => {
+    expect(C.cidrProblem("32")).toBe("it is not address/prefix, e.g. 203.0.113.7/32");
+    expect(C.cidrProblem("7")).toBe("it is not address/prefix, e.g. 203.0.113.7/32");
   });
 });

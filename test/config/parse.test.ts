@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { ConfigError } from "../../src/config/errors";
 import { KEYS } from "../../src/config/keys";
 import { parseConfig, projectKeys, type RawConfig } from "../../src/config/parse";
@@ -280,5 +280,98 @@ describe("key table", () => {
       node[parts[parts.length - 1]!] = k.default;
     }
     expect(() => parseConfig("dev", { ...raw, stage: 1 })).not.toThrow();
+  });
+});
+
+// Loaded inside each test after vi.resetModules(), so that code which also runs when the module loads
+// (setCommand, the helpers other test files reach while they are collected) is scored by these tests.
+describe("parseConfig, loaded inside the test: shapes, secrets and the problem list", () => {
+  let P: typeof import("../../src/config/parse");
+  beforeEach(async () => {
+    vi.resetModules();
+    P = await import("../../src/config/parse");
+  });
+  const problemsOf = (raw: RawConfig, fromStackFile = false): string[] => {
+    try {
+      P.parseConfig("dev", raw, { fromStackFile });
+    } catch (e) {
+      return [...(e as ConfigError).problems];
+    }
+    return [];
+  };
+
+  it("a null value (an empty YAML entry) is refused as a value of the wrong kind, not taken for an object", () => {
+    expect(problemsOf({ stage: 1, workers: null })).toEqual([
+      "workers: should be an integer between 1 and 32 (got null)",
+    ]);
+  });
+
+  it("only text that starts with [ or { is read as a JSON list: a quoted JSON string stays the text typed", () => {
+    expect(problemsOf({ stage: 1, adminCidrs: '"[1]"' })).toEqual([
+      'adminCidrs: should be a list of CIDR blocks such as 203.0.113.7/32 or ::/0 (got "\\"[1]\\""; a list is written ["\\"[1]\\""])',
+    ]);
+  });
+
+  it("an empty encrypted secret names the command that sets it, with --path for a nested key", () => {
+    expect(problemsOf({ stage: 1, botToken: { secure: "" } })).toEqual([
+      "botToken: its encrypted value is empty (pulumi config set --secret botToken <value>)",
+    ]);
+    expect(problemsOf({ stage: 1, backup: { password: { secure: "" } } })).toEqual([
+      "backup/password: its encrypted value is empty (pulumi config set --secret --path backup.password <value>)",
+    ]);
+  });
+
+  it("a plaintext secret in a stack file names the command that encrypts it", () => {
+    expect(problemsOf({ stage: 1, botToken: "123:abc" }, true)).toEqual([
+      "botToken: must be stored encrypted: pulumi config set --secret botToken <value>",
+    ]);
+  });
+
+  it("an env secret that is plain text, not a map, is refused as a whole", () => {
+    expect(problemsOf({ stage: 1, env: "A=b" }, true)).toEqual([
+      "env: must be stored encrypted: pulumi config set --secret env <value>",
+    ]);
+  });
+
+  it("a string secret written as a map in a stack file is refused as a whole, never per entry nor as set", () => {
+    expect(problemsOf({ stage: 1, botToken: {} }, true)).toEqual([
+      "botToken: must be stored encrypted: pulumi config set --secret botToken <value>",
+    ]);
+    expect(problemsOf({ stage: 1, botToken: { a: "x" } }, true)).toEqual([
+      "botToken: must be stored encrypted: pulumi config set --secret botToken <value>",
+    ]);
+  });
+
+  it("three edits from app-infra are not a typo of it, with or without a swap of neighbours", () => {
+    // "pixinfra" → "appinfra": p→a, i→p, x→p; "iaxinfra": i→a, a→p, x→p. No two neighbours are
+    // swapped in either, so three edits each, above the two that make a near miss.
+    expect(problemsOf({ stage: 1, "pix-infra:stage": 1 })).toEqual([]);
+    expect(problemsOf({ stage: 1, "iax-infra:stage": 1 })).toEqual([]);
+  });
+
+  it("a key still carrying the project's namespace is not called a near miss of it", () => {
+    // projectKeys strips one app-infra: (a stack file's app-infra:app-infra:workers leaves this).
+    expect(problemsOf({ stage: 1, "app-infra:workers": 2 })).toEqual([]);
+  });
+
+  it("a missing stage is reported next to the other problems", () => {
+    expect(problemsOf({ workers: "x" })).toEqual([
+      'workers: should be an integer between 1 and 32 (got "x")',
+      "stage: is required, one of 1, 2, 3 (pulumi config set stage <value>)",
+    ]);
+  });
+
+  it("a problem already named after stage[…] stands for the missing stage", () => {
+    expect(problemsOf({ "stage[0]": 1 }).map((p) => p.split(" (known")[0])).toEqual([
+      "stage[0]: unknown key",
+    ]);
+  });
+
+  it("backups without a repository are reported next to the other problems", () => {
+    expect(problemsOf({ stage: 1, workers: "x", backup: { enabled: true } })).toEqual([
+      'workers: should be an integer between 1 and 32 (got "x")',
+      "backup/repository: is required when backup/enabled is true " +
+        "(pulumi config set --path backup.repository s3:https://fsn1.your-objectstorage.com/<bucket>/redis)",
+    ]);
   });
 });

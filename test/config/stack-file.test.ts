@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { ConfigError, StackFileError } from "../../src/config/errors";
 import { applyOverrides, parseStackYaml, readStackFile } from "../../src/config/stack-file";
 
@@ -124,5 +124,77 @@ describe("applyOverrides", () => {
       new ConfigError(['--set: should be key=value (got "x")', '--set: should be key=value (got "y")'])
         .message,
     );
+  });
+});
+
+// Loaded inside each test after vi.resetModules(), so that code which also runs when the module loads
+// is scored by these tests too.
+describe("stack files and --set, loaded inside the test", () => {
+  let S: typeof import("../../src/config/stack-file");
+  beforeEach(async () => {
+    vi.resetModules();
+    S = await import("../../src/config/stack-file");
+  });
+  const messageOf = (f: () => unknown): string => {
+    try {
+      f();
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return "no error";
+  };
+
+  it("an empty config: is an empty config, and a scalar config: is named at its own line and column", () => {
+    expect(S.parseStackYaml("config:\n", "Pulumi.dev.yaml")).toEqual({});
+    expect(messageOf(() => S.parseStackYaml("encryptionsalt: x\nconfig: text\n", "Pulumi.dev.yaml"))).toBe(
+      'Pulumi.dev.yaml:2:9: config: should be a mapping of key: value such as app-infra:stage: 1 (got "text")',
+    );
+  });
+
+  it("a null key is a key without its namespace, named as the empty name", () => {
+    expect(messageOf(() => S.parseStackYaml("config:\n  null: 1\n", "Pulumi.dev.yaml"))).toBe(
+      "Pulumi.dev.yaml:2:3: : Pulumi refuses a config key without its namespace; write app-infra:",
+    );
+  });
+
+  it("lists the stacks in the order of their names, not of their file names", () => {
+    // Byte order of the file names puts Pulumi.a-b.yaml first ("-" is below "."); by name, "a" is first.
+    const here = mkdtempSync(join(tmpdir(), "app-infra-stack-order-"));
+    try {
+      writeFileSync(join(here, "Pulumi.a-b.yaml"), "config: {}\n");
+      writeFileSync(join(here, "Pulumi.a.yaml"), "config: {}\n");
+      expect(messageOf(() => S.readStackFile(here, "c"))).toBe(
+        `--stack: no file Pulumi.c.yaml in ${here} (stacks here: a, a-b; create it with: pulumi stack init c)`,
+      );
+    } finally {
+      rmSync(here, { recursive: true, force: true });
+    }
+  });
+
+  it('a key may start with a quoted name, ["workers"]', () => {
+    expect(S.applyOverrides({}, ['["workers"]=3'])).toEqual({ workers: 3 });
+  });
+
+  it("a value that only contains [ or { is text, even when it is JSON", () => {
+    expect(S.applyOverrides({}, ['services.worker.queue="[q]"'])).toEqual({
+      services: { worker: { queue: '"[q]"' } },
+    });
+  });
+
+  it("only a leading app-infra: is the namespace; inside a key it is part of the name", () => {
+    expect(S.applyOverrides({}, ["app-infra:workers=2", "env.app-infra:A=1"])).toEqual({
+      workers: 2,
+      env: { "app-infra:A": 1 },
+    });
+  });
+
+  it("a name made of digits is a name, not a list index, even on an object with a length", () => {
+    expect(S.applyOverrides({ length: 0 }, ["5=1"])).toEqual({ length: 0, 5: 1 });
+  });
+
+  it("a null on the way to a nested key is replaced by an object", () => {
+    expect(S.applyOverrides({ backup: null }, ["backup.enabled=true"])).toEqual({
+      backup: { enabled: true },
+    });
   });
 });

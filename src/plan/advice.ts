@@ -7,7 +7,7 @@ import { STAGE_NUMBERS } from "../config/vocabulary";
 import type { Catalog } from "./catalog";
 import { snapshotServerTypes } from "./catalog";
 import type { Plan } from "./plan";
-import { requirementsFor, selectServer, type DeployedServer, type ServerChoice } from "./server";
+import { selectServer, type DeployedServer, type ServerChoice } from "./server";
 import { STAGES, type Stage } from "./stages";
 
 /**
@@ -256,12 +256,7 @@ export function scaleUpAdvice(
       "consider a second server for the workers (horizontal scaling)"
     );
   }
+  // Every step's key is nested (server/…), hence --path.
   const path = step.key.replace(/\//g, ".");
-  const flag = step.key.includes("/") ? "--path " : "";
-  return `${describeStep(step)} (\`pulumi config set ${flag}${path} ${step.value}${stackFlag} && pulumi up${stackFlag}\`)`;
-}
-
-/** Requirements for a stage with this stack's overrides, for "already meets" explanations. */
-export function stageRequirements(cfg: StackConfig, stage: Stage) {
-  return requirementsFor(cfg, STAGES[stage]);
+  return `${describeStep(step)} (\`pulumi config set --path ${path} ${step.value}${stackFlag} && pulumi up${stackFlag}\`)`;
 }

@@ -247,7 +247,12 @@ function serverChanges(b: PlanView, a: PlanView): Change[] {
         "1–2 min; the server, its IP and its data stay. " +
         (disk
           ? `The disk grows to ${as.diskGb} GB (server/keepDisk is false), so a later move back to a smaller type is impossible. `
-          : "The disk keeps its size (server/keepDisk), so a later downgrade stays possible. ") +
+          : as.diskGb < bs.diskGb
+            ? // Hetzner's change_type cannot shrink a disk: a move to a smaller disk works only if the
+              // server's disk never outgrew the new type's (created on such a type, grown with
+              // upgrade_disk false, which is server/keepDisk).
+              `Hetzner refuses this move if the server's disk is larger than ${as.type}'s ${as.diskGb} GB: it works only for a server created on a type with a disk that small whose disk never grew (server/keepDisk). `
+            : "The disk keeps its size (server/keepDisk), so a later downgrade stays possible. ") +
         `New tariff: ${euro(bs.priceMonthlyEur)} → ${euro(as.priceMonthlyEur)} (any rescale moves the server to Hetzner's current price)`,
       refused: false,
     });
@@ -428,7 +433,7 @@ function settingChanges(b: PlanView, a: PlanView, diffs: SettingDiff[]): Change[
       "images are referenced differently at the next up: a container whose resolved reference changes is recreated",
     );
   }
-  const registry = diffs.filter((d) => d.key.startsWith("registry") && d.key !== "registry");
+  const registry = diffs.filter((d) => d.key.startsWith("registry"));
   if (registry.length > 0) {
     add(
       "update",
@@ -463,9 +468,7 @@ function settingChanges(b: PlanView, a: PlanView, diffs: SettingDiff[]): Change[
     );
   }
   // A stage or requirement change that leaves the server as it is: say so, and what would change it.
-  const req = diffs.filter((d) =>
-    ["stage", "server/cores", "server/memoryGb", "server/diskGb"].includes(d.key),
-  );
+  const req = diffs.filter((d) => ["server/cores", "server/memoryGb", "server/diskGb"].includes(d.key));
   const stageChanged = b.stage !== a.stage;
   if ((stageChanged || req.length > 0) && a.server && b.server && a.server.type === b.server.type) {
     const s = a.server;
@@ -476,7 +479,7 @@ function settingChanges(b: PlanView, a: PlanView, diffs: SettingDiff[]): Change[
       "server",
       [
         stageChanged ? `stage ${b.stage} → ${a.stage}` : "",
-        ...req.filter((d) => d.key !== "stage").map((d) => `${d.key} ${fmt(d.before)} → ${fmt(d.after)}`),
+        ...req.map((d) => `${d.key} ${fmt(d.before)} → ${fmt(d.after)}`),
       ]
         .filter(Boolean)
         .join(", "),
@@ -523,10 +526,8 @@ export function diffPlans(before: PlanView, after: PlanView): Change[] {
     "update",
     "no-op",
   ];
-  return changes
-    .map((c, i) => [c, i] as const)
-    .sort(([x, i], [y, j]) => order.indexOf(x.kind) - order.indexOf(y.kind) || i - j)
-    .map(([c]) => c);
+  // Array.prototype.sort is stable (ES2019), so changes of one kind keep the order they were found in.
+  return changes.sort((x, y) => order.indexOf(x.kind) - order.indexOf(y.kind));
 }
 
 /** Terraform's last line: "Plan: 1 to add, 2 to change, …". */

@@ -127,14 +127,13 @@ export function makePlan(
   const services = planServices(cfg, workers, local || swapGb > 0);
   const errors: string[] = opts.forDeploy ? deployProblems(cfg) : [];
   const warnings: string[] = [];
-  // Docker refuses a reservation above the limit; the parser only sees an explicit limit, this
-  // sees the default one too.
+  // Docker refuses a reservation above the limit. The parser refuses one above an explicit limit,
+  // so what reaches here is above the default one.
   for (const role of SERVICE_NAMES) {
     const s = services.find((x) => x.role === role);
     if (s && s.memoryReservationMb > s.memoryMb) {
-      const explicit = cfg.services[role].memoryMb !== undefined;
       errors.push(
-        `services/${role}/reservationMb: should be at most services/${role}/memoryMb (${s.memoryMb}${explicit ? "" : ", the default"}) ` +
+        `services/${role}/reservationMb: should be at most services/${role}/memoryMb (${s.memoryMb}, the default) ` +
           `(got ${s.memoryReservationMb}); raise services/${role}/memoryMb or lower the reservation`,
       );
     }

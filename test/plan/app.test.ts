@@ -146,6 +146,19 @@ describe("planApp's order and guards", () => {
     expect(app.containers.every((x) => x.mustRun === true)).toBe(true);
   });
 
+  it("the sort moves Redis ahead of the others only: two Redis services keep their own order", () => {
+    const c = cfg({ stage: 1 });
+    const [redis, ...others] = planServices(c, 1);
+    const second = { ...redis!, name: "redis-b" };
+    expect(planApp(c, [redis!, second, ...others]).containers.map((x) => x.name)).toEqual([
+      "redis",
+      "redis-b",
+      "api",
+      "bot",
+      "worker-image-1",
+    ]);
+  });
+
   it("a duration must be whole, non-negative seconds", () => {
     expect(() => goDuration(1.5)).toThrow("internal: duration must be whole seconds, got 1.5");
     expect(() => goDuration(-1)).toThrow("internal: duration must be whole seconds, got -1");

@@ -90,7 +90,10 @@ describe("backup step", () => {
     expect(decoded).toEqual(["B", "R", "E\n", "AWS_ACCESS_KEY_ID=ak\nAWS_SECRET_ACCESS_KEY=sk\n", "pw\n"]);
     expect(() =>
       backupPayload({ backupScript: "", restoreScript: "", env: "", secrets: "", password: "a\nb" }),
-    ).toThrow();
+    ).toThrow("backup/password: cannot hold a line break");
+    expect(() =>
+      backupPayload({ backupScript: "", restoreScript: "", env: "", secrets: "", password: "a\rb" }),
+    ).toThrow("backup/password: cannot hold a line break");
   });
 });
 

@@ -177,3 +177,26 @@ describe("checkBudget", () => {
     );
   });
 });
+
+describe("checkBudget: the remaining edges", () => {
+  it("per-user memory at exactly the critical level (95 %) is a note, not a warning", () => {
+    // 100 + 700 + 110 × 10 = 1900 MB of 2000 MB: 95 %
+    const r = check({ ramMb: 2000, users: 110, perUserMb: 10 });
+    expect(r.warnings).toEqual([]);
+    expect(r.notes).toEqual([
+      "users: 110 users × 10 MB = 1100 MB of per-user memory is counted on top of the container limits, as the note does, " +
+        "so the total is an upper bound (95% of RAM). The containers that serve users (api, bot, workers) may use at most " +
+        "500 MB together: if it is real, they will be OOM-killed as users grow — raise services/*/memoryMb; if it is not, " +
+        "lower perUserMb to what `docker stats` shows.",
+    ]);
+  });
+
+  it("beyond RAM + swap without workers: no worker count is offered", () => {
+    // limits 500 MB (redis + api); 100 + 500 + 100 × 5 = 1100 MB; room for users 1000 - 100 - 500 = 400 MB
+    expect(check({ services: SERVICES.slice(0, 2), users: 100, perUserMb: 5 }).errors).toEqual([
+      "budget: projected memory 1100 MB (system reserve 100 + container limits 500 + users 100 × 5 MB) exceeds " +
+        "RAM + swap (1000 + 0 MB) on box: not deployable, the kernel's OOM killer would decide what dies. It fits " +
+        "with users ≤ 80 at perUserMb 5, or perUserMb ≤ 4; or raise server/memoryGb or swapGb",
+    ]);
+  });
+});

@@ -1,7 +1,13 @@
 // src/plan/catalog.ts's two readers of Hetzner's answers: liveCatalog (getServerTypes joined with
 // /v1/pricing) and parsePricing, case by case. Expected values are written out.
 import { describe, expect, it } from "vitest";
-import { liveCatalog, parsePricing, type Catalog, type LiveServerType } from "../../src/plan/catalog";
+import {
+  liveCatalog,
+  parsePricing,
+  snapshotCatalog,
+  type Catalog,
+  type LiveServerType,
+} from "../../src/plan/catalog";
 
 const fallback: Catalog = {
   source: "bundled snapshot (test)",
@@ -142,5 +148,16 @@ describe("parsePricing", () => {
     ).toEqual({ cx33: { fsn1: 6.49, ash: 7 } });
     expect(() => parsePricing(null)).toThrow("pricing: response has no pricing.server_types list");
     expect(() => parsePricing({ pricing: { server_types: {} } })).toThrow("pricing.server_types list");
+  });
+});
+
+describe("snapshotCatalog", () => {
+  it("names the bundled file and its date, and is not live", () => {
+    const c = snapshotCatalog();
+    expect(c.source).toBe(
+      "bundled snapshot (Hetzner's 2026-06-15 price-adjustment table and hetzner.com listings (EU net prices, IPv4 excluded); see sourceDetail)",
+    );
+    expect(c.takenAt).toBe("2026-09-03");
+    expect(c.live).toBe(false);
   });
 });

@@ -30,6 +30,22 @@ describe("host steps", () => {
     const [b64] = steps({ adminSshKeys: [key] }).find((s) => s.name === "admin-keys")!.args;
     expect(Buffer.from(b64!, "base64").toString("utf8")).toBe(key);
   });
+  it("several admin keys travel one per line", () => {
+    const keys = [
+      "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA one@laptop",
+      "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB two@desk",
+    ];
+    const [b64] = steps({ adminSshKeys: keys }).find((s) => s.name === "admin-keys")!.args;
+    expect(Buffer.from(b64!, "base64").toString("utf8")).toBe(
+      "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA one@laptop\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB two@desk",
+    );
+  });
+  it("the ready step names the server type, and has no argument without a server", () => {
+    const c = cfg({});
+    const plan = makePlan(c, snapshotCatalog());
+    expect(hostSteps(plan, c).find((s) => s.name === "ready")!.args).toEqual(["cx33"]);
+    expect(hostSteps({ ...plan, server: undefined }, c).find((s) => s.name === "ready")!.args).toEqual([]);
+  });
   it("the watchdog re-runs when a threshold changes, not otherwise", () => {
     const a = steps().find((s) => s.name === "watchdog")!.args;
     expect(a[0]).toBe("60");

@@ -1,6 +1,6 @@
 // The change-impact comparison on plan documents: every key resolved, and each kind of change with
 // its consequence. Plans are made from parsed configs; the expected texts are written out.
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { KEYS } from "../../src/config/keys";
 import { parseConfig } from "../../src/config/parse";
 import { snapshotCatalog } from "../../src/plan/catalog";
@@ -658,5 +658,390 @@ describe("services that appear, go, or change in a way the plan does not name", 
         refused: false,
       },
     ]);
+  });
+});
+
+// Mutation testing (issue 12): the module is loaded afresh in each test of this block, so the
+// helpers it defines at load time (fmt, same, roleOf) are the ones of the mutant under test.
+describe("the comparison's helpers and the resolved limits, with the module loaded per test", () => {
+  let I: typeof import("../../src/plan/impact");
+  beforeEach(async () => {
+    vi.resetModules();
+    I = await import("../../src/plan/impact");
+  });
+
+  it("each service's limit, reservation and swap are the plan's, and swapGb is the stage's", () => {
+    const cfg = parseConfig("prod", { stage: 2 });
+    const s = I.resolveSettings(cfg, makePlan(cfg, catalog));
+    const keys = ["redis", "api", "bot", "worker"].flatMap((n) =>
+      ["memoryMb", "reservationMb", "swapMb"].map((f) => `services/${n}/${f}`),
+    );
+    expect(Object.fromEntries(["swapGb", ...keys].map((k) => [k, s[k]]))).toEqual({
+      swapGb: 2,
+      "services/redis/memoryMb": 256,
+      "services/redis/reservationMb": 64,
+      "services/redis/swapMb": 0,
+      "services/api/memoryMb": 200,
+      "services/api/reservationMb": 120,
+      "services/api/swapMb": 0,
+      "services/bot/memoryMb": 150,
+      "services/bot/reservationMb": 100,
+      "services/bot/swapMb": 0,
+      "services/worker/memoryMb": 250,
+      "services/worker/reservationMb": 100,
+      "services/worker/swapMb": 250,
+    });
+  });
+
+  it("a plan without a role's container: that role's limits are the config's, unset when not set", () => {
+    const cfg = parseConfig("prod", { stage: 2, services: { worker: { memoryMb: 300 } } });
+    const plan = makePlan(cfg, catalog);
+    const s = I.resolveSettings(cfg, { ...plan, services: plan.services.filter((x) => x.role !== "worker") });
+    expect([
+      s["services/worker/memoryMb"],
+      s["services/worker/reservationMb"],
+      s["services/worker/swapMb"],
+    ]).toEqual([300, null, null]);
+  });
+
+  it("values are printed as the report prints them", () => {
+    expect([I.fmt(undefined), I.fmt(null), I.fmt(["a", "b"]), I.fmt(false), I.fmt(0)]).toEqual([
+      "(not reported)",
+      "unset",
+      "[a, b]",
+      "false",
+      "0",
+    ]);
+  });
+
+  it("the same plan compares equal in every setting and container", () => {
+    expect(I.diffPlans(base, base)).toEqual([]);
+  });
+
+  it("a removed worker is said to leave its queued jobs to the others", () => {
+    expect(I.diffPlans(base, doc({ server: { protect: true, backups: true }, workers: 1 }))).toEqual([
+      {
+        kind: "remove",
+        subject: "worker-image-2",
+        what: "container removed",
+        consequence:
+          "this worker is stopped and removed; its queued jobs stay in Redis for the remaining workers",
+        refused: false,
+      },
+    ]);
+  });
+});
+
+describe("diffPlans, the edges of each rule", () => {
+  const B = { server: { protect: true, backups: true } };
+
+  it("a key with no body still shows its type", () => {
+    expect(shortKey("ssh-ed25519")).toBe("ssh-ed25519 …");
+  });
+
+  it("local to local: no server is created, deleted or rescaled", () => {
+    expect(diffPlans(doc({ target: "local" }), doc({ target: "local", workers: 3 }))).toEqual([
+      {
+        kind: "add",
+        subject: "worker-image-3",
+        what: "new container (250 MB limit)",
+        consequence: "a new worker starts consuming the queue; the running containers are not touched",
+        refused: false,
+      },
+    ]);
+  });
+
+  it("a change after which no server type fits (the plan's errors say so): no server change is claimed", () => {
+    const none = doc({ ...B, server: { ...B.server, type: "cpx22" } });
+    expect(none.server).toBe(null);
+    expect(diffPlans(base, none)).toEqual([]);
+  });
+
+  it("another location and architecture at once: both reasons, separated", () => {
+    const c = after({ location: "hel1", server: { ...B.server, architecture: "arm" } });
+    expect(c).toEqual([
+      {
+        kind: "replace-server",
+        subject: "server",
+        what: "cx33 (fsn1, x86) → cax21 (hel1, arm)",
+        consequence:
+          "REPLACES THE SERVER — data on it is lost (a new server: new IP, empty disk, empty Redis). location fsn1 → hel1: Hetzner cannot move a server; architecture x86 → arm: Hetzner cannot rescale across architectures, and the images must be built for arm. pulumi up refuses this for a deployed server before anything is touched: deploy the new location or architecture as a new stack and move the data over",
+        refused: true,
+      },
+    ]);
+  });
+
+  const rescaleText = (diskText: string, tariff: string) =>
+    "rescale: Hetzner powers the server off, changes its type and boots it — every service is down for about " +
+    `1–2 min; the server, its IP and its data stay. ${diskText}New tariff: ${tariff} (any rescale moves the server to Hetzner's current price)`;
+  const kept = "The disk keeps its size (server/keepDisk), so a later downgrade stays possible. ";
+
+  it("a smaller type with keepDisk false: the disk does not grow, and the move needs a disk no larger than the new type's", () => {
+    const big = doc({ server: { memoryGb: 16, keepDisk: false } });
+    expect(diffPlans(big, doc({ server: { keepDisk: false } }))).toEqual([
+      {
+        kind: "rescale",
+        subject: "server",
+        what: "cx43 (8 vCPU, 16 GB) → cx33 (4 vCPU, 8 GB)",
+        consequence: rescaleText(
+          "Hetzner refuses this move if the server's disk is larger than cx33's 80 GB: it works only for a server " +
+            "created on a type with a disk that small whose disk never grew (server/keepDisk). ",
+          "€15.99/month → €8.49/month",
+        ),
+        refused: false,
+      },
+    ]);
+  });
+
+  it("a type with the same disk and keepDisk false: the disk does not grow", () => {
+    const one = { stage: 1, server: { keepDisk: false, cores: 2 } };
+    const c = diffPlans(doc(one), doc({ ...one, server: { ...one.server, type: "ccx13" } }));
+    expect(c).toEqual([
+      {
+        kind: "rescale",
+        subject: "server",
+        what: "cx33 (4 vCPU, 8 GB) → ccx13 (2 vCPU, 8 GB)",
+        consequence: rescaleText(kept, "€8.49/month → €42.99/month"),
+        refused: false,
+      },
+    ]);
+  });
+
+  it("a rescale against a document without settings: the disk is said to keep its size", () => {
+    const { settings: _s, ...bigger } = doc({ ...B, server: { ...B.server, memoryGb: 16 } });
+    expect(diffPlans(base, bigger)).toEqual([
+      {
+        kind: "rescale",
+        subject: "server",
+        what: "cx33 (4 vCPU, 8 GB) → cx43 (8 vCPU, 16 GB)",
+        consequence: rescaleText(kept, "€8.49/month → €15.99/month"),
+        refused: false,
+      },
+    ]);
+  });
+
+  it("two limits of one container: both named, comma-separated", () => {
+    expect(after({ services: { api: { memoryMb: 300, reservationMb: 150 } } })).toEqual([
+      {
+        kind: "update",
+        subject: "api",
+        what: "memoryMb 200 → 300, memoryReservationMb 120 → 150",
+        consequence: "updated in place (docker update): the container keeps running, no restart",
+        refused: false,
+      },
+    ]);
+  });
+
+  const inPlace = "the Hetzner firewall is updated in place; open connections are not dropped";
+  const sshOpen = `${inPlace}. SSH from adminCidrs is now OPEN TO THE WHOLE INTERNET`;
+  const firewallCases: [string, string[], string, string][] = [
+    ["to 0.0.0.0/0 alone: open", ["0.0.0.0/0"], "tcp/22 from 0.0.0.0/0", sshOpen],
+    ["to ::/0 alone: open", ["::/0"], "tcp/22 from ::/0", sshOpen],
+    [
+      "to one address and ::/0: open",
+      ["198.51.100.7/32", "::/0"],
+      "tcp/22 from 198.51.100.7/32, ::/0",
+      sshOpen,
+    ],
+    ["to another address: not open", ["198.51.100.7/32"], "tcp/22 from 198.51.100.7/32", inPlace],
+  ];
+  it.each(firewallCases)("SSH from 203.0.113.0/24 %s", (_, cidrs, to, consequence) => {
+    const narrow = doc({ ...B, adminCidrs: ["203.0.113.0/24"] });
+    expect(diffPlans(narrow, doc({ ...B, adminCidrs: cidrs }))).toEqual([
+      {
+        kind: "update",
+        subject: "firewall",
+        what: `SSH from adminCidrs: tcp/22 from 203.0.113.0/24 → ${to}`,
+        consequence,
+        refused: false,
+      },
+    ]);
+  });
+
+  it("a base document without the ping rule: the rule is added, without a port, open to all", () => {
+    const older: PlanView = { ...base, firewall: base.firewall!.filter((r) => r.description !== "ping") };
+    expect(diffPlans(older, base)).toEqual([
+      {
+        kind: "update",
+        subject: "firewall",
+        what: "ping: icmp from 0.0.0.0/0, ::/0 added",
+        consequence: `${inPlace}. ping is now OPEN TO THE WHOLE INTERNET`,
+        refused: false,
+      },
+    ]);
+  });
+
+  it("a rule with no source in a hand-written base reads 'from nowhere'", () => {
+    const closed: PlanView = {
+      ...base,
+      firewall: base.firewall!.map((r) =>
+        r.description === "SSH from adminCidrs" ? { ...r, sourceIps: [] } : r,
+      ),
+    };
+    expect(diffPlans(closed, base)).toEqual([
+      {
+        kind: "update",
+        subject: "firewall",
+        what: "SSH from adminCidrs: tcp/22 from nowhere → tcp/22 from 0.0.0.0/0, ::/0",
+        consequence: sshOpen,
+        refused: false,
+      },
+    ]);
+  });
+
+  const settingCases: [string, Record<string, unknown>, unknown[]][] = [
+    [
+      "an admin key: root's authorized_keys rewritten in place",
+      { adminSshKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIabcdefgh ops@example"] },
+      [
+        {
+          kind: "update",
+          subject: "admin keys",
+          what: "adminSshKeys [] → [ssh-ed25519 …abcdefgh ops@example]",
+          consequence:
+            "root's authorized_keys is rewritten in place over SSH; open sessions stay, a removed key can no longer log in",
+          refused: false,
+        },
+      ],
+    ],
+    [
+      "the alert webhook: the watchdog re-installed",
+      { alertWebhookUrl: { secure: "x" } },
+      [
+        {
+          kind: "update",
+          subject: "watchdog",
+          what: "alertWebhookUrl unset → set",
+          consequence: "the watchdog's settings are re-installed in place; no container restarts",
+          refused: false,
+        },
+      ],
+    ],
+    [
+      "the system reserve: the budget only",
+      { systemReserveMb: 600 },
+      [
+        {
+          kind: "no-op",
+          subject: "budget",
+          what: "systemReserveMb 500 → 600",
+          consequence: "only the memory budget's projection changes; nothing on the box does",
+          refused: false,
+        },
+      ],
+    ],
+    [
+      "the fal.ai key: every app container recreated",
+      { falKey: { secure: "x" } },
+      [
+        {
+          kind: "recreate",
+          subject: "api, bot, workers",
+          what: "falKey unset → set",
+          consequence:
+            "the secret reaches the containers as environment: the ones that receive it are recreated",
+          refused: false,
+        },
+      ],
+    ],
+    [
+      "more disk asked, the type already has it: a label",
+      { server: { ...B.server, diskGb: 80 } },
+      [
+        {
+          kind: "no-op",
+          subject: "server",
+          what: "server/diskGb 60 → 80",
+          consequence:
+            "the server stays cx33 (4 vCPU, 8 GB RAM, 80 GB disk): it already meets the new requirements (≥3 vCPU, ≥4 GB RAM, ≥80 GB disk); only its requirements label is updated in place. The next size up: server/memoryGb 16 → cx43 (8 vCPU, 16 GB RAM), €19.69/month incl. IPv4 and backups",
+          refused: false,
+        },
+      ],
+    ],
+    [
+      "a worker fewer and a new API image: the recreate before the removal",
+      { workers: 1, images: { api: "ghcr.io/acme/a:2" } },
+      [
+        {
+          kind: "recreate",
+          subject: "api",
+          what: "image ghcr.io/example/app:latest → ghcr.io/acme/a:2",
+          consequence:
+            "recreated (stop, then start the new one): the API is down from the old container's stop until the new one is healthy: about 5–30 s (estimate; up to 30 s to stop, the health check allows 20 s to start)",
+          refused: false,
+        },
+        {
+          kind: "remove",
+          subject: "worker-image-2",
+          what: "container removed",
+          consequence:
+            "this worker is stopped and removed; its queued jobs stay in Redis for the remaining workers",
+          refused: false,
+        },
+      ],
+    ],
+  ];
+  it.each(settingCases)("%s", (_, raw, want) => {
+    expect(after(raw)).toEqual(want);
+  });
+
+  it("a stage change against a document without requirements or scaling: no figures, no next size", () => {
+    const { requirements: _r, scaling: _x, ...older } = doc({ ...B, stage: 3 });
+    expect(diffPlans(base, older)).toEqual([
+      {
+        kind: "no-op",
+        subject: "server",
+        what: "stage 2 → 3, server/cores 3 → 4, server/memoryGb 4 → 6",
+        consequence:
+          "the server stays cx33 (4 vCPU, 8 GB RAM, 80 GB disk): it already meets the new requirements; only its requirements label is updated in place",
+        refused: false,
+      },
+    ]);
+  });
+
+  it("a stage change in Singapore without backups: the next size up is an estimate, IPv4 only", () => {
+    expect(diffPlans(doc({ location: "sin" }), doc({ location: "sin", stage: 3 }))).toEqual([
+      {
+        kind: "no-op",
+        subject: "server",
+        what: "stage 2 → 3, server/cores 3 → 4, server/memoryGb 4 → 6",
+        consequence:
+          "the server stays cpx32 (4 vCPU, 8 GB RAM, 160 GB disk): it already meets the new requirements (≥4 vCPU, ≥6 GB RAM, ≥60 GB disk); only its requirements label is updated in place. The next size up: server/memoryGb 16 → cpx42 (8 vCPU, 16 GB RAM), €69.99/month incl. IPv4 (estimate)",
+        refused: false,
+      },
+    ]);
+  });
+});
+
+describe("summarizeChanges counts each kind where Terraform would", () => {
+  const B = { server: { protect: true, backups: true } };
+  const cases: [string, Record<string, unknown>, Record<string, unknown>, string][] = [
+    [
+      "a new server with protection, backups and swap: one to add, three in place",
+      { target: "local" },
+      B,
+      "Changes: 1 to add, 3 to change in place, 0 to replace, 0 to destroy.",
+    ],
+    [
+      "a rescale: one in place",
+      B,
+      { server: { ...B.server, memoryGb: 16 } },
+      "Changes: 0 to add, 1 to change in place, 0 to replace, 0 to destroy.",
+    ],
+    [
+      "the server deleted for the local target: one to destroy",
+      B,
+      { target: "local" },
+      "Changes: 0 to add, 0 to change in place, 0 to replace, 1 to destroy.",
+    ],
+    [
+      "a worker fewer: one to destroy",
+      B,
+      { ...B, workers: 1 },
+      "Changes: 0 to add, 0 to change in place, 0 to replace, 1 to destroy.",
+    ],
+  ];
+  it.each(cases)("%s", (_, before, afterRaw, want) => {
+    expect(summarizeChanges(diffPlans(doc(before), doc(afterRaw)))).toBe(want);
   });
 });

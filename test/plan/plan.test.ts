@@ -358,3 +358,19 @@ describe("makePlan's own checks, written out", () => {
     ]);
   });
 });
+
+describe("makePlan: warnings only where due", () => {
+  const own = { api: "ghcr.io/acme/api:1", bot: "ghcr.io/acme/bot:1", worker: "ghcr.io/acme/w:1" };
+
+  it("a stack with its own images and a priced server has no warning at all", () => {
+    expect(plan({ images: own }).warnings).toEqual([]);
+  });
+
+  it("Redis is never told to replace the example image, even when it runs it", () => {
+    expect(plan({ images: { ...own, redis: "ghcr.io/example/app:latest" } }).warnings).toEqual([
+      'images/redis: "ghcr.io/example/app:latest" is tagged "latest", not a Redis 7.x release: the program\'s Redis ' +
+        "settings are written for 7.x and a moving tag changes Redis under a running queue; pin a 7.x tag such as " +
+        "redis:7.4.6-alpine",
+    ]);
+  });
+});

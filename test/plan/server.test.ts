@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { liveCatalog, parsePricing, snapshotCatalog, type Catalog } from "../../src/plan/catalog";
 import { requirementsFor, requirementsLabel, selectServer, type DeployedServer } from "../../src/plan/server";
 import { STAGES } from "../../src/plan/stages";
@@ -404,5 +404,48 @@ describe("selectServer on a hand-made catalog: each refusal and warning written 
       { name: "shop-vm", type: "cxo9", location: "fsn1", requirements: "9c-9g-9d-x86" },
     );
     expect(moved.choice).toMatchObject({ type: "cx5", kept: false });
+  });
+
+  it("a deployed type kept where the catalog has no price for it says so (null), not another location's price", () => {
+    // cxh9 is listed in hel1 only (€1), and has none of its own in fsn1
+    const s = select({}, { name: "shop-vm", type: "cxh9", location: "fsn1" });
+    expect(s.choice).toMatchObject({ type: "cxh9", kept: true, priceMonthlyEur: null });
+    expect(s.warnings).toEqual([
+      "server: the deployed cxh9 cannot be ordered in fsn1 today (out of stock); kept, since stage 2's requirements did not change",
+    ]);
+  });
+
+  it("a deployed type that can still be ordered is kept without a warning", () => {
+    const s = select({}, { name: "shop-vm", type: "cx4", location: "fsn1", requirements: req });
+    expect(s.choice).toMatchObject({ type: "cx4", pinned: false, kept: true, priceMonthlyEur: 8 });
+    expect(s.warnings).toEqual([]);
+    expect(s.errors).toEqual([]);
+  });
+
+  it("a deployed type below the requirements is not kept, even without a requirements label", () => {
+    const s = select({ server: { cores: 8 } }, { name: "shop-vm", type: "cx4", location: "fsn1" });
+    expect(s.choice).toBeUndefined();
+    expect(s.errors).toEqual([
+      "server: no orderable x86 server type in fsn1 has at least 8 vCPU, 4 GB RAM and 60 GB disk " +
+        "(catalog: hand-made, 2026-11-26); lower server/cores, server/memoryGb or server/diskGb, or change location or server/architecture",
+    ]);
+  });
+
+  it("the architecture check looks at the deployed type itself (an arm server, x86 configured)", () => {
+    const s = select({}, { name: "shop-vm", type: "cax4", location: "fsn1" });
+    expect(s.choice).toBeUndefined();
+    expect(s.errors).toEqual([
+      'server/architecture: "x86" differs from the deployed server shop-vm (cax4, arm). Hetzner cannot rescale a server across ' +
+        'architectures, and the images would have to be rebuilt. Set server/architecture back to "arm" ' +
+        "(pulumi config set --path server.architecture arm), or deploy the other architecture as a new stack",
+    ]);
+  });
+});
+
+describe("server: the label key, from a fresh load (a constant made when the module loads)", () => {
+  it("the server carries its requirements under the label `requirements`", async () => {
+    vi.resetModules();
+    const S = await import("../../src/plan/server");
+    expect(S.REQUIREMENTS_LABEL).toBe("requirements");
   });
 });

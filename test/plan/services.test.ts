@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { KEY_BY_PATH } from "../../src/config/keys";
 import { SERVICE_DEFAULT_LIMITS } from "../../src/plan/service-defaults";
 import { defaultMaxmemoryMb, planServices, redisUrl } from "../../src/plan/services";
@@ -211,5 +211,38 @@ describe("each service's wiring, written out (a non-default API port and health 
     expect(s.bot!.singleton).toBe(true);
     expect(s["worker-image-3"]!.singleton).toBe(false);
     expect(redisUrl()).toBe("redis://redis:6379/0");
+  });
+});
+
+describe("services: the module's constants, from a fresh load (they are made when it loads)", () => {
+  const fresh = async () => {
+    vi.resetModules();
+    return import("../../src/plan/services");
+  };
+
+  it("Redis' volume is redis-data and the apps reach Redis at redis://redis:6379/0", async () => {
+    const S = await fresh();
+    expect(S.REDIS_VOLUME).toBe("redis-data");
+    expect(S.redisUrl()).toBe("redis://redis:6379/0");
+    const [redis, api] = S.planServices(cfg(), 1);
+    expect(redis!.volumes).toEqual([{ volume: "redis-data", containerPath: "/data" }]);
+    expect(api!.env.REDIS_URL).toBe("redis://redis:6379/0");
+  });
+
+  it("without AOF, Redis keeps its default RDB saves: no --save at all", async () => {
+    const S = await fresh();
+    expect(S.redisCommand(cfg({ services: { redis: { appendonly: false } } }), 256)).toEqual([
+      "redis-server",
+      "--appendonly",
+      "no",
+      "--dir",
+      "/data",
+      "--maxmemory",
+      "128mb",
+      "--maxmemory-policy",
+      "noeviction",
+      "--protected-mode",
+      "no",
+    ]);
   });
 });

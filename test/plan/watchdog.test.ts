@@ -218,3 +218,67 @@ describe("scripts/watchdog.sh takes its keys and defaults from the plan", () => 
     expect(text).toContain(`\${INTERVAL_S:-${String(spec.default)}}`);
   });
 });
+
+describe("the settings table's own guards, on a key table changed under it", () => {
+  type Keys = typeof import("../../src/config/keys");
+  type Spec = NonNullable<ReturnType<Keys["KEY_BY_PATH"]["get"]>>;
+  // Loads src/plan/watchdog.ts afresh against a copy of the key table that `edit` changes.
+  const loadWith = async (edit: (table: Map<string, Spec>) => void) => {
+    vi.resetModules();
+    vi.doMock("../../src/config/keys", async (importOriginal) => {
+      const real = await importOriginal<Keys>();
+      const table = new Map(real.KEY_BY_PATH);
+      edit(table);
+      return { ...real, KEY_BY_PATH: table };
+    });
+    try {
+      return await import("../../src/plan/watchdog");
+    } finally {
+      vi.doUnmock("../../src/config/keys");
+    }
+  };
+  const withDefault = (path: string, value: unknown) => (table: Map<string, Spec>) =>
+    table.set(path, { ...table.get(path)!, default: value } as Spec);
+
+  it("a key the advice names that is gone from the table fails the load, naming it", async () => {
+    await expect(loadWith((t) => t.delete("workers"))).rejects.toThrow(
+      "internal: workers should be a config key",
+    );
+  });
+
+  it("a threshold's key gone from the table, or without a literal default, fails the load", async () => {
+    await expect(loadWith((t) => t.delete("alerts/memoryPercent"))).rejects.toThrow(
+      "internal: alerts/memoryPercent should be a config key with a literal default",
+    );
+    await expect(loadWith(withDefault("alerts/cpuPercent", true))).rejects.toThrow(
+      "internal: alerts/cpuPercent should be a config key with a literal default",
+    );
+  });
+
+  it("a default the script's double quotes cannot carry is refused", async () => {
+    const M = await loadWith(withDefault("services/worker/queue", "img$queue"));
+    expect(() => M.watchdogScriptSettings()).toThrow("internal: watchdog default img$queue needs escaping");
+  });
+
+  it("DEFAULTS lines are packed up to 100 characters, not beyond", async () => {
+    // With a 10-character queue name the third line is exactly 100 characters and keeps INTERVAL_S;
+    // with 11 it would be 101, so INTERVAL_S starts the next line.
+    const line3 =
+      '  [REPEAT_MINUTES]="60" [QUEUE_NAME]="img_queue1" [API_HEALTH_URL]="" [WORKERS]="" [INTERVAL_S]="60"';
+    expect(line3).toHaveLength(100);
+    const at100 = (
+      await loadWith(withDefault("services/worker/queue", "img_queue1"))
+    ).watchdogScriptSettings();
+    expect(at100.split("\n").slice(4, 6)).toEqual([
+      line3,
+      '  [CONTAINERS]="" [DISK_PERCENT]="85" [DISK_PATHS]="/ /var/lib/docker" [BACKUP_MAX_AGE_H]="0"',
+    ]);
+    const at101 = (
+      await loadWith(withDefault("services/worker/queue", "img_queue12"))
+    ).watchdogScriptSettings();
+    expect(at101.split("\n").slice(4, 6)).toEqual([
+      '  [REPEAT_MINUTES]="60" [QUEUE_NAME]="img_queue12" [API_HEALTH_URL]="" [WORKERS]=""',
+      '  [INTERVAL_S]="60" [CONTAINERS]="" [DISK_PERCENT]="85" [DISK_PATHS]="/ /var/lib/docker"',
+    ]);
+  });
+});

@@ -13,13 +13,17 @@
 //   - routes survive a restart: the state is saved at every deploy (router.go:320, :344-365) and
 //     restored at start (cmd/run.go:75-76, router.go:61-91), targets marked healthy unchecked
 //     (service.go:279-280);
-//   - TLS from an ACME server through kamal-proxy's own autocert path (service.go:395-400), the
-//     certificate reused from its cache after a restart. See "ACME directory" below.
+//   - TLS from an ACME server through kamal-proxy's own autocert path (service.go:395-400), with a
+//     service deployed by the plain CLI (`deploy --tls --host`, i.e. Let's Encrypt production):
+//     pebble answers behind a "Let's Encrypt front" (test/real/support/acme-front.ts) that
+//     kamal-proxy reaches through HTTPS_PROXY. The certificate is reused from its cache after a
+//     restart and a second CLI deploy. See "ACME" below.
 //
 // kamal-proxy v0.9.2 has no flag for its listen address: Config.Bind is never set by the CLI
 // (internal/cmd/run.go:63-67), so it listens on ":<port>" (internal/server/server.go:134-135),
 // i.e. on every interface, for the seconds this test runs, on random free ports. Every request of
-// this test goes to 127.0.0.1; all other servers (upstreams, pebble) bind 127.0.0.1 only.
+// this test goes to 127.0.0.1; all other servers (upstreams, pebble, the ACME front) bind 127.0.0.1
+// only.
 //
 // Needs: Go (the machine's toolchain, with the module proxy), `flock` (util-linux), and for the
 // ACME part `pebble` and `openssl` (Debian packages pebble, openssl); a missing one fails loudly.
@@ -34,12 +38,14 @@ import {
   writeFileSync,
   existsSync,
 } from "node:fs";
+import http from "node:http";
 import https from "node:https";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { TLSSocket } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LETS_ENCRYPT_HOST, makeTestCa, startAcmeFront, type AcmeFront } from "./support/acme-front";
 import { run, runOk, type RunResult } from "./support/docker";
 import {
   failed,
@@ -277,32 +283,33 @@ describe("kamal-proxy v0.9.2: health-gated deploys", () => {
   });
 });
 
-// ACME directory. kamal-proxy's server takes any ACME directory per service
-// (ServiceOptions.ACMEDirectory, json "acme_directory", internal/server/service.go:88), used as
-// `&acme.Client{DirectoryURL: …}` by its autocert manager (service.go:395-400), but its CLI can only
-// choose Let's Encrypt production (empty) or staging (--tls-staging, cmd/deploy.go:37,78-80; the URL
-// is a const, server.go:22, so not settable at link time with -X either). The options:
-//   1. Our own net/rpc client calling "kamal-proxy.Deploy" with a DeployArgs whose
-//      ServiceOptions.ACMEDirectory is pebble (internal/server/commands.go:19-26,115-117). It must
-//      mirror, by Go field name, internal types that carry no compatibility promise (DeployArgs,
-//      DeploymentOptions, ServiceOptions, TargetOptions: service.go:66-94, target.go:65-77), and
-//      re-implement every default and check the CLI applies client-side (cmd/deploy.go:30-121):
-//      a field it forgets arrives as zero, e.g. a zero health-check interval.
-//   2. Deploy with kamal-proxy's own CLI (`--tls --host`), stop the server, set the one field
-//      "acme_directory" of that service in the saved state, start it again: the state is restored
-//      through Service.UnmarshalJSON → initialize → createCertManager (service.go:249-291,332-336,
-//      378-401), so the certificate is then ordered by kamal-proxy's own autocert code from pebble.
-//      It couples to one key of a file format kamal-proxy reads back across its own upgrades (it
-//      keeps legacy keys for that, service.go:222-225,256-268), and every other option is set by the
-//      real CLI. Its limit: a later CLI deploy of that service writes the default directory again.
-// This test uses 2: least coupling, and the restart it needs is part of what is tested. Pebble's
-// listener certificate is trusted through SSL_CERT_FILE (Go's crypto/x509 on Linux), as the acme
-// client uses Go's default HTTP transport (service.go:399 sets no HTTPClient).
+// ACME, through kamal-proxy's production path. Its CLI can only choose Let's Encrypt production (no
+// flag: the directory stays empty) or staging (--tls-staging, cmd/deploy.go:37,78-80), and that is
+// what the lab's deploys will send too. So the test leaves kamal-proxy's directory alone and puts a
+// "Let's Encrypt front" (test/real/support/acme-front.ts, where each step is cited) between it and
+// pebble: kamal-proxy runs with HTTPS_PROXY pointing at the front, which accepts only
+// `CONNECT acme-v02.api.letsencrypt.org:443`, answers TLS for that name with a certificate from this
+// test's throwaway CA (trusted through SSL_CERT_FILE: Go's crypto/x509 root_unix.go:19, as the acme
+// client uses Go's default transport, service.go:399 sets no HTTPClient), and forwards to pebble.
+// Health checks and the reverse proxy are plain http:// and never use HTTPS_PROXY (acme-front.ts).
 describe("kamal-proxy v0.9.2: TLS from an ACME server (pebble) through its own autocert path", () => {
   let root0 = ""; // pebble's issuing root, which HTTPS clients trust
-  let pebbleMgmt = 0;
-  let directory = "";
+  let front: AcmeFront | undefined;
+  let caFile = "";
   const issued = () => (pebble?.log.join("").match(/Issued certificate serial/g) ?? []).length;
+  // What kamal-proxy runs with from here on: nothing that names pebble.
+  const acmeEnv = () => ({ SSL_CERT_FILE: caFile, HTTPS_PROXY: front?.proxyUrl ?? "" });
+  const tlsDeploy = (target: Upstream) => deploy("api-tls", target, "--host", TLS_HOST, "--tls");
+  const savedService = () => {
+    const statePath = join(home, ".config/kamal-proxy/kamal-proxy.state");
+    const state = JSON.parse(readFileSync(statePath, "utf8")) as {
+      name: string;
+      options: { acme_directory?: string; acme_cache_path?: string };
+    }[];
+    const svc = state.find((s) => s.name === "api-tls");
+    if (!svc) throw new Error(`no service api-tls in ${statePath}: ${JSON.stringify(state)}`);
+    return svc;
+  };
 
   function httpsGet(ca = root0): Promise<Reply & { serial: string }> {
     const started = performance.now();
@@ -338,32 +345,26 @@ describe("kamal-proxy v0.9.2: TLS from an ACME server (pebble) through its own a
     requireTool("pebble", "Debian package pebble: apt-get install -y pebble");
     requireTool("openssl", "Debian package openssl");
     mkdirSync(pebbleDir);
-    // Debian's pebble ships no listener certificate (dpkg -L pebble): a throw-away CA and a leaf
-    // for 127.0.0.1/localhost, made here.
-    const ossl = (args: string) =>
-      execFileSync("openssl", args.split(" "), { cwd: pebbleDir, stdio: "pipe" });
-    const ec = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes";
-    ossl(`req -x509 ${ec} -keyout ca.key -out ca.pem -days 2 -subj /CN=edge-proxy-test-CA`);
-    ossl(`req ${ec} -keyout key.pem -out leaf.csr -subj /CN=localhost`);
-    writeFileSync(join(pebbleDir, "leaf.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
-    ossl(
-      "x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -set_serial 1 -days 2 -extfile leaf.ext -out cert.pem",
-    );
+    // Debian's pebble ships no listener certificate (dpkg -L pebble): a throw-away CA signs one for
+    // 127.0.0.1/localhost, and the front's certificate for the Let's Encrypt name.
+    const ca = makeTestCa(pebbleDir, "edge-proxy-test-CA");
+    caFile = ca.caFile;
+    const listener = ca.issue("pebble", { dns: ["localhost"], ip: ["127.0.0.1"] });
+    const leName = ca.issue("front", { dns: [LETS_ENCRYPT_HOST] });
     const [listen, mgmt, httpChal, tlsChal] = [
       await freePort(),
       await freePort(),
       await freePort(),
       await freePort(),
     ];
-    pebbleMgmt = mgmt;
     writeFileSync(
       join(pebbleDir, "config.json"),
       JSON.stringify({
         pebble: {
           listenAddress: `127.0.0.1:${listen}`,
           managementListenAddress: `127.0.0.1:${mgmt}`,
-          certificate: join(pebbleDir, "cert.pem"),
-          privateKey: join(pebbleDir, "key.pem"),
+          certificate: listener.certFile,
+          privateKey: listener.keyFile,
           httpPort: httpChal,
           tlsPort: tlsChal,
           ocspResponderURL: "",
@@ -385,12 +386,10 @@ describe("kamal-proxy v0.9.2: TLS from an ACME server (pebble) through its own a
     const log: string[] = [];
     collect(child, log);
     pebble = { child, log };
-    directory = `https://127.0.0.1:${listen}/dir`;
-    const ca = readFileSync(join(pebbleDir, "ca.pem"), "utf8");
     const fetchText = (u: string) =>
       new Promise<string>((done, fail) => {
         https
-          .get(u, { ca, agent: false }, (res) => {
+          .get(u, { ca: ca.caPem, agent: false }, (res) => {
             let body = "";
             res.setEncoding("utf8").on("data", (d: string) => (body += d));
             res.on("end", () =>
@@ -401,7 +400,7 @@ describe("kamal-proxy v0.9.2: TLS from an ACME server (pebble) through its own a
       });
     for (let i = 0; ; i++) {
       try {
-        await fetchText(directory);
+        await fetchText(`https://127.0.0.1:${listen}/dir`);
         break;
       } catch (err) {
         if (child.exitCode !== null || i > 100)
@@ -410,28 +409,29 @@ describe("kamal-proxy v0.9.2: TLS from an ACME server (pebble) through its own a
       }
     }
     // Pebble makes a new root at every start (pebble(1)): fetch it from this run.
-    root0 = await fetchText(`https://127.0.0.1:${pebbleMgmt}/roots/0`);
+    root0 = await fetchText(`https://127.0.0.1:${mgmt}/roots/0`);
+    front = await startAcmeFront({
+      pebble: { host: "127.0.0.1", port: listen, ca: ca.caPem, servername: "localhost" },
+      cert: leName.cert,
+      key: leName.key,
+    });
   }, 60_000);
+
+  afterAll(async () => {
+    await front?.close();
+  });
 
   let firstSerial = "";
 
-  it("a TLS service gets its certificate from pebble, and HTTPS verifies against pebble's root", async () => {
-    const d = await deploy("api-tls", A, "--host", TLS_HOST, "--tls");
+  it("a TLS service deployed by the plain CLI gets its certificate from pebble through the front", async () => {
+    await stopProxy("SIGTERM");
+    await startProxy(acmeEnv());
+    const d = await tlsDeploy(A);
     expect(d.stderr).toBe("");
     expect(d.code).toBe(0);
-    // Point the saved service at pebble (option 2 above), while the server is down.
-    await stopProxy("SIGTERM");
-    const statePath = join(home, ".config/kamal-proxy/kamal-proxy.state");
-    const state = JSON.parse(readFileSync(statePath, "utf8")) as {
-      name: string;
-      options: { acme_directory?: string; acme_cache_path?: string };
-    }[];
-    const svc = state.find((s) => s.name === "api-tls");
-    if (!svc) throw new Error(`no service api-tls in ${statePath}: ${JSON.stringify(state)}`);
-    expect(svc.options.acme_directory).toBe(""); // what the CLI sent: Let's Encrypt production
-    svc.options.acme_directory = directory;
-    writeFileSync(statePath, JSON.stringify(state));
-    await startProxy({ SSL_CERT_FILE: join(pebbleDir, "ca.pem") });
+    // What the CLI sent: Let's Encrypt production (an empty directory), not touched afterwards.
+    const svc = savedService();
+    expect(svc.options.acme_directory).toBe("");
     expect(issued()).toBe(0);
 
     const r = await httpsGet();
@@ -440,29 +440,90 @@ describe("kamal-proxy v0.9.2: TLS from an ACME server (pebble) through its own a
     expect(r.serial).toMatch(/^[0-9A-F]+$/);
     expect(issued()).toBe(1);
     firstSerial = r.serial;
+    // Every ACME request went through the front, to the Let's Encrypt name, and nothing else did.
+    const f = front as AcmeFront;
+    expect(f.refused).toEqual([]);
+    expect(f.errors).toEqual([]);
+    expect(f.tunnels.length).toBeGreaterThan(0);
+    expect(new Set(f.tunnels)).toEqual(new Set([`${LETS_ENCRYPT_HOST}:443`]));
+    expect(f.requests[0]).toMatchObject({
+      method: "GET",
+      path: "/directory",
+      pebblePath: "/dir",
+      status: 200,
+    });
+    // The order was finalized and the certificate fetched through the front (pebble's paths,
+    // letsencrypt/pebble v2.4.0 wfe/wfe.go:46-58), each answered without an error.
+    expect(f.requests.some((q) => q.path.startsWith("/finalize-order/"))).toBe(true);
+    expect(f.requests.some((q) => q.path.startsWith("/certZ/"))).toBe(true);
+    expect(f.requests.filter((q) => q.status >= 400)).toEqual([]);
     // The check is real: without pebble's root, the same request is refused.
     const untrusted = await httpsGet("");
     expect(untrusted.error).toMatch(/unable to (get local issuer|verify the first) certificate/);
-    // The certificate sits in kamal-proxy's cache, scoped by sha256(directory) (service.go:113-124).
-    const scoped = join(
-      svc.options.acme_cache_path ?? "",
-      createHash("sha256").update(directory).digest("hex"),
-    );
+    // The certificate sits in kamal-proxy's cache under sha256("") (service.go:113-124): the
+    // scope a real Let's Encrypt production certificate would have.
+    const scoped = join(svc.options.acme_cache_path ?? "", createHash("sha256").update("").digest("hex"));
     expect(existsSync(join(scoped, TLS_HOST))).toBe(true);
     // The plain-HTTP service is unaffected.
     expect((await get(url())).body).toBe("C");
-    figures["first HTTPS request (ACME order from pebble), ms"] = r.ms.toFixed(0);
+    figures["first HTTPS request (ACME order from pebble through the front), ms"] = r.ms.toFixed(0);
+    figures["ACME requests through the front"] =
+      `${f.requests.length} in ${f.tunnels.length} tunnel(s): ` +
+      f.requests.map((q) => `${q.method} ${q.path.replace(/\/[^/]{12,}$/, "/…")} ${q.status}`).join(", ");
     figures["ACME cache"] = readdirSync(scoped).join(", ");
   });
 
-  it("after a restart, the same certificate is served and nothing new is issued", async () => {
+  it("after a restart and a second CLI deploy with a new target, the same certificate is served and nothing new is ordered", async () => {
+    const f = front as AcmeFront;
+    const seen = f.requests.length;
     await stopProxy("SIGTERM");
-    await startProxy({ SSL_CERT_FILE: join(pebbleDir, "ca.pem") });
+    await startProxy(acmeEnv());
+    const afterRestart = await httpsGet();
+    expect(afterRestart.error).toBeUndefined();
+    expect(afterRestart).toMatchObject({ status: 200, body: "A", serial: firstSerial });
+    // The deploy the lab will repeat at every release: same flags, a new target.
+    const d = await tlsDeploy(B);
+    expect(d.stderr).toBe("");
+    expect(d.code).toBe(0);
+    expect(savedService().options.acme_directory).toBe("");
     const r = await httpsGet();
     expect(r.error).toBeUndefined();
-    expect(r).toMatchObject({ status: 200, body: "A" });
-    expect(r.serial).toBe(firstSerial);
+    expect(r).toMatchObject({ status: 200, body: "B", serial: firstSerial });
     expect(issued()).toBe(1);
-    figures["certificate serial (same after restart)"] = r.serial;
+    // Not even a directory lookup: the certificate came from the cache.
+    expect(f.requests.length).toBe(seen);
+    expect(f.refused).toEqual([]);
+    figures["certificate serial (same after restart and redeploy)"] = r.serial;
+  });
+
+  it("the front refuses a tunnel to anything but Let's Encrypt, and a plain proxy request", async () => {
+    const f = front as AcmeFront;
+    const connect = (target: string) =>
+      new Promise<number>((done, fail) => {
+        const req = http.request({
+          host: "127.0.0.1",
+          port: f.port,
+          method: "CONNECT",
+          path: target,
+          agent: false,
+        });
+        req.on("connect", (res, socket) => {
+          socket.destroy();
+          done(res.statusCode ?? 0);
+        });
+        req.on("error", fail);
+        req.end();
+      });
+    expect(await connect("example.org:443")).toBe(403);
+    expect(await connect("127.0.0.1:443")).toBe(403);
+    expect(await connect(`${LETS_ENCRYPT_HOST}:80`)).toBe(403);
+    const plain = await get(`http://127.0.0.1:${f.port}/`, { headers: { host: "example.org" } });
+    expect(plain.status).toBe(405);
+    expect(f.refused).toEqual([
+      "CONNECT example.org:443",
+      "CONNECT 127.0.0.1:443",
+      `CONNECT ${LETS_ENCRYPT_HOST}:80`,
+      "GET /",
+    ]);
   });
 });

@@ -72,7 +72,8 @@ export async function jobsAndAlerts(d: Deployed, r: Results, jobs: number, jobMb
     stats?.done === start + jobs && stats.queued === 0,
     `${JSON.stringify(stats)} in ${secs(Date.now() - s)} s`,
   );
-  // 150 jobs are a multiple of --max-jobs: the worker may be exiting after its last job right now.
+  // The job count (150, or CI's 60) is a multiple of --max-jobs: the worker may be exiting after its
+  // last job right now.
   // Its restart policy must bring it back; give that a minute, as the watchdog would.
   let w = (await inspect(d.ssh, [worker.name]))[0];
   for (const until = Date.now() + 60_000 * d.slow; w?.State.Status !== "running" && Date.now() < until;) {

@@ -2,7 +2,6 @@
 // SSH and the API forwarded to 127.0.0.1 only, and an ssh client that pins the program's host key.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { accelArgs, probeAccel, probeKernel, type Accel, type AccelDecision } from "./accel";
 
@@ -24,17 +23,8 @@ export async function chooseAccel(env: NodeJS.ProcessEnv, kernel?: string): Prom
   return d;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.unref();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+// The lab's phases import it from here.
+export { freePort } from "../support/net";
 
 export interface VmFiles {
   kernel: string;

@@ -27,12 +27,12 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readScript } from "../../components/host";
 import { run, type RunResult } from "./support/docker";
+import { freePort } from "../support/net";
 
 // The shipped text (scripts/lib inlined): what the program sends and installs.
 const script = (f: string) => readScript(f);
@@ -57,17 +57,6 @@ let redisPort = 0;
 let s3Port = 0;
 let s3: ChildProcess | undefined;
 const allOutput: string[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const srv = net.createServer();
-    srv.on("error", fail);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => done(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

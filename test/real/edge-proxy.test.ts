@@ -40,7 +40,6 @@ import {
 } from "node:fs";
 import http from "node:http";
 import https from "node:https";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { TLSSocket } from "node:tls";
@@ -56,6 +55,7 @@ import {
   type Reply,
   type Upstream,
 } from "./support/http-load";
+import { freePort } from "../support/net";
 
 const BUILD = resolve(__dirname, "../../tools/kamal-proxy/build.sh");
 const RATE_PER_S = 20;
@@ -77,17 +77,6 @@ let proxy: { child: ChildProcess; log: string[] } | undefined;
 let pebble: { child: ChildProcess; log: string[] } | undefined;
 const upstreams: Upstream[] = [];
 let A: Upstream, B: Upstream, C: Upstream, broken: Upstream;
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const srv = net.createServer();
-    srv.on("error", fail);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => done(port));
-    });
-  });
-}
 
 function requireTool(cmd: string, pkg: string): void {
   const found = execFileSync("bash", ["-c", `command -v ${cmd} || true`], { encoding: "utf8" }).trim();

@@ -2,25 +2,14 @@
 // argument, and CONFIG GET must show what the plan intended.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/parse";
 import { planServices } from "../../src/plan/services";
+import { freePort } from "../support/net";
 
 const started: { proc: ChildProcess; dir: string }[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}
 
 async function startPlannedRedis(
   raw: Record<string, unknown>,

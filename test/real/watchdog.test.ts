@@ -29,6 +29,7 @@ import { snapshotCatalog } from "../../src/plan/catalog";
 import { makePlan } from "../../src/plan/plan";
 import { watchdogEnv } from "../../src/plan/watchdog";
 import { ensureDocker } from "./support/docker";
+import { freePort } from "../support/net";
 
 const ROOT = resolve(__dirname, "../..");
 const WATCHDOG = join(ROOT, "scripts/watchdog.sh");
@@ -100,17 +101,6 @@ function ensurePackages(wanted: Record<string, string>): void {
   execFileSync("apt-get", ["install", "-y", ...new Set(missing)], {
     stdio: "ignore",
     env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const srv = net.createServer();
-    srv.on("error", fail);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => done(port));
-    });
   });
 }
 

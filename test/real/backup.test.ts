@@ -521,18 +521,21 @@ describe("backup-redis.sh and restore-redis.sh against real Redis, restic and S3
 
   it("a backup while jobs are being enqueued is a consistent point in time", async () => {
     const before = counts();
-    // A bounded producer: 4000 pushes at ~1 ms intervals, each a new job id.
-    const producer = run(
+    // A producer pushing at ~1 ms intervals until it is stopped after the backup: a fixed count
+    // (4000 before) could run out before a slow backup finished, and the test then failed on a
+    // busy machine without saying anything about the backup. The repeat count only bounds it.
+    const producer = spawn(
       "redis-cli",
-      ["-p", String(redisPort), "-r", "4000", "-i", "0.001", "RPUSH", `rq:queue:${QUEUE}`, "live"],
-      {
-        timeoutMs: 60_000,
-      },
+      ["-p", String(redisPort), "-r", "600000", "-i", "0.001", "RPUSH", `rq:queue:${QUEUE}`, "live"],
+      { stdio: "ignore" },
     );
+    const producerExit = new Promise((done) => producer.once("exit", done));
     await sleep(300);
     const res = await backup();
     const during = counts();
-    await producer;
+    await sleep(300);
+    producer.kill("SIGTERM");
+    await producerExit;
     const after = counts();
     expect(res.code, res.stderr).toBe(0);
     // The producer was running across the backup (or the test proves nothing).

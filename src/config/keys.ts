@@ -6,6 +6,7 @@
 // Paths use `/` between levels, as in error messages (`services/redis/memoryMb`). In Pulumi they are
 // structured config: `pulumi config set --path services.redis.memoryMb 300`.
 import { cidrProblem } from "./cidr";
+import { domainProblem } from "./domain";
 import { SERVICE_DEFAULT_LIMITS } from "../plan/service-defaults";
 import { imageReferenceProblem } from "./image-ref";
 import {
@@ -324,6 +325,27 @@ export const KEY_TABLE = [
     kind: { type: "string", pattern: HTTP_PATH, patternHint: "an absolute HTTP path such as /health" },
     default: "/health",
     description: "HTTP path the healthcheck and the watchdog call; must answer 200.",
+  },
+  // The edge proxy's name and certificate (issue 14, docs/edge-proxy.md). `tls` has no literal
+  // default: it follows `domain`, which src/plan decides (src/plan/proxy.ts), and parse.ts refuses
+  // `tls: true` without a domain, since there is no name to ask a certificate for.
+  {
+    path: "domain",
+    kind: {
+      type: "string",
+      check: domainProblem,
+      patternHint: "a DNS host name with at least one dot, such as api.example.com",
+    },
+    defaultText: "unset: plain HTTP on port 80, any host name",
+    description:
+      "DNS name of the API. The edge proxy answers for it alone and, with tls, gets a Let's Encrypt certificate for it; point its A/AAAA records at the server first.",
+  },
+  {
+    path: "tls",
+    kind: { type: "bool" },
+    defaultText: "true when domain is set",
+    description:
+      "Serve HTTPS on 443 with an automatic Let's Encrypt certificate (HTTP on 80 redirects to it). Needs domain.",
   },
   ...serviceKeys("bot", limitText("bot", "memoryMb"), limitText("bot", "reservationMb"), "0"),
   ...serviceKeys(

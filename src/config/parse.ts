@@ -357,6 +357,12 @@ export function parseConfig(
         "(pulumi config set --path backup.repository s3:https://fsn1.your-objectstorage.com/<bucket>/redis)",
     );
 
+  // A certificate is issued for a name: `tls: true` alone has none to ask for.
+  if (get("tls") === true && get("domain") === undefined && !problems.some((p) => p.startsWith("domain:")))
+    problems.push(
+      "tls: true needs domain, the name the certificate is issued for (got tls true and no domain); " +
+        "set domain (pulumi config set domain api.example.com) or remove tls (pulumi config rm tls)",
+    );
   // The API's port is published on the host, and the firewall opens it to everyone when public.
   // (It is the only configurable port today; a second one would also be checked against it.)
   const apiPort = get("services/api/port")!;

@@ -25,6 +25,7 @@ function nonDefault(k: KeySpec): unknown {
         "registry/server": "registry.example.com",
         "alerts/telegramChatId": "@ops_alerts",
         "services/api/healthPath": "/ready",
+        domain: "api.example.com",
         "services/worker/queue": "other_queue",
         "backup/repository": "s3:https://s3.example.com/bucket/redis",
         "backup/schedule": "daily",

@@ -10,7 +10,8 @@ import { loadLiveCatalog } from "./src/live/catalog";
 import { loadDeployedServer } from "./src/live/deployed";
 import { dockerSshOpts, sshFilePaths, writeSshFiles } from "./src/live/ssh-files";
 import { NO_CATALOG } from "./src/plan/catalog";
-import { apiUrl, dockerHostUrl, sshCommand, statusCommand } from "./src/plan/names";
+import { dockerHostUrl, sshCommand, statusCommand } from "./src/plan/names";
+import { publicApiUrl } from "./src/plan/proxy";
 import { makePlan } from "./src/plan/plan";
 import { backupPayload, backupSecretsFile } from "./src/plan/backup";
 import { watchdogPayload, watchdogSecretsFile } from "./src/plan/watchdog";
@@ -38,7 +39,7 @@ export = async () => {
   const report = planToJson(plan);
   if (cfg.target === "local") {
     new App("app", { plan: plan.app, secrets });
-    return { target: "local", apiUrl: apiUrl("localhost", cfg.services.api.port), capacity: report };
+    return { target: "local", apiUrl: publicApiUrl(plan.edge, "localhost"), capacity: report };
   }
   if (!plan.server || !plan.hetzner || !plan.host)
     throw new Error("internal: a deployable Hetzner plan has a server, its resources and host steps");
@@ -115,7 +116,7 @@ export = async () => {
     statusCommand: server.ipv4.apply((ip) => statusCommand(cfg.stack, ip)),
     hostKey: keys.hostPublicKey,
     deployPrivateKey: keys.deployPrivateKey,
-    apiUrl: server.ipv4.apply((ip) => apiUrl(ip, cfg.services.api.port)),
+    apiUrl: server.ipv4.apply((ip) => publicApiUrl(plan.edge, ip)),
     capacity: report,
   };
 };

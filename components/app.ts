@@ -47,7 +47,7 @@ function pullReference(img: ImageSpec, registry: docker.Provider | undefined): p
 export class App extends pulumi.ComponentResource {
   readonly provider: docker.Provider;
   readonly network: docker.Network;
-  readonly redisVolume: docker.Volume;
+  readonly volumes: Record<string, docker.Volume> = {};
   readonly containers: Record<string, docker.Container> = {};
 
   constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -84,14 +84,16 @@ export class App extends pulumi.ComponentResource {
       child,
     );
 
-    // `retainOnDelete`: Pulumi never removes the volume itself, so replacing or deleting the App's
-    // resources keeps the queue on this server. It does not survive a `pulumi destroy` of the
-    // stack: the server's disk goes with the server.
-    this.redisVolume = new docker.Volume(
-      `${name}-${plan.volume.resource}`,
-      { name: plan.volume.name, labels: plan.volume.labels },
-      { ...child, retainOnDelete: true },
-    );
+    // `retainOnDelete` (where the plan says so): Pulumi never removes the volume itself, so
+    // replacing or deleting the App's resources keeps the queue and the certificates on this
+    // server. It does not survive a `pulumi destroy` of the stack: the server's disk goes with it.
+    for (const v of plan.volumes) {
+      this.volumes[v.name] = new docker.Volume(
+        `${name}-${v.resource}`,
+        { name: v.name, labels: v.labels },
+        { ...child, retainOnDelete: v.retainOnDelete },
+      );
+    }
 
     const images: Record<string, docker.RemoteImage> = {};
     for (const img of plan.images) {
@@ -128,8 +130,8 @@ export class App extends pulumi.ComponentResource {
           destroyGraceSeconds: c.destroyGraceSeconds,
           networksAdvanced: [{ name: this.network.name, aliases: c.networkAliases }],
           volumes: c.volumes.map((v) => ({
-            // The app's own volume by its resource, so the container depends on it.
-            volumeName: v.volume === plan.volume.name ? this.redisVolume.name : v.volume,
+            // The app's own volumes by their resources, so the container depends on them.
+            volumeName: this.volumes[v.volume]?.name ?? v.volume,
             containerPath: v.containerPath,
           })),
           ports: c.ports.map((p) => ({ internal: p.internal, external: p.external })),

@@ -262,6 +262,15 @@ export const KEY_TABLE = [
     description: "Redis image, pinned to an official 7.x tag.",
   },
   {
+    path: "images/proxy",
+    kind: image,
+    // The only kamal-proxy release the contract test (test/real/edge-proxy.test.ts) pins; a bump
+    // is a reviewed change, as for Redis.
+    default: "basecamp/kamal-proxy:v0.9.2",
+    description:
+      "Image of the edge proxy in front of the API (kamal-proxy: health-gated switches, Let's Encrypt).",
+  },
+  {
     path: "imageDigests",
     kind: { type: "enum", allowed: ["registry", "off"] },
     default: "registry",
@@ -294,6 +303,7 @@ export const KEY_TABLE = [
     default: true,
     description: "Redis AOF persistence on the `redis-data` volume, so queued jobs survive a restart.",
   },
+  ...serviceKeys("proxy", limitText("proxy", "memoryMb"), limitText("proxy", "reservationMb"), "0"),
   ...serviceKeys("api", limitText("api", "memoryMb"), limitText("api", "reservationMb"), "0"),
   {
     path: "services/api/workers",
@@ -311,14 +321,15 @@ export const KEY_TABLE = [
     path: "services/api/port",
     kind: { type: "int", min: 1, max: 65535 },
     default: 8000,
-    description: "Port the API listens on and publishes on the host.",
+    description:
+      "Port the API listens on inside the app's network; the edge proxy forwards to it. Never published on the host.",
   },
   {
     path: "services/api/public",
     hetznerOnly: true,
     kind: { type: "bool" },
     default: true,
-    description: "Open the API port in the firewall to everyone.",
+    description: "Open the edge proxy's ports (80 and 443) in the firewall to everyone.",
   },
   {
     path: "services/api/healthPath",

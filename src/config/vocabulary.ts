@@ -2,8 +2,12 @@
 // architectures. The key table (keys.ts) builds its enums from these lists and the StackConfig type
 // is derived from that table, so a new service or location is one edit here.
 
-/** The containers of the app, in start order (Redis first: the others connect to it). */
-export const SERVICE_NAMES = ["redis", "api", "bot", "worker"] as const;
+/**
+ * The containers of the app, in start order (Redis first: the others connect to it). `proxy` is
+ * the edge proxy (kamal-proxy, issue 14): a container like the others, with an image, memory keys
+ * and a line in the budget, so it is one more service here rather than a vocabulary of its own.
+ */
+export const SERVICE_NAMES = ["redis", "proxy", "api", "bot", "worker"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** The scaling stages of the sizing note (presets in src/plan/stages.ts). */

@@ -4,6 +4,7 @@
 import { SERVICE_NAMES, type ServiceName } from "../config/keys";
 import type { StackConfig } from "../config/types";
 import { ROLE_LABEL, STACK_LABEL } from "./names";
+import { PROXY_STATE_VOLUME } from "./proxy";
 import { NETWORK_NAME, REDIS_VOLUME, type ServicePlan } from "./services";
 
 export interface DockerLabel {
@@ -61,7 +62,7 @@ export interface ContainerSpec {
    */
   destroyGraceSeconds: number;
   networkAliases: string[];
-  /** By volume name; the app's own volume (AppPlan.volume) is wired to its resource. */
+  /** By volume name; the app's own volumes (AppPlan.volumes) are wired to their resources. */
   volumes: { volume: string; containerPath: string }[];
   ports: { internal: number; external: number }[];
   /** Plain environment; the secret parts are merged by containerEnvList. */
@@ -79,10 +80,28 @@ export interface ContainerSpec {
   after: string[];
 }
 
+export interface VolumeSpec {
+  resource: string;
+  name: string;
+  labels: DockerLabel[];
+  /** Pulumi never removes it (retainOnDelete): replacing or deleting the App keeps its data. */
+  retainOnDelete: boolean;
+}
+
 export interface AppPlan {
   network: { resource: string; name: string; driver: "bridge"; labels: DockerLabel[] };
-  /** Redis' AOF; kept when Pulumi deletes or replaces it (retainOnDelete in the component). */
-  volume: { resource: string; name: string; labels: DockerLabel[] };
+  /**
+   * Redis' AOF, and the edge proxy's certificates and routing state. Both are kept when Pulumi
+   * deletes or replaces them: the queue must survive, and a lost certificate store means a new
+   * Let's Encrypt order on every re-created proxy, against weekly rate limits.
+   */
+  volumes: VolumeSpec[];
+  /**
+   * Redis' entry of `volumes`, the same object. Only the VM lab reads it
+   * (test/lab/phases/backup.ts), which this branch may not edit; drop it when the lab learns
+   * `volumes` (issue 14's lab work).
+   */
+  volume: VolumeSpec;
   /** Credentials for the private registry, when one is configured (the password is a secret). */
   registryAuth: { address: string; username: string } | undefined;
   /** Digest lookups need a registry-only provider (`imageDigests: registry`). */
@@ -169,8 +188,8 @@ function containerSpec(s: ServicePlan, stack: string): ContainerSpec {
       { label: ROLE_LABEL, value: s.role },
     ],
     // The apps connect to Redis at start, and one that finds no Redis exits and restarts, which
-    // the watchdog would report as a crash.
-    after: s.role === "redis" ? [] : ["redis"],
+    // the watchdog would report as a crash. The proxy never talks to Redis.
+    after: s.role === "redis" || s.role === "proxy" ? [] : ["redis"],
   };
 }
 
@@ -179,9 +198,16 @@ export function planApp(cfg: StackConfig, services: readonly ServicePlan[]): App
   const digestLookup = cfg.imageDigests === "registry";
   // Redis first, the others in plan order (see `after`).
   const ordered = [...services].sort((a, b) => Number(b.role === "redis") - Number(a.role === "redis"));
+  const volumes = [REDIS_VOLUME, PROXY_STATE_VOLUME].map((name) => ({
+    resource: name,
+    name,
+    labels: stackLabels,
+    retainOnDelete: true,
+  }));
   return {
     network: { resource: "network", name: NETWORK_NAME, driver: "bridge", labels: stackLabels },
-    volume: { resource: REDIS_VOLUME, name: REDIS_VOLUME, labels: stackLabels },
+    volumes,
+    volume: volumes[0]!,
     registryAuth: cfg.registry && { address: cfg.registry.server, username: cfg.registry.username },
     digestLookup,
     images: SERVICE_NAMES.map((role) => {

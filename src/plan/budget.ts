@@ -9,11 +9,17 @@ export interface Budget {
   /** restic's memory while a backup runs (src/plan/backup.ts); present only when backups are on. */
   backupMb?: number;
   limitsMb: number;
+  /**
+   * One more `api` limit: during a deploy the new API container starts beside the old one and both
+   * run until the proxy has switched and drained (issue 14's create-before-delete). Present when
+   * the plan has a switch to make room for.
+   */
+  deployHeadroomMb?: number;
   reservationsMb: number;
   /** Swap the containers are allowed to use in total (Σ swapMb). */
   containerSwapMb: number;
   usersMb: number;
-  /** reserve + backup + limits + users: the note's sum, plus the backup's line when it is on. */
+  /** reserve + backup + limits + headroom + users: the note's sum, plus the backup's and the deploy's lines. */
   totalMb: number;
   ramPercent: number;
   /** Projected memory that does not fit in RAM and must live in swap. */
@@ -32,6 +38,8 @@ export interface BudgetInput {
   systemReserveMb: number;
   /** Memory of a host job outside the containers (restic), counted beside the system reserve. */
   backupMb?: number;
+  /** The second API container during a deploy (Budget.deployHeadroomMb). */
+  deployHeadroomMb?: number;
   users: number;
   perUserMb: number;
   services: readonly ServicePlan[];
@@ -39,16 +47,28 @@ export interface BudgetInput {
   serverLabel: string;
 }
 
+/** The containers whose memory grows with users; Redis and the edge proxy are not among them. */
+const USER_SERVING: ReadonlySet<ServicePlan["role"]> = new Set(["api", "bot", "worker"]);
+
 /** The note's critical level for memory, and its swap alert. */
 export const CRITICAL_RAM_PERCENT = 95;
 export const SWAP_RELIANCE_PERCENT = 50;
+
+/**
+ * The memory a deploy needs on top of the running containers: the services replaced start-first
+ * (the API, src/plan/services.ts `replace`) run twice during the switch, so each adds its limit once.
+ */
+export function deployHeadroomMb(services: readonly ServicePlan[]): number {
+  return services.filter((s) => s.replace === "start-first").reduce((a, s) => a + s.memoryMb, 0);
+}
 
 export function computeBudget(input: BudgetInput): Omit<Budget, "notes"> {
   const sum = (f: (s: ServicePlan) => number) => input.services.reduce((acc, s) => acc + f(s), 0);
   const limitsMb = sum((s) => s.memoryMb);
   const usersMb = input.users * input.perUserMb;
   const backupMb = input.backupMb ?? 0;
-  const totalMb = input.systemReserveMb + backupMb + limitsMb + usersMb;
+  const deployHeadroomMb = input.deployHeadroomMb ?? 0;
+  const totalMb = input.systemReserveMb + backupMb + limitsMb + deployHeadroomMb + usersMb;
   const swapNeededMb = Math.max(0, totalMb - input.ramMb);
   return {
     ramMb: input.ramMb,
@@ -56,6 +76,7 @@ export function computeBudget(input: BudgetInput): Omit<Budget, "notes"> {
     systemReserveMb: input.systemReserveMb,
     ...(backupMb > 0 ? { backupMb } : {}),
     limitsMb,
+    ...(deployHeadroomMb > 0 ? { deployHeadroomMb } : {}),
     reservationsMb: sum((s) => s.memoryReservationMb),
     containerSwapMb: sum((s) => s.swapMb),
     usersMb,
@@ -78,11 +99,15 @@ export function checkBudget(
   const box = input.serverLabel;
   const capacityMb = b.ramMb + b.swapMb;
   const backupMb = b.backupMb ?? 0;
-  const limitsDontFit = b.limitsMb + b.systemReserveMb + backupMb > capacityMb;
+  const headroomMb = b.deployHeadroomMb ?? 0;
+  // The headroom is a limit like the others: at the moment of a switch it is all in use.
+  const limitsSumMb = b.limitsMb + headroomMb + b.systemReserveMb + backupMb;
+  const limitsDontFit = limitsSumMb > capacityMb;
   if (limitsDontFit) {
+    const headroom = headroomMb > 0 ? ` + deploy headroom (${headroomMb} MB)` : "";
     const backup = backupMb > 0 ? ` + backup (${backupMb} MB)` : "";
     errors.push(
-      `budget: container limits (${b.limitsMb} MB) + system reserve (${b.systemReserveMb} MB)${backup} = ${b.limitsMb + b.systemReserveMb + backupMb} MB ` +
+      `budget: container limits (${b.limitsMb} MB)${headroom} + system reserve (${b.systemReserveMb} MB)${backup} = ${limitsSumMb} MB ` +
         `exceed RAM + swap (${b.ramMb} + ${b.swapMb} MB) on ${box}: lower services/*/memoryMb or workers, raise swapGb, or move to a higher stage`,
     );
   }
@@ -126,7 +151,9 @@ export function checkBudget(
   // limits) that is true of every plan, so while the total still fits below the note's critical
   // level it is information shown with the budget, not a warning a user would learn to skip; once
   // the users' share pushes the box past that level it is a warning, since it may be the cause.
-  const appLimitsMb = input.services.filter((s) => s.role !== "redis").reduce((a, s) => a + s.memoryMb, 0);
+  const appLimitsMb = input.services
+    .filter((s) => USER_SERVING.has(s.role))
+    .reduce((a, s) => a + s.memoryMb, 0);
   if (b.usersMb > appLimitsMb) {
     const perUser = `${input.users} users × ${input.perUserMb} MB = ${b.usersMb} MB of per-user memory`;
     const action =
@@ -152,7 +179,8 @@ export function checkBudget(
 function projectionError(b: Omit<Budget, "notes">, input: BudgetInput): string {
   const capacityMb = b.ramMb + b.swapMb;
   const backupMb = b.backupMb ?? 0;
-  const roomForUsersMb = capacityMb - b.systemReserveMb - backupMb - b.limitsMb;
+  const headroomMb = b.deployHeadroomMb ?? 0;
+  const roomForUsersMb = capacityMb - b.systemReserveMb - backupMb - b.limitsMb - headroomMb;
   const allowed: string[] = [];
   if (input.perUserMb > 0) {
     allowed.push(`users ≤ ${Math.floor(roomForUsersMb / input.perUserMb)} at perUserMb ${input.perUserMb}`);
@@ -162,12 +190,13 @@ function projectionError(b: Omit<Budget, "notes">, input: BudgetInput): string {
   const workers = input.services.filter((s) => s.role === "worker");
   const workerMb = workers[0]?.memoryMb ?? 0;
   if (workerMb > 0) {
-    const othersMb = b.systemReserveMb + backupMb + b.usersMb + (b.limitsMb - workers.length * workerMb);
+    const othersMb =
+      b.systemReserveMb + backupMb + headroomMb + b.usersMb + (b.limitsMb - workers.length * workerMb);
     const maxWorkers = Math.floor((capacityMb - othersMb) / workerMb);
     if (maxWorkers >= 1 && maxWorkers < workers.length) allowed.push(`workers ≤ ${maxWorkers}`);
   }
   return (
-    `budget: projected memory ${b.totalMb} MB (system reserve ${b.systemReserveMb}${backupMb > 0 ? ` + backup ${backupMb}` : ""} + container limits ${b.limitsMb} + ` +
+    `budget: projected memory ${b.totalMb} MB (system reserve ${b.systemReserveMb}${backupMb > 0 ? ` + backup ${backupMb}` : ""} + container limits ${b.limitsMb}${headroomMb > 0 ? ` + deploy headroom ${headroomMb}` : ""} + ` +
     `users ${input.users} × ${input.perUserMb} MB) exceeds RAM + swap (${b.ramMb} + ${b.swapMb} MB) on ${input.serverLabel}: ` +
     `not deployable, the kernel's OOM killer would decide what dies. It fits with ${allowed.join(", or ")}; ` +
     "or raise server/memoryGb or swapGb"

@@ -50,7 +50,3 @@ export function sshCommand(stack: string, ip: string): string {
 export function statusCommand(stack: string, ip: string): string {
   return `ssh -i ${operatorKeyFile(stack)} ${SSH_USER}@${ip} ${STATUS_COMMAND}`;
 }
-
-export function apiUrl(host: string, port: number): string {
-  return `http://${host}:${port}`;
-}

@@ -6,10 +6,11 @@ import type { StackConfig } from "../config/types";
 import { scaleUpAdvice } from "./advice";
 import { planApp, type AppPlan } from "./app";
 import { BACKUP_SECRET_PATHS, EXAMPLE_BACKUP_REPOSITORY, RESTIC_BUDGET_MB } from "./backup";
-import { checkBudget, computeBudget, type Budget } from "./budget";
+import { checkBudget, computeBudget, deployHeadroomMb, type Budget } from "./budget";
 import type { Catalog } from "./catalog";
 import { planHetzner, type HetznerPlan } from "./hetzner";
 import { planHost, type HostPlan } from "./host";
+import { planEdge, type EdgePlan } from "./proxy";
 import { selectServer, type DeployedServer, type ServerChoice } from "./server";
 import { defaultMaxmemoryMb, planServices, type ServicePlan } from "./services";
 import { STAGES, type Stage, type StagePreset } from "./stages";
@@ -27,6 +28,8 @@ export interface Plan {
   swappiness: number;
   workers: number;
   services: ServicePlan[];
+  /** How the edge proxy routes to the API: host name and TLS (src/plan/proxy.ts). */
+  edge: EdgePlan;
   budget?: Budget;
   /**
    * What to set when the box runs short, on this catalog (src/plan/advice.ts scaleUpAdvice): the
@@ -138,6 +141,8 @@ export function makePlan(
       );
     }
   }
+  const edge = planEdge(cfg);
+  warnings.push(...edge.warnings);
   const redis = redisChecks(cfg, services);
   errors.push(...redis.errors);
   warnings.push(...redis.warnings);
@@ -172,6 +177,7 @@ export function makePlan(
         swapMb: swapGb * 1024,
         systemReserveMb: cfg.systemReserveMb,
         backupMb: cfg.backup.enabled ? RESTIC_BUDGET_MB : 0,
+        deployHeadroomMb: deployHeadroomMb(services),
         users: cfg.users,
         perUserMb: cfg.perUserMb,
         services,
@@ -220,6 +226,7 @@ export function makePlan(
     target: cfg.target,
     preset,
     ...decided,
+    edge,
     budget,
     hetzner: server && planHetzner(cfg, server),
     host: server && planHost(decided, cfg),

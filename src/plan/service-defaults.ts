@@ -14,6 +14,9 @@ export interface ServiceDefaultLimits {
 
 export const SERVICE_DEFAULT_LIMITS: Readonly<Record<ServiceName, Readonly<ServiceDefaultLimits>>> = {
   redis: { memoryMb: 256, reservationMb: 64 },
+  // kamal-proxy v0.9.2: 17.3 MB at rest and 22.6 MB at its peak under 20 HTTPS requests/s
+  // (docs/edge-proxy.md, measured on the development machine): 64 MB leaves three times the peak.
+  proxy: { memoryMb: 64, reservationMb: 32 },
   api: { memoryMb: 200, reservationMb: 120 },
   bot: { memoryMb: 150, reservationMb: 100 },
   worker: { memoryMb: 250, reservationMb: 100 },

@@ -4,6 +4,7 @@
 import type { ServiceName } from "../config/keys";
 import { PROJECT } from "../config/parse";
 import type { StackConfig } from "../config/types";
+import { HTTPS_PORT, HTTP_PORT, PROXY_STATE_PATH, PROXY_STATE_VOLUME } from "./proxy";
 import { SERVICE_DEFAULT_LIMITS } from "./service-defaults";
 
 /** A container's service: one of the config's SERVICE_NAMES (src/config/keys.ts). */
@@ -41,6 +42,14 @@ export interface ServicePlan {
   healthcheck?: HealthcheckPlan;
   /** Two copies must never run at once (Telegram answers 409 to a second long-poller). */
   singleton: boolean;
+  /**
+   * How a new version replaces the running one, in Swarm's words (`update_config.order`):
+   * `start-first` starts the new container beside the old one and deletes the old one only after
+   * the edge proxy switched to the new one (the API, issue 14); `stop-first` deletes the old one
+   * first, for a singleton (the bot), a fixed host port (the proxy) or a volume's single writer
+   * (Redis). Workers are stop-first until issue 14's graceful one-at-a-time replacement.
+   */
+  replace: "start-first" | "stop-first";
   /** Seconds between SIGTERM and SIGKILL. */
   stopTimeoutS: number;
 }
@@ -109,7 +118,13 @@ export function redisCommand(cfg: StackConfig, limitMb: number): string[] {
 
 /** `hostSwap`: whether the host has swap the containers could use (see resolved()). */
 export function planServices(cfg: StackConfig, workers: number, hostSwap = true): ServicePlan[] {
-  const common = () => ({ singleton: false, volumes: [], ports: [], healthcheck: undefined });
+  const common = () => ({
+    singleton: false,
+    volumes: [],
+    ports: [],
+    healthcheck: undefined,
+    replace: "stop-first" as const,
+  });
   const appEnv = { REDIS_URL: redisUrl(), APP_STACK: cfg.stack };
   const redisLimits = resolved(cfg, "redis", hostSwap);
   const redis: ServicePlan = {
@@ -133,6 +148,29 @@ export function planServices(cfg: StackConfig, workers: number, hostSwap = true)
     },
     stopTimeoutS: 30,
   };
+  const proxy: ServicePlan = {
+    ...common(),
+    name: "proxy",
+    role: "proxy",
+    image: cfg.images.proxy,
+    // The image's own command, said out loud so another build of it cannot change what runs.
+    command: ["kamal-proxy", "run"],
+    ...resolved(cfg, "proxy", hostSwap),
+    restart: "unless-stopped",
+    alias: "proxy",
+    env: {},
+    secretEnv: [],
+    // The only published ports of the box: the API and everything else stay on the private network.
+    ports: [
+      { internal: HTTP_PORT, external: HTTP_PORT },
+      { internal: HTTPS_PORT, external: HTTPS_PORT },
+    ],
+    volumes: [{ volume: PROXY_STATE_VOLUME, containerPath: PROXY_STATE_PATH }],
+    // Two proxies cannot both hold 80 and 443.
+    singleton: true,
+    // kamal-proxy drains in-flight requests on SIGTERM; 30 s is its own default drain timeout.
+    stopTimeoutS: 30,
+  };
   const a = cfg.services.api;
   const api: ServicePlan = {
     ...common(),
@@ -152,11 +190,13 @@ export function planServices(cfg: StackConfig, workers: number, hostSwap = true)
       String(a.limitConcurrency),
     ],
     ...resolved(cfg, "api", hostSwap),
+    replace: "start-first",
     restart: "unless-stopped",
     alias: "api",
     env: { ...appEnv, PORT: String(a.port) },
     secretEnv: ["FAL_KEY", "EXTRA_ENV"],
-    ports: [{ internal: a.port, external: a.port }],
+    // Not published: only the edge proxy reaches it, over the app's network (issue 14). A fixed host
+    // port would also keep a new release from starting beside the old one.
     // Python is in every image that runs uvicorn; curl may not be.
     healthcheck: {
       test: [
@@ -207,5 +247,5 @@ export function planServices(cfg: StackConfig, workers: number, hostSwap = true)
     // RQ finishes the current job on SIGTERM (warm shutdown); give an image job time to end.
     stopTimeoutS: 120,
   }));
-  return [redis, api, bot, ...workerList];
+  return [redis, proxy, api, bot, ...workerList];
 }

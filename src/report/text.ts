@@ -35,10 +35,13 @@ export function budgetRows(p: PlanJson): (string | number)[][] {
     ["system reserve", b.systemReserveMb, pct(b.systemReserveMb)],
     ...(b.backupMb ? [["backup (restic)", b.backupMb, pct(b.backupMb)]] : []),
     ["container limits (Σ)", b.limitsMb, pct(b.limitsMb)],
+    ...(b.deployHeadroomMb
+      ? [["deploy headroom (2nd api during a switch)", b.deployHeadroomMb, pct(b.deployHeadroomMb)]]
+      : []),
     ["container reservations (Σ)", b.reservationsMb, pct(b.reservationsMb)],
     ["users (projected)", b.usersMb, pct(b.usersMb)],
     [
-      b.backupMb ? "total (reserve + backup + limits + users)" : "total (reserve + limits + users)",
+      `total (reserve${b.backupMb ? " + backup" : ""} + limits${b.deployHeadroomMb ? " + headroom" : ""} + users)`,
       b.totalMb,
       `${b.ramPercent}%`,
     ],

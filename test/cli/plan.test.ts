@@ -18,7 +18,8 @@ describe("npm run plan (offline)", () => {
     expect(r.stdout).toMatch(
       /worker-image-1 .* 250 +100 +250 +unless-stopped +rq worker --url redis:\/\/redis:6379\/0 --max-jobs 15 img_queue/,
     );
-    expect(r.stdout).toMatch(/total \(reserve \+ limits \+ users\) +3156 +39%/);
+    expect(r.stdout).toMatch(/deploy headroom \(2nd api during a switch\) +200 +2%/);
+    expect(r.stdout).toMatch(/total \(reserve \+ limits \+ headroom \+ users\) +3420 +42%/);
     expect(r.stdout).toContain("Deployable.");
   });
 
@@ -63,6 +64,7 @@ describe("npm run plan (offline)", () => {
     );
     expect(j.services.map((s: { name: string }) => s.name)).toEqual([
       "redis",
+      "proxy",
       "api",
       "bot",
       "worker-image-1",
@@ -94,7 +96,7 @@ describe("npm run plan (offline)", () => {
         "--set",
         "services.worker.swapMb=0",
       ],
-      "budget: container limits (8106 MB) + system reserve (500 MB) = 8606 MB exceed RAM + swap (4096 + 0 MB)",
+      "budget: container limits (8170 MB) + deploy headroom (200 MB) + system reserve (500 MB) = 8870 MB exceed RAM + swap (4096 + 0 MB)",
     ],
   ])("bad input %j names the key: 2 for a bad value, 1 for a valid one the plan refuses", (sets, message) => {
     // A value the parser refuses is a configuration error (2); a valid configuration whose plan

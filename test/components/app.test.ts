@@ -29,7 +29,11 @@ const base: Omit<ContainerSpec, "resource" | "name" | "hostname" | "role" | "aft
 };
 const PLAN: AppPlan = {
   network: { resource: "net", name: "net-name", driver: "bridge", labels: [{ label: "n", value: "1" }] },
-  volume: { resource: "vol", name: "vol-name", labels: [{ label: "v", value: "2" }] },
+  volumes: [
+    { resource: "vol", name: "vol-name", labels: [{ label: "v", value: "2" }], retainOnDelete: true },
+    { resource: "scratch", name: "scratch-name", labels: [], retainOnDelete: false },
+  ],
+  volume: { resource: "vol", name: "vol-name", labels: [{ label: "v", value: "2" }], retainOnDelete: true },
   registryAuth: { address: "registry.example", username: "u" },
   digestLookup: true,
   images: [
@@ -61,6 +65,7 @@ const PLAN: AppPlan = {
       volumes: [
         { volume: "vol-name", containerPath: "/data" },
         { volume: "other", containerPath: "/x" },
+        { volume: "scratch-name", containerPath: "/s" },
       ],
       healthcheck: {
         tests: ["CMD", "true"],
@@ -109,7 +114,7 @@ beforeEach(async () => {
 const container = (n: string) => rec.one("docker:index/container:Container", n);
 
 describe("App maps the plan's app slice", () => {
-  it("network and volume: the slice's names, drivers and labels", () => {
+  it("network and volumes: the slice's names, drivers and labels", () => {
     expect(rec.one("docker:index/network:Network", "a-net").inputs).toEqual({
       name: "net-name",
       driver: "bridge",
@@ -119,6 +124,11 @@ describe("App maps the plan's app slice", () => {
       name: "vol-name",
       labels: [{ label: "v", value: "2" }],
     });
+    expect(rec.one("docker:index/volume:Volume", "a-scratch").inputs).toEqual({
+      name: "scratch-name",
+      labels: [],
+    });
+    expect(rec.byType("docker:index/volume:Volume")).toHaveLength(2);
   });
 
   it("images: by digest where the slice says so, as given otherwise, with the slice's keepLocally", () => {
@@ -166,6 +176,7 @@ describe("App maps the plan's app slice", () => {
       volumes: [
         { volumeName: "vol-name", containerPath: "/data" },
         { volumeName: "other", containerPath: "/x" },
+        { volumeName: "scratch-name", containerPath: "/s" },
       ],
       healthcheck: {
         tests: ["CMD", "true"],
@@ -204,6 +215,7 @@ describe("App maps the plan's app slice", () => {
     for (const n of ["a-net", "a-vol", "a-c-db", "a-c-web"])
       expect(o[n], n).toMatchObject({ parent: "a", provider: "a-docker", replacementTrigger: true });
     expect(o["a-vol"]!.retainOnDelete).toBe(true);
+    expect(o["a-scratch"]!.retainOnDelete).toBe(false);
     expect(o["a-net"]!.retainOnDelete).toBeUndefined();
     for (const n of ["a-c-db", "a-c-web"])
       expect(o[n], n).toMatchObject({

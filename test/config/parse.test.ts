@@ -133,7 +133,7 @@ describe("parseConfig: every message names the key, the value and what is allowe
     [
       "unknown service",
       { services: { celery: {} } },
-      "services/celery: unknown key (known under services: redis, api, bot, worker)",
+      "services/celery: unknown key (known under services: redis, proxy, api, bot, worker)",
     ],
     [
       "object expected",

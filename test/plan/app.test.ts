@@ -37,6 +37,7 @@ describe("the app slice", () => {
     const a = app();
     expect(a.containers.map((c) => [c.name, c.after])).toEqual([
       ["redis", []],
+      ["proxy", []],
       ["api", ["redis"]],
       ["bot", ["redis"]],
       ["worker-image-1", ["redis"]],
@@ -52,11 +53,12 @@ describe("the app slice", () => {
       driver: "bridge",
       labels: [{ label: "app-infra.stack", value: "qa" }],
     });
-    expect(a.volume).toEqual({
-      resource: "redis-data",
-      name: "redis-data",
-      labels: [{ label: "app-infra.stack", value: "qa" }],
-    });
+    const labels = [{ label: "app-infra.stack", value: "qa" }];
+    expect(a.volumes).toEqual([
+      { resource: "redis-data", name: "redis-data", labels, retainOnDelete: true },
+      { resource: "kamal-proxy-config", name: "kamal-proxy-config", labels, retainOnDelete: true },
+    ]);
+    expect(a.volume).toBe(a.volumes[0]);
     const bot = a.containers.find((c) => c.name === "bot")!;
     expect(bot).toMatchObject({
       resource: "bot",
@@ -90,6 +92,7 @@ describe("the app slice", () => {
     const a = app({ images: { api: "ghcr.io/acme/api:1.2", bot: pinned } });
     expect(a.images.map((i) => [i.resource, i.role, i.resolveDigest, i.repository])).toEqual([
       ["image-redis", "redis", true, "redis"],
+      ["image-proxy", "proxy", true, "basecamp/kamal-proxy"],
       ["image-api", "api", true, "ghcr.io/acme/api"],
       ["image-bot", "bot", false, "ghcr.io/acme/bot"],
       ["image-worker", "worker", true, "ghcr.io/example/app"],
@@ -142,6 +145,7 @@ describe("planApp's order and guards", () => {
       "worker-image-1",
       "bot",
       "api",
+      "proxy",
     ]);
     expect(app.containers.every((x) => x.mustRun === true)).toBe(true);
   });
@@ -153,6 +157,7 @@ describe("planApp's order and guards", () => {
     expect(planApp(c, [redis!, second, ...others]).containers.map((x) => x.name)).toEqual([
       "redis",
       "redis-b",
+      "proxy",
       "api",
       "bot",
       "worker-image-1",

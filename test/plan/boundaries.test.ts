@@ -89,9 +89,15 @@ describe("swap counts as capacity for the limits (limits + reserve ≤ RAM + swa
   const LIMITS_ERROR = "budget: container limits";
 
   it("a plan that exceeds RAM but fits in RAM + swap is deployable", () => {
-    // 3606 + 500 = 4106 MB > 4096 MB of RAM, < 4096 + 1024.
+    // 3670 + 200 (deploy headroom) + 500 = 4370 MB > 4096 MB of RAM, < 4096 + 1024.
     const p = plan({ ...box, swapGb: 1 });
-    expect(p.budget).toMatchObject({ ramMb: 4096, swapMb: 1024, limitsMb: 3606, systemReserveMb: 500 });
+    expect(p.budget).toMatchObject({
+      ramMb: 4096,
+      swapMb: 1024,
+      limitsMb: 3670,
+      deployHeadroomMb: 200,
+      systemReserveMb: 500,
+    });
     expect(startingWith(p.errors, LIMITS_ERROR)).toEqual([]);
     expect(p.deployable).toBe(true);
   });
@@ -99,19 +105,19 @@ describe("swap counts as capacity for the limits (limits + reserve ≤ RAM + swa
   it("the same plan without swap is refused", () => {
     const p = plan({ ...box, swapGb: 0 });
     expect(p.errors).toEqual([
-      "budget: container limits (3606 MB) + system reserve (500 MB) = 4106 MB exceed RAM + swap (4096 + 0 MB) on cx23 (2 vCPU, 4 GB): lower services/*/memoryMb or workers, raise swapGb, or move to a higher stage",
+      "budget: container limits (3670 MB) + deploy headroom (200 MB) + system reserve (500 MB) = 4370 MB exceed RAM + swap (4096 + 0 MB) on cx23 (2 vCPU, 4 GB): lower services/*/memoryMb or workers, raise swapGb, or move to a higher stage",
     ]);
   });
 
-  it("limits + reserve exactly equal to RAM + swap is deployable; one MB more is refused", () => {
-    // 3606 + 1514 = 5120 = 4096 + 1024.
-    const fits = plan({ ...box, swapGb: 1, systemReserveMb: 1514 });
+  it("limits + headroom + reserve exactly equal to RAM + swap is deployable; one MB more is refused", () => {
+    // 3670 + 200 + 1250 = 5120 = 4096 + 1024.
+    const fits = plan({ ...box, swapGb: 1, systemReserveMb: 1250 });
     expect(startingWith(fits.errors, LIMITS_ERROR)).toEqual([]);
     expect(fits.deployable).toBe(true);
-    const over = plan({ ...box, swapGb: 1, systemReserveMb: 1515 });
+    const over = plan({ ...box, swapGb: 1, systemReserveMb: 1251 });
     expect(over.deployable).toBe(false);
     expect(over.errors).toEqual([
-      "budget: container limits (3606 MB) + system reserve (1515 MB) = 5121 MB exceed RAM + swap (4096 + 1024 MB) on cx23 (2 vCPU, 4 GB): lower services/*/memoryMb or workers, raise swapGb, or move to a higher stage",
+      "budget: container limits (3670 MB) + deploy headroom (200 MB) + system reserve (1251 MB) = 5121 MB exceed RAM + swap (4096 + 1024 MB) on cx23 (2 vCPU, 4 GB): lower services/*/memoryMb or workers, raise swapGb, or move to a higher stage",
     ]);
   });
 });

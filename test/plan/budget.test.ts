@@ -2,7 +2,7 @@
 // worked out here. Services: redis 200 MB, api 300 MB, two workers of 100 MB (limits 700 MB,
 // reservations 250 MB, the app's share 500 MB); the box is named "box".
 import { describe, expect, it } from "vitest";
-import { checkBudget, computeBudget, type BudgetInput } from "../../src/plan/budget";
+import { checkBudget, computeBudget, deployHeadroomMb, type BudgetInput } from "../../src/plan/budget";
 import type { ServicePlan } from "../../src/plan/services";
 
 const svc = (name: string, role: string, memoryMb: number, memoryReservationMb: number, swapMb = 0) =>
@@ -197,6 +197,43 @@ describe("checkBudget: the remaining edges", () => {
       "budget: projected memory 1100 MB (system reserve 100 + container limits 500 + users 100 × 5 MB) exceeds " +
         "RAM + swap (1000 + 0 MB) on box: not deployable, the kernel's OOM killer would decide what dies. It fits " +
         "with users ≤ 80 at perUserMb 5, or perUserMb ≤ 4; or raise server/memoryGb or swapGb",
+    ]);
+  });
+});
+
+describe("the deploy headroom (issue 14: the new API starts beside the old one)", () => {
+  it("is one limit per start-first service: the API's, not the others'", () => {
+    const plan = (role: string, replace: ServicePlan["replace"]) =>
+      ({ ...svc(role, role, 300, 100), replace }) as ServicePlan;
+    expect(deployHeadroomMb([plan("api", "start-first"), plan("bot", "stop-first")])).toBe(300);
+    expect(deployHeadroomMb([plan("bot", "stop-first")])).toBe(0);
+  });
+
+  it("is a line of its own, counted in the total; absent when 0", () => {
+    expect(computeBudget(input({ deployHeadroomMb: 300, users: 10, perUserMb: 5 }))).toMatchObject({
+      limitsMb: 700,
+      deployHeadroomMb: 300,
+      totalMb: 1150, // 100 + 700 + 300 + 50
+      ramPercent: 115,
+    });
+    expect("deployHeadroomMb" in computeBudget(input({ deployHeadroomMb: 0 }))).toBe(false);
+  });
+
+  it("counts with the limits against RAM + swap: it is all in use at the moment of a switch", () => {
+    // 700 + 300 + 100 = 1100 MB
+    expect(check({ ramMb: 800, swapMb: 300, deployHeadroomMb: 300 }).errors).toEqual([]);
+    expect(check({ ramMb: 800, swapMb: 299, deployHeadroomMb: 300, backupMb: 1 }).errors).toEqual([
+      "budget: container limits (700 MB) + deploy headroom (300 MB) + system reserve (100 MB) + backup (1 MB) = 1101 MB " +
+        "exceed RAM + swap (800 + 299 MB) on box: lower services/*/memoryMb or workers, raise swapGb, or move to a higher stage",
+    ]);
+  });
+
+  it("leaves less room for users and workers in the projection's advice", () => {
+    // room for users: 1000 - 100 - 700 - 100 = 100 MB; with both workers gone the others still fill the box
+    expect(check({ users: 100, perUserMb: 3, deployHeadroomMb: 100 }).errors).toEqual([
+      "budget: projected memory 1200 MB (system reserve 100 + container limits 700 + deploy headroom 100 + users 100 × 3 MB) " +
+        "exceeds RAM + swap (1000 + 0 MB) on box: not deployable, the kernel's OOM killer would decide what dies. " +
+        "It fits with users ≤ 33 at perUserMb 3, or perUserMb ≤ 1; or raise server/memoryGb or swapGb",
     ]);
   });
 });

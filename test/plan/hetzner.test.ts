@@ -64,6 +64,6 @@ describe("the hetzner slice", () => {
     const p = makePlan(c, snapshotCatalog());
     expect(p.hetzner).toBeUndefined();
     expect(p.host).toBeUndefined();
-    expect(p.app.containers.length).toBe(4);
+    expect(p.app.containers.length).toBe(5);
   });
 });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import {
-  apiUrl,
   deployKeyName,
   dockerHostUrl,
   firewallName,
@@ -28,6 +27,5 @@ describe("names built from the stack", () => {
       "ssh -i ~/.ssh/app-infra-dev root@192.0.2.1 app-infra-status",
     );
     expect(dockerHostUrl("192.0.2.1")).toBe("ssh://root@192.0.2.1");
-    expect(apiUrl("localhost", 8080)).toBe("http://localhost:8080");
   });
 });

@@ -10,9 +10,9 @@ const plan = (raw: Record<string, unknown> = {}, stack = "dev") => makePlan(cfg(
 
 describe("makePlan per stage", () => {
   it.each([
-    [1, "cx33", 4, 1, 856],
-    [2, "cx33", 2, 2, 1106],
-    [3, "cx33", 2, 2, 1106],
+    [1, "cx33", 4, 1, 920],
+    [2, "cx33", 2, 2, 1170],
+    [3, "cx33", 2, 2, 1170],
   ])("stage %i → %s, swap %i GB, %i worker(s), limits %i MB", (stage, type, swapGb, workers, limitsMb) => {
     const p = plan({ stage });
     expect(p.deployable).toBe(true);
@@ -28,17 +28,19 @@ describe("makePlan per stage", () => {
       ramMb: 8192,
       swapMb: 4096,
       systemReserveMb: 500,
-      limitsMb: 856,
-      reservationsMb: 384,
+      limitsMb: 920,
+      // The second API container while a deploy switches (issue 14).
+      deployHeadroomMb: 200,
+      reservationsMb: 416,
       containerSwapMb: 250,
       usersMb: 1800,
-      totalMb: 3156,
-      ramPercent: 39,
+      totalMb: 3420,
+      ramPercent: 42,
       swapNeededMb: 0,
       swapPercent: 0,
       // The note's per-user memory on top of the limits: information while the total fits.
       notes: [
-        "users: 100 users × 18 MB = 1800 MB of per-user memory is counted on top of the container limits, as the note does, so the total is an upper bound (39% of RAM). The containers that serve users (api, bot, workers) may use at most 600 MB together: if it is real, they will be OOM-killed as users grow — raise services/*/memoryMb; if it is not, lower perUserMb to what `docker stats` shows.",
+        "users: 100 users × 18 MB = 1800 MB of per-user memory is counted on top of the container limits, as the note does, so the total is an upper bound (42% of RAM). The containers that serve users (api, bot, workers) may use at most 600 MB together: if it is real, they will be OOM-killed as users grow — raise services/*/memoryMb; if it is not, lower perUserMb to what `docker stats` shows.",
       ],
     });
   });
@@ -83,7 +85,7 @@ describe("makePlan errors and warnings (exact messages)", () => {
     });
     expect(p.deployable).toBe(false);
     expect(p.errors).toContain(
-      "budget: container limits (3606 MB) + system reserve (500 MB) = 4106 MB exceed RAM + swap (4096 + 0 MB) on cx23 (2 vCPU, 4 GB): lower services/*/memoryMb or workers, raise swapGb, or move to a higher stage",
+      "budget: container limits (3670 MB) + deploy headroom (200 MB) + system reserve (500 MB) = 4370 MB exceed RAM + swap (4096 + 0 MB) on cx23 (2 vCPU, 4 GB): lower services/*/memoryMb or workers, raise swapGb, or move to a higher stage",
     );
   });
 
@@ -94,7 +96,7 @@ describe("makePlan errors and warnings (exact messages)", () => {
       services: { worker: { reservationMb: 250 } },
     });
     expect(p.errors).toContain(
-      "budget: container reservations (5284 MB) exceed RAM (4096 MB) on cx23 (2 vCPU, 4 GB): lower services/*/reservationMb or workers",
+      "budget: container reservations (5316 MB) exceed RAM (4096 MB) on cx23 (2 vCPU, 4 GB): lower services/*/reservationMb or workers",
     );
   });
 
@@ -115,39 +117,41 @@ describe("makePlan errors and warnings (exact messages)", () => {
   });
 
   it("a projection beyond RAM + swap is not deployable, naming what would fit (review item 15)", () => {
-    // Stage 1 on cx33: 8192 MB RAM + 4096 MB swap = 12288 MB; reserve 500 + limits 856 = 1356 MB,
-    // so 10932 MB are left for users: 607 users at 18 MB (10926), 0.10 MB per user at 100000.
+    // Stage 1 on cx33: 8192 MB RAM + 4096 MB swap = 12288 MB; reserve 500 + limits 920 + deploy
+    // headroom 200 = 1620 MB, so 10668 MB are left for users: 592 users at 18 MB (10656), 0.10 MB
+    // per user at 100000.
     const p = plan({ users: 100000 });
     expect(p.deployable).toBe(false);
     expect(p.errors).toEqual([
-      "budget: projected memory 1801356 MB (system reserve 500 + container limits 856 + users 100000 × 18 MB) exceeds RAM + swap (8192 + 4096 MB) on cx33 (4 vCPU, 8 GB): not deployable, the kernel's OOM killer would decide what dies. It fits with users ≤ 607 at perUserMb 18; or raise server/memoryGb or swapGb",
+      "budget: projected memory 1801620 MB (system reserve 500 + container limits 920 + deploy headroom 200 + users 100000 × 18 MB) exceeds RAM + swap (8192 + 4096 MB) on cx33 (4 vCPU, 8 GB): not deployable, the kernel's OOM killer would decide what dies. It fits with users ≤ 592 at perUserMb 18; or raise server/memoryGb or swapGb",
     ]);
     // The error replaces the two warnings about the same projection.
     expect(p.warnings.filter((w) => w.startsWith("budget: projected") || w.includes("of swap"))).toEqual([]);
   });
 
   it("32 workers on prod's stage 2 box are refused with the number that fits", () => {
-    // cx33 at stage 2: 8192 + 2048 = 10240 MB. reserve 500 + redis 256 + api 200 + bot 150 +
-    // users 1800 = 2906 MB, leaving 7334 MB: 29 workers of 250 MB (7250). With 32 workers, 1134 MB
-    // are left for users: 63 at 18 MB, or 11 MB for each of 100.
+    // cx33 at stage 2: 8192 + 2048 = 10240 MB. reserve 500 + redis 256 + proxy 64 + api 200 +
+    // deploy headroom 200 + bot 150 + users 1800 = 3170 MB, leaving 7070 MB: 28 workers of 250 MB
+    // (7000). With 32 workers, 870 MB are left for users: 48 at 18 MB, or 8 MB for each of 100.
     const p = plan({ stage: 2, workers: 32 }, "prod");
     expect(p.errors).toEqual([
-      "budget: projected memory 10906 MB (system reserve 500 + container limits 8606 + users 100 × 18 MB) exceeds RAM + swap (8192 + 2048 MB) on cx33 (4 vCPU, 8 GB): not deployable, the kernel's OOM killer would decide what dies. It fits with users ≤ 63 at perUserMb 18, or perUserMb ≤ 11, or workers ≤ 29; or raise server/memoryGb or swapGb",
+      "budget: projected memory 11170 MB (system reserve 500 + container limits 8670 + deploy headroom 200 + users 100 × 18 MB) exceeds RAM + swap (8192 + 2048 MB) on cx33 (4 vCPU, 8 GB): not deployable, the kernel's OOM killer would decide what dies. It fits with users ≤ 48 at perUserMb 18, or perUserMb ≤ 8, or workers ≤ 28; or raise server/memoryGb or swapGb",
     ]);
-    // On dev's stage 1 box the same 10906 MB fit in 8192 + 4096 MB: allowed, with the warnings.
+    // On dev's stage 1 box the same 11170 MB fit in 8192 + 4096 MB: allowed, with the warnings.
     const dev = plan({ workers: 32 });
     expect(dev.deployable).toBe(true);
     expect(dev.warnings).toContain(
-      "budget: the projected overflow (2714 MB) fills 66% of swap (4096 MB), above the note's 50% alert: the box needs more RAM",
+      "budget: the projected overflow (2978 MB) fills 73% of swap (4096 MB), above the note's 50% alert: the box needs more RAM",
     );
   });
 
   it("a projection exactly at RAM + swap is deployable; one MB more is refused", () => {
-    // cx23 (4096 MB) + 1 GB swap = 5120 MB; reserve 500 + limits 856 leave 3764 MB for users.
+    // cx23 (4096 MB) + 1 GB swap = 5120 MB; reserve 500 + limits 920 + headroom 200 leave 3500 MB
+    // for users.
     const box = { server: { type: "cx23", cores: 2, diskGb: 40 }, swapGb: 1, perUserMb: 1 };
-    expect(plan({ ...box, users: 3764 }).errors).toEqual([]);
-    expect(plan({ ...box, users: 3765 }).errors).toEqual([
-      "budget: projected memory 5121 MB (system reserve 500 + container limits 856 + users 3765 × 1 MB) exceeds RAM + swap (4096 + 1024 MB) on cx23 (2 vCPU, 4 GB): not deployable, the kernel's OOM killer would decide what dies. It fits with users ≤ 3764 at perUserMb 1; or raise server/memoryGb or swapGb",
+    expect(plan({ ...box, users: 3500 }).errors).toEqual([]);
+    expect(plan({ ...box, users: 3501 }).errors).toEqual([
+      "budget: projected memory 5121 MB (system reserve 500 + container limits 920 + deploy headroom 200 + users 3501 × 1 MB) exceeds RAM + swap (4096 + 1024 MB) on cx23 (2 vCPU, 4 GB): not deployable, the kernel's OOM killer would decide what dies. It fits with users ≤ 3500 at perUserMb 1; or raise server/memoryGb or swapGb",
     ]);
   });
 
@@ -155,11 +159,11 @@ describe("makePlan errors and warnings (exact messages)", () => {
     const p = plan({ server: { type: "cx23", cores: 2, diskGb: 40 }, swapGb: 2, users: 150 });
     expect(p.deployable).toBe(true);
     expect(p.warnings).toContain(
-      "budget: projected memory 4056 MB is 99% of RAM (4096 MB) on cx23 (2 vCPU, 4 GB), above the note's 95% critical level; 0 MB will live in swap. Move to a higher stage or raise server/memoryGb",
+      "budget: projected memory 4320 MB is 105% of RAM (4096 MB) on cx23 (2 vCPU, 4 GB), above the note's 95% critical level; 224 MB will live in swap. Move to a higher stage or raise server/memoryGb",
     );
     const q = plan({ server: { type: "cx23", cores: 2, diskGb: 40 }, swapGb: 2, users: 250 });
     expect(q.warnings).toContain(
-      "budget: the projected overflow (1760 MB) fills 86% of swap (2048 MB), above the note's 50% alert: the box needs more RAM",
+      "budget: the projected overflow (2024 MB) fills 99% of swap (2048 MB), above the note's 50% alert: the box needs more RAM",
     );
   });
 
@@ -169,7 +173,7 @@ describe("makePlan errors and warnings (exact messages)", () => {
     expect(p.budget?.notes).toEqual([expect.stringMatching(/^users: 100 users × 18 MB = 1800 MB /)]);
     expect(plan({ perUserMb: 5 }).budget?.notes).toEqual([]);
     // Past the note's 95 % critical level it may be the cause, so it warns (cx23: 4096 MB RAM;
-    // 500 + 856 + 150 × 18 = 4056 MB is 99 %).
+    // 500 + 920 + 200 + 150 × 18 = 4320 MB is 105 %).
     const tight = plan({ server: { type: "cx23", cores: 2, diskGb: 40 }, swapGb: 2, users: 150 });
     expect(tight.budget?.notes).toEqual([]);
     expect(tight.warnings).toContain(
@@ -362,12 +366,13 @@ describe("makePlan's own checks, written out", () => {
 describe("makePlan: warnings only where due", () => {
   const own = { api: "ghcr.io/acme/api:1", bot: "ghcr.io/acme/bot:1", worker: "ghcr.io/acme/w:1" };
 
-  it("a stack with its own images and a priced server has no warning at all", () => {
-    expect(plan({ images: own }).warnings).toEqual([]);
+  it("a stack with its own images, a domain and a priced server has no warning at all", () => {
+    expect(plan({ images: own, domain: "api.example.com" }).warnings).toEqual([]);
   });
 
   it("Redis is never told to replace the example image, even when it runs it", () => {
-    expect(plan({ images: { ...own, redis: "ghcr.io/example/app:latest" } }).warnings).toEqual([
+    const p = plan({ images: { ...own, redis: "ghcr.io/example/app:latest" }, domain: "api.example.com" });
+    expect(p.warnings).toEqual([
       'images/redis: "ghcr.io/example/app:latest" is tagged "latest", not a Redis 7.x release: the program\'s Redis ' +
         "settings are written for 7.x and a moving tag changes Redis under a running queue; pin a 7.x tag such as " +
         "redis:7.4.6-alpine",

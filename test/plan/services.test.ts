@@ -8,9 +8,10 @@ const byName = (raw: Record<string, unknown> = {}, workers = 2) =>
   Object.fromEntries(planServices(cfg(raw), workers).map((s) => [s.name, s]));
 
 describe("services plan: the note's containers", () => {
-  it("has redis, api, bot and worker-image-1..N in that order", () => {
+  it("has redis, proxy, api, bot and worker-image-1..N in that order", () => {
     expect(planServices(cfg(), 3).map((s) => s.name)).toEqual([
       "redis",
+      "proxy",
       "api",
       "bot",
       "worker-image-1",
@@ -125,7 +126,7 @@ describe("services plan: the note's defects, fixed", () => {
   it("4: workers reach Redis by its service name, never 127.0.0.1", () => {
     for (const s of planServices(cfg(), 2)) {
       expect(JSON.stringify(s)).not.toContain("127.0.0.1:6379");
-      if (s.role !== "redis") expect(s.env.REDIS_URL).toBe(redisUrl());
+      if (s.role !== "redis" && s.role !== "proxy") expect(s.env.REDIS_URL).toBe(redisUrl());
     }
     expect(redisUrl()).toBe("redis://redis:6379/0");
   });
@@ -141,18 +142,22 @@ describe("services plan: the note's defects, fixed", () => {
     });
   });
 
-  it("the bot is a singleton; nothing else is", () => {
+  it("the bot and the proxy (it holds 80 and 443) are singletons; nothing else is", () => {
     expect(
       planServices(cfg(), 2)
         .filter((s) => s.singleton)
         .map((s) => s.name),
-    ).toEqual(["bot"]);
+    ).toEqual(["proxy", "bot"]);
   });
 
-  it("Redis is never published on a host port; only the API is", () => {
+  it("Redis is never published on a host port, nor the API; only the edge proxy is", () => {
     const s = byName();
     expect(s.redis!.ports).toEqual([]);
-    expect(s.api!.ports).toEqual([{ internal: 8000, external: 8000 }]);
+    expect(s.api!.ports).toEqual([]);
+    expect(s.proxy!.ports).toEqual([
+      { internal: 80, external: 80 },
+      { internal: 443, external: 443 },
+    ]);
     expect(s.bot!.ports).toEqual([]);
   });
 
@@ -190,6 +195,7 @@ describe("each service's wiring, written out (a non-default API port and health 
     const s = byName({ services: { api: { port: 8081, healthPath: "/healthz" } } }, 3);
     expect(Object.values(s).map((x) => [x.name, x.alias, x.role])).toEqual([
       ["redis", "redis", "redis"],
+      ["proxy", "proxy", "proxy"],
       ["api", "api", "api"],
       ["bot", "bot", "bot"],
       ["worker-image-1", "worker-image-1", "worker"],
@@ -201,7 +207,8 @@ describe("each service's wiring, written out (a non-default API port and health 
     expect(s.api!.secretEnv).toEqual(["FAL_KEY", "EXTRA_ENV"]);
     expect(s.bot!.secretEnv).toEqual(["BOT_TOKEN", "FAL_KEY", "EXTRA_ENV"]);
     expect(s.api!.volumes).toEqual([]);
-    expect(s.api!.ports).toEqual([{ internal: 8081, external: 8081 }]);
+    expect(s.api!.ports).toEqual([]);
+    expect(s.api!.command).toContain("8081");
     expect(s.api!.healthcheck?.test).toEqual([
       "CMD",
       "python3",
@@ -224,7 +231,7 @@ describe("services: the module's constants, from a fresh load (they are made whe
     const S = await fresh();
     expect(S.REDIS_VOLUME).toBe("redis-data");
     expect(S.redisUrl()).toBe("redis://redis:6379/0");
-    const [redis, api] = S.planServices(cfg(), 1);
+    const [redis, , api] = S.planServices(cfg(), 1);
     expect(redis!.volumes).toEqual([{ volume: "redis-data", containerPath: "/data" }]);
     expect(api!.env.REDIS_URL).toBe("redis://redis:6379/0");
   });
@@ -243,6 +250,19 @@ describe("services: the module's constants, from a fresh load (they are made whe
       "noeviction",
       "--protected-mode",
       "no",
+    ]);
+  });
+});
+
+describe("how each service is replaced (issue 14)", () => {
+  it("the API starts first, beside the old one; every other service stops first", () => {
+    expect(planServices(cfg(), 2).map((s) => [s.name, s.replace])).toEqual([
+      ["redis", "stop-first"],
+      ["proxy", "stop-first"],
+      ["api", "start-first"],
+      ["bot", "stop-first"],
+      ["worker-image-1", "stop-first"],
+      ["worker-image-2", "stop-first"],
     ]);
   });
 });

@@ -51,6 +51,7 @@ describe("fixed tables", () => {
     const { SERVICE_DEFAULT_LIMITS } = await import("../../src/plan/service-defaults");
     expect(SERVICE_DEFAULT_LIMITS).toEqual({
       redis: { memoryMb: 256, reservationMb: 64 },
+      proxy: { memoryMb: 64, reservationMb: 32 },
       api: { memoryMb: 200, reservationMb: 120 },
       bot: { memoryMb: 150, reservationMb: 100 },
       worker: { memoryMb: 250, reservationMb: 100 },

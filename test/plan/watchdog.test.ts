@@ -65,7 +65,7 @@ describe("scripts/watchdog.sh takes its keys and defaults from the plan", () => 
       W.WATCHDOG_SETTINGS.map((s) => s.key).filter((k) => k !== "TELEGRAM_API_BASE" && k !== "REDIS_CLI"),
     );
     expect(env).toContain(
-      "CONTAINERS='redis=redis api=api bot=bot worker-image-1=worker worker-image-2=worker'\n",
+      "CONTAINERS='redis=redis proxy=proxy api=api bot=bot worker-image-1=worker worker-image-2=worker'\n",
     );
     expect(env).toContain("TELEGRAM_CHAT_ID='-100'\n");
   });
@@ -112,7 +112,7 @@ describe("scripts/watchdog.sh takes its keys and defaults from the plan", () => 
         "API_HEALTH_URL='http://127.0.0.1:8081/healthz'",
         "WORKERS='3'",
         "INTERVAL_S='45'",
-        "CONTAINERS='redis=redis api=api bot=bot worker-image-1=worker worker-image-2=worker worker-image-3=worker'",
+        "CONTAINERS='redis=redis proxy=proxy api=api bot=bot worker-image-1=worker worker-image-2=worker worker-image-3=worker'",
         "DISK_PERCENT='66'",
         "DISK_PATHS='/ /var/lib/docker'",
         "BACKUP_MAX_AGE_H='30'",

@@ -11,7 +11,7 @@ beforeAll(async () => {
 });
 
 /** How long each role needs after SIGTERM: RQ's warm shutdown finishes the current image job. */
-const STOP_NEEDED_S: Record<string, number> = { worker: 120, redis: 10, api: 10, bot: 10 };
+const STOP_NEEDED_S: Record<string, number> = { worker: 120, redis: 10, proxy: 10, api: 10, bot: 10 };
 
 describe("the provider contract, as the program sets it", () => {
   it("every container is stopped gracefully by Pulumi: destroyGraceSeconds ≥ its stop time and ≥ what its role needs", () => {
@@ -67,7 +67,7 @@ describe("the provider contract, as the program sets it", () => {
 
   it("a re-pushed tag redeploys: each image is pulled by the registry's current digest, asked through a registry-only provider", () => {
     const images = run.byType(T.image);
-    expect(images).toHaveLength(4);
+    expect(images).toHaveLength(5);
     for (const img of images) {
       // The digest is in the name: a new digest is a new name, which the provider pulls.
       expect(img.inputs.name, img.name).toMatch(/^[^:@]+(:\d+)?[^:@]*@sha256:[0-9a-f]{64}$/);

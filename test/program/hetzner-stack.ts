@@ -133,7 +133,7 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
     ]) {
       expect(env).toContain(line);
     }
-    expect(env).toContain("CONTAINERS='redis=redis api=api bot=bot worker-image-1=worker");
+    expect(env).toContain("CONTAINERS='redis=redis proxy=proxy api=api bot=bot worker-image-1=worker");
     expect(env).not.toMatch(/bot-token-secret|fal-secret/);
     expect(payload.WATCHDOG_SECRETS_B64).toBe(e.secretsFile ?? "");
   });
@@ -158,12 +158,12 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
     for (const c of containers()) expect(run().options[c.name]!.provider, c.name).toBe("app-docker");
   });
 
-  it(`containers: redis, api, bot and ${e.workers} worker(s), on the private network, with the planned limits`, () => {
+  it(`containers: redis, proxy, api, bot and ${e.workers} worker(s), on the private network, with the planned limits`, () => {
     const names = containers()
       .map((c) => c.inputs.name)
       .sort();
     const workers = Array.from({ length: e.workers }, (_, i) => `worker-image-${i + 1}`);
-    expect(names).toEqual(["api", "bot", "redis", ...workers].sort());
+    expect(names).toEqual(["api", "bot", "proxy", "redis", ...workers].sort());
     for (const c of containers()) {
       expect(c.inputs.networksAdvanced, c.name).toEqual([{ name: "app-infra", aliases: [c.inputs.name] }]);
       expect(c.inputs.restart, c.name).toBe("unless-stopped");
@@ -171,6 +171,7 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
       expect(run().options[c.name]!.parent).toBe("app");
     }
     expect(container("redis")).toMatchObject({ memory: 256, memoryReservation: 64, memorySwap: 256 });
+    expect(container("proxy")).toMatchObject({ memory: 64, memoryReservation: 32, memorySwap: 64 });
     expect(container("api")).toMatchObject({ memory: 200, memoryReservation: 120, memorySwap: 200 });
     expect(container("bot")).toMatchObject({ memory: 150, memoryReservation: 100, memorySwap: 150 });
     for (const w of workers) {
@@ -214,10 +215,13 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
     expect(run().options["app-redis-data"]!.retainOnDelete).toBe(true);
   });
 
-  it("only the API publishes a port, with an HTTP healthcheck on its health path", () => {
+  it("only the edge proxy publishes ports (80, 443); the API has an HTTP healthcheck on its health path", () => {
     for (const c of containers())
-      if (c.inputs.name !== "api") expect(c.inputs.ports ?? [], c.name).toEqual([]);
-    expect(container("api").ports).toEqual([{ internal: 8000, external: 8000 }]);
+      if (c.inputs.name !== "proxy") expect(c.inputs.ports ?? [], c.name).toEqual([]);
+    expect(container("proxy").ports).toEqual([
+      { internal: 80, external: 80 },
+      { internal: 443, external: 443 },
+    ]);
     expect(container("api").healthcheck.tests.join(" ")).toContain("http://127.0.0.1:8000/health");
     expect(container("api").wait).toBe(true);
   });
@@ -238,9 +242,10 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
       expect(JSON.stringify(c.inputs.create)).not.toMatch(/bot-token-secret|fal-secret|PRIVATE KEY/);
   });
 
-  it("the apps start after Redis", () => {
+  it("the apps start after Redis; the proxy, which never talks to it, does not wait", () => {
     for (const c of containers()) {
-      expect(run().options[c.name]!.dependsOn, c.name).toEqual(c.name === "app-redis" ? [] : ["app-redis"]);
+      const first = c.name === "app-redis" || c.name === "app-proxy";
+      expect(run().options[c.name]!.dependsOn, c.name).toEqual(first ? [] : ["app-redis"]);
     }
   });
 
@@ -254,7 +259,7 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
     expect(out).toMatchObject({
       serverIp: SERVER_IP,
       serverType: e.serverType,
-      apiUrl: `http://${SERVER_IP}:8000`,
+      apiUrl: `http://${SERVER_IP}`,
     });
     expect(typeof out.serverPriceMonthlyEur).toBe("number");
     expect(out.sshCommand).toContain(`root@${SERVER_IP}`);

@@ -25,14 +25,14 @@ describe("local stack (the same containers on the local Docker daemon)", () => {
       .byType(T.container)
       .map((c) => c.inputs.name)
       .sort();
-    expect(names).toEqual(["api", "bot", "redis", "worker-image-1"]);
+    expect(names).toEqual(["api", "bot", "proxy", "redis", "worker-image-1"]);
     expect(run.one(T.container, "app-redis").inputs).toMatchObject({ memory: 256, memorySwap: 256 });
   });
   it("a worker on a box without a swapfile still gets its explicit swap allowance (Docker's own limit)", () => {
     expect(run.one(T.container, "app-worker-image-1").inputs).toMatchObject({ memory: 250, memorySwap: 500 });
   });
   it("outputs the local API URL and the capacity report", () => {
-    expect(run.outputs).toMatchObject({ target: "local", apiUrl: "http://localhost:8000" });
+    expect(run.outputs).toMatchObject({ target: "local", apiUrl: "http://localhost" });
     expect(run.outputs.capacity).toMatchObject({ target: "local", server: null, budget: null });
   });
 });

@@ -80,9 +80,10 @@ describe("non-default stack: firewall", () => {
     ]);
   });
 
-  it("the API still listens on its custom port on the host (the watchdog measures it there)", () => {
-    expect(container("api").inputs.ports).toEqual([{ internal: 8080, external: 8080 }]);
-    expect(run.outputs.apiUrl).toBe(`http://${SERVER_IP}:8080`);
+  it("the API listens on its custom port inside the network only; its URL is the proxy's", () => {
+    expect(container("api").inputs.ports).toEqual([]);
+    expect(container("api").inputs.command).toContain("8080");
+    expect(run.outputs.apiUrl).toBe(`http://${SERVER_IP}`);
   });
 });
 
@@ -155,6 +156,7 @@ describe("non-default stack: private registry and images", () => {
     const names = Object.fromEntries(run.byType(T.image).map((i) => [i.name, i.inputs.name]));
     expect(names).toEqual({
       "app-image-redis": `redis@${mockDigest(IMAGES.redis)}`,
+      "app-image-proxy": `basecamp/kamal-proxy@${mockDigest("basecamp/kamal-proxy:v0.9.2")}`,
       "app-image-api": `ghcr.io/acme/api@${mockDigest(IMAGES.api)}`,
       "app-image-bot": `ghcr.io/acme/bot@${mockDigest(IMAGES.bot)}`,
       "app-image-worker": `ghcr.io/acme/worker@${mockDigest(IMAGES.worker)}`,
@@ -165,12 +167,13 @@ describe("non-default stack: private registry and images", () => {
   it("each container runs the imageId of its own role's RemoteImage", () => {
     const imageOf = (role: string) =>
       mockImageId(run.one(T.image, `app-image-${role}`).inputs.name as string);
-    expect(new Set(["redis", "api", "bot", "worker"].map(imageOf)).size).toBe(4);
+    expect(new Set(["redis", "proxy", "api", "bot", "worker"].map(imageOf)).size).toBe(5);
     const byContainer = Object.fromEntries(
       run.byType(T.container).map((c) => [c.inputs.name, c.inputs.image]),
     );
     expect(byContainer).toEqual({
       redis: imageOf("redis"),
+      proxy: imageOf("proxy"),
       api: imageOf("api"),
       bot: imageOf("bot"),
       "worker-image-1": imageOf("worker"),
@@ -187,6 +190,7 @@ describe("non-default stack: container environment", () => {
     const worker = [`FAL_KEY=${FAL_KEY}`, ...app].sort();
     expect(envs).toEqual({
       redis: [],
+      proxy: [],
       api: [`FAL_KEY=${FAL_KEY}`, ...app, "PORT=8080"].sort(),
       bot: [`BOT_TOKEN=${BOT_TOKEN}`, `FAL_KEY=${FAL_KEY}`, ...app].sort(),
       "worker-image-1": worker,
@@ -236,7 +240,7 @@ describe("non-default stack: the watchdog", () => {
     "API_HEALTH_URL='http://127.0.0.1:8080/healthz'",
     "WORKERS='3'",
     "INTERVAL_S='120'",
-    "CONTAINERS='redis=redis api=api bot=bot worker-image-1=worker worker-image-2=worker worker-image-3=worker'",
+    "CONTAINERS='redis=redis proxy=proxy api=api bot=bot worker-image-1=worker worker-image-2=worker worker-image-3=worker'",
     "DISK_PERCENT='85'",
     "DISK_PATHS='/ /var/lib/docker'",
     "BACKUP_MAX_AGE_H='0'",

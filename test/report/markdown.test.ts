@@ -30,21 +30,23 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | item | MB | % of RAM |
       |---|---|---|
       | system reserve | 500 | 6% |
-      | container limits (Σ) | 856 | 10% |
-      | container reservations (Σ) | 384 | 5% |
+      | container limits (Σ) | 920 | 11% |
+      | deploy headroom (2nd api during a switch) | 200 | 2% |
+      | container reservations (Σ) | 416 | 5% |
       | users (projected) | 1800 | 22% |
-      | total (reserve + limits + users) | 3156 | 39% |
+      | total (reserve + limits + headroom + users) | 3420 | 42% |
       | RAM | 8192 | 100% |
       | swap on host | 4096 |  |
       | projected in swap | 0 | 0% of swap |
 
-      - ℹ️ users: 100 users × 18 MB = 1800 MB of per-user memory is counted on top of the container limits, as the note does, so the total is an upper bound (39% of RAM). The containers that serve users (api, bot, workers) may use at most 600 MB together: if it is real, they will be OOM-killed as users grow — raise services/*/memoryMb; if it is not, lower perUserMb to what \`docker stats\` shows.
+      - ℹ️ users: 100 users × 18 MB = 1800 MB of per-user memory is counted on top of the container limits, as the note does, so the total is an upper bound (42% of RAM). The containers that serve users (api, bot, workers) may use at most 600 MB together: if it is real, they will be OOM-killed as users grow — raise services/*/memoryMb; if it is not, lower perUserMb to what \`docker stats\` shows.
 
       <details><summary>Services</summary>
 
       | service | image | limit MB | reserve MB | swap MB | restart | command |
       |---|---|---|---|---|---|---|
       | redis | redis:7.4.6-alpine | 256 | 64 | none | unless-stopped | \`redis-server --appendonly yes --save --dir /data --maxmemory 128mb --maxmemory-policy noeviction --protected-mode no\` |
+      | proxy | basecamp/kamal-proxy:v0.9.2 | 64 | 32 | none | unless-stopped | \`kamal-proxy run\` |
       | api | ghcr.io/example/app:latest | 200 | 120 | none | unless-stopped | \`uvicorn app.web.api:app --host 0.0.0.0 --port 8000 --workers 2 --limit-concurrency 150\` |
       | bot | ghcr.io/example/app:latest | 150 | 100 | none | unless-stopped | (image default) |
       | worker-image-1 | ghcr.io/example/app:latest | 250 | 100 | 250 | unless-stopped | \`rq worker --url redis://redis:6379/0 --max-jobs 15 img_queue\` |
@@ -86,6 +88,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | images/bot | ghcr.io/example/app:latest |
       | images/worker | ghcr.io/example/app:latest |
       | images/redis | redis:7.4.6-alpine |
+      | images/proxy | basecamp/kamal-proxy:v0.9.2 |
       | imageDigests | registry |
       | services/redis/memoryMb | 256 |
       | services/redis/reservationMb | 64 |
@@ -93,6 +96,9 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | services/redis/maxmemoryMb | 128 |
       | services/redis/maxmemoryPolicy | noeviction |
       | services/redis/appendonly | true |
+      | services/proxy/memoryMb | 64 |
+      | services/proxy/reservationMb | 32 |
+      | services/proxy/swapMb | 0 |
       | services/api/memoryMb | 200 |
       | services/api/reservationMb | 120 |
       | services/api/swapMb | 0 |
@@ -101,6 +107,8 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | services/api/port | 8000 |
       | services/api/public | true |
       | services/api/healthPath | /health |
+      | domain | unset |
+      | tls | unset |
       | services/bot/memoryMb | 150 |
       | services/bot/reservationMb | 100 |
       | services/bot/swapMb | 0 |
@@ -144,6 +152,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       </details>
 
       #### Warnings
+      - ⚠️ domain: not set, so the edge proxy serves the API over plain HTTP on port 80, for any host name: tokens and user data cross in clear text. Point a DNS name at the server and set it (pulumi config set domain api.example.com) for HTTPS with a Let's Encrypt certificate
       - ⚠️ images/api: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.api &lt;image&gt;)
       - ⚠️ images/bot: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.bot &lt;image&gt;)
       - ⚠️ images/worker: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.worker &lt;image&gt;)
@@ -172,21 +181,23 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       |---|---|---|
       | system reserve | 500 | 6% |
       | backup (restic) | 96 | 1% |
-      | container limits (Σ) | 1106 | 14% |
-      | container reservations (Σ) | 484 | 6% |
+      | container limits (Σ) | 1170 | 14% |
+      | deploy headroom (2nd api during a switch) | 200 | 2% |
+      | container reservations (Σ) | 516 | 6% |
       | users (projected) | 1800 | 22% |
-      | total (reserve + backup + limits + users) | 3502 | 43% |
+      | total (reserve + backup + limits + headroom + users) | 3766 | 46% |
       | RAM | 8192 | 100% |
       | swap on host | 2048 |  |
       | projected in swap | 0 | 0% of swap |
 
-      - ℹ️ users: 100 users × 18 MB = 1800 MB of per-user memory is counted on top of the container limits, as the note does, so the total is an upper bound (43% of RAM). The containers that serve users (api, bot, workers) may use at most 850 MB together: if it is real, they will be OOM-killed as users grow — raise services/*/memoryMb; if it is not, lower perUserMb to what \`docker stats\` shows.
+      - ℹ️ users: 100 users × 18 MB = 1800 MB of per-user memory is counted on top of the container limits, as the note does, so the total is an upper bound (46% of RAM). The containers that serve users (api, bot, workers) may use at most 850 MB together: if it is real, they will be OOM-killed as users grow — raise services/*/memoryMb; if it is not, lower perUserMb to what \`docker stats\` shows.
 
       <details><summary>Services</summary>
 
       | service | image | limit MB | reserve MB | swap MB | restart | command |
       |---|---|---|---|---|---|---|
       | redis | redis:7.4.6-alpine | 256 | 64 | none | unless-stopped | \`redis-server --appendonly yes --save --dir /data --maxmemory 128mb --maxmemory-policy noeviction --protected-mode no\` |
+      | proxy | basecamp/kamal-proxy:v0.9.2 | 64 | 32 | none | unless-stopped | \`kamal-proxy run\` |
       | api | ghcr.io/example/app:latest | 200 | 120 | none | unless-stopped | \`uvicorn app.web.api:app --host 0.0.0.0 --port 8000 --workers 2 --limit-concurrency 150\` |
       | bot | ghcr.io/example/app:latest | 150 | 100 | none | unless-stopped | (image default) |
       | worker-image-1 | ghcr.io/example/app:latest | 250 | 100 | 250 | unless-stopped | \`rq worker --url redis://redis:6379/0 --max-jobs 15 img_queue\` |
@@ -229,6 +240,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | images/bot | ghcr.io/example/app:latest |
       | images/worker | ghcr.io/example/app:latest |
       | images/redis | redis:7.4.6-alpine |
+      | images/proxy | basecamp/kamal-proxy:v0.9.2 |
       | imageDigests | registry |
       | services/redis/memoryMb | 256 |
       | services/redis/reservationMb | 64 |
@@ -236,6 +248,9 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | services/redis/maxmemoryMb | 128 |
       | services/redis/maxmemoryPolicy | noeviction |
       | services/redis/appendonly | true |
+      | services/proxy/memoryMb | 64 |
+      | services/proxy/reservationMb | 32 |
+      | services/proxy/swapMb | 0 |
       | services/api/memoryMb | 200 |
       | services/api/reservationMb | 120 |
       | services/api/swapMb | 0 |
@@ -244,6 +259,8 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | services/api/port | 8000 |
       | services/api/public | true |
       | services/api/healthPath | /health |
+      | domain | unset |
+      | tls | unset |
       | services/bot/memoryMb | 150 |
       | services/bot/reservationMb | 100 |
       | services/bot/swapMb | 0 |
@@ -287,6 +304,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       </details>
 
       #### Warnings
+      - ⚠️ domain: not set, so the edge proxy serves the API over plain HTTP on port 80, for any host name: tokens and user data cross in clear text. Point a DNS name at the server and set it (pulumi config set domain api.example.com) for HTTPS with a Let's Encrypt certificate
       - ⚠️ images/api: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.api &lt;image&gt;)
       - ⚠️ images/bot: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.bot &lt;image&gt;)
       - ⚠️ images/worker: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.worker &lt;image&gt;)
@@ -325,21 +343,23 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | item | before MB | after MB | after % of RAM |
       |---|---|---|---|
       | system reserve | 500 | 500 | 6% |
-      | container limits (Σ) | 856 | **1106** | 14% |
-      | container reservations (Σ) | 384 | **484** | 6% |
+      | container limits (Σ) | 920 | **1170** | 14% |
+      | deploy headroom (2nd api during a switch) | 200 | 200 | 2% |
+      | container reservations (Σ) | 416 | **516** | 6% |
       | users (projected) | 1800 | 1800 | 22% |
-      | total (reserve + limits + users) | 3156 | **3406** | 42% |
+      | total (reserve + limits + headroom + users) | 3420 | **3670** | 45% |
       | RAM | 8192 | 8192 | 100% |
       | swap on host | 4096 | **2048** |  |
       | projected in swap | 0 | 0 | 0% of swap |
 
-      - ℹ️ users: 100 users × 18 MB = 1800 MB of per-user memory is counted on top of the container limits, as the note does, so the total is an upper bound (42% of RAM). The containers that serve users (api, bot, workers) may use at most 850 MB together: if it is real, they will be OOM-killed as users grow — raise services/*/memoryMb; if it is not, lower perUserMb to what \`docker stats\` shows.
+      - ℹ️ users: 100 users × 18 MB = 1800 MB of per-user memory is counted on top of the container limits, as the note does, so the total is an upper bound (45% of RAM). The containers that serve users (api, bot, workers) may use at most 850 MB together: if it is real, they will be OOM-killed as users grow — raise services/*/memoryMb; if it is not, lower perUserMb to what \`docker stats\` shows.
 
       <details><summary>Services</summary>
 
       | service | image | limit MB | reserve MB | swap MB | restart | command |
       |---|---|---|---|---|---|---|
       | redis | redis:7.4.6-alpine | 256 | 64 | none | unless-stopped | \`redis-server --appendonly yes --save --dir /data --maxmemory 128mb --maxmemory-policy noeviction --protected-mode no\` |
+      | proxy | basecamp/kamal-proxy:v0.9.2 | 64 | 32 | none | unless-stopped | \`kamal-proxy run\` |
       | api | ghcr.io/example/app:latest | 200 | 120 | none | unless-stopped | \`uvicorn app.web.api:app --host 0.0.0.0 --port 8000 --workers 2 --limit-concurrency 150\` |
       | bot | ghcr.io/example/app:latest | 150 | 100 | none | unless-stopped | (image default) |
       | worker-image-1 | ghcr.io/example/app:latest | 250 | 100 | 250 | unless-stopped | \`rq worker --url redis://redis:6379/0 --max-jobs 15 img_queue\` |
@@ -382,6 +402,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | images/bot |  | ghcr.io/example/app:latest |
       | images/worker |  | ghcr.io/example/app:latest |
       | images/redis |  | redis:7.4.6-alpine |
+      | images/proxy |  | basecamp/kamal-proxy:v0.9.2 |
       | imageDigests |  | registry |
       | services/redis/memoryMb |  | 256 |
       | services/redis/reservationMb |  | 64 |
@@ -389,6 +410,9 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | services/redis/maxmemoryMb |  | 128 |
       | services/redis/maxmemoryPolicy |  | noeviction |
       | services/redis/appendonly |  | true |
+      | services/proxy/memoryMb |  | 64 |
+      | services/proxy/reservationMb |  | 32 |
+      | services/proxy/swapMb |  | 0 |
       | services/api/memoryMb |  | 200 |
       | services/api/reservationMb |  | 120 |
       | services/api/swapMb |  | 0 |
@@ -397,6 +421,8 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | services/api/port |  | 8000 |
       | services/api/public |  | true |
       | services/api/healthPath |  | /health |
+      | domain |  | unset |
+      | tls |  | unset |
       | services/bot/memoryMb |  | 150 |
       | services/bot/reservationMb |  | 100 |
       | services/bot/swapMb |  | 0 |
@@ -440,6 +466,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       </details>
 
       #### Warnings
+      - ⚠️ domain: not set, so the edge proxy serves the API over plain HTTP on port 80, for any host name: tokens and user data cross in clear text. Point a DNS name at the server and set it (pulumi config set domain api.example.com) for HTTPS with a Let's Encrypt certificate
       - ⚠️ images/api: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.api &lt;image&gt;)
       - ⚠️ images/bot: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.bot &lt;image&gt;)
       - ⚠️ images/worker: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.worker &lt;image&gt;)
@@ -487,21 +514,23 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       |---|---|---|---|
       | system reserve | 500 | 500 | 3% |
       | backup (restic) | 96 | 96 | 1% |
-      | container limits (Σ) | 1106 | 1106 | 7% |
-      | container reservations (Σ) | 484 | 484 | 3% |
+      | container limits (Σ) | 1170 | 1170 | 7% |
+      | deploy headroom (2nd api during a switch) | 200 | 200 | 1% |
+      | container reservations (Σ) | 516 | 516 | 3% |
       | users (projected) | 1800 | 1800 | 11% |
-      | total (reserve + backup + limits + users) | 3502 | 3502 | 21% |
+      | total (reserve + backup + limits + headroom + users) | 3766 | 3766 | 23% |
       | RAM | 8192 | **16384** | 100% |
       | swap on host | 2048 | 2048 |  |
       | projected in swap | 0 | 0 | 0% of swap |
 
-      - ℹ️ users: 100 users × 18 MB = 1800 MB of per-user memory is counted on top of the container limits, as the note does, so the total is an upper bound (21% of RAM). The containers that serve users (api, bot, workers) may use at most 850 MB together: if it is real, they will be OOM-killed as users grow — raise services/*/memoryMb; if it is not, lower perUserMb to what \`docker stats\` shows.
+      - ℹ️ users: 100 users × 18 MB = 1800 MB of per-user memory is counted on top of the container limits, as the note does, so the total is an upper bound (23% of RAM). The containers that serve users (api, bot, workers) may use at most 850 MB together: if it is real, they will be OOM-killed as users grow — raise services/*/memoryMb; if it is not, lower perUserMb to what \`docker stats\` shows.
 
       <details><summary>Services</summary>
 
       | service | image | limit MB | reserve MB | swap MB | restart | command |
       |---|---|---|---|---|---|---|
       | redis | redis:7.4.6-alpine | 256 | 64 | none | unless-stopped | \`redis-server --appendonly yes --save --dir /data --maxmemory 128mb --maxmemory-policy noeviction --protected-mode no\` |
+      | proxy | basecamp/kamal-proxy:v0.9.2 | 64 | 32 | none | unless-stopped | \`kamal-proxy run\` |
       | api | ghcr.io/example/app:latest | 200 | 120 | none | unless-stopped | \`uvicorn app.web.api:app --host 0.0.0.0 --port 8000 --workers 2 --limit-concurrency 150\` |
       | bot | ghcr.io/example/app:latest | 150 | 100 | none | unless-stopped | (image default) |
       | worker-image-1 | ghcr.io/example/app:latest | 250 | 100 | 250 | unless-stopped | \`rq worker --url redis://redis:6379/0 --max-jobs 15 img_queue\` |
@@ -544,6 +573,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | images/bot |  | ghcr.io/example/app:latest |
       | images/worker |  | ghcr.io/example/app:latest |
       | images/redis |  | redis:7.4.6-alpine |
+      | images/proxy |  | basecamp/kamal-proxy:v0.9.2 |
       | imageDigests |  | registry |
       | services/redis/memoryMb |  | 256 |
       | services/redis/reservationMb |  | 64 |
@@ -551,6 +581,9 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | services/redis/maxmemoryMb |  | 128 |
       | services/redis/maxmemoryPolicy |  | noeviction |
       | services/redis/appendonly |  | true |
+      | services/proxy/memoryMb |  | 64 |
+      | services/proxy/reservationMb |  | 32 |
+      | services/proxy/swapMb |  | 0 |
       | services/api/memoryMb |  | 200 |
       | services/api/reservationMb |  | 120 |
       | services/api/swapMb |  | 0 |
@@ -559,6 +592,8 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | services/api/port |  | 8000 |
       | services/api/public |  | true |
       | services/api/healthPath |  | /health |
+      | domain |  | unset |
+      | tls |  | unset |
       | services/bot/memoryMb |  | 150 |
       | services/bot/reservationMb |  | 100 |
       | services/bot/swapMb |  | 0 |
@@ -602,6 +637,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       </details>
 
       #### Warnings
+      - ⚠️ domain: not set, so the edge proxy serves the API over plain HTTP on port 80, for any host name: tokens and user data cross in clear text. Point a DNS name at the server and set it (pulumi config set domain api.example.com) for HTTPS with a Let's Encrypt certificate
       - ⚠️ images/api: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.api &lt;image&gt;)
       - ⚠️ images/bot: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.bot &lt;image&gt;)
       - ⚠️ images/worker: still the example image ghcr.io/example/app:latest: set your own (pulumi config set --path images.worker &lt;image&gt;)
@@ -660,7 +696,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("### app-infra plan: `dev` — stage 1 — ❌ not deployable");
     expect(r.stdout).toContain(
-      "#### Errors\n- ❌ budget: container limits (8106 MB) + system reserve (500 MB) = 8606 MB exceed RAM + swap (4096 + 0 MB)",
+      "#### Errors\n- ❌ budget: container limits (8170 MB) + deploy headroom (200 MB) + system reserve (500 MB) = 8870 MB exceed RAM + swap (4096 + 0 MB)",
     );
   });
 

@@ -95,12 +95,13 @@ describe("diffPlans", () => {
     expect(c[0]!.consequence).toContain("SSH from adminCidrs is now OPEN TO THE WHOLE INTERNET");
   });
 
-  it("the API made private closes its firewall rule", () => {
+  it("the API made private closes the proxy's firewall rules", () => {
     const c = after({ services: { api: { public: false } } });
     expect(c).toEqual([
-      expect.objectContaining({ subject: "firewall", what: "API: tcp/8000 from 0.0.0.0/0, ::/0 removed" }),
+      expect.objectContaining({ subject: "firewall", what: "HTTP: tcp/80 from 0.0.0.0/0, ::/0 removed" }),
+      expect.objectContaining({ subject: "firewall", what: "HTTPS: tcp/443 from 0.0.0.0/0, ::/0 removed" }),
     ]);
-    expect(c[0]!.consequence).toContain("API is no longer reachable from outside");
+    expect(c[0]!.consequence).toContain("HTTP is no longer reachable from outside");
   });
 
   it("backups off: Hetzner deletes the existing backups", () => {
@@ -319,15 +320,23 @@ describe("diffPlans, each kind of change written out", () => {
         {
           kind: "update",
           subject: "firewall",
-          what: "API: tcp/8000 from 0.0.0.0/0, ::/0 added",
+          what: "HTTP: tcp/80 from 0.0.0.0/0, ::/0 added",
           consequence:
-            "the Hetzner firewall is updated in place; open connections are not dropped. API is now OPEN TO THE WHOLE INTERNET",
+            "the Hetzner firewall is updated in place; open connections are not dropped. HTTP is now OPEN TO THE WHOLE INTERNET",
+          refused: false,
+        },
+        {
+          kind: "update",
+          subject: "firewall",
+          what: "HTTPS: tcp/443 from 0.0.0.0/0, ::/0 added",
+          consequence:
+            "the Hetzner firewall is updated in place; open connections are not dropped. HTTPS is now OPEN TO THE WHOLE INTERNET",
           refused: false,
         },
       ],
     ],
     [
-      "a new API port: the API recreated and its rule moved",
+      "a new API port: the API recreated, the firewall untouched (the port is never published)",
       B,
       { ...B, services: { api: { port: 8081 } } },
       [
@@ -337,13 +346,6 @@ describe("diffPlans, each kind of change written out", () => {
           what: "command changed",
           consequence:
             "recreated (stop, then start the new one): the API is down from the old container's stop until the new one is healthy: about 5–30 s (estimate; up to 30 s to stop, the health check allows 20 s to start)",
-          refused: false,
-        },
-        {
-          kind: "update",
-          subject: "firewall",
-          what: "API: tcp/8000 from 0.0.0.0/0, ::/0 → tcp/8081 from 0.0.0.0/0, ::/0",
-          consequence: "the Hetzner firewall is updated in place; open connections are not dropped",
           refused: false,
         },
       ],

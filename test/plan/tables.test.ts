@@ -67,7 +67,7 @@ describe("fixed tables", () => {
 });
 
 describe("firewall rules", () => {
-  it("SSH from adminCidrs, ping from everywhere, the API port from everywhere when public", async () => {
+  it("SSH from adminCidrs, ping from everywhere, HTTP and HTTPS from everywhere when public; never the API's port", async () => {
     const { EVERYWHERE, firewallRules } = await import("../../src/plan/firewall");
     expect(EVERYWHERE).toEqual(["0.0.0.0/0", "::/0"]);
     const c = cfg({ adminCidrs: ["198.51.100.7/32"], services: { api: { port: 8443 } } });
@@ -83,9 +83,16 @@ describe("firewall rules", () => {
       {
         direction: "in",
         protocol: "tcp",
-        port: "8443",
+        port: "80",
         sourceIps: ["0.0.0.0/0", "::/0"],
-        description: "API",
+        description: "HTTP",
+      },
+      {
+        direction: "in",
+        protocol: "tcp",
+        port: "443",
+        sourceIps: ["0.0.0.0/0", "::/0"],
+        description: "HTTPS",
       },
     ]);
     const closed = cfg({ services: { api: { public: false } } });

@@ -79,9 +79,16 @@ describe("default firewall", () => {
       {
         direction: "in",
         protocol: "tcp",
-        port: "8000",
+        port: "80",
         sourceIps: ["0.0.0.0/0", "::/0"],
-        description: "API",
+        description: "HTTP",
+      },
+      {
+        direction: "in",
+        protocol: "tcp",
+        port: "443",
+        sourceIps: ["0.0.0.0/0", "::/0"],
+        description: "HTTPS",
       },
     ]);
   });

@@ -69,7 +69,7 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
     expect(run().one(T.server, "server-vm").secretInputs).toContain("userData");
   });
 
-  it("the firewall opens SSH to adminCidrs and the API port, nothing else; never Redis", () => {
+  it("the firewall opens SSH to adminCidrs and the proxy's 80 and 443, nothing else; never the API's port, never Redis", () => {
     const rules = run().one(T.firewall, "server-firewall").inputs.rules as {
       direction: string;
       protocol: string;
@@ -82,8 +82,11 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
         .filter((r) => r.protocol === "tcp")
         .map((r) => r.port)
         .sort(),
-    ).toEqual(["22", "8000"]);
+    ).toEqual(["22", "443", "80"]);
     expect(rules.find((r) => r.port === "22")!.sourceIps).toEqual(["0.0.0.0/0", "::/0"]);
+    for (const port of ["80", "443"])
+      expect(rules.find((r) => r.port === port)!.sourceIps, port).toEqual(["0.0.0.0/0", "::/0"]);
+    expect(rules.some((r) => r.port?.includes("8000"))).toBe(false);
     expect(rules.some((r) => r.port?.includes("6379"))).toBe(false);
   });
 

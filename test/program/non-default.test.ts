@@ -67,7 +67,7 @@ const script = (f: string) => readScript(f);
 const container = (n: string) => run.one(T.container, `app-${n}`);
 
 describe("non-default stack: firewall", () => {
-  it("SSH only from adminCidrs, ping from everywhere, and no API rule when services/api/public is false", () => {
+  it("SSH only from adminCidrs, ping from everywhere, and no HTTP(S) rule when services/api/public is false", () => {
     expect(run.one(T.firewall, "server-firewall").inputs.rules).toEqual([
       {
         direction: "in",

@@ -59,7 +59,8 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       |---|---|---|
       | SSH from adminCidrs | tcp/22 | 0.0.0.0/0, ::/0 |
       | ping | icmp | 0.0.0.0/0, ::/0 |
-      | API | tcp/8000 | 0.0.0.0/0, ::/0 |
+      | HTTP | tcp/80 | 0.0.0.0/0, ::/0 |
+      | HTTPS | tcp/443 | 0.0.0.0/0, ::/0 |
 
       </details>
 
@@ -211,7 +212,8 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       |---|---|---|
       | SSH from adminCidrs | tcp/22 | 0.0.0.0/0, ::/0 |
       | ping | icmp | 0.0.0.0/0, ::/0 |
-      | API | tcp/8000 | 0.0.0.0/0, ::/0 |
+      | HTTP | tcp/80 | 0.0.0.0/0, ::/0 |
+      | HTTPS | tcp/443 | 0.0.0.0/0, ::/0 |
 
       </details>
 
@@ -373,7 +375,8 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       |---|---|---|
       | SSH from adminCidrs | tcp/22 | 0.0.0.0/0, ::/0 |
       | ping | icmp | 0.0.0.0/0, ::/0 |
-      | API | tcp/8000 | 0.0.0.0/0, ::/0 |
+      | HTTP | tcp/80 | 0.0.0.0/0, ::/0 |
+      | HTTPS | tcp/443 | 0.0.0.0/0, ::/0 |
 
       </details>
 
@@ -544,7 +547,8 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       |---|---|---|
       | SSH from adminCidrs | tcp/22 | 0.0.0.0/0, ::/0 |
       | ping | icmp | 0.0.0.0/0, ::/0 |
-      | API | tcp/8000 | 0.0.0.0/0, ::/0 |
+      | HTTP | tcp/80 | 0.0.0.0/0, ::/0 |
+      | HTTPS | tcp/443 | 0.0.0.0/0, ::/0 |
 
       </details>
 

@@ -7,6 +7,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { Secrets } from "../src/config/pulumi-config";
 import { containerEnvList, type AppPlan, type ContainerSpec, type ImageSpec } from "../src/plan/app";
+import { releaseContainerName } from "../src/plan/release";
 
 export type AppSecrets = Pick<Secrets, "botToken" | "falKey" | "env" | "registryPassword">;
 
@@ -115,35 +116,45 @@ export class App extends pulumi.ComponentResource {
     };
 
     for (const c of plan.containers) {
+      const inputs = {
+        hostname: c.hostname,
+        image: declared("image", images, c.role).imageId,
+        command: c.command,
+        memory: c.memoryMb,
+        memoryReservation: c.memoryReservationMb,
+        memorySwap: c.memorySwapMb,
+        restart: c.restart,
+        stopTimeout: c.stopTimeoutS,
+        destroyGraceSeconds: c.destroyGraceSeconds,
+        networksAdvanced: [{ name: this.network.name, aliases: c.networkAliases }],
+        volumes: c.volumes.map((v) => ({
+          // The app's own volumes by their resources, so the container depends on them.
+          volumeName: this.volumes[v.volume]?.name ?? v.volume,
+          containerPath: v.containerPath,
+        })),
+        ports: c.ports.map((p) => ({ internal: p.internal, external: p.external })),
+        envs: containerEnv(c, secrets),
+        healthcheck: c.healthcheck,
+        wait: c.wait,
+        waitTimeout: c.waitTimeoutS,
+        mustRun: c.mustRun,
+        logDriver: c.logDriver,
+        logOpts: c.logOpts,
+        labels: c.labels,
+      };
+      // A start-first container's name is its release (src/plan/release.ts): a hash of the inputs
+      // as Docker will get them, image digest and env included. The hash is not a secret, though
+      // the env it covers is, so the name is unsecreted: it is shown in previews and the gate's log.
+      const containerName = c.release
+        ? pulumi.unsecret(
+            pulumi
+              .output(inputs)
+              .apply((resolved) => releaseContainerName(c.name, c.release!.salt, resolved)),
+          )
+        : c.name;
       this.containers[c.name] = new docker.Container(
         `${name}-${c.resource}`,
-        {
-          name: c.name,
-          hostname: c.hostname,
-          image: declared("image", images, c.role).imageId,
-          command: c.command,
-          memory: c.memoryMb,
-          memoryReservation: c.memoryReservationMb,
-          memorySwap: c.memorySwapMb,
-          restart: c.restart,
-          stopTimeout: c.stopTimeoutS,
-          destroyGraceSeconds: c.destroyGraceSeconds,
-          networksAdvanced: [{ name: this.network.name, aliases: c.networkAliases }],
-          volumes: c.volumes.map((v) => ({
-            // The app's own volumes by their resources, so the container depends on them.
-            volumeName: this.volumes[v.volume]?.name ?? v.volume,
-            containerPath: v.containerPath,
-          })),
-          ports: c.ports.map((p) => ({ internal: p.internal, external: p.external })),
-          envs: containerEnv(c, secrets),
-          healthcheck: c.healthcheck,
-          wait: c.wait,
-          waitTimeout: c.waitTimeoutS,
-          mustRun: c.mustRun,
-          logDriver: c.logDriver,
-          logOpts: c.logOpts,
-          labels: c.labels,
-        },
+        { name: containerName, ...inputs },
         {
           ...child,
           // Fixed names: the old container must go before the new one starts. For the bot this is

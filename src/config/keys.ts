@@ -378,6 +378,20 @@ export const KEY_TABLE = [
     description:
       "rq `--max-jobs`: a worker exits (status 0) after this many jobs and is restarted fresh, which caps leaks.",
   },
+  // The API's container name is `api-<hash of its inputs, salted by this>` (src/plan/release.ts).
+  {
+    path: "release",
+    kind: {
+      type: "string",
+      pattern: /^[a-z0-9][a-z0-9._-]{0,63}$/,
+      patternHint:
+        "up to 64 lower-case letters, digits, '.', '_' or '-' (a letter or digit first), such as 4711-1",
+    },
+    defaultText: "unset: the API's name follows its inputs alone",
+    description:
+      "Deploy attempt id: the deploy workflow sets a new one for every deploy and every rollback (e.g. the CI run id and attempt), " +
+      "so a new API container never takes a name a failed attempt left behind. Set a new one by hand to retry a rollback after a failed deploy.",
+  },
   {
     path: "adminCidrs",
     hetznerOnly: true,

@@ -42,9 +42,16 @@ export interface HealthcheckSpec {
 }
 
 export interface ContainerSpec {
-  /** Logical name suffix; equal to the container's name. */
+  /** Logical name suffix; equal to the container's name, or to its base where `release` is set. */
   resource: string;
+  /** The container's name, or its base (`api`) where `release` is set. */
   name: string;
+  /**
+   * The container is named `<name>-<release id>` (src/plan/release.ts), a hash of its resolved
+   * inputs salted by the `release` key, so a start-first replacement never reuses a name. Set for
+   * start-first services only; the others keep their fixed names.
+   */
+  release?: { salt: string };
   hostname: string;
   /** Which image (by service) it runs. */
   role: ServiceName;
@@ -153,10 +160,12 @@ export function containerEnvList(c: Pick<ContainerSpec, "env" | "secretEnv">, s:
     .map((k) => `${k}=${env[k]}`);
 }
 
-function containerSpec(s: ServicePlan, stack: string): ContainerSpec {
+function containerSpec(s: ServicePlan, cfg: StackConfig): ContainerSpec {
+  const stack = cfg.stack;
   return {
     resource: s.name,
     name: s.name,
+    ...(s.replace === "start-first" ? { release: { salt: cfg.release ?? "" } } : {}),
     hostname: s.name,
     role: s.role,
     command: s.command,
@@ -221,6 +230,6 @@ export function planApp(cfg: StackConfig, services: readonly ServicePlan[]): App
         keepLocally: true,
       };
     }),
-    containers: ordered.map((s) => containerSpec(s, cfg.stack)),
+    containers: ordered.map((s) => containerSpec(s, cfg)),
   };
 }

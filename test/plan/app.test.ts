@@ -133,6 +133,21 @@ describe("a container's environment", () => {
   });
 });
 
+describe("release names (issue 14)", () => {
+  it("only the start-first API is named by its release, salted by the release key", () => {
+    const named = (raw: Record<string, unknown>) =>
+      planApp(cfg(raw, "qa"), planServices(cfg(raw, "qa"), 1)).containers.map((c) => [c.name, c.release]);
+    expect(named({})).toEqual([
+      ["redis", undefined],
+      ["proxy", undefined],
+      ["api", { salt: "" }],
+      ["bot", undefined],
+      ["worker-image-1", undefined],
+    ]);
+    expect(named({ release: "4711-1" })[2]).toEqual(["api", { salt: "4711-1" }]);
+  });
+});
+
 describe("planApp's order and guards", () => {
   it("Redis first whatever the services' order; every container must run", () => {
     const c = cfg({ stage: 2 });

@@ -163,12 +163,15 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
 
   it(`containers: redis, proxy, api, bot and ${e.workers} worker(s), on the private network, with the planned limits`, () => {
     const names = containers()
-      .map((c) => c.inputs.name)
+      .map((c) => c.name.slice("app-".length))
       .sort();
     const workers = Array.from({ length: e.workers }, (_, i) => `worker-image-${i + 1}`);
     expect(names).toEqual(["api", "bot", "proxy", "redis", ...workers].sort());
     for (const c of containers()) {
-      expect(c.inputs.networksAdvanced, c.name).toEqual([{ name: "app-infra", aliases: [c.inputs.name] }]);
+      const base = c.name.slice("app-".length);
+      // Fixed names, but the API's, which is its release (src/plan/release.ts).
+      expect(c.inputs.name, c.name).toMatch(base === "api" ? /^api-[0-9a-f]{12}$/ : new RegExp(`^${base}$`));
+      expect(c.inputs.networksAdvanced, c.name).toEqual([{ name: "app-infra", aliases: [base] }]);
       expect(c.inputs.restart, c.name).toBe("unless-stopped");
       expect(c.inputs.logOpts, c.name).toEqual({ "max-size": "10m", "max-file": "3" });
       expect(run().options[c.name]!.parent).toBe("app");
@@ -220,7 +223,7 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
 
   it("only the edge proxy publishes ports (80, 443); the API has an HTTP healthcheck on its health path", () => {
     for (const c of containers())
-      if (c.inputs.name !== "proxy") expect(c.inputs.ports ?? [], c.name).toEqual([]);
+      if (c.name !== "app-proxy") expect(c.inputs.ports ?? [], c.name).toEqual([]);
     expect(container("proxy").ports).toEqual([
       { internal: 80, external: 80 },
       { internal: 443, external: 443 },

@@ -23,7 +23,7 @@ describe("local stack (the same containers on the local Docker daemon)", () => {
   it("declares the same containers with the same limits", () => {
     const names = run
       .byType(T.container)
-      .map((c) => c.inputs.name)
+      .map((c) => c.name.slice("app-".length))
       .sort();
     expect(names).toEqual(["api", "bot", "proxy", "redis", "worker-image-1"]);
     expect(run.one(T.container, "app-redis").inputs).toMatchObject({ memory: 256, memorySwap: 256 });

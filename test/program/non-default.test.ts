@@ -169,7 +169,7 @@ describe("non-default stack: private registry and images", () => {
       mockImageId(run.one(T.image, `app-image-${role}`).inputs.name as string);
     expect(new Set(["redis", "proxy", "api", "bot", "worker"].map(imageOf)).size).toBe(5);
     const byContainer = Object.fromEntries(
-      run.byType(T.container).map((c) => [c.inputs.name, c.inputs.image]),
+      run.byType(T.container).map((c) => [c.name.slice("app-".length), c.inputs.image]),
     );
     expect(byContainer).toEqual({
       redis: imageOf("redis"),
@@ -185,7 +185,9 @@ describe("non-default stack: private registry and images", () => {
 
 describe("non-default stack: container environment", () => {
   it("the env secret reaches api, bot and workers; the plan's own variables win over it; secrets only where needed", () => {
-    const envs = Object.fromEntries(run.byType(T.container).map((c) => [c.inputs.name, c.inputs.envs]));
+    const envs = Object.fromEntries(
+      run.byType(T.container).map((c) => [c.name.slice("app-".length), c.inputs.envs]),
+    );
     const app = ["APP_STACK=qa", "LOG_LEVEL=debug", "REDIS_URL=redis://redis:6379/0"];
     const worker = [`FAL_KEY=${FAL_KEY}`, ...app].sort();
     expect(envs).toEqual({

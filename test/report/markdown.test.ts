@@ -118,6 +118,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | services/worker/swapMb | 250 |
       | services/worker/queue | img_queue |
       | services/worker/maxJobs | 15 |
+      | release | unset |
       | adminCidrs | [0.0.0.0/0, ::/0] |
       | adminSshKeys | [] |
       | registry/server | unset |
@@ -271,6 +272,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | services/worker/swapMb | 250 |
       | services/worker/queue | img_queue |
       | services/worker/maxJobs | 15 |
+      | release | unset |
       | adminCidrs | [0.0.0.0/0, ::/0] |
       | adminSshKeys | [] |
       | registry/server | unset |
@@ -434,6 +436,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | services/worker/swapMb |  | 250 |
       | services/worker/queue |  | img_queue |
       | services/worker/maxJobs |  | 15 |
+      | release |  | unset |
       | adminCidrs |  | [0.0.0.0/0, ::/0] |
       | adminSshKeys |  | [] |
       | registry/server |  | unset |
@@ -606,6 +609,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | services/worker/swapMb |  | 250 |
       | services/worker/queue |  | img_queue |
       | services/worker/maxJobs |  | 15 |
+      | release |  | unset |
       | adminCidrs |  | [0.0.0.0/0, ::/0] |
       | adminSshKeys |  | [] |
       | registry/server |  | unset |

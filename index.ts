@@ -105,6 +105,13 @@ export = async () => {
     dockerHost: server.ipv4.apply(dockerHostUrl),
     serverId: server.server.id,
     sshOpts: sshOptsPlain,
+    // The gate logs in as the host steps do: the same pinned host key and login settings.
+    gateConnection: {
+      host: server.ipv4,
+      privateKey: keys.deployPrivateKey,
+      hostKey: keys.hostPublicKey,
+      ...plan.host.connection,
+    },
     dependsOn: [host.dockerReady],
   });
 

@@ -3,10 +3,12 @@
 // (ssh:// to the server, or the local daemon), a private network, the Redis data volume, the images
 // and one container per planned service. Container names are fixed, so a replaced container must be
 // deleted before its successor starts (deleteBeforeReplace), which also keeps the bot a singleton.
+import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { Secrets } from "../src/config/pulumi-config";
 import { containerEnvList, type AppPlan, type ContainerSpec, type ImageSpec } from "../src/plan/app";
+import { gateCommand } from "../src/plan/gate";
 import { releaseContainerName } from "../src/plan/release";
 
 export type AppSecrets = Pick<Secrets, "botToken" | "falKey" | "env" | "registryPassword">;
@@ -23,6 +25,11 @@ export interface AppArgs {
    */
   serverId?: pulumi.Input<string>;
   sshOpts?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * Where the gate (`docker exec proxy kamal-proxy deploy …`) runs: over SSH on the server, as the
+   * host steps do; undefined for the local target, where the local docker CLI runs it.
+   */
+  gateConnection?: command.types.input.remote.ConnectionArgs;
   /**
    * The provider must not dial before Docker is installed on the host. An argument rather than the
    * resource option on purpose: it applies to the provider only, not to every child.
@@ -50,6 +57,8 @@ export class App extends pulumi.ComponentResource {
   readonly network: docker.Network;
   readonly volumes: Record<string, docker.Volume> = {};
   readonly containers: Record<string, docker.Container> = {};
+  /** The health-gated switch to the new API container. */
+  readonly gate: command.remote.Command | command.local.Command;
 
   constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("app-infra:index:App", name, {}, opts);
@@ -157,9 +166,11 @@ export class App extends pulumi.ComponentResource {
         { name: containerName, ...inputs },
         {
           ...child,
-          // Fixed names: the old container must go before the new one starts. For the bot this is
-          // also the singleton rule — Telegram answers 409 Conflict to a second long-poller.
-          deleteBeforeReplace: true,
+          // Always explicit: the provider answers true for every container, and only the program's
+          // false lets the API start beside the old one (ContainerSpec.deleteBeforeReplace). True
+          // keeps the fixed-name containers stop-first; for the bot it is also the singleton rule —
+          // Telegram answers 409 Conflict to a second long-poller.
+          deleteBeforeReplace: c.deleteBeforeReplace,
           // The provider's Update ignores healthcheck (it only updates restart and resource limits)
           // yet records the new value, so a change never reaches Docker. v4.6.0 marks the block
           // ForceNew, but that only fires when the block appears or goes: the real engine planned a
@@ -174,6 +185,28 @@ export class App extends pulumi.ComponentResource {
         },
       );
     }
+    // The switch runs after the new API container exists and before the engine deletes the old
+    // one (post-steps). It is replaced, so run again, whenever the target's name changes (a new
+    // release) or the proxy is re-created; it has no `delete`, so removing it never unroutes the API.
+    const g = plan.gate;
+    const proxy = declared("container", this.containers, g.proxyContainer);
+    const target = declared("container", this.containers, g.container);
+    const gateArgs = {
+      create: target.name.apply((name) => gateCommand(g, name)),
+      triggers: [target.name, proxy.id],
+    };
+    const gateOpts = { parent: this, dependsOn: [proxy, target] };
+    this.gate = args.gateConnection
+      ? new command.remote.Command(
+          `${name}-${g.resource}`,
+          { ...gateArgs, connection: args.gateConnection, addPreviousOutputInEnv: false },
+          gateOpts,
+        )
+      : new command.local.Command(
+          `${name}-${g.resource}`,
+          { ...gateArgs, addPreviousOutputInEnv: false },
+          gateOpts,
+        );
     this.registerOutputs({});
   }
 }

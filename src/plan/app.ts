@@ -4,7 +4,8 @@
 import { SERVICE_NAMES, type ServiceName } from "../config/keys";
 import type { StackConfig } from "../config/types";
 import { ROLE_LABEL, STACK_LABEL } from "./names";
-import { PROXY_STATE_VOLUME } from "./proxy";
+import { planGate, type GatePlan } from "./gate";
+import { PROXY_STATE_VOLUME, type EdgePlan } from "./proxy";
 import { NETWORK_NAME, REDIS_VOLUME, type ServicePlan } from "./services";
 
 export interface DockerLabel {
@@ -76,7 +77,12 @@ export interface ContainerSpec {
   env: Record<string, string>;
   secretEnv: ServicePlan["secretEnv"];
   healthcheck: HealthcheckSpec | undefined;
-  /** Wait for a healthy container where there is a healthcheck, so a broken deploy fails `pulumi up`. */
+  /**
+   * Wait for a healthy container where there is a healthcheck, so a broken deploy fails `pulumi up`.
+   * Not for a start-first container: the gate (AppPlan.gate) is its health check, and one that
+   * fails fast and prints the container's logs, which the provider's wait does not
+   * (docs/edge-proxy.md, "What the Pulumi side must do").
+   */
   wait: boolean;
   waitTimeoutS: number;
   mustRun: boolean;
@@ -85,6 +91,14 @@ export interface ContainerSpec {
   labels: DockerLabel[];
   /** Containers (by name) this one starts after. */
   after: string[];
+  /**
+   * Delete the old container before its successor starts. The provider answers true for every
+   * container (pulumi-docker provider/resources.go: docker_container DeleteBeforeReplace), and the
+   * engine takes the program's explicit value over it (pulumi pkg/v3 v3.274.1
+   * resource/deploy/step_generator.go), so the component always passes this, false included:
+   * false for a start-first service, true for the rest (ServicePlan.replace).
+   */
+  deleteBeforeReplace: boolean;
 }
 
 export interface VolumeSpec {
@@ -116,6 +130,8 @@ export interface AppPlan {
   images: ImageSpec[];
   /** In registration order: Redis first. */
   containers: ContainerSpec[];
+  /** The health-gated switch to the new API container, after it exists (src/plan/gate.ts). */
+  gate: GatePlan;
 }
 
 /**
@@ -187,7 +203,7 @@ function containerSpec(s: ServicePlan, cfg: StackConfig): ContainerSpec {
       retries: s.healthcheck.retries,
       startPeriod: goDuration(s.healthcheck.startPeriodS),
     },
-    wait: s.healthcheck !== undefined,
+    wait: s.healthcheck !== undefined && s.replace === "stop-first",
     waitTimeoutS: 120,
     mustRun: true,
     logDriver: "json-file",
@@ -199,10 +215,18 @@ function containerSpec(s: ServicePlan, cfg: StackConfig): ContainerSpec {
     // The apps connect to Redis at start, and one that finds no Redis exits and restarts, which
     // the watchdog would report as a crash. The proxy never talks to Redis.
     after: s.role === "redis" || s.role === "proxy" ? [] : ["redis"],
+    deleteBeforeReplace: s.replace === "stop-first",
   };
 }
 
-export function planApp(cfg: StackConfig, services: readonly ServicePlan[]): AppPlan {
+/** The one service a rule picks (the proxy, the start-first API): the plan always has exactly one. */
+function named(services: readonly ServicePlan[], rule: (s: ServicePlan) => boolean): string {
+  const found = services.filter(rule);
+  if (found.length !== 1) throw new Error(`internal: expected one such service, got ${found.length}`);
+  return found[0]!.name;
+}
+
+export function planApp(cfg: StackConfig, services: readonly ServicePlan[], edge: EdgePlan): AppPlan {
   const stackLabels = [{ label: STACK_LABEL, value: cfg.stack }];
   const digestLookup = cfg.imageDigests === "registry";
   // Redis first, the others in plan order (see `after`).
@@ -231,5 +255,11 @@ export function planApp(cfg: StackConfig, services: readonly ServicePlan[]): App
       };
     }),
     containers: ordered.map((s) => containerSpec(s, cfg)),
+    gate: planGate(
+      cfg,
+      edge,
+      named(services, (s) => s.role === "proxy"),
+      named(services, (s) => s.replace === "start-first"),
+    ),
   };
 }

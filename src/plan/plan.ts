@@ -230,7 +230,7 @@ export function makePlan(
     budget,
     hetzner: server && planHetzner(cfg, server),
     host: server && planHost(decided, cfg),
-    app: planApp(cfg, services),
+    app: planApp(cfg, services, edge),
     warnings,
     errors,
     deployable: errors.length === 0,

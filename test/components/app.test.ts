@@ -26,6 +26,7 @@ const base: Omit<ContainerSpec, "resource" | "name" | "hostname" | "role" | "aft
   logDriver: "local",
   logOpts: { k: "v" },
   labels: [],
+  deleteBeforeReplace: true,
 };
 const PLAN: AppPlan = {
   network: { resource: "net", name: "net-name", driver: "bridge", labels: [{ label: "n", value: "1" }] },
@@ -35,6 +36,18 @@ const PLAN: AppPlan = {
   ],
   volume: { resource: "vol", name: "vol-name", labels: [{ label: "v", value: "2" }], retainOnDelete: true },
   registryAuth: { address: "registry.example", username: "u" },
+  gate: {
+    resource: "web-switch",
+    proxyContainer: "db",
+    container: "web",
+    service: "svc",
+    port: 81,
+    healthPath: "/hc",
+    host: undefined,
+    tls: false,
+    deployTimeoutS: 7,
+    drainTimeoutS: 8,
+  },
   digestLookup: true,
   images: [
     {
@@ -80,6 +93,8 @@ const PLAN: AppPlan = {
       ...base,
       resource: "c-web",
       name: "web",
+      release: { salt: "s" },
+      deleteBeforeReplace: false,
       hostname: "web",
       role: "api",
       after: ["db"],
@@ -200,6 +215,9 @@ describe("App maps the plan's app slice", () => {
       wait: false,
     });
     expect(container("a-c-web").inputs.healthcheck).toBeUndefined();
+    // Release-named: the base, then the id of its resolved inputs (src/plan/release.ts).
+    expect(container("a-c-web").inputs.name).toMatch(/^web-[0-9a-f]{12}$/);
+    expect(container("a-c-web").secretInputs).not.toContain("name");
   });
 
   it("env: the secrets the slice asks for, plan values over free-form env, all secret", () => {
@@ -209,7 +227,7 @@ describe("App maps the plan's app slice", () => {
     expect(container("a-c-db").inputs.envs).toEqual([]);
   });
 
-  it("resource options: the volume outlives the App, containers go before their successors start", () => {
+  it("resource options: the volume outlives the App; stop-first containers go before their successors start, start-first ones after", () => {
     const o = rec.options;
     // Every Docker resource is replaced with the server (its ID is the trigger) and uses the host's provider.
     for (const n of ["a-net", "a-vol", "a-c-db", "a-c-web"])
@@ -218,17 +236,53 @@ describe("App maps the plan's app slice", () => {
     expect(o["a-scratch"]!.retainOnDelete).toBe(false);
     expect(o["a-net"]!.retainOnDelete).toBeUndefined();
     for (const n of ["a-c-db", "a-c-web"])
-      expect(o[n], n).toMatchObject({
-        deleteBeforeReplace: true,
-        replaceOnChanges: ["healthcheck"],
-        ignoreChanges: ["mustRun"],
-      });
+      expect(o[n], n).toMatchObject({ replaceOnChanges: ["healthcheck"], ignoreChanges: ["mustRun"] });
+    // Explicit both ways: the provider's own answer is true for every container.
+    expect(o["a-c-db"]!.deleteBeforeReplace).toBe(true);
+    expect(o["a-c-web"]!.deleteBeforeReplace).toBe(false);
     expect(o["a-c-db"]!.dependsOn).toEqual([]);
     expect(o["a-c-web"]!.dependsOn).toEqual(["a-c-db"]);
     // The host's provider waits for Docker on the host; the registry-only one waits for nothing.
     expect(o["a-docker"]).toMatchObject({ parent: "a", dependsOn: ["docker-ready"] });
     expect(o["a-registry"]).toMatchObject({ parent: "a", dependsOn: [] });
     expect(o["a-img-db"]!.provider).toBe("a-docker");
+  });
+});
+
+describe("the gate: the proxy switches to the new container after it exists", () => {
+  const web = () => container("a-c-web").inputs.name as string;
+
+  it("runs kamal-proxy's deploy against the new container's name, with the logs on failure", () => {
+    const gate = rec.one("command:local:Command", "a-web-switch");
+    expect(gate.inputs.create).toBe(
+      `docker exec db kamal-proxy deploy svc --target ${web()}:81 --health-check-path /hc --deploy-timeout 7s --drain-timeout 8s || ` +
+        `{ echo 'app-infra: ${web()} did not become healthy on /hc within 7s; the running release keeps serving. Its last 50 log lines:' >&2; ` +
+        `docker logs --tail 50 ${web()} 2>&1; exit 1; }`,
+    );
+    expect(gate.inputs.delete).toBeUndefined();
+    expect(gate.inputs.addPreviousOutputInEnv).toBe(false);
+  });
+
+  it("depends on the proxy and the new container, and re-runs when either is new", () => {
+    expect(rec.options["a-web-switch"]).toMatchObject({ parent: "a", dependsOn: ["a-c-db", "a-c-web"] });
+    const gate = rec.one("command:local:Command", "a-web-switch");
+    expect(gate.inputs.triggers).toEqual([web(), "a-c-db-id"]);
+  });
+
+  it("runs over SSH where the App is given a connection", async () => {
+    const remote = await recordComponents(() => {
+      new App("s", {
+        plan: PLAN,
+        secrets: { env: pulumi.secret<Record<string, string>>({}) },
+        gateConnection: { host: "203.0.113.10", user: "root", privateKey: pulumi.secret("KEY") },
+      });
+    });
+    expect(remote.byType("command:local:Command")).toEqual([]);
+    const gate = remote.one("command:remote:Command", "s-web-switch");
+    expect(gate.inputs.connection).toMatchObject({ host: "203.0.113.10", user: "root", privateKey: "KEY" });
+    expect(gate.inputs.create).toMatch(
+      /^docker exec db kamal-proxy deploy svc --target web-[0-9a-f]{12}:81 /,
+    );
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { containerEnvList, goDuration, planApp, repositoryOf } from "../../src/plan/app";
+import { planEdge } from "../../src/plan/proxy";
 import { planServices } from "../../src/plan/services";
 import { cfg } from "./fixtures";
 
@@ -31,7 +32,8 @@ describe("healthcheck durations, written as Go prints them (the provider reads t
 });
 
 describe("the app slice", () => {
-  const app = (raw: Record<string, unknown> = {}) => planApp(cfg(raw, "qa"), planServices(cfg(raw, "qa"), 2));
+  const app = (raw: Record<string, unknown> = {}) =>
+    planApp(cfg(raw, "qa"), planServices(cfg(raw, "qa"), 2), planEdge(cfg(raw, "qa")));
 
   it("Redis first, then the plan's order; every other container starts after Redis", () => {
     const a = app();
@@ -136,7 +138,9 @@ describe("a container's environment", () => {
 describe("release names (issue 14)", () => {
   it("only the start-first API is named by its release, salted by the release key", () => {
     const named = (raw: Record<string, unknown>) =>
-      planApp(cfg(raw, "qa"), planServices(cfg(raw, "qa"), 1)).containers.map((c) => [c.name, c.release]);
+      planApp(cfg(raw, "qa"), planServices(cfg(raw, "qa"), 1), planEdge(cfg(raw, "qa"))).containers.map(
+        (c) => [c.name, c.release],
+      );
     expect(named({})).toEqual([
       ["redis", undefined],
       ["proxy", undefined],
@@ -153,7 +157,7 @@ describe("planApp's order and guards", () => {
     const c = cfg({ stage: 2 });
     const services = planServices(c, 2);
     const reversed = [...services].reverse();
-    const app = planApp(c, reversed);
+    const app = planApp(c, reversed, planEdge(c));
     expect(app.containers.map((x) => x.name)).toEqual([
       "redis",
       "worker-image-2",
@@ -169,7 +173,7 @@ describe("planApp's order and guards", () => {
     const c = cfg({ stage: 1 });
     const [redis, ...others] = planServices(c, 1);
     const second = { ...redis!, name: "redis-b" };
-    expect(planApp(c, [redis!, second, ...others]).containers.map((x) => x.name)).toEqual([
+    expect(planApp(c, [redis!, second, ...others], planEdge(c)).containers.map((x) => x.name)).toEqual([
       "redis",
       "redis-b",
       "proxy",

@@ -30,7 +30,8 @@ describe("the provider contract, as the program sets it", () => {
   it("a healthcheck change replaces the container (the provider's update would ignore it)", () => {
     for (const c of run.byType(T.container).filter((x) => x.inputs.healthcheck)) {
       expect(run.options[c.name]!.replaceOnChanges, c.name).toContain("healthcheck");
-      expect(run.options[c.name]!.deleteBeforeReplace, c.name).toBe(true);
+      // Start-first for the API (its name is its release), stop-first for the rest.
+      expect(run.options[c.name]!.deleteBeforeReplace, c.name).toBe(c.name !== "app-api");
     }
   });
 

@@ -229,7 +229,9 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
       { internal: 443, external: 443 },
     ]);
     expect(container("api").healthcheck.tests.join(" ")).toContain("http://127.0.0.1:8000/health");
-    expect(container("api").wait).toBe(true);
+    // The gate is the API's health check (it fails fast and prints the logs); the others wait.
+    expect(container("api").wait).toBe(false);
+    expect(container("redis").wait).toBe(true);
   });
 
   it("env: REDIS_URL by service name; secrets are secret inputs, only where needed, never in a command", () => {
@@ -257,7 +259,33 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
 
   it("the bot is a singleton: deleted before a replacement starts (so are all fixed-name containers)", () => {
     expect(run().options["app-bot"]!.deleteBeforeReplace).toBe(true);
-    for (const c of containers()) expect(run().options[c.name]!.deleteBeforeReplace, c.name).toBe(true);
+    for (const c of containers())
+      if (c.name !== "app-api") expect(run().options[c.name]!.deleteBeforeReplace, c.name).toBe(true);
+  });
+
+  it("the API is created before the old one is deleted: deleteBeforeReplace false, said explicitly", () => {
+    // Explicit false overrides the provider's true for every container (pulumi-docker
+    // provider/resources.go; pulumi step_generator.go): undefined would mean delete-first.
+    expect(run().options["app-api"]!.deleteBeforeReplace).toBe(false);
+    expect(container("api").name).toMatch(/^api-[0-9a-f]{12}$/);
+  });
+
+  it("the gate switches the proxy to the new API after both exist, over the host steps' SSH login", () => {
+    const gate = run().one(T.command, "app-api-deploy");
+    const api = container("api").name as string;
+    expect(run().options["app-api-deploy"]).toMatchObject({
+      parent: "app",
+      dependsOn: ["app-proxy", "app-api"],
+    });
+    expect(gate.inputs.create).toBe(
+      `docker exec proxy kamal-proxy deploy api --target ${api}:8000 --health-check-path /health ` +
+        `--deploy-timeout 60s --drain-timeout 30s || { echo 'app-infra: ${api} did not become healthy on /health ` +
+        `within 60s; the running release keeps serving. Its last 50 log lines:' >&2; docker logs --tail 50 ${api} 2>&1; exit 1; }`,
+    );
+    expect(gate.inputs.delete).toBeUndefined();
+    expect(gate.inputs.triggers).toEqual([api, "app-proxy-id"]);
+    const watchdog = run().one(T.command, "host-watchdog").inputs.connection;
+    expect(gate.inputs.connection).toEqual(watchdog);
   });
 
   it("outputs: IP, type, price, SSH command, API URL, capacity report; the private key is secret", async () => {

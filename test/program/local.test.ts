@@ -36,3 +36,15 @@ describe("local stack (the same containers on the local Docker daemon)", () => {
     expect(run.outputs.capacity).toMatchObject({ target: "local", server: null, budget: null });
   });
 });
+
+describe("local stack: the API's gate", () => {
+  it("runs on this machine's docker CLI, after the proxy and the new API", () => {
+    const gate = run.one("command:local:Command", "app-api-deploy");
+    const api = run.one(T.container, "app-api").inputs.name as string;
+    expect(gate.inputs.create).toMatch(
+      new RegExp(`^docker exec proxy kamal-proxy deploy api --target ${api}:8000 `),
+    );
+    expect(run.options["app-api-deploy"]).toMatchObject({ dependsOn: ["app-proxy", "app-api"] });
+    expect(run.options["app-api"]!.deleteBeforeReplace).toBe(false);
+  });
+});

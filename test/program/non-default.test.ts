@@ -109,7 +109,7 @@ describe("non-default stack: the user-supplied deploy key", () => {
     expect(run.one(T.server, "server-vm").inputs.userData).not.toContain(deployKey.publicKey.split(" ")[1]);
   });
 
-  it("every host step logs in with the supplied private key and pins the host key", () => {
+  it("every host step and the API's gate log in with the supplied private key and pin the host key", () => {
     const steps = run.byType(T.command);
     expect(steps.map((c) => c.name)).toEqual([
       "host-ready",
@@ -117,6 +117,7 @@ describe("non-default stack: the user-supplied deploy key", () => {
       "host-swap",
       "host-docker",
       "host-watchdog",
+      "app-api-deploy",
     ]);
     for (const c of steps) {
       expect(c.inputs.connection.privateKey, c.name).toBe(deployKey.privateKey);

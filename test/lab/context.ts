@@ -7,6 +7,7 @@ import type { Pulumi } from "./engine";
 import type { LabImage } from "./image-cache";
 import type { LabStackConfig } from "./lab-config";
 import type { Receiver } from "./receiver";
+import type { Pebble } from "../real/support/pebble";
 import type { Accel, Ssh } from "./vm";
 
 export interface LabContext {
@@ -25,6 +26,8 @@ export interface LabContext {
   cfg: StackConfig;
   plan: Plan;
   receiver: Receiver;
+  /** The ACME test server and its front, on the host (the lab's kamal-proxy image points at the front). */
+  acme: Pebble;
   emulatorUrl: string;
   /** The emulator's control API: stock-outs, prices, its request log and state. */
   emulator: Control;

@@ -8,11 +8,14 @@ import { parseConfig, PROJECT } from "../../src/config/parse";
 import type { StackConfig } from "../../src/config/types";
 import { snapshotCatalog } from "../../src/plan/catalog";
 import { makePlan, type Plan } from "../../src/plan/plan";
+import { PROXY_IMAGE } from "./edge";
 import { ROOT } from "./engine";
 
 /** The reference app, built inside the VM (no registry is reachable); `:2` is the image bump. */
 export const APP_IMAGE = (tag: number) => `app-infra-lab/reference-app:${tag}`;
 export const BASE_IMAGE = "app-infra-lab/base:bookworm";
+/** The stack's `domain` in the lab; `.test` is reserved for testing (RFC 2606), never a real name. */
+export const LAB_DOMAIN = "api.lab.test";
 
 /** A stack name of its own, so the lab never shares a stack's fixed paths (e.g. its ssh files) with a real one. */
 export function labStackName(): string {
@@ -59,7 +62,11 @@ export function labStackConfig(o: {
   return {
     app: {
       ...devStackConfig(),
-      images: { api: APP_IMAGE(1), bot: APP_IMAGE(1), worker: APP_IMAGE(1) },
+      images: { api: APP_IMAGE(1), bot: APP_IMAGE(1), worker: APP_IMAGE(1), proxy: PROXY_IMAGE },
+      // The edge proxy answers for this name with a certificate from the lab's ACME server
+      // (pebble, through the "Let's Encrypt front"): HTTPS as in production. Clients reach it on
+      // the server's address with this name as the TLS name and Host (test/lab/edge.ts).
+      domain: LAB_DOMAIN,
       // The lab's images are built inside the VM and no registry is reachable from here, so no
       // registry digest can be asked for: a lab stack pulls a tag once (the contract for the
       // default, `registry`, is pinned by the unit tests and docs/provider-contract.md).

@@ -24,6 +24,7 @@ import { freshCopy, memory, reboot } from "./phases/lifecycle";
 import { renamesKeepResources } from "./phases/renames";
 import { startReceiver, type Receiver } from "./receiver";
 import { startS3, type S3Server } from "./s3";
+import { startPebble, type Pebble } from "../real/support/pebble";
 import { reportJson, reportMarkdown } from "./report";
 import { Results, secs } from "./results";
 import { chooseAccel, log } from "./vm";
@@ -57,6 +58,7 @@ async function main() {
   let emulator: Emulator | undefined;
   let receiver: Receiver | undefined;
   let s3: S3Server | undefined;
+  let acme: Pebble | undefined;
   let deployed: Deployed | undefined;
   let stack: string | undefined;
   let cleaned = false;
@@ -72,6 +74,7 @@ async function main() {
     await emulator?.stop();
     receiver?.server.close();
     await s3?.stop();
+    await acme?.stop();
     rmSync(sshBase, { recursive: true, force: true });
     rmSync(tmp, { recursive: true, force: true });
   };
@@ -92,6 +95,9 @@ async function main() {
     const s3Dir = join(tmp, "s3");
     mkdirSync(s3Dir);
     s3 = await r.phase("s3 server (gofakes3)", () => startS3(s3Dir));
+    acme = await r.phase("ACME test server (pebble) and its Let's Encrypt front", () =>
+      startPebble(join(tmp, "pebble")),
+    );
     stack = labStackName();
     const lab = {
       receiverUrl: receiver.guestUrl,
@@ -148,6 +154,7 @@ async function main() {
       cfg,
       plan,
       receiver,
+      acme,
       emulatorUrl: emulator.url,
       emulator: emulator.control,
     };

@@ -5,6 +5,9 @@
 import { createServer, type Server } from "node:http";
 import { log } from "./vm";
 
+/** The host as the guest reaches it: qemu's user network maps it to the host's 127.0.0.1. */
+export const GUEST_HOST = "10.0.2.2";
+
 export interface Alert {
   path: string;
   body: Record<string, string>;
@@ -62,8 +65,8 @@ export function startReceiver(): Promise<Receiver> {
         port,
         alerts,
         pings,
-        guestUrl: `http://10.0.2.2:${port}/alert`,
-        guestHeartbeatUrl: `http://10.0.2.2:${port}${HEARTBEAT}`,
+        guestUrl: `http://${GUEST_HOST}:${port}/alert`,
+        guestHeartbeatUrl: `http://${GUEST_HOST}:${port}${HEARTBEAT}`,
       });
     }),
   );

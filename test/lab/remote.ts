@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { shellQuote } from "../../src/plan/host";
 import type { Plan } from "../../src/plan/plan";
+import { ROLE_LABEL } from "../../src/plan/names";
 import { NETWORK_NAME, type ServicePlan } from "../../src/plan/services";
 import { APP_IMAGE } from "./lab-config";
 import type { Results } from "./results";
@@ -12,6 +13,8 @@ import { sleep, type Ssh } from "./vm";
 export const shellJoin = (argv: readonly string[]) => argv.map(shellQuote).join(" ");
 
 export interface ContainerInfo {
+  /** The service or container name it was asked for (not Docker's). */
+  service: string;
   Name: string;
   Id: string;
   Image: string;
@@ -32,13 +35,29 @@ export interface ContainerInfo {
   Config: { Healthcheck?: { Test: string[] }; Labels: Record<string, string>; StopTimeout?: number };
 }
 
+/**
+ * The containers of the named services, in the order asked, each tagged with the name it was
+ * asked by. A name that is no container's is looked up by the role label: a start-first service
+ * (the API, issue 14) runs as `api-<release>`, and during a switch as two containers.
+ */
 export async function inspect(ssh: Ssh, names: readonly string[]): Promise<ContainerInfo[]> {
-  const r = await ssh.exec(`docker inspect ${shellJoin(names)} 2>/dev/null || true`, { timeoutS: 120 });
-  try {
-    return JSON.parse(r.stdout || "[]") as ContainerInfo[];
-  } catch {
-    return [];
+  const json = shellJoin(["--type", "container", "--format", "{{json .}}"]);
+  const script =
+    `for n in ${shellJoin(names)}; do { docker inspect ${json} "$n" 2>/dev/null || ` +
+    `docker ps -aq --filter "label=${ROLE_LABEL}=$n" | xargs -r docker inspect ${json} 2>/dev/null; } | ` +
+    `while IFS= read -r line; do printf '%s\\t%s\\n' "$n" "$line"; done; done`;
+  const r = await ssh.exec(script, { timeoutS: 120 });
+  const out: ContainerInfo[] = [];
+  for (const line of r.stdout.split("\n")) {
+    const tab = line.indexOf("\t");
+    if (tab < 0) continue;
+    try {
+      out.push({ ...(JSON.parse(line.slice(tab + 1)) as ContainerInfo), service: line.slice(0, tab) });
+    } catch {
+      /* a line cut short: the container went away while being inspected */
+    }
   }
+  return out;
 }
 
 /** Waits until every named container runs and, where it has a healthcheck, is healthy; ok false after timeoutS. */
@@ -49,23 +68,24 @@ export async function waitHealthy(
 ): Promise<{ ok: boolean; detail: string }> {
   const deadline = Date.now() + timeoutS * 1000;
   let last = "";
+  const ready = (i: ContainerInfo) =>
+    i.State.Status === "running" && (!i.State.Health || i.State.Health.Status === "healthy");
   while (Date.now() < deadline) {
     const info = await inspect(ssh, names);
+    const of = (n: string) => info.filter((i) => i.service === n);
     last = names
-      .map((n) => info.find((i) => i.Name === `/${n}`))
-      .map((i, k) =>
-        i
-          ? `${names[k]}=${i.State.Status}${i.State.Health ? `/${i.State.Health.Status}` : ""}`
-          : `${names[k]}=missing`,
+      .map((n) =>
+        of(n).length
+          ? of(n)
+              .map(
+                (i) =>
+                  `${i.Name.slice(1)}=${i.State.Status}${i.State.Health ? `/${i.State.Health.Status}` : ""}`,
+              )
+              .join(" ")
+          : `${n}=missing`,
       )
       .join(" ");
-    if (
-      info.length === names.length &&
-      info.every(
-        (i) => i.State.Status === "running" && (!i.State.Health || i.State.Health.Status === "healthy"),
-      )
-    )
-      return { ok: true, detail: last };
+    if (names.every((n) => of(n).length > 0 && of(n).every(ready))) return { ok: true, detail: last };
     await sleep(3000);
   }
   return { ok: false, detail: `not all running and healthy after ${timeoutS} s: ${last}` };
@@ -101,7 +121,7 @@ export async function checkContainers(ssh: Ssh, r: Results, services: readonly S
   );
   const bad: string[] = [];
   for (const s of services) {
-    const i = info.find((x) => x.Name === `/${s.name}`);
+    const i = info.find((x) => x.service === s.name);
     const want = {
       Memory: s.memoryMb * MB,
       MemoryReservation: s.memoryReservationMb * MB,

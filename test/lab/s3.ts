@@ -7,6 +7,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { GUEST_HOST } from "./receiver";
 import { freePort, log, sleep } from "./vm";
 
 const GOFAKES3 = "github.com/johannesboyne/gofakes3/cmd/gofakes3@v1.2.0";
@@ -53,10 +54,10 @@ export async function startS3(dir: string): Promise<S3Server> {
     }
     await sleep(100);
   }
-  log(`s3: gofakes3 on 127.0.0.1:${port} (the VM: 10.0.2.2:${port}), bucket ${S3_BUCKET}`);
+  log(`s3: gofakes3 on 127.0.0.1:${port} (the VM: ${GUEST_HOST}:${port}), bucket ${S3_BUCKET}`);
   return {
     port,
-    guestRepository: `s3:http://10.0.2.2:${port}/${S3_BUCKET}/redis`,
+    guestRepository: `s3:http://${GUEST_HOST}:${port}/${S3_BUCKET}/redis`,
     stop: async () => {
       if (proc.exitCode !== null) return;
       proc.kill("SIGTERM");

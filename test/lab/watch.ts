@@ -83,46 +83,58 @@ export interface HttpProbe {
   p99Ms: number;
 }
 
-/** Requests `url` every intervalMs until stop(): a bounded, steady stream (loopback only). */
-export function probeHttp(url: string, intervalMs = 200): { stop: () => Promise<HttpProbe> } {
-  let running = true;
+/**
+ * A bounded, steady request stream: `request` every 1000/perSecond ms until stop(), each on its own
+ * schedule (a slow answer does not delay the next one, as with real clients), so a stall shows as
+ * failures rather than as fewer requests. A request fails when it gets no 200.
+ */
+export function probeHttp(
+  request: () => Promise<{ status: number }>,
+  perSecond: number,
+): { stop: () => Promise<HttpProbe> } {
   const lat: number[] = [];
-  let failed = 0;
-  let outageStart: number | undefined;
-  let longest = 0;
-  const loop = (async () => {
-    while (running) {
-      const s = Date.now();
-      let ok = false;
-      try {
-        const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-        ok = res.status === 200;
-        await res.arrayBuffer();
-      } catch {
-        ok = false;
-      }
-      const now = Date.now();
-      if (ok) {
-        lat.push(now - s);
-        if (outageStart !== undefined) longest = Math.max(longest, now - outageStart);
-        outageStart = undefined;
-      } else {
-        failed++;
-        outageStart ??= s;
-      }
-      await sleep(Math.max(0, intervalMs - (Date.now() - s)));
-    }
-  })();
+  const results: { at: number; end: number; ok: boolean }[] = [];
+  const pending = new Set<Promise<void>>();
+  const timer = setInterval(() => {
+    const at = Date.now();
+    const p: Promise<void> = request()
+      .then(
+        (res) => res.status === 200,
+        () => false,
+      )
+      .then((ok) => {
+        const end = Date.now();
+        results.push({ at, end, ok });
+        if (ok) lat.push(end - at);
+        pending.delete(p);
+      });
+    pending.add(p);
+  }, 1000 / perSecond);
   return {
     stop: async () => {
-      running = false;
-      await loop;
-      if (outageStart !== undefined) longest = Math.max(longest, Date.now() - outageStart);
+      clearInterval(timer);
+      await Promise.all([...pending]);
+      // The longest run of failed requests in send order: from the first one's send to the
+      // answer of the next request that succeeded (or the last failure's end).
+      let longest = 0;
+      let outageStart: number | undefined;
+      let lastEnd = 0;
+      for (const x of [...results].sort((a, b) => a.at - b.at)) {
+        if (!x.ok) {
+          outageStart ??= x.at;
+          lastEnd = x.end;
+        } else if (outageStart !== undefined) {
+          longest = Math.max(longest, x.end - outageStart);
+          outageStart = undefined;
+        }
+      }
+      if (outageStart !== undefined) longest = Math.max(longest, lastEnd - outageStart);
       const sorted = [...lat].sort((a, b) => a - b);
-      const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+      const q = (p: number) =>
+        sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? 0;
       return {
-        requests: lat.length + failed,
-        failed,
+        requests: results.length,
+        failed: results.filter((x) => !x.ok).length,
         longestOutageS: secs(longest),
         p50Ms: q(0.5),
         p99Ms: q(0.99),

@@ -27,7 +27,7 @@
 //
 // Needs: Go (the machine's toolchain, with the module proxy), `flock` (util-linux), and for the
 // ACME part `pebble` and `openssl` (Debian packages pebble, openssl); a missing one fails loudly.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   mkdirSync,
@@ -35,7 +35,6 @@ import {
   readFileSync,
   readdirSync,
   rmSync,
-  writeFileSync,
   existsSync,
 } from "node:fs";
 import http from "node:http";
@@ -44,7 +43,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { TLSSocket } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LETS_ENCRYPT_HOST, makeTestCa, startAcmeFront, type AcmeFront } from "./support/acme-front";
+import { LETS_ENCRYPT_HOST, type AcmeFront } from "./support/acme-front";
 import { run, runOk, type RunResult } from "./support/docker";
 import {
   failed,
@@ -56,6 +55,7 @@ import {
   type Upstream,
 } from "./support/http-load";
 import { freePort } from "../support/net";
+import { requireTool, startPebble, type Pebble } from "./support/pebble";
 
 const BUILD = resolve(__dirname, "../../tools/kamal-proxy/build.sh");
 const RATE_PER_S = 20;
@@ -74,14 +74,9 @@ let kamalProxy = "";
 let httpPort = 0;
 let httpsPort = 0;
 let proxy: { child: ChildProcess; log: string[] } | undefined;
-let pebble: { child: ChildProcess; log: string[] } | undefined;
+let pebble: Pebble | undefined;
 const upstreams: Upstream[] = [];
 let A: Upstream, B: Upstream, C: Upstream, broken: Upstream;
-
-function requireTool(cmd: string, pkg: string): void {
-  const found = execFileSync("bash", ["-c", `command -v ${cmd} || true`], { encoding: "utf8" }).trim();
-  if (!found) throw new Error(`${cmd} not found: these tests need it (${pkg})`);
-}
 
 // A minimal environment: kamal-proxy reads KAMAL_PROXY_<X> and also a bare <X> (e.g. HTTP_PORT,
 // DEBUG) from the environment (internal/cmd/util.go:22-34), so a developer's shell must not leak
@@ -168,11 +163,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stopProxy("SIGTERM");
-  if (pebble && pebble.child.exitCode === null && pebble.child.signalCode === null) {
-    const exited = new Promise((r) => pebble?.child.once("exit", r));
-    pebble.child.kill("SIGTERM");
-    await exited;
-  }
+  await pebble?.stop();
   await Promise.all(upstreams.map((u) => u.close()));
   rmSync(tmp, { recursive: true, force: true });
   console.info(`edge-proxy figures: ${JSON.stringify(figures, null, 2)}`);
@@ -285,7 +276,7 @@ describe("kamal-proxy v0.9.2: TLS from an ACME server (pebble) through its own a
   let root0 = ""; // pebble's issuing root, which HTTPS clients trust
   let front: AcmeFront | undefined;
   let caFile = "";
-  const issued = () => (pebble?.log.join("").match(/Issued certificate serial/g) ?? []).length;
+  const issued = () => pebble?.issued() ?? 0;
   // What kamal-proxy runs with from here on: nothing that names pebble.
   const acmeEnv = () => ({ SSL_CERT_FILE: caFile, HTTPS_PROXY: front?.proxyUrl ?? "" });
   const tlsDeploy = (target: Upstream) => deploy("api-tls", target, "--host", TLS_HOST, "--tls");
@@ -331,84 +322,11 @@ describe("kamal-proxy v0.9.2: TLS from an ACME server (pebble) through its own a
   }
 
   beforeAll(async () => {
-    requireTool("pebble", "Debian package pebble: apt-get install -y pebble");
-    requireTool("openssl", "Debian package openssl");
-    mkdirSync(pebbleDir);
-    // Debian's pebble ships no listener certificate (dpkg -L pebble): a throw-away CA signs one for
-    // 127.0.0.1/localhost, and the front's certificate for the Let's Encrypt name.
-    const ca = makeTestCa(pebbleDir, "edge-proxy-test-CA");
-    caFile = ca.caFile;
-    const listener = ca.issue("pebble", { dns: ["localhost"], ip: ["127.0.0.1"] });
-    const leName = ca.issue("front", { dns: [LETS_ENCRYPT_HOST] });
-    const [listen, mgmt, httpChal, tlsChal] = [
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-    ];
-    writeFileSync(
-      join(pebbleDir, "config.json"),
-      JSON.stringify({
-        pebble: {
-          listenAddress: `127.0.0.1:${listen}`,
-          managementListenAddress: `127.0.0.1:${mgmt}`,
-          certificate: listener.certFile,
-          privateKey: listener.keyFile,
-          httpPort: httpChal,
-          tlsPort: tlsChal,
-          ocspResponderURL: "",
-          externalAccountBindingRequired: false,
-        },
-      }),
-    );
-    const child = spawn("pebble", ["-config", join(pebbleDir, "config.json")], {
-      env: {
-        PATH: process.env.PATH,
-        // No challenge is really validated (nothing could reach a proxy on a test port), without
-        // the random validation sleep, and no deliberately rejected nonces: a deterministic run.
-        PEBBLE_VA_ALWAYS_VALID: "1",
-        PEBBLE_VA_NOSLEEP: "1",
-        PEBBLE_WFE_NONCEREJECT: "0",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const log: string[] = [];
-    collect(child, log);
-    pebble = { child, log };
-    const fetchText = (u: string) =>
-      new Promise<string>((done, fail) => {
-        https
-          .get(u, { ca: ca.caPem, agent: false }, (res) => {
-            let body = "";
-            res.setEncoding("utf8").on("data", (d: string) => (body += d));
-            res.on("end", () =>
-              res.statusCode === 200 ? done(body) : fail(new Error(`${u}: ${res.statusCode}`)),
-            );
-          })
-          .on("error", fail);
-      });
-    for (let i = 0; ; i++) {
-      try {
-        await fetchText(`https://127.0.0.1:${listen}/dir`);
-        break;
-      } catch (err) {
-        if (child.exitCode !== null || i > 100)
-          throw new Error(`pebble did not start (${String(err)}):\n${log.join("")}`);
-        await sleep(100);
-      }
-    }
-    // Pebble makes a new root at every start (pebble(1)): fetch it from this run.
-    root0 = await fetchText(`https://127.0.0.1:${mgmt}/roots/0`);
-    front = await startAcmeFront({
-      pebble: { host: "127.0.0.1", port: listen, ca: ca.caPem, servername: "localhost" },
-      cert: leName.cert,
-      key: leName.key,
-    });
+    pebble = await startPebble(pebbleDir);
+    root0 = pebble.root0;
+    front = pebble.front;
+    caFile = pebble.frontCaFile;
   }, 60_000);
-
-  afterAll(async () => {
-    await front?.close();
-  });
 
   let firstSerial = "";
 

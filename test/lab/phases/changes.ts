@@ -10,7 +10,12 @@ import { checkContainers, checkHost, inspect, shellJoin, waitHealthy } from "../
 import type { Operation, Results } from "../results";
 import { sleep } from "../vm";
 import { downtimeByName, probeHttp, watchDockerEvents } from "../watch";
-import { apiUrl } from "./checks";
+import { apiRequest } from "./checks";
+
+/** The request stream during the image bump (issue 14: "for example 20 requests/s"). */
+export const BUMP_RATE_PER_S = 20;
+/** A request that gets no answer in this long counts as failed (a client's patience, not the switch's). */
+const BUMP_TIMEOUT_MS = 10_000;
 import { drain, enqueue, queueStats } from "./jobs";
 
 /** Sets app config (merged), re-derives the plan, previews (recording the planned steps) and ups. */
@@ -80,7 +85,10 @@ export async function imageBump(d: Deployed, r: Results, holdS: number) {
   while (Date.now() < until && ((await queueStats(d))?.started ?? 0) < workers.length) await sleep(1000);
   const inFlight = (await queueStats(d))?.started ?? 0;
   const events = watchDockerEvents(d.ssh);
-  const http = probeHttp(apiUrl(d, d.cfg.services.api.healthPath), 200);
+  const http = probeHttp(
+    () => apiRequest(d, d.cfg.services.api.healthPath, "GET", BUMP_TIMEOUT_MS),
+    BUMP_RATE_PER_S,
+  );
   const { preview, up } = await change(d, r, "image bump :1 → :2", {
     images: {
       ...(d.config.app.images as object),
@@ -98,8 +106,18 @@ export async function imageBump(d: Deployed, r: Results, holdS: number) {
   const ev = await events.stop();
   const api = await http.stop();
   r.check("image bump: `pulumi up` succeeds", up.ok, up.ok ? JSON.stringify(up.changes) : (up.error ?? ""));
+  r.check(
+    `image bump: 0 failed requests through the edge proxy at ${BUMP_RATE_PER_S} requests/s (the API is created before the old one is deleted, behind kamal-proxy's health-gated switch)`,
+    api.failed === 0 && api.requests > 0,
+    `${api.requests} requests, ${api.failed} failed (no 200 within ${BUMP_TIMEOUT_MS} ms), longest outage ${api.longestOutageS} s, p50 ${api.p50Ms} ms, p99 ${api.p99Ms} ms`,
+  );
   const healthchecked = new Set(d.plan.services.filter((s) => s.healthcheck).map((s) => s.name));
-  const downtime = downtimeByName(ev, healthchecked);
+  // A release-named container (the API's api-<release>) is replaced by another name, never "back":
+  // its downtime is what the request stream saw (`api`), so Docker's view keeps the fixed names.
+  const fixed = new Set(d.plan.services.map((s) => s.name));
+  const downtime = Object.fromEntries(
+    Object.entries(downtimeByName(ev, healthchecked)).filter(([name]) => fixed.has(name)),
+  );
   // Once the queue is empty, a done count that stands still for two job lengths means the rest are lost.
   const stats = await drain(d, before + jobs, (holdS + 240) * d.slow, 2 * holdS + 60);
   const done = (stats?.done ?? before) - before;
@@ -111,6 +129,7 @@ export async function imageBump(d: Deployed, r: Results, holdS: number) {
     jobsLost: jobs - done,
     failedRegistry: stats?.failed,
     downtimeS: downtime,
+    botGapS: downtime.bot,
     api,
     replaced: replaced(preview),
     stopSignals,

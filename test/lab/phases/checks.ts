@@ -1,12 +1,22 @@
 // What the first deploy left running, checked against the plan: host, containers, Redis, the API
 // from outside, the bot's singleton lock.
 import type { Deployed } from "../context";
-import { appRun, checkContainers, checkHost, fetchText } from "../remote";
+import { edgeRequest, type EdgeClient, type EdgeReply } from "../edge";
+import { appRun, checkContainers, checkHost } from "../remote";
 import type { Results } from "../results";
 
-export function apiUrl(d: Deployed, path: string): string {
-  const api = d.plan.services.find((s) => s.role === "api")!;
-  return `http://${d.ip}:${api.ports[0]!.external}${path}`;
+/** The API as users reach it: through the edge proxy on the server's address, for the stack's domain. */
+export function edgeClient(d: Deployed): EdgeClient {
+  return { ip: d.ip, host: d.plan.edge.host, tls: d.plan.edge.tls, ca: d.acme.root0 };
+}
+
+export function apiRequest(
+  d: Deployed,
+  path: string,
+  method = "GET",
+  timeoutMs = 120_000,
+): Promise<EdgeReply> {
+  return edgeRequest(edgeClient(d), path, method, timeoutMs);
 }
 
 /** `--maxmemory 128mb` and friends, out of the plan's Redis command line. */
@@ -40,11 +50,13 @@ export async function checkDeployed(d: Deployed, r: Results, when: string) {
       kv.dir === redisFlag(args, "dir"),
     JSON.stringify(kv),
   );
-  const health = await fetchText(apiUrl(d, d.cfg.services.api.healthPath));
+  const health = await apiRequest(d, d.cfg.services.api.healthPath);
+  const e = d.plan.edge;
   r.check(
-    `${when}: the API answers from outside the VM on the server's address`,
-    health.status === 200,
-    `${health.status} ${health.body}`,
+    `${when}: the API answers from outside the VM through the edge proxy on the server's address` +
+      (e.tls ? `, over HTTPS for ${e.host} with a certificate that chains to the ACME server's root` : ""),
+    health.status === 200 && (!e.tls || !!health.serial),
+    `${health.status} ${health.body}${health.serial ? ` (certificate serial ${health.serial})` : ""}`,
   );
   await checkMetadataBlocked(d, r, when);
 }

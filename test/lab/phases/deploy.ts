@@ -1,9 +1,11 @@
 // The first deploy, by the real engine: `pulumi preview`, then `pulumi up` of the server and its
 // host steps, the app's images built in the VM (no registry is reachable here), then the full `up`.
-import { readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../engine";
 import type { Deployed, LabContext } from "../context";
+import { guestFrontUrl, PROXY_IMAGE, writeProxyContext } from "../edge";
 import { APP_IMAGE, BASE_IMAGE } from "../lab-config";
 import { shellJoin, waitHealthy } from "../remote";
 import type { Results } from "../results";
@@ -74,7 +76,7 @@ export async function upServer(ctx: LabContext, r: Results): Promise<Deployed> {
   return { ...ctx, ip, ssh, deployKeyFile, hostPublicKey };
 }
 
-/** The reference app (tag 1, and tag 2 for the image bump) and the Redis stand-in, built in the VM's Docker. */
+/** The reference app (tag 1, and tag 2 for the image bump), the Redis stand-in and the edge proxy, built in the VM's Docker. */
 export async function buildImages(d: Deployed, r: Results) {
   const { ssh, slow, tmp } = d;
   await ssh.must(
@@ -92,6 +94,27 @@ export async function buildImages(d: Deployed, r: Results) {
       { stdin: { file: ctxTar }, timeoutS: 600 * slow },
     );
   }
+  // The edge proxy: kamal-proxy from the Go module proxy (cached by tools/kamal-proxy/build.sh,
+  // which npm test's edge-proxy test has run already in CI), pointed at the ACME front.
+  const built = spawnSync("bash", [join(ROOT, "tools", "kamal-proxy", "build.sh")], {
+    encoding: "utf8",
+    timeout: 900_000,
+  });
+  if (built.status !== 0) throw new Error(`tools/kamal-proxy/build.sh failed: ${built.stderr.slice(-1500)}`);
+  const proxyDir = join(tmp, "kamal-proxy-image");
+  mkdirSync(proxyDir);
+  writeProxyContext(proxyDir, {
+    binary: built.stdout.trim().split("\n").at(-1) ?? "",
+    frontCaPem: d.acme.frontCaPem,
+    frontUrl: guestFrontUrl(d.acme.front.port),
+    base: BASE_IMAGE,
+  });
+  const proxyTar = join(tmp, "kamal-proxy-image.tar");
+  run("tar", ["-C", proxyDir, "-cf", proxyTar, "."]);
+  await ssh.must("docker build kamal-proxy", `docker build -q -t ${shellJoin([PROXY_IMAGE])} -`, {
+    stdin: { file: proxyTar },
+    timeoutS: 600 * slow,
+  });
   const redisImage = d.plan.services.find((s) => s.role === "redis")!.image;
   await ssh.must("docker build redis stand-in", `docker build -q -t ${shellJoin([redisImage])} -`, {
     stdin: readFileSync(join(__dirname, "..", "images", "redis.Dockerfile"), "utf8"),

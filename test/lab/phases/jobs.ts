@@ -1,10 +1,10 @@
 // The queue under load: jobs through the API, `--max-jobs` restarts, and the watchdog's queue
 // alert delivered from the VM to the receiver on the host.
 import type { Deployed } from "../context";
-import { fetchText, inspect } from "../remote";
+import { inspect } from "../remote";
 import { secs, type Results } from "../results";
 import { sleep } from "../vm";
-import { apiUrl } from "./checks";
+import { apiRequest } from "./checks";
 
 export interface QueueStats {
   queued: number;
@@ -14,12 +14,12 @@ export interface QueueStats {
 }
 
 export async function queueStats(d: Deployed): Promise<QueueStats | undefined> {
-  const res = await fetchText(apiUrl(d, "/stats"), "GET", 30_000);
+  const res = await apiRequest(d, "/stats", "GET", 30_000);
   return res.status === 200 ? (JSON.parse(res.body) as QueueStats) : undefined;
 }
 
 export async function enqueue(d: Deployed, count: number, sizeMb: number, holdS = 0) {
-  return fetchText(apiUrl(d, `/enqueue?count=${count}&size_mb=${sizeMb}&hold_s=${holdS}`), "POST");
+  return apiRequest(d, `/enqueue?count=${count}&size_mb=${sizeMb}&hold_s=${holdS}`, "POST");
 }
 
 const logStats = (s: QueueStats | undefined) => process.stdout.write(`[lab] jobs: ${JSON.stringify(s)}\n`);

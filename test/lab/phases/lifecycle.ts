@@ -5,10 +5,10 @@ import { join } from "node:path";
 import { sshFilePaths } from "../../../src/live/ssh-files";
 import type { Deployed } from "../context";
 import { Pulumi } from "../engine";
-import { checkHost, fetchText, memoryAtRest, waitHealthy } from "../remote";
+import { checkHost, memoryAtRest, waitHealthy } from "../remote";
 import { secs, type Results } from "../results";
 import { sleep } from "../vm";
-import { apiUrl, checkMetadataBlocked } from "./checks";
+import { apiRequest, checkMetadataBlocked } from "./checks";
 
 /** `systemctl reboot`: swap, containers, the watchdog timer and Redis' data must come back. */
 export async function reboot(d: Deployed, r: Results) {
@@ -18,6 +18,8 @@ export async function reboot(d: Deployed, r: Results) {
   const done = (await ssh.must("redis get", "docker exec redis redis-cli GET app:jobs_done")).trim();
   await sleep(2000); // appendfsync everysec
   const bootId = (await ssh.must("boot id", "cat /proc/sys/kernel/random/boot_id")).trim();
+  const certBefore = (await apiRequest(d, d.cfg.services.api.healthPath)).serial;
+  const issuedBefore = d.acme.issued();
   const s = Date.now();
   await ssh.exec("systemctl reboot", { timeoutS: 30 });
   ssh.closeMaster();
@@ -50,8 +52,14 @@ export async function reboot(d: Deployed, r: Results) {
   );
   const timer = await ssh.exec("systemctl is-active app-infra-watchdog.timer");
   r.check("after reboot the watchdog timer is active", timer.stdout.trim() === "active", timer.stdout.trim());
-  const health = await fetchText(apiUrl(d, d.cfg.services.api.healthPath));
-  r.check("after reboot the API answers", health.status === 200, `${health.status}`);
+  const health = await apiRequest(d, d.cfg.services.api.healthPath);
+  r.check("after reboot the API answers through the edge proxy", health.status === 200, `${health.status}`);
+  if (d.plan.edge.tls)
+    r.check(
+      "after reboot the edge proxy serves the same certificate from its volume: none re-issued",
+      !!certBefore && health.serial === certBefore && d.acme.issued() === issuedBefore,
+      `serial ${certBefore} → ${health.serial}; certificates the ACME server issued: ${issuedBefore} → ${d.acme.issued()}`,
+    );
 }
 
 export async function memory(d: Deployed, r: Results) {

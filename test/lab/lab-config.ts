@@ -14,6 +14,8 @@ import { ROOT } from "./engine";
 /** The reference app, built inside the VM (no registry is reachable); `:2` is the image bump. */
 export const APP_IMAGE = (tag: number) => `app-infra-lab/reference-app:${tag}`;
 export const BASE_IMAGE = "app-infra-lab/base:bookworm";
+/** The reference app's tag whose API fails every request (the broken-release test of issue 14). */
+export const BROKEN_TAG = 3;
 /** The stack's `domain` in the lab; `.test` is reserved for testing (RFC 2606), never a real name. */
 export const LAB_DOMAIN = "api.lab.test";
 

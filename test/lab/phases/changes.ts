@@ -5,18 +5,19 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { NETWORK_NAME } from "../../../src/plan/services";
 import type { Deployed } from "../context";
-import { APP_IMAGE, expectedPlan } from "../lab-config";
+import { APP_IMAGE, BROKEN_TAG, expectedPlan } from "../lab-config";
 import { checkContainers, checkHost, inspect, shellJoin, waitHealthy } from "../remote";
 import type { Operation, Results } from "../results";
 import { sleep } from "../vm";
 import { downtimeByName, probeHttp, watchDockerEvents } from "../watch";
 import { apiRequest } from "./checks";
+import { BROKEN_MARK } from "./deploy";
+import { drain, enqueue, queueStats } from "./jobs";
 
 /** The request stream during the image bump (issue 14: "for example 20 requests/s"). */
 export const BUMP_RATE_PER_S = 20;
 /** A request that gets no answer in this long counts as failed (a client's patience, not the switch's). */
 const BUMP_TIMEOUT_MS = 10_000;
-import { drain, enqueue, queueStats } from "./jobs";
 
 /** Sets app config (merged), re-derives the plan, previews (recording the planned steps) and ups. */
 async function change(
@@ -223,5 +224,71 @@ export async function healthcheckChange(d: Deployed, r: Results) {
     "a healthcheck change reaches the container (the api is replaced)",
     test.includes("/healthz") && replaced(preview).includes("app-api"),
     `Pulumi planned ${JSON.stringify(preview.steps)}; the running api's healthcheck: ${test}`,
+  );
+}
+
+/** How long the stream goes on after the failed `up`: "after the attempt" the old release still serves. */
+const AFTER_FAILURE_MS = 20_000;
+
+/**
+ * A deliberately broken API release (issue 14): the new container starts but answers 503, so
+ * kamal-proxy never switches to it. `pulumi up` must fail with the container's last log lines,
+ * every request during and after the attempt must succeed against the old release, and the
+ * rollback (`rollback`, the README's one command) must bring the config back to the serving release
+ * through the same gated path, with no failed request either.
+ */
+export async function brokenRelease(
+  d: Deployed,
+  r: Results,
+  rollback: (d: Deployed, r: Results) => Promise<Operation>,
+) {
+  const serving = (await inspect(d.ssh, ["api"])).map((i) => i.Name.slice(1));
+  const during = probeHttp(
+    () => apiRequest(d, d.cfg.services.api.healthPath, "GET", BUMP_TIMEOUT_MS),
+    BUMP_RATE_PER_S,
+  );
+  const { up } = await change(d, r, `broken api release :${BROKEN_TAG}`, {
+    images: { ...(d.config.app.images as object), api: APP_IMAGE(BROKEN_TAG) },
+  });
+  await sleep(AFTER_FAILURE_MS);
+  const s1 = await during.stop();
+  const error = up.error ?? "";
+  r.figure("brokenRelease", { up: { ok: up.ok, seconds: up.seconds }, stream: s1, servingBefore: serving });
+  r.check(
+    "a broken API release: `pulumi up` fails, and its error carries the new container's last log lines",
+    !up.ok && error.includes("did not become healthy") && error.includes(BROKEN_MARK),
+    up.ok ? `up succeeded: ${JSON.stringify(up.changes)}` : error.slice(-600),
+  );
+  r.check(
+    `a broken API release: every request during the attempt and ${AFTER_FAILURE_MS / 1000} s after it succeeds against the old release`,
+    s1.failed === 0 && s1.requests > 0,
+    `${s1.requests} requests, ${s1.failed} failed, p50 ${s1.p50Ms} ms, p99 ${s1.p99Ms} ms; serving before: ${serving.join(", ")}`,
+  );
+  const after = probeHttp(
+    () => apiRequest(d, d.cfg.services.api.healthPath, "GET", BUMP_TIMEOUT_MS),
+    BUMP_RATE_PER_S,
+  );
+  const rb = await rollback(d, r);
+  const h = await waitHealthy(
+    d.ssh,
+    d.plan.services.map((s) => s.name),
+    300 * d.slow,
+  );
+  const s2 = await after.stop();
+  const api = await inspect(d.ssh, ["api"]);
+  const releases = api.map((i) => `${i.Name.slice(1)} (release ${i.Config.Labels["app-infra-lab.release"]})`);
+  r.figure("rollback", { up: { ok: rb.ok, seconds: rb.seconds }, stream: s2, apiAfter: releases });
+  r.check(
+    "rollback after the broken release: one command brings back the serving release through the gated path",
+    rb.ok &&
+      h.ok &&
+      api.length === 1 &&
+      api[0]!.Config.Labels["app-infra-lab.release"] !== String(BROKEN_TAG),
+    `${rb.ok ? "ok" : (rb.error ?? "").slice(-400)}; api now: ${releases.join(", ")}; ${h.detail}`,
+  );
+  r.check(
+    "rollback: 0 failed requests while it runs",
+    s2.failed === 0 && s2.requests > 0,
+    `${s2.requests} requests, ${s2.failed} failed, p50 ${s2.p50Ms} ms, p99 ${s2.p99Ms} ms`,
   );
 }

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { ROOT } from "../engine";
 import type { Deployed, LabContext } from "../context";
 import { guestFrontUrl, PROXY_IMAGE, writeProxyContext } from "../edge";
-import { APP_IMAGE, BASE_IMAGE } from "../lab-config";
+import { APP_IMAGE, BASE_IMAGE, BROKEN_TAG } from "../lab-config";
 import { shellJoin, waitHealthy } from "../remote";
 import type { Results } from "../results";
 import { run, Ssh } from "../vm";
@@ -94,6 +94,13 @@ export async function buildImages(d: Deployed, r: Results) {
       { stdin: { file: ctxTar }, timeoutS: 600 * slow },
     );
   }
+  // A deliberately broken API release: it starts, and answers every request (its health path too)
+  // with a 503, as a release with a broken dependency does. Built without a context (stdin).
+  await ssh.must(
+    `docker build reference-app:${BROKEN_TAG}`,
+    `docker build -q --label app-infra-lab.release=${BROKEN_TAG} -t ${APP_IMAGE(BROKEN_TAG)} -`,
+    { stdin: brokenDockerfile(APP_IMAGE(1)), timeoutS: 600 * slow },
+  );
   // The edge proxy: kamal-proxy from the Go module proxy (cached by tools/kamal-proxy/build.sh,
   // which npm test's edge-proxy test has run already in CI), pointed at the ACME front.
   const built = spawnSync("bash", [join(ROOT, "tools", "kamal-proxy", "build.sh")], {
@@ -145,4 +152,29 @@ export async function upAll(d: Deployed, r: Results) {
   );
   r.check("every planned container is running and healthy", h.ok, h.detail);
   if (!h.ok) throw new Error("the app did not come up");
+}
+
+/** What the broken release's API says to every request, and prints to its log for each. */
+export const BROKEN_MARK = "app-infra lab: a deliberately broken release answers 503";
+
+/** The reference app with its API module replaced by one that fails every request. */
+function brokenDockerfile(base: string): string {
+  const api = [
+    "from fastapi import FastAPI",
+    "from fastapi.responses import PlainTextResponse",
+    "app = FastAPI()",
+    "",
+    '@app.get("/{path:path}")',
+    "def broken(path: str):",
+    `    print("${BROKEN_MARK}", flush=True)`,
+    `    return PlainTextResponse("broken release", status_code=503)`,
+    "",
+  ].join("\\n");
+  return [
+    `FROM ${base}`,
+    "USER root",
+    `RUN printf '${api}' > /srv/app/web/api.py`,
+    "USER 65534:65534",
+    "",
+  ].join("\n");
 }

@@ -4,14 +4,17 @@
 // --json` prints, so a base planned by older code (fewer fields) still compares where it can.
 //
 // What replaces and what updates in place comes from docs/provider-contract.md (the locked providers'
-// source): a container's image, command, env, ports, volumes and stop timeout replace it (delete first,
-// fixed names); memory, reservation, swap and restart policy update in place without a restart; a
-// server type change powers off, rescales and boots; a location change replaces the server.
+// source): a container's image, command, env, ports, volumes and stop timeout replace it, stop-first
+// for the fixed-name containers and start-first for the API (its name is its release, and the edge
+// proxy's health-gated switch decides when traffic moves: src/plan/gate.ts); memory, reservation,
+// swap and restart policy update in place without a restart; a server type change powers off,
+// rescales and boots; a location change replaces the server.
 import type { StackConfig } from "../config/types";
 import { KEYS } from "../config/keys";
 import type { Scaling, MonthlyCost } from "./advice";
 import { euro } from "./advice";
 import { firewallRules } from "./firewall";
+import { DEPLOY_TIMEOUT_S, DRAIN_TIMEOUT_S, FAILED_LOG_LINES } from "./gate";
 import type { Plan } from "./plan";
 import { defaultMaxmemoryMb } from "./services";
 
@@ -160,7 +163,23 @@ export const fmt = (v: SettingValue | undefined): string =>
         : String(v);
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-/** Expected downtime when a container of this role is recreated (delete first: the names are fixed). */
+/**
+ * How a replaced container of this role gives way to its successor: the plan's `ServicePlan.replace`
+ * (src/plan/services.ts), which plan documents do not carry, so it is repeated here by role and
+ * pinned against the plan by test/plan/impact.test.ts.
+ */
+export function replaceOrder(role: string): "start-first" | "stop-first" {
+  return role === "api" ? "start-first" : "stop-first";
+}
+
+/**
+ * kamal-proxy's own bound on finishing in-flight requests after SIGTERM (v0.9.2
+ * internal/server/server.go: shutdownTimeout, used by Server.Stop); the container's 30 s grace
+ * covers it.
+ */
+const PROXY_SHUTDOWN_S = 10;
+
+/** What the running box goes through when a container of this role is replaced. */
 export function recreateConsequence(role: string): string {
   switch (role) {
     case "redis":
@@ -170,13 +189,23 @@ export function recreateConsequence(role: string): string {
       );
     case "api":
       return (
-        "the API is down from the old container's stop until the new one is healthy: about 5–30 s " +
-        "(estimate; up to 30 s to stop, the health check allows 20 s to start)"
+        "the new release starts beside the old one, and the old one keeps serving meanwhile; " +
+        "kamal-proxy switches traffic to the new one only after its health check passes, then drains the old one " +
+        `(up to ${DRAIN_TIMEOUT_S} s) before Pulumi deletes it, so no request fails. ` +
+        `If the new one is not healthy within ${DEPLOY_TIMEOUT_S} s, pulumi up fails with its last ${FAILED_LOG_LINES} log lines ` +
+        "and the old one keeps serving"
       );
     case "bot":
       return (
-        "the bot is offline for a few seconds (estimate); Telegram keeps the updates meanwhile " +
-        "(up to 24 h, Bot API getUpdates), so none are lost"
+        "stop-first, because Telegram allows one poller: the bot is offline for a few seconds (estimate); " +
+        "Telegram keeps the updates meanwhile (up to 24 h, Bot API getUpdates), so none are lost"
+      );
+    case "proxy":
+      return (
+        "stop-first, because the host ports 80 and 443 are fixed: the API is unreachable from outside for a short gap, " +
+        `from the old proxy's stop (it finishes in-flight requests for up to ${PROXY_SHUTDOWN_S} s) until the new one listens ` +
+        "(estimate: a few seconds). The certificates and routes stay on the kamal-proxy-config volume, so no new " +
+        "certificate is ordered, and the deploy gate switches the new proxy to the running API again"
       );
     default:
       return (
@@ -184,6 +213,13 @@ export function recreateConsequence(role: string): string {
         "queued jobs wait in Redis (the other workers keep consuming)"
       );
   }
+}
+
+/** The words before a replaced container's consequence: which one runs first. */
+function replacedHow(role: string): string {
+  return replaceOrder(role) === "start-first"
+    ? "replaced start-first (the new one starts, then the old one is deleted)"
+    : "recreated (stop, then start the new one)";
 }
 
 const roleOf = (name: string) => (name.startsWith("worker-") ? "worker" : name);
@@ -321,7 +357,7 @@ function serviceChanges(b: PlanView, a: PlanView): Change[] {
         kind: "recreate",
         subject: name,
         what: [...forcing, ...inPlace].join(", "),
-        consequence: `recreated (stop, then start the new one): ${recreateConsequence(role)}`,
+        consequence: `${replacedHow(role)}: ${recreateConsequence(role)}`,
         refused: false,
       });
     } else if (inPlace.length > 0 || !same(x, y)) {
@@ -457,6 +493,41 @@ function settingChanges(b: PlanView, a: PlanView, diffs: SettingDiff[]): Change[
       "api",
       `services/api/healthPath ${pair("services/api/healthPath")}`,
       `recreated (the health check changes, and Docker cannot change it in place): ${recreateConsequence("api")}`,
+    );
+  }
+  // A new `release` alone renames the API (src/plan/release.ts), which the provider answers with a
+  // replacement; with a new image, command, health path or secret the API's own line says so already.
+  if (changed.has("release")) {
+    const x = b.services.find((s) => s.name === "api");
+    const y = a.services.find((s) => s.name === "api");
+    const said =
+      (x && y && (x.image !== y.image || !same(x.command, y.command))) ||
+      ["services/api/healthPath", "falKey", "env"].some((k) => changed.has(k));
+    if (!said)
+      add(
+        "recreate",
+        "api",
+        `release ${pair("release")}`,
+        `${replacedHow("api")}, under a new release name: ${recreateConsequence("api")}`,
+      );
+  }
+  // The host name and TLS reach only the gate's command line, not its triggers (the new API's name,
+  // the proxy's ID): pulumi-command updates it in place by running `create` again
+  // (docs/provider-contract.md, command.remote.Command), and no container changes.
+  const routing = diffs.filter((d) => d.key === "domain" || d.key === "tls");
+  if (routing.length > 0) {
+    const tls = a.settings?.tls;
+    const tlsOn =
+      tls === true || ((tls === null || tls === undefined) && typeof a.settings?.domain === "string");
+    add(
+      "update",
+      "proxy",
+      routing.map((d) => `${d.key} ${fmt(d.before)} → ${fmt(d.after)}`).join(", "),
+      "the deploy gate runs kamal-proxy's deploy again with the new host name and TLS setting; no container is replaced " +
+        "and the API keeps serving" +
+        (tlsOn
+          ? ". kamal-proxy asks Let's Encrypt for the name's certificate when it is first asked for over HTTPS"
+          : ""),
     );
   }
   if (changed.has("deployPrivateKey")) {

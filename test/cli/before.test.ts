@@ -55,7 +55,7 @@ describe("plan --before a plan JSON file", () => {
       subject: "api",
       what: "image ghcr.io/example/app:latest → ghcr.io/acme/api:1.5.0",
     });
-    expect(r.changes[0]!.consequence).toContain("the API is down from the old container's stop");
+    expect(r.changes[0]!.consequence).toContain("the new release starts beside the old one");
   });
 
   it("protection removed is shown, in capitals", () => {

@@ -8,11 +8,13 @@ import {
   diffPlans,
   fmt,
   recreateConsequence,
+  replaceOrder,
   resolveSettings,
   shortKey,
   summarizeChanges,
   type PlanView,
 } from "../../src/plan/impact";
+import { DEPLOY_TIMEOUT_S, DRAIN_TIMEOUT_S, FAILED_LOG_LINES } from "../../src/plan/gate";
 import { makePlan } from "../../src/plan/plan";
 import { planToJson } from "../../src/report/json";
 
@@ -24,6 +26,14 @@ const doc = (raw: Record<string, unknown>): PlanView => {
 const base = doc({ server: { protect: true, backups: true } });
 const after = (raw: Record<string, unknown>) =>
   diffPlans(base, doc({ server: { protect: true, backups: true }, ...raw }));
+
+/** The start-first API (issue 14): written out once, its key phrases pinned one by one below. */
+const API_TEXT =
+  "the new release starts beside the old one, and the old one keeps serving meanwhile; kamal-proxy switches traffic " +
+  "to the new one only after its health check passes, then drains the old one (up to 30 s) before Pulumi deletes it, " +
+  "so no request fails. If the new one is not healthy within 60 s, pulumi up fails with its last 50 log lines and the " +
+  "old one keeps serving";
+const API_REPLACED = `replaced start-first (the new one starts, then the old one is deleted): ${API_TEXT}`;
 
 describe("resolved settings", () => {
   it("name every key of the config table, secrets only as set/unset", () => {
@@ -284,7 +294,7 @@ describe("diffPlans, each kind of change written out", () => {
       ],
     ],
     [
-      "a new API image: the API's outage window",
+      "a new API image: replaced start-first behind the proxy's health-gated switch",
       B,
       { ...B, images: { api: "ghcr.io/acme/a:2" } },
       [
@@ -292,8 +302,7 @@ describe("diffPlans, each kind of change written out", () => {
           kind: "recreate",
           subject: "api",
           what: "image ghcr.io/example/app:latest → ghcr.io/acme/a:2",
-          consequence:
-            "recreated (stop, then start the new one): the API is down from the old container's stop until the new one is healthy: about 5–30 s (estimate; up to 30 s to stop, the health check allows 20 s to start)",
+          consequence: API_REPLACED,
           refused: false,
         },
       ],
@@ -344,8 +353,7 @@ describe("diffPlans, each kind of change written out", () => {
           kind: "recreate",
           subject: "api",
           what: "command changed",
-          consequence:
-            "recreated (stop, then start the new one): the API is down from the old container's stop until the new one is healthy: about 5–30 s (estimate; up to 30 s to stop, the health check allows 20 s to start)",
+          consequence: API_REPLACED,
           refused: false,
         },
       ],
@@ -402,8 +410,7 @@ describe("diffPlans, each kind of change written out", () => {
           kind: "recreate",
           subject: "api",
           what: "image ghcr.io/example/app:latest → ghcr.io/acme/a:2, memoryMb 200 → 300",
-          consequence:
-            "recreated (stop, then start the new one): the API is down from the old container's stop until the new one is healthy: about 5–30 s (estimate; up to 30 s to stop, the health check allows 20 s to start)",
+          consequence: API_REPLACED,
           refused: false,
         },
       ],
@@ -476,8 +483,7 @@ describe("diffPlans, each kind of change written out", () => {
           kind: "recreate",
           subject: "api",
           what: "services/api/healthPath /health → /hz",
-          consequence:
-            "recreated (the health check changes, and Docker cannot change it in place): the API is down from the old container's stop until the new one is healthy: about 5–30 s (estimate; up to 30 s to stop, the health check allows 20 s to start)",
+          consequence: `recreated (the health check changes, and Docker cannot change it in place): ${API_TEXT}`,
           refused: false,
         },
       ],
@@ -613,12 +619,152 @@ describe("diffPlans, each kind of change written out", () => {
       "3",
       "x",
     ]);
-    expect(["redis", "api", "bot", "worker"].map(recreateConsequence)).toEqual([
+    expect(["redis", "api", "bot", "proxy", "worker"].map(recreateConsequence)).toEqual([
       "Redis stops and starts again: every app loses its connection for a few seconds (estimate). The queue and data stay on the redis-data volume (reloaded from the AOF)",
-      "the API is down from the old container's stop until the new one is healthy: about 5–30 s (estimate; up to 30 s to stop, the health check allows 20 s to start)",
-      "the bot is offline for a few seconds (estimate); Telegram keeps the updates meanwhile (up to 24 h, Bot API getUpdates), so none are lost",
+      API_TEXT,
+      "stop-first, because Telegram allows one poller: the bot is offline for a few seconds (estimate); Telegram keeps the updates meanwhile (up to 24 h, Bot API getUpdates), so none are lost",
+      "stop-first, because the host ports 80 and 443 are fixed: the API is unreachable from outside for a short gap, from the old proxy's stop (it finishes in-flight requests for up to 10 s) until the new one listens (estimate: a few seconds). The certificates and routes stay on the kamal-proxy-config volume, so no new certificate is ordered, and the deploy gate switches the new proxy to the running API again",
       "the worker gets up to 120 s to finish its current job, then restarts with the change; queued jobs wait in Redis (the other workers keep consuming)",
     ]);
+  });
+});
+
+describe("each service is replaced by its own rule (issue 14)", () => {
+  const api = recreateConsequence("api");
+
+  // Key phrases, so a rewording keeps the meaning and a revert to the stop-first text fails here.
+  it.each([
+    ["starts beside the old one", "the new release starts beside the old one"],
+    ["the old one serves during the start", "the old one keeps serving meanwhile"],
+    ["the switch waits for the health check", "only after its health check passes"],
+    ["kamal-proxy does the switch", "kamal-proxy switches traffic"],
+    ["drained before it is deleted", "drains the old one (up to 30 s) before Pulumi deletes it"],
+    ["a failing release fails pulumi up with its logs", "pulumi up fails with its last 50 log lines"],
+    ["and the old one still serves", "and the old one keeps serving"],
+  ])("the API: %s", (_, phrase) => {
+    expect(api).toContain(phrase);
+  });
+
+  it("the API never reads as down or stop-first", () => {
+    expect(api).not.toMatch(/is down|stop-first|stops|stop, then start/);
+    const c = after({ images: { api: "ghcr.io/acme/a:2" } });
+    expect(c).toHaveLength(1);
+    expect(
+      c[0]!.consequence.startsWith(
+        "replaced start-first (the new one starts, then the old one is deleted): ",
+      ),
+    ).toBe(true);
+    expect(c[0]!.consequence).not.toContain("stop, then start");
+  });
+
+  it("the figures are the gate's own (src/plan/gate.ts)", () => {
+    expect(api).toContain(`within ${DEPLOY_TIMEOUT_S} s`);
+    expect(api).toContain(`up to ${DRAIN_TIMEOUT_S} s`);
+    expect(api).toContain(`last ${FAILED_LOG_LINES} log lines`);
+  });
+
+  it("bot, proxy, Redis and workers stay stop-first, each for its reason", () => {
+    expect(recreateConsequence("bot")).toMatch(/^stop-first, because Telegram allows one poller/);
+    expect(recreateConsequence("proxy")).toMatch(/^stop-first, because the host ports 80 and 443 are fixed/);
+    expect(recreateConsequence("proxy")).toContain("short gap");
+    expect(recreateConsequence("redis")).toContain("Redis stops and starts again");
+    expect(recreateConsequence("worker")).toContain("up to 120 s to finish its current job");
+    for (const role of ["bot", "proxy", "redis", "worker"])
+      expect(replaceOrder(role), role).toBe("stop-first");
+    expect(replaceOrder("api")).toBe("start-first");
+  });
+
+  it("replaceOrder is the plan's own rule for every service", () => {
+    const cfg = parseConfig("prod", { stage: 2, workers: 3 });
+    const services = makePlan(cfg, catalog).services;
+    expect(new Set(services.map((s) => s.role))).toEqual(new Set(["redis", "proxy", "api", "bot", "worker"]));
+    for (const s of services) expect(replaceOrder(s.role), s.name).toBe(s.replace);
+  });
+
+  it("a new proxy image: recreated stop-first, with the gap", () => {
+    expect(after({ images: { proxy: "ghcr.io/acme/proxy:2" } })).toEqual([
+      {
+        kind: "recreate",
+        subject: "proxy",
+        what: expect.stringMatching(/^image .+ → ghcr\.io\/acme\/proxy:2$/),
+        consequence: `recreated (stop, then start the new one): ${recreateConsequence("proxy")}`,
+        refused: false,
+      },
+    ]);
+  });
+
+  it("a new bot image: recreated stop-first", () => {
+    expect(after({ images: { bot: "ghcr.io/acme/bot:2" } })).toEqual([
+      expect.objectContaining({
+        kind: "recreate",
+        subject: "bot",
+        consequence: `recreated (stop, then start the new one): ${recreateConsequence("bot")}`,
+      }),
+    ]);
+  });
+
+  it("a new release id alone: the API replaced start-first under a new name", () => {
+    expect(after({ release: "4711-1" })).toEqual([
+      {
+        kind: "recreate",
+        subject: "api",
+        what: "release unset → 4711-1",
+        consequence: `replaced start-first (the new one starts, then the old one is deleted), under a new release name: ${API_TEXT}`,
+        refused: false,
+      },
+    ]);
+  });
+
+  it("a new release id with a new API image: one line for the API", () => {
+    const c = after({ release: "4711-1", images: { api: "ghcr.io/acme/a:2" } });
+    expect(c.filter((x) => x.subject === "api")).toEqual([
+      expect.objectContaining({
+        what: "image ghcr.io/example/app:latest → ghcr.io/acme/a:2",
+        consequence: API_REPLACED,
+      }),
+    ]);
+  });
+
+  it.each([
+    ["a new health path", { services: { api: { healthPath: "/hz" } } }],
+    ["a new fal.ai key", { falKey: { secure: "x" } }],
+  ])("a new release id with %s: the API is named once", (_, raw) => {
+    const c = after({ release: "4711-1", ...raw });
+    expect(c.filter((x) => x.what.startsWith("release"))).toEqual([]);
+  });
+
+  it("a domain: the gate re-runs in place, with a certificate", () => {
+    expect(after({ domain: "api.example.com" })).toEqual([
+      {
+        kind: "update",
+        subject: "proxy",
+        what: "domain unset → api.example.com",
+        consequence:
+          "the deploy gate runs kamal-proxy's deploy again with the new host name and TLS setting; no container is replaced and the API keeps serving. kamal-proxy asks Let's Encrypt for the name's certificate when it is first asked for over HTTPS",
+        refused: false,
+      },
+    ]);
+  });
+
+  it("a domain without TLS: the gate re-runs, no certificate", () => {
+    const c = after({ domain: "api.example.com", tls: false });
+    expect(c).toEqual([
+      expect.objectContaining({
+        subject: "proxy",
+        what: "domain unset → api.example.com, tls unset → false",
+      }),
+    ]);
+    expect(c[0]!.consequence).not.toContain("certificate");
+  });
+
+  it("TLS turned on for a domain: a certificate", () => {
+    const plain = doc({ server: { protect: true, backups: true }, domain: "api.example.com", tls: false });
+    const c = diffPlans(
+      plain,
+      doc({ server: { protect: true, backups: true }, domain: "api.example.com", tls: true }),
+    );
+    expect(c).toEqual([expect.objectContaining({ subject: "proxy", what: "tls false → true" })]);
+    expect(c[0]!.consequence).toContain("Let's Encrypt");
   });
 });
 
@@ -968,8 +1114,7 @@ describe("diffPlans, the edges of each rule", () => {
           kind: "recreate",
           subject: "api",
           what: "image ghcr.io/example/app:latest → ghcr.io/acme/a:2",
-          consequence:
-            "recreated (stop, then start the new one): the API is down from the old container's stop until the new one is healthy: about 5–30 s (estimate; up to 30 s to stop, the health check allows 20 s to start)",
+          consequence: API_REPLACED,
           refused: false,
         },
         {

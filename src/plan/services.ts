@@ -168,7 +168,9 @@ export function planServices(cfg: StackConfig, workers: number, hostSwap = true)
     volumes: [{ volume: PROXY_STATE_VOLUME, containerPath: PROXY_STATE_PATH }],
     // Two proxies cannot both hold 80 and 443.
     singleton: true,
-    // kamal-proxy drains in-flight requests on SIGTERM; 30 s is its own default drain timeout.
+    // On SIGTERM kamal-proxy shuts its servers down gracefully for at most 10 s (shutdownTimeout,
+    // internal/server/server.go:24,69 in basecamp/kamal-proxy v0.9.2): 30 s covers that with room,
+    // so Docker never SIGKILLs it mid-shutdown.
     stopTimeoutS: 30,
   };
   const a = cfg.services.api;

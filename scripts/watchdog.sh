@@ -70,14 +70,16 @@ declare -A DEFAULTS=(
   [QUEUE_LENGTH]="100" [API_LATENCY_MS]="2000" [REDIS_MEMORY_PERCENT]="90" [FOR_MINUTES]="5"
   [REPEAT_MINUTES]="60" [QUEUE_NAME]="img_queue" [API_HEALTH_URL]="" [WORKERS]="" [INTERVAL_S]="60"
   [CONTAINERS]="" [DISK_PERCENT]="85" [DISK_PATHS]="/ /var/lib/docker" [BACKUP_MAX_AGE_H]="0"
-  [BACKUP_STATE_DIR]="/var/lib/app-infra" [TELEGRAM_CHAT_ID]=""
+  [BACKUP_STATE_DIR]="/var/lib/app-infra" [API_CONNECT_TO]="" [CERT_MIN_DAYS]="14"
+  [TELEGRAM_CHAT_ID]=""
   [SCALE_UP_MEMORY]="raise server/memoryGb for more RAM (npm run plan shows the next size up and its price)"
   [SCALE_UP_CPU]="raise server/cores for more vCPUs (npm run plan shows the next size up and its price)"
   [TELEGRAM_API_BASE]="https://api.telegram.org" [REDIS_CLI]="docker exec -i redis redis-cli"
 )
-readonly INT_KEYS=" STAGE MEMORY_PERCENT SWAP_PERCENT CPU_PERCENT QUEUE_LENGTH API_LATENCY_MS REDIS_MEMORY_PERCENT FOR_MINUTES REPEAT_MINUTES WORKERS INTERVAL_S DISK_PERCENT BACKUP_MAX_AGE_H "
+readonly INT_KEYS=" STAGE MEMORY_PERCENT SWAP_PERCENT CPU_PERCENT QUEUE_LENGTH API_LATENCY_MS REDIS_MEMORY_PERCENT FOR_MINUTES REPEAT_MINUTES WORKERS INTERVAL_S DISK_PERCENT BACKUP_MAX_AGE_H CERT_MIN_DAYS "
 readonly SECRET_KEYS=" TELEGRAM_BOT_TOKEN WEBHOOK_URL HEARTBEAT_URL "
 readonly KEY_MEMORY_MB="services/<service>/memoryMb" KEY_WORKERS="workers"
+readonly STACK_LABEL="app-infra.stack" ROLE_LABEL="app-infra.role"
 # END settings generated from src/plan/watchdog.ts
 
 warn() { printf '%s: %s\n' "$WATCHDOG_NAME" "$*" >&2; }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # app-infra watchdog: one check of the host and the app, started every minute by
 # app-infra-watchdog.timer (Type=oneshot, no daemon). It reads memory, swap, CPU, the RQ queue,
-# Redis memory, API health latency, disk usage, the Redis backup's age and outcome, and container
-# OOM kills/crashes, keeps a little state per alert in STATE_DIR, sends alerts to Telegram and/or a
-# webhook, pings an outside heartbeat, and logs one line per run.
+# Redis memory, API health latency through the edge proxy and its certificate's expiry, disk usage,
+# the Redis backup's age and outcome, and container OOM kills/crashes, keeps a little state per
+# alert in STATE_DIR, sends alerts to Telegram and/or a webhook, pings an outside heartbeat, and
+# logs one line per run.
 # The thresholds and the advice come from the operator's sizing note ("Monitoring" section):
 # memory > 95 % critical, swap > 50 % needs more RAM, queue > 100 needs more workers,
 # CPU > 90 % needs more CPU, API response < 2 s.
@@ -13,9 +14,10 @@
 #                         the state directory is unusable; a failed delivery never fails the run)
 #   watchdog.sh --status  print the readings and thresholds as a table; changes no state, sends nothing
 #
-# Cost: bash (the /proc files are read with builtins), coreutils' timeout, curl; redis-cli through
-# REDIS_CLI (`docker exec`) and the docker CLI for `inspect` and `events`, one call each. No python,
-# nothing stays running. Helpers return through REPLY rather than $(…) to save forks.
+# Cost: bash (the /proc files are read with builtins), coreutils' timeout, curl, openssl for an
+# https API's certificate; redis-cli through REDIS_CLI (`docker exec`) and the docker CLI for
+# `inspect` and `events`, one call each, plus one `ps` per @role entry. No python, nothing stays
+# running. Helpers return through REPLY rather than $(…) to save forks.
 #
 # Settings. A variable set in the environment wins over the same key in the files; the files win
 # over the defaults. Files are KEY=VALUE lines (# comments, optional quotes), parsed, never sourced.
@@ -27,12 +29,20 @@
 #     MEMORY_PERCENT SWAP_PERCENT CPU_PERCENT QUEUE_LENGTH API_LATENCY_MS REDIS_MEMORY_PERCENT
 #     FOR_MINUTES      a condition must hold this long (consecutive runs) before it fires; 0 = at once
 #     REPEAT_MINUTES   re-send a firing alert at most this often while it holds; 0 = never repeat
-#     QUEUE_NAME STACK STAGE WORKERS API_HEALTH_URL TELEGRAM_CHAT_ID TELEGRAM_API_BASE
+#     QUEUE_NAME STACK STAGE WORKERS TELEGRAM_CHAT_ID TELEGRAM_API_BASE
+#     API_HEALTH_URL   GET through the edge proxy, as users get it; empty = no API check
+#     API_CONNECT_TO   connect there whatever the URL's host resolves to (curl --connect-to), so
+#                      the URL can name the domain (Host header, TLS name) without the box's DNS
+#     CERT_MIN_DAYS    with an https API_HEALTH_URL: alert "cert" when the served certificate has
+#                      fewer days left (read from the same request, curl's %{certs}, and openssl)
 #     SCALE_UP_MEMORY, SCALE_UP_CPU  the advice for memory/swap and CPU alerts: the setting that gets
 #                      a bigger server on the catalog of the last deploy, with its type, price and
 #                      command (the program computes it; the default only names the key)
 #     CONTAINERS       space-separated container names, each optionally `name=service` to name its
-#                      memory key (KEY_MEMORY_MB) in advice (default: the name minus a trailing -N)
+#                      memory key (KEY_MEMORY_MB) in advice (default: the name minus a trailing -N);
+#                      `@role` or `@role=service` (default service: the role) stands for every
+#                      container labelled ROLE_LABEL=role and STACK_LABEL=$STACK, listed each run
+#                      (the API: its name changes every release, and two run during a switch)
 #     REDIS_CLI        command prefix that runs redis-cli and passes stdin (default
 #                      `docker exec -i redis redis-cli`)
 #     INTERVAL_S       the timer's interval (used to label the CPU average)
@@ -49,7 +59,8 @@
 # token) and the webhook URL from a config read on its stdin (`--config -`), not from its argv.
 #
 # State (STATE_DIR, 0700): cpu (previous /proc/stat totals), alert-<key> (one small file per
-# alert), container-<name> (last restart count), docker-events.since (real clock of the last run).
+# alert), container-<name> (last restart count), docker-events.since (real clock of the last run),
+# labelled-<role> (the containers an @role entry found last run, to tell a removed one).
 set -euo pipefail
 umask 077
 # Times in alerts are UTC whatever the host's zone; bash's printf %()T reads the exported TZ.
@@ -70,14 +81,16 @@ declare -A DEFAULTS=(
   [QUEUE_LENGTH]="100" [API_LATENCY_MS]="2000" [REDIS_MEMORY_PERCENT]="90" [FOR_MINUTES]="5"
   [REPEAT_MINUTES]="60" [QUEUE_NAME]="img_queue" [API_HEALTH_URL]="" [WORKERS]="" [INTERVAL_S]="60"
   [CONTAINERS]="" [DISK_PERCENT]="85" [DISK_PATHS]="/ /var/lib/docker" [BACKUP_MAX_AGE_H]="0"
-  [BACKUP_STATE_DIR]="/var/lib/app-infra" [TELEGRAM_CHAT_ID]=""
+  [BACKUP_STATE_DIR]="/var/lib/app-infra" [API_CONNECT_TO]="" [CERT_MIN_DAYS]="14"
+  [TELEGRAM_CHAT_ID]=""
   [SCALE_UP_MEMORY]="raise server/memoryGb for more RAM (npm run plan shows the next size up and its price)"
   [SCALE_UP_CPU]="raise server/cores for more vCPUs (npm run plan shows the next size up and its price)"
   [TELEGRAM_API_BASE]="https://api.telegram.org" [REDIS_CLI]="docker exec -i redis redis-cli"
 )
-readonly INT_KEYS=" STAGE MEMORY_PERCENT SWAP_PERCENT CPU_PERCENT QUEUE_LENGTH API_LATENCY_MS REDIS_MEMORY_PERCENT FOR_MINUTES REPEAT_MINUTES WORKERS INTERVAL_S DISK_PERCENT BACKUP_MAX_AGE_H "
+readonly INT_KEYS=" STAGE MEMORY_PERCENT SWAP_PERCENT CPU_PERCENT QUEUE_LENGTH API_LATENCY_MS REDIS_MEMORY_PERCENT FOR_MINUTES REPEAT_MINUTES WORKERS INTERVAL_S DISK_PERCENT BACKUP_MAX_AGE_H CERT_MIN_DAYS "
 readonly SECRET_KEYS=" TELEGRAM_BOT_TOKEN WEBHOOK_URL HEARTBEAT_URL "
 readonly KEY_MEMORY_MB="services/<service>/memoryMb" KEY_WORKERS="workers"
+readonly STACK_LABEL="app-infra.stack" ROLE_LABEL="app-infra.role"
 # END settings generated from src/plan/watchdog.ts
 
 warn() { printf '%s: %s\n' "$WATCHDOG_NAME" "$*" >&2; }
@@ -139,6 +152,12 @@ load_settings() {
     QUEUE_NAME=${DEFAULTS[QUEUE_NAME]}
   fi
   TELEGRAM_API_BASE=${TELEGRAM_API_BASE%/}
+  # A host name or address (IPv6 in brackets) for curl's --connect-to; anything else would change
+  # the meaning of that option's colon-separated value.
+  if [[ -n $API_CONNECT_TO && ! $API_CONNECT_TO =~ ^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])$ ]]; then
+    warn "API_CONNECT_TO: should be a host name or address, IPv6 in brackets (got $API_CONNECT_TO), using none"
+    API_CONNECT_TO=""
+  fi
 }
 
 # ---------------------------------------------------------------- measurements
@@ -226,13 +245,20 @@ read_redis() {
 }
 
 # API health latency; a failed request (refused, timeout, HTTP >= 400) counts as over the threshold.
+# API_CONNECT_TO sends the request to that address whatever the URL's host resolves to (curl
+# --connect-to, the URL's port kept): the URL names the domain, so the Host header and the TLS name
+# (SNI, certificate check) are what users send, while the box's own resolver is left out of it.
+# For an https URL the same request also brings the served certificate (read_cert).
 read_api() {
-  API_MS="" API_FAIL=""
+  API_MS="" API_FAIL="" CERT_END_EPOCH="" CERT_HOST=""
   if [[ -z $API_HEALTH_URL ]]; then return 0; fi
   # Let a slow answer arrive (and be reported with its latency) rather than time out at the threshold.
-  local max_s=$(((API_LATENCY_MS + 999) / 1000 + 1)) out rc=0 code t s frac
-  out=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time "$max_s" "$API_HEALTH_URL" 2>/dev/null) || rc=$?
-  read -r code t <<<"$out" || true
+  local max_s=$(((API_LATENCY_MS + 999) / 1000 + 1)) out rc=0 code t s frac fmt='%{http_code} %{time_total}'
+  local -a opts=(-s -o /dev/null --max-time "$max_s")
+  if [[ -n $API_CONNECT_TO ]]; then opts+=(--connect-to "::$API_CONNECT_TO:"); fi
+  if [[ $API_HEALTH_URL == https://* ]]; then fmt+='\n%{certs}'; fi
+  out=$(curl "${opts[@]}" -w "$fmt" "$API_HEALTH_URL" 2>/dev/null) || rc=$?
+  read -r code t <<<"${out%%$'\n'*}" || true
   if [[ ${t:-} =~ ^([0-9]+)[.,]?([0-9]*)$ ]]; then
     s=${BASH_REMATCH[1]} frac="${BASH_REMATCH[2]}000"
     API_MS=$((10#$s * 1000 + 10#${frac:0:3}))
@@ -241,8 +267,94 @@ read_api() {
     0) if [[ ! ${code:-} =~ ^[23][0-9][0-9]$ ]]; then API_FAIL="HTTP ${code:-?}"; fi ;;
     28) API_FAIL="timeout after ${max_s} s" ;;
     7) API_FAIL="connection refused" ;;
+    35) API_FAIL="TLS handshake failed" ;;
+    60) API_FAIL="certificate not accepted (untrusted, expired or for another name)" ;;
     *) API_FAIL="curl exit $rc" ;;
   esac
+  if [[ $API_HEALTH_URL == https://* ]]; then
+    CERT_HOST=${API_HEALTH_URL#https://} CERT_HOST=${CERT_HOST%%[/:?#]*}
+    if [[ $out == *$'\n'* ]]; then out=${out#*$'\n'}; else out=""; fi
+    read_cert "$out" "$rc" "${opts[@]}"
+  fi
+}
+
+# read_cert CERTS RC CURL_OPTS...: sets CERT_END_EPOCH to the served certificate's notAfter, empty
+# when it cannot be read. CERTS is curl's %{certs} (curl 7.88.0 or later, docs/cmdline-opts/
+# write-out.md: Debian 12 ships 7.88.1, Ubuntu 24.04 8.5.0): the chain, the server's own first, each
+# as details and PEM. The details' layout differs between TLS backends and curl versions, the PEM does
+# not, so openssl reads the date from the PEM. curl returns no chain for a certificate it refused
+# (curl exit 60: expired, or another name), which is when the date matters most: then one more
+# request without verification (-k) only to read it.
+read_cert() {
+  local certs=$1 rc=$2 end
+  shift 2
+  first_pem "$certs"
+  if [[ -z $REPLY && $rc != 0 ]]; then
+    certs=$(curl "$@" -k -w '%{certs}' "$API_HEALTH_URL" 2>/dev/null) || true
+    first_pem "$certs"
+  fi
+  if [[ -z $REPLY ]] || ! command -v openssl >/dev/null 2>&1; then return 0; fi
+  end=$(openssl x509 -noout -enddate 2>/dev/null <<<"$REPLY") || return 0
+  if openssl_date_epoch "${end#notAfter=}"; then CERT_END_EPOCH=$REPLY; fi
+}
+
+# first_pem TEXT: sets REPLY to the first PEM certificate in TEXT, empty if there is none.
+first_pem() {
+  local line inside=0
+  REPLY=""
+  while IFS= read -r line; do
+    line=${line%$'\r'}
+    if [[ $line == *"-----BEGIN CERTIFICATE-----" ]]; then inside=1 REPLY="-----BEGIN CERTIFICATE-----"$'\n'; continue; fi
+    if ((inside)); then
+      REPLY+="$line"$'\n'
+      if [[ $line == "-----END CERTIFICATE-----" ]]; then return 0; fi
+    fi
+  done <<<"$1"
+  REPLY=""
+}
+
+# openssl_date_epoch "Dec  1 23:56:17 2026 GMT": sets REPLY to seconds since 1970, the calendar
+# arithmetic done in bash (days from the civil date, H. Hinnant's algorithm) instead of a `date -d`
+# fork every minute. Returns 1 on anything else; openssl prints notAfter in this form, always GMT.
+openssl_date_epoch() {
+  local months=JanFebMarAprMayJunJulAugSepOctNovDec y m d era yoe doy doe
+  if [[ ! $1 =~ ^([A-Z][a-z][a-z])\ +([0-9]{1,2})\ ([0-9]{2}):([0-9]{2}):([0-9]{2})\ ([0-9]{4})\ GMT$ ]]; then return 1; fi
+  m=${months%%"${BASH_REMATCH[1]}"*}
+  if ((${#m} == ${#months})); then return 1; fi
+  m=$((${#m} / 3 + 1)) d=$((10#${BASH_REMATCH[2]})) y=$((10#${BASH_REMATCH[6]}))
+  if ((m <= 2)); then y=$((y - 1)); fi
+  era=$((y / 400)) yoe=$((y % 400))
+  doy=$(((153 * ((m + 9) % 12) + 2) / 5 + d - 1))
+  doe=$((yoe * 365 + yoe / 4 - yoe / 100 + doy))
+  REPLY=$((((era * 146097 + doe - 719468) * 24 + 10#${BASH_REMATCH[3]}) * 3600 + 10#${BASH_REMATCH[4]} * 60 + 10#${BASH_REMATCH[5]}))
+}
+
+# labelled_entry ROLE[=SERVICE]: appends the containers labelled ROLE_LABEL=ROLE (and STACK_LABEL=
+# STACK when STACK is set) to CT_NAMES, newest first; remembers the names the last check run saw
+# (STATE_DIR/labelled-ROLE) in LABEL_PREV. When docker cannot list them, those names stand in, so a
+# Docker outage shows them as missing instead of forgetting them. Returns 1 for a malformed entry.
+declare -A LABEL_PREV=() LABEL_LISTED=()
+labelled_entry() {
+  local role=${1%%=*} service=${1#*=} out line prev="" listed=1
+  if [[ ! $role =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ || ! $service =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ ]]; then
+    warn "CONTAINERS: @$1: should be @role or @role=service (ignored)"
+    return 1
+  fi
+  if [[ -r $STATE_DIR/labelled-$role ]]; then
+    while IFS= read -r line; do
+      if [[ $line =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ ]]; then prev+="$line"$'\n'; fi
+    done <"$STATE_DIR/labelled-$role"
+  fi
+  local -a filters=(--filter "label=$ROLE_LABEL=$role")
+  if [[ -n $STACK ]]; then filters+=(--filter "label=$STACK_LABEL=$STACK"); fi
+  if ! out=$(timeout 5 docker ps -a "${filters[@]}" --format '{{.Names}}' 2>/dev/null); then
+    out=$prev listed=0
+  fi
+  LABEL_PREV[$role]=$prev LABEL_LISTED[$role]=$listed
+  while IFS= read -r line; do
+    if [[ ! $line =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ ]]; then continue; fi
+    CT_NAMES+=("$line") CT_SERVICE+=("$service") CT_GROUP+=("$role")
+  done <<<"$out"
 }
 
 # Containers: `docker inspect` for status, OOMKilled and RestartCount; `docker events` since the
@@ -250,20 +362,30 @@ read_api() {
 # container again, and an RQ worker with --max-jobs exits 0 and is restarted by design, so a bare
 # RestartCount increase is only an alert when the events cannot tell a clean exit from a crash.
 # A die that follows a kill event is a `docker stop`/`kill` (a deploy, an operator), not a crash.
+# An `@role[=service]` entry stands for every container labelled with that role and this STACK,
+# listed afresh each run (`docker ps -a`): the API's name changes with every release and two run
+# during a switch. Such a container is watched like a named one while it exists; once a deploy has
+# removed it, it is dropped (run_checks: labelled_gone) rather than reported missing.
 read_containers() {
   local mode=$1 name status oom restarts code action since="" real_now events_ok=0 out ev
   CT_NAMES=() CT_SERVICE=() CT_STATUS=() CT_OOM=() CT_RESTARTS=() CT_CODE=() CT_OOM_EVENTS=() CT_CRASHES=() CT_CRASH_CODE=()
+  CT_GROUP=()
   CT_EVENTS_OK=0
   CT_SKIP=""
+  LABEL_PREV=() LABEL_LISTED=()
   if [[ -z $CONTAINERS ]]; then CT_SKIP="no CONTAINERS"; return 0; fi
   if ! command -v docker >/dev/null 2>&1; then CT_SKIP="no docker"; return 0; fi
   local -a entries
-  local entry
+  local entry entries_ok=0
   read -ra entries <<<"$CONTAINERS"
   for entry in "${entries[@]}"; do
+    if [[ $entry == @* ]]; then
+      labelled_entry "${entry#@}" && entries_ok=1
+      continue
+    fi
     name=${entry%%=*}
     if [[ ! $name =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ ]]; then warn "CONTAINERS: $entry: not a container name (ignored)"; continue; fi
-    CT_NAMES+=("$name")
+    CT_NAMES+=("$name") CT_GROUP+=("") entries_ok=1
     if [[ $entry == *=* ]]; then
       CT_SERVICE+=("${entry#*=}")
     elif [[ $name =~ ^(.+)-[0-9]+$ ]]; then
@@ -272,7 +394,8 @@ read_containers() {
       CT_SERVICE+=("$name")
     fi
   done
-  if ((${#CT_NAMES[@]} == 0)); then CT_SKIP="no CONTAINERS"; return 0; fi
+  if ((!entries_ok)); then CT_SKIP="no CONTAINERS"; return 0; fi
+  if ((${#CT_NAMES[@]} == 0)); then return 0; fi
   local -A by_name=() oom_events=() crashes=() crash_code=() killed=()
   out=$(timeout 5 docker inspect --format \
     '{{.Name}}|{{.State.Status}}|{{.State.OOMKilled}}|{{.RestartCount}}|{{.State.ExitCode}}' \
@@ -647,9 +770,13 @@ run_checks() {
     if [[ -n $API_FAIL ]]; then cond=1 value=$API_FAIL head="API health check failed ($API_FAIL)"; fi
     over "$API_MS" "$API_LATENCY_MS"
     if ((REPLY)); then cond=1; fi
+    # The API container's name changes with every release: the command finds the newest one by
+    # label (`docker ps -l`, all states, so a crashed one too); the proxy's name is fixed.
+    local api_ps="docker ps -lq --filter label=$ROLE_LABEL=api${STACK:+ --filter label=$STACK_LABEL=$STACK}"
     alert api "$cond" "$value" "$API_LATENCY_MS ms" "$for_s" "$head" \
-      "check \`docker logs --tail 100 api\`; if memory is high too, $SCALE_UP_MEMORY; if CPU is, $SCALE_UP_CPU" "API health ${API_MS:-?} ms <= $API_LATENCY_MS ms"
+      "check \`docker logs --tail 100 \$($api_ps)\` (the newest API container) and \`docker logs --tail 100 proxy\` (the edge proxy); if memory is high too, $SCALE_UP_MEMORY; if CPU is, $SCALE_UP_CPU" "API health ${API_MS:-?} ms <= $API_LATENCY_MS ms"
   fi
+  if [[ -n $CERT_END_EPOCH ]]; then cert_check; fi
   if [[ -n $DISK_PCT ]]; then
     local disk_cond=0
     if [[ -n $DISK_OVER ]]; then disk_cond=1; fi
@@ -690,6 +817,60 @@ run_checks() {
       "$CT_HEAD" "$CT_ADVICE" "container $name is ${CT_STATUS[$i]} with no new OOM kill or crash"
     if [[ ${CT_RESTARTS[$i]} =~ ^[0-9]+$ && ${CT_RESTARTS[$i]} != "$prev" ]]; then printf '%s\n' "${CT_RESTARTS[$i]}" >"$file"; fi
   done
+  labelled_gone
+}
+
+# For each @role entry that docker listed: a container the last run saw that is gone now was removed
+# (a deploy replaced it): no alert. A firing alert of its own is resolved, saying so; its state files
+# are removed once no channel still owes that message (until then it stays in the list, so the
+# delivery is retried on the next run like any other). Writes STATE_DIR/labelled-<role>.
+labelled_gone() {
+  local role name key i keep content old
+  for role in "${!LABEL_LISTED[@]}"; do
+    if [[ ${LABEL_LISTED[$role]} != 1 ]]; then continue; fi
+    keep=""
+    for i in "${!CT_NAMES[@]}"; do
+      if [[ ${CT_GROUP[$i]} == "$role" ]]; then keep+="${CT_NAMES[$i]}"$'\n'; fi
+    done
+    content=$keep
+    while IFS= read -r name; do
+      if [[ -z $name || $'\n'$keep == *$'\n'"$name"$'\n'* ]]; then continue; fi
+      key="container_${name//[^A-Za-z0-9_.-]/_}"
+      alert "$key" 0 "gone" "no OOM kill or crash" 0 "" "" "container $name was removed (replaced by a deploy)"
+      rm -f "$STATE_DIR/container-${name//[^A-Za-z0-9_.-]/_}"
+      if [[ -r $STATE_DIR/alert-$key ]] && grep -qxE 'active=1|telegram=1|webhook=1' "$STATE_DIR/alert-$key"; then
+        content+="$name"$'\n'
+      else
+        rm -f "$STATE_DIR/alert-$key"
+      fi
+    done <<<"${LABEL_PREV[$role]}"
+    old=${LABEL_PREV[$role]}
+    if [[ $content != "$old" ]]; then
+      printf '%s' "$content" >"$STATE_DIR/labelled-$role.tmp"
+      mv -f "$STATE_DIR/labelled-$role.tmp" "$STATE_DIR/labelled-$role"
+    fi
+  done
+}
+
+# The served certificate's days left against CERT_MIN_DAYS. kamal-proxy renews its Let's Encrypt
+# certificate by itself (golang.org/x/crypto acme/autocert: 30 days before expiry, or a third of a
+# shorter lifetime), so a certificate this close to its end means renewal has been failing for
+# days. It fires at once and repeats daily rather than every REPEAT_MINUTES: days are its unit.
+cert_check() {
+  local left_s=$((CERT_END_EPOCH - NOW_EPOCH)) days cond=0 head until repeat=$((24 * 60))
+  printf -v until '%(%Y-%m-%d %H:%M)T UTC' "$CERT_END_EPOCH"
+  if ((left_s < CERT_MIN_DAYS * 86400)); then cond=1; fi
+  if ((left_s > 0)); then
+    days=$((left_s / 86400))
+    head="TLS certificate of $CERT_HOST expires in $days days ($until), fewer than $CERT_MIN_DAYS"
+  else
+    days=$((-(-left_s / 86400)))
+    head="TLS certificate of $CERT_HOST expired $((-days)) days ago ($until)"
+  fi
+  if ((REPEAT_MINUTES == 0)); then repeat=0; fi
+  REPEAT_MINUTES=$repeat alert cert "$cond" "$days days" "$CERT_MIN_DAYS days" 0 "$head" \
+    "kamal-proxy renews it by itself 30 days before expiry, so renewal has been failing: see \`docker logs --tail 100 proxy\` for its ACME errors, check that $CERT_HOST resolves to this server's public address (\`dig +short $CERT_HOST\`) and that ports 80 and 443 reach it from the Internet (Let's Encrypt's challenge comes in there; the firewall opens them when services/api/public is true)" \
+    "TLS certificate of $CERT_HOST has $days days left, until $until (>= $CERT_MIN_DAYS)"
 }
 
 containers_summary() { # sets REPLY
@@ -718,6 +899,11 @@ log_line() {
     if [[ -n ${CHANNEL_DOWN[$ch]:-} ]]; then channels+=" $ch=down(${CHANNEL_DOWN[$ch]})"; fi
   done
   if [[ -n $API_FAIL ]]; then api="fail($API_FAIL)"; elif [[ -n $API_HEALTH_URL ]]; then api="${API_MS:-n/a}${API_MS:+ms}"; fi
+  if [[ -n $CERT_END_EPOCH ]]; then
+    api+=" cert=$(((CERT_END_EPOCH - NOW_EPOCH) / 86400))d"
+  elif [[ -n $CERT_HOST ]]; then
+    api+=" cert=n/a"
+  fi
   backup_summary
   local backup=$REPLY
   containers_summary
@@ -762,6 +948,14 @@ print_status() {
     api_value="$(na "$API_MS" " ms")" api_state=$(verdict "$API_MS" "$API_LATENCY_MS")
   fi
   status_row "api latency" "$api_value" "$API_LATENCY_MS ms" "$api_state$(firing_of api)"
+  if [[ -n $CERT_END_EPOCH ]]; then
+    local until left=$(((CERT_END_EPOCH - NOW_EPOCH) / 86400)) cstate=ok
+    printf -v until '%(%Y-%m-%d)T' "$CERT_END_EPOCH"
+    if ((CERT_END_EPOCH - NOW_EPOCH < CERT_MIN_DAYS * 86400)); then cstate=SOON; fi
+    status_row "certificate" "$left days (until $until)" "$CERT_MIN_DAYS days" "$cstate$(firing_of cert)"
+  elif [[ -n $CERT_HOST ]]; then
+    status_row "certificate" "not read" "$CERT_MIN_DAYS days" "n/a"
+  fi
   status_row disk "${DISK_DETAIL:-n/a}" "$DISK_PERCENT %" "$(verdict "$DISK_PCT" "$DISK_PERCENT")$(firing_of disk)"
   if ((BACKUP_MAX_AGE_H > 0)); then
     backup_summary

@@ -511,6 +511,14 @@ export const KEY_TABLE = [
       "Alert when `/` or Docker's data root (/var/lib/docker) is fuller than this: AOF growth, images and container logs all land there.",
   },
   {
+    path: "alerts/certMinDays",
+    hetznerOnly: true,
+    kind: { type: "int", min: 1, max: 60 },
+    default: 14,
+    description:
+      "With a domain and tls: alert when the API's HTTPS certificate has fewer days left than this. kamal-proxy renews it by itself 30 days before expiry, so the alert means renewal keeps failing.",
+  },
+  {
     path: "alerts/heartbeatUrl",
     hetznerOnly: true,
     kind: { type: "string", pattern: /^https?:\/\/\S+$/, patternHint: "an http(s) URL" },

@@ -48,7 +48,7 @@ export interface HostPlan {
 
 type HostInput = Pick<
   Plan,
-  "server" | "swapGb" | "swappiness" | "stage" | "workers" | "services" | "scaleUp"
+  "server" | "swapGb" | "swappiness" | "stage" | "workers" | "services" | "scaleUp" | "edge"
 >;
 
 export function planHost(plan: HostInput, cfg: StackConfig): HostPlan {

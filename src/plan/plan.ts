@@ -220,13 +220,13 @@ export function makePlan(
     workers,
     services,
     scaleUp,
+    edge,
   };
   return {
     stack: cfg.stack,
     target: cfg.target,
     preset,
     ...decided,
-    edge,
     budget,
     hetzner: server && planHetzner(cfg, server),
     host: server && planHost(decided, cfg),

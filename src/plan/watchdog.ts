@@ -3,9 +3,12 @@
 import { KEY_BY_PATH, SERVICE_NAMES } from "../config/keys";
 import type { StackConfig } from "../config/types";
 import { BACKUP_STATE_DIR } from "./backup";
+import { ROLE_LABEL, STACK_LABEL } from "./names";
 import type { Plan } from "./plan";
+import { HTTP_PORT, type EdgePlan } from "./proxy";
+import type { ServicePlan } from "./services";
 
-type WatchdogInput = Pick<Plan, "stage" | "workers" | "services" | "scaleUp">;
+type WatchdogInput = Pick<Plan, "stage" | "workers" | "services" | "scaleUp" | "edge">;
 
 /** A config key's path, checked against the key table so that a rename fails here, not on a box. */
 function keyPath(path: string): string {
@@ -26,6 +29,37 @@ export const WATCHDOG_ADVICE_KEYS = {
   })(),
   KEY_WORKERS: keyPath("workers"),
 } as const;
+
+/**
+ * The Docker labels the script selects a start-first service's containers by (`@<role>` in
+ * CONTAINERS): the ones src/plan/app.ts puts on every container, generated into its block.
+ */
+export const WATCHDOG_LABELS = { STACK_LABEL, ROLE_LABEL } as const;
+
+/**
+ * The health check goes through the edge proxy, as users' requests do: the API publishes no host
+ * port (issue 14). Without a domain kamal-proxy routes any host name, so loopback port 80 reaches
+ * it. With one it routes only that name, so the URL carries it and curl is pointed at loopback
+ * (API_CONNECT_TO, `curl --connect-to`): the box's own resolver may not map its public name to
+ * itself, and HTTPS then sends the name as SNI and checks the certificate users get.
+ */
+export function watchdogApiUrl(
+  edge: Pick<EdgePlan, "host" | "tls">,
+  healthPath: string,
+): { url: string; connectTo: string } {
+  if (edge.host === undefined) return { url: `http://127.0.0.1:${HTTP_PORT}${healthPath}`, connectTo: "" };
+  return { url: `${edge.tls ? "https" : "http"}://${edge.host}${healthPath}`, connectTo: "127.0.0.1" };
+}
+
+/**
+ * A service's CONTAINERS entry: `name=service` for a container with a fixed name; `@role=service`
+ * for a start-first one (the API), whose name changes with every release (api-<12 hex>,
+ * src/plan/release.ts) and of which two run during a switch: the script finds them by label at
+ * each run. The `=service` part names the memory key its advice raises.
+ */
+export function containersEntry(s: Pick<ServicePlan, "name" | "role" | "replace">): string {
+  return s.replace === "start-first" ? `@${s.role}=${s.role}` : `${s.name}=${s.role}`;
+}
 
 /**
  * The advice when the file has no plan-made advice (a hand-written file, or one from an older
@@ -76,19 +110,20 @@ export const WATCHDOG_SETTINGS: readonly WatchdogSetting[] = [
   fromKey("FOR_MINUTES", "alerts/forMinutes", (cfg) => cfg.alerts.forMinutes),
   fromKey("REPEAT_MINUTES", "alerts/repeatMinutes", (cfg) => cfg.alerts.repeatMinutes),
   fromKey("QUEUE_NAME", "services/worker/queue", (cfg) => cfg.services.worker.queue),
-  // The API is published on the host, so the watchdog measures what users get.
+  // Through the edge proxy, as users get it (watchdogApiUrl); API_CONNECT_TO is further down.
   {
     key: "API_HEALTH_URL",
-    value: (cfg) => `http://127.0.0.1:${cfg.services.api.port}${cfg.services.api.healthPath}`,
+    value: (cfg, plan) => watchdogApiUrl(plan.edge, cfg.services.api.healthPath).url,
     default: "",
     int: false,
   },
   { key: "WORKERS", value: (_, plan) => plan.workers, default: "", int: true },
   fromKey("INTERVAL_S", "alerts/intervalS", (cfg) => cfg.alerts.intervalS),
-  // `name=service` so an OOM alert names the config key to raise (services/worker/memoryMb).
+  // `name=service` so an OOM alert names the config key to raise (services/worker/memoryMb);
+  // `@role=service` for the API, whose container name changes with each release (containersEntry).
   {
     key: "CONTAINERS",
-    value: (_, plan) => plan.services.map((s) => `${s.name}=${s.role}`).join(" "),
+    value: (_, plan) => plan.services.map(containersEntry).join(" "),
     default: "",
     int: false,
   },
@@ -105,6 +140,16 @@ export const WATCHDOG_SETTINGS: readonly WatchdogSetting[] = [
     int: true,
   },
   { key: "BACKUP_STATE_DIR", value: () => BACKUP_STATE_DIR, default: BACKUP_STATE_DIR, int: false },
+  // Where curl connects for API_HEALTH_URL's host: loopback when the URL names the domain, empty
+  // when it is loopback already (watchdogApiUrl).
+  {
+    key: "API_CONNECT_TO",
+    value: (cfg, plan) => watchdogApiUrl(plan.edge, cfg.services.api.healthPath).connectTo,
+    default: "",
+    int: false,
+  },
+  // The "cert" alert: an https API_HEALTH_URL whose certificate has fewer days left than this.
+  fromKey("CERT_MIN_DAYS", "alerts/certMinDays", (cfg) => cfg.alerts.certMinDays),
   { key: "TELEGRAM_CHAT_ID", value: (cfg) => cfg.alerts.telegramChatId ?? "", default: "", int: false },
   // The setting that gets a bigger box on the deploy's catalog, with its type and price
   // (src/plan/advice.ts scaleUpAdvice): memory and swap alerts, and CPU alerts.
@@ -171,9 +216,12 @@ export function watchdogScriptSettings(): string {
     ")",
     `readonly INT_KEYS=" ${ints.join(" ")} "`,
     `readonly SECRET_KEYS=" ${WATCHDOG_SECRET_KEYS.join(" ")} "`,
-    `readonly ${Object.entries(WATCHDOG_ADVICE_KEYS)
-      .map(([k, v]) => `${k}=${quoted(v)}`)
-      .join(" ")}`,
+    ...[WATCHDOG_ADVICE_KEYS, WATCHDOG_LABELS].map(
+      (table) =>
+        `readonly ${Object.entries(table)
+          .map(([k, v]) => `${k}=${quoted(v)}`)
+          .join(" ")}`,
+    ),
     SCRIPT_SETTINGS_END,
   ].join("\n");
 }

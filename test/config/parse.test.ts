@@ -71,6 +71,9 @@ describe("parseConfig: defaults", () => {
       maxAgeHours: 26,
     });
     expect(cfg.alerts.diskPercent).toBe(85);
+    expect(cfg.alerts.certMinDays).toBe(14);
+    for (const days of [1, 60])
+      expect(parseConfig("dev", { stage: 1, alerts: { certMinDays: days } }).alerts.certMinDays).toBe(days);
   });
 
   it("accepts the string forms the Pulumi runtime passes (numbers, booleans and JSON objects as strings)", () => {
@@ -205,6 +208,23 @@ describe("parseConfig: every message names the key, the value and what is allowe
       "bad chat id",
       { alerts: { telegramChatId: "admins" } },
       'alerts/telegramChatId: should be a numeric Telegram chat id or @channel (got "admins")',
+    ],
+    // Let's Encrypt certificates live 90 days and kamal-proxy renews at 30 left: above 60 a fresh
+    // certificate would alert for its first month; below 1 the alert would come after expiry.
+    [
+      "cert days 0",
+      { alerts: { certMinDays: 0 } },
+      "alerts/certMinDays: should be an integer between 1 and 60 (got 0)",
+    ],
+    [
+      "cert days 61",
+      { alerts: { certMinDays: 61 } },
+      "alerts/certMinDays: should be an integer between 1 and 60 (got 61)",
+    ],
+    [
+      "cert days 7.5",
+      { alerts: { certMinDays: 7.5 } },
+      "alerts/certMinDays: should be an integer between 1 and 60 (got 7.5)",
     ],
   ];
   for (const [name, fragment, message] of cases) {

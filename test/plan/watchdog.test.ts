@@ -47,6 +47,8 @@ describe("scripts/watchdog.sh takes its keys and defaults from the plan", () => 
       DISK_PATHS: "/ /var/lib/docker",
       BACKUP_MAX_AGE_H: 0,
       BACKUP_STATE_DIR: "/var/lib/app-infra",
+      CERT_MIN_DAYS: 14,
+      API_CONNECT_TO: "",
     });
     expect(W.watchdogScriptSettings()).toContain('[SWAP_PERCENT]="50"');
     expect(W.watchdogScriptSettings()).toContain(
@@ -65,7 +67,7 @@ describe("scripts/watchdog.sh takes its keys and defaults from the plan", () => 
       W.WATCHDOG_SETTINGS.map((s) => s.key).filter((k) => k !== "TELEGRAM_API_BASE" && k !== "REDIS_CLI"),
     );
     expect(env).toContain(
-      "CONTAINERS='redis=redis proxy=proxy api=api bot=bot worker-image-1=worker worker-image-2=worker'\n",
+      "CONTAINERS='redis=redis proxy=proxy @api=api bot=bot worker-image-1=worker worker-image-2=worker'\n",
     );
     expect(env).toContain("TELEGRAM_CHAT_ID='-100'\n");
   });
@@ -86,8 +88,10 @@ describe("scripts/watchdog.sh takes its keys and defaults from the plan", () => 
           repeatMinutes: 33,
           intervalS: 45,
           diskPercent: 66,
+          certMinDays: 21,
           telegramChatId: "-42",
         },
+        domain: "api.shop.example",
         services: { worker: { queue: "jobs_q" }, api: { port: 8081, healthPath: "/healthz" } },
         backup: { enabled: true, repository: "s3:https://s3.example.org/b/r", maxAgeHours: 30 },
       },
@@ -109,14 +113,16 @@ describe("scripts/watchdog.sh takes its keys and defaults from the plan", () => 
         "FOR_MINUTES='7'",
         "REPEAT_MINUTES='33'",
         "QUEUE_NAME='jobs_q'",
-        "API_HEALTH_URL='http://127.0.0.1:8081/healthz'",
+        "API_HEALTH_URL='https://api.shop.example/healthz'",
         "WORKERS='3'",
         "INTERVAL_S='45'",
-        "CONTAINERS='redis=redis proxy=proxy api=api bot=bot worker-image-1=worker worker-image-2=worker worker-image-3=worker'",
+        "CONTAINERS='redis=redis proxy=proxy @api=api bot=bot worker-image-1=worker worker-image-2=worker worker-image-3=worker'",
         "DISK_PERCENT='66'",
         "DISK_PATHS='/ /var/lib/docker'",
         "BACKUP_MAX_AGE_H='30'",
         "BACKUP_STATE_DIR='/var/lib/app-infra'",
+        "API_CONNECT_TO='127.0.0.1'",
+        "CERT_MIN_DAYS='21'",
         "TELEGRAM_CHAT_ID='-42'",
         `SCALE_UP_MEMORY='${advice("memoryGb", 16)}'`,
         `SCALE_UP_CPU='${advice("cores", 8)}'`,
@@ -186,6 +192,10 @@ describe("scripts/watchdog.sh takes its keys and defaults from the plan", () => 
     expect(W.watchdogScriptSettings()).toContain(
       'readonly KEY_MEMORY_MB="services/<service>/memoryMb" KEY_WORKERS="workers"',
     );
+    // The labels the script selects the API's containers by are the ones src/plan/app.ts sets.
+    expect(W.watchdogScriptSettings()).toContain(
+      'readonly STACK_LABEL="app-infra.stack" ROLE_LABEL="app-infra.role"',
+    );
     // The script spells none of them itself, nor the stage key its old advice used.
     const text = script("watchdog.sh");
     const body = text.slice(text.indexOf(W.SCRIPT_SETTINGS_END));
@@ -216,6 +226,54 @@ describe("scripts/watchdog.sh takes its keys and defaults from the plan", () => 
     expect(text).toContain("between 10 and 3600");
     expect(text).toContain("INTERVAL_S < 10 || INTERVAL_S > 3600");
     expect(text).toContain(`\${INTERVAL_S:-${String(spec.default)}}`);
+  });
+});
+
+describe("the watchdog sees the API as users do: through the edge proxy, its containers by label", () => {
+  const envOf = (raw: Parameters<typeof cfg>[0]) => {
+    const c = cfg(raw);
+    const plan = makePlan(c, snapshotCatalog());
+    return { env: W.watchdogEnv(c, plan), plan };
+  };
+  const line = (env: string, key: string) => new RegExp(`^${key}=(.*)$`, "m").exec(env)?.[1];
+
+  it("without a domain: plain HTTP to loopback port 80 (kamal-proxy answers any host), never the API's own port", () => {
+    const { env } = envOf({ services: { api: { port: 8081, healthPath: "/healthz" } } });
+    expect(line(env, "API_HEALTH_URL")).toBe("'http://127.0.0.1:80/healthz'");
+    expect(line(env, "API_CONNECT_TO")).toBe("''");
+    expect(env).not.toContain("8081");
+  });
+
+  it("with a domain and tls (the default with a domain): https to the domain, connecting to loopback", () => {
+    const { env, plan } = envOf({ domain: "api.example.com" });
+    expect(plan.edge).toMatchObject({ host: "api.example.com", tls: true });
+    expect(line(env, "API_HEALTH_URL")).toBe("'https://api.example.com/health'");
+    expect(line(env, "API_CONNECT_TO")).toBe("'127.0.0.1'");
+    expect(line(env, "CERT_MIN_DAYS")).toBe("'14'");
+  });
+
+  it("with a domain and tls false: http to the domain, still connecting to loopback", () => {
+    const { env } = envOf({ domain: "api.example.com", tls: false, alerts: { certMinDays: 30 } });
+    expect(line(env, "API_HEALTH_URL")).toBe("'http://api.example.com/health'");
+    expect(line(env, "API_CONNECT_TO")).toBe("'127.0.0.1'");
+    // Written anyway; the script reads a certificate only from an https URL.
+    expect(line(env, "CERT_MIN_DAYS")).toBe("'30'");
+  });
+
+  it("start-first services are listed by label, the others by name; the labels are the containers' own", () => {
+    const { env, plan } = envOf({ workers: 1 });
+    expect(line(env, "CONTAINERS")).toBe("'redis=redis proxy=proxy @api=api bot=bot worker-image-1=worker'");
+    const startFirst = plan.services.filter((s) => s.replace === "start-first").map((s) => s.role);
+    expect(startFirst).toEqual(["api"]);
+    // The API container carries the two labels the script selects on (app-infra.role=api and the stack).
+    const api = plan.app.containers.find((c) => c.role === "api")!;
+    expect(api.labels).toEqual([
+      { label: "app-infra.stack", value: "dev" },
+      { label: "app-infra.role", value: "api" },
+    ]);
+    expect(W.WATCHDOG_LABELS).toEqual({ STACK_LABEL: "app-infra.stack", ROLE_LABEL: "app-infra.role" });
+    expect(W.containersEntry({ name: "x-1", role: "worker", replace: "start-first" })).toBe("@worker=worker");
+    expect(W.containersEntry({ name: "x-1", role: "worker", replace: "stop-first" })).toBe("x-1=worker");
   });
 });
 

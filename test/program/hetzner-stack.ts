@@ -132,11 +132,11 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
       "QUEUE_NAME='img_queue'",
       `STAGE='${e.stage}'`,
       `WORKERS='${e.workers}'`,
-      "API_HEALTH_URL='http://127.0.0.1:8000/health'",
+      "API_HEALTH_URL='http://127.0.0.1:80/health'",
     ]) {
       expect(env).toContain(line);
     }
-    expect(env).toContain("CONTAINERS='redis=redis proxy=proxy api=api bot=bot worker-image-1=worker");
+    expect(env).toContain("CONTAINERS='redis=redis proxy=proxy @api=api bot=bot worker-image-1=worker");
     expect(env).not.toMatch(/bot-token-secret|fal-secret/);
     expect(payload.WATCHDOG_SECRETS_B64).toBe(e.secretsFile ?? "");
   });

@@ -40,9 +40,20 @@ describe("the program's watchdog config on the real watchdog script", () => {
     expect(r.out).toContain("stack dev, stage 2");
     expect(r.out).toMatch(/queue img_queue .* 42 jobs/);
     expect(r.out).toMatch(/swap .* 60 %/);
-    for (const c of ["redis", "api", "bot", "worker-image-1", "worker-image-2"])
+    // The fixed names; the API (`@api=api`) is listed by label at each run, so without a Docker
+    // engine here it has no row, and its entry drew no warning (stderr is empty).
+    for (const c of ["redis", "proxy", "bot", "worker-image-1", "worker-image-2"])
       expect(r.out).toContain(`container ${c}`);
+    expect(r.out).not.toContain("container api");
     expect(r.out).toContain("alerts fire after 5 min, repeat every 60 min");
+    // No domain: plain HTTP through the proxy, no certificate to read.
+    expect(r.out).not.toContain("certificate");
+  });
+
+  it("with a domain the API is checked over https through loopback, and the certificate has a row", () => {
+    const r = status({ domain: "api.wdtest.example", alerts: { certMinDays: 21 } });
+    expect(r.err).toBe("");
+    expect(r.out).toMatch(/\ncertificate\s+not read\s+21 days\s+n\/a\n/);
   });
 
   it("the secrets file turns delivery on, and --status never prints a secret", () => {

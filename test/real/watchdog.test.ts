@@ -19,6 +19,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -531,7 +532,7 @@ describe("watchdog.sh", () => {
     const slow = await box.runs(0, 1);
     expect(slow.map((s) => s.minute)).toEqual([1, 1]);
     expect(texts(slow.map((s) => s.d))[0]).toMatch(
-      /^\[dev\] API health (6\d\d|[7-9]\d\d) ms > 300 ms for 1 min — check `docker logs --tail 100 api`; if memory is high too, set server\/memoryGb 16 → cx43 .*; if CPU is, set server\/cores 8 → cx43 /,
+      /^\[dev\] API health (6\d\d|[7-9]\d\d) ms > 300 ms for 1 min — check `docker logs --tail 100 \$\(docker ps -lq --filter label=app-infra\.role=api --filter label=app-infra\.stack=dev\)` \(the newest API container\) and `docker logs --tail 100 proxy` \(the edge proxy\); if memory is high too, set server\/memoryGb 16 → cx43 .*; if CPU is, set server\/cores 8 → cx43 /,
     );
     box.set({ API_HEALTH_URL: `${receiver.base}/health` });
     expect(alertsIn((await box.run(2)).got)).toEqual(["api:resolved"]);
@@ -706,6 +707,290 @@ describe("watchdog.sh", () => {
     const steady = await measure("steady run: meminfo, stat, redis-cli, API curl");
     expect(steady.wallS).toBeLessThan(1);
     expect(steady.rssKb).toBeLessThan(32 * 1024);
+  });
+});
+
+// ------------------------------------------------------------------ the API behind the edge proxy, over HTTPS
+
+describe("watchdog.sh: the API through the edge proxy, and its certificate", () => {
+  const DOMAIN = "api.wdtest.example";
+  const certDir = mkdtempSync(join(tmpdir(), "watchdog-cert-"));
+  let server: https.Server;
+  let port = 0;
+  const nowS = () => Math.floor(Date.now() / 1000);
+
+  /** A self-signed certificate for DOMAIN valid `days` days from now; returns its files and notAfter. */
+  function makeCert(days: number): { key: string; cert: string; notAfterS: number } {
+    const key = join(certDir, `key-${days}.pem`);
+    const cert = join(certDir, `cert-${days}.pem`);
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        cert,
+        "-days",
+        String(days),
+        "-subj",
+        `/CN=${DOMAIN}`,
+        "-addext",
+        `subjectAltName=DNS:${DOMAIN}`,
+      ],
+      { stdio: "ignore" },
+    );
+    // openssl's own reading of the date (ISO form, OpenSSL 3), not the script's.
+    const iso = execFileSync("openssl", ["x509", "-in", cert, "-noout", "-enddate", "-dateopt", "iso_8601"], {
+      encoding: "utf8",
+    }).trim();
+    const m = /^notAfter=(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)Z$/.exec(iso);
+    if (!m) throw new Error(`unexpected openssl output: ${iso}`);
+    return { key, cert, notAfterS: Date.parse(`${m[1]}T${m[2]}Z`) / 1000 };
+  }
+  const serve = (c: { key: string; cert: string }) =>
+    server.setSecureContext({ key: readFileSync(c.key), cert: readFileSync(c.cert) });
+  const utc = (s: number) => new Date(s * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+
+  const soon = makeCert(5);
+  const later = makeCert(60);
+
+  beforeAll(async () => {
+    port = await freePort();
+    server = https.createServer({ key: readFileSync(soon.key), cert: readFileSync(soon.cert) }, (req, res) =>
+      res.writeHead(req.url === "/health" ? 200 : 404).end("ok"),
+    );
+    await new Promise<void>((done) => server.listen(port, "127.0.0.1", done));
+  });
+  afterAll(async () => {
+    await new Promise((done) => server.close(done));
+    rmSync(certDir, { recursive: true, force: true });
+  });
+
+  // The URL names the domain, which nothing resolves: only API_CONNECT_TO gets curl to the server.
+  const tlsBox = (name: string) =>
+    new Box(name, {
+      FOR_MINUTES: 0,
+      API_HEALTH_URL: `https://${DOMAIN}:${port}/health`,
+      API_CONNECT_TO: "127.0.0.1",
+      CERT_MIN_DAYS: 14,
+    });
+
+  it("fires `cert` at once when fewer than CERT_MIN_DAYS are left, naming the days and the date, and resolves on a renewed one", async () => {
+    const box = tlsBox("cert");
+    // The test's certificate is trusted the way curl reads a CA bundle from the environment.
+    const trust = { NOW_EPOCH: String(nowS()), CURL_CA_BUNDLE: soon.cert };
+    const fired = await box.run(0, trust);
+    const days = Math.floor((soon.notAfterS - Number(trust.NOW_EPOCH)) / 86400);
+    expect(days).toBe(4); // -days 5, a few seconds ago
+    expect(fired.stdout).toMatch(new RegExp(` api=\\d+ms cert=${days}d `));
+    expect(alertsIn(fired.got)).toEqual(["cert:firing"]);
+    expect(texts(fired.got)).toEqual([
+      `[dev] TLS certificate of ${DOMAIN} expires in ${days} days (${utc(soon.notAfterS)}), fewer than 14 — ` +
+        "kamal-proxy renews it by itself 30 days before expiry, so renewal has been failing: see " +
+        `\`docker logs --tail 100 proxy\` for its ACME errors, check that ${DOMAIN} resolves to this server's ` +
+        `public address (\`dig +short ${DOMAIN}\`) and that ports 80 and 443 reach it from the Internet ` +
+        "(Let's Encrypt's challenge comes in there; the firewall opens them when services/api/public is true)",
+    ]);
+    expect(fired.got.find((d) => d.channel === "webhook")?.body).toMatchObject({
+      alert: "cert",
+      value: `${days} days`,
+      threshold: "14 days",
+    });
+    // The API itself answered through the name: no api alert.
+    expect(fired.stdout).not.toContain("api:firing");
+    // Repeats daily, not every REPEAT_MINUTES (60).
+    const at = (m: number) => ({ ...trust, NOW_EPOCH: String(Number(trust.NOW_EPOCH) + m * MIN) });
+    expect((await box.run(61, at(61))).got).toEqual([]);
+    expect(alertsIn((await box.run(24 * 60, at(24 * 60))).got)).toEqual(["cert:firing"]);
+    // kamal-proxy renewed it: resolved, with what is left a simulated day later (58 days).
+    serve(later);
+    const renewedAt = at(24 * 60 + 1);
+    const left = Math.floor((later.notAfterS - Number(renewedAt.NOW_EPOCH)) / 86400);
+    expect(left).toBe(58);
+    const renewed = await box.run(24 * 60 + 1, { ...renewedAt, CURL_CA_BUNDLE: later.cert });
+    expect(texts(renewed.got)).toEqual([
+      `[dev] resolved: TLS certificate of ${DOMAIN} has ${left} days left, until ${utc(later.notAfterS)} (>= 14) (alert since ${utc(Number(trust.NOW_EPOCH)).slice(11)})`,
+    ]);
+    serve(soon);
+  });
+
+  it("sends nothing with 60 days left; a certificate curl refuses is still read (and fails the API check)", async () => {
+    serve(later);
+    const box = tlsBox("cert-ok");
+    const ok = await box.run(0, { NOW_EPOCH: String(nowS()), CURL_CA_BUNDLE: later.cert });
+    expect(ok.got).toEqual([]);
+    expect(ok.stdout).toMatch(/ api=\d+ms cert=59d /);
+    const st = await run(
+      "bash",
+      [WATCHDOG, "--status"],
+      box.env(0, { NOW_EPOCH: String(nowS()), CURL_CA_BUNDLE: later.cert }),
+    );
+    expect(st.stdout).toMatch(
+      new RegExp(
+        `\\ncertificate\\s+59 days \\(until ${utc(later.notAfterS).slice(0, 10)}\\)\\s+14 days\\s+ok\\n`,
+      ),
+    );
+    // Not trusted (no CA bundle), and checked 6 days after the 5-day one was made: expired. curl
+    // refuses it, so the watchdog reads it again without verification to say how long ago.
+    serve(soon);
+    const t = nowS() + 6 * 86400;
+    const refused = await box.run(1, { NOW_EPOCH: String(t) });
+    expect(refused.stdout).toContain(
+      " api=fail(certificate not accepted (untrusted, expired or for another name)) cert=-1d ",
+    );
+    expect(alertsIn(refused.got).sort()).toEqual(["api:firing", "cert:firing"]);
+    expect(texts(refused.got).find((x) => x.includes("TLS certificate"))).toMatch(
+      new RegExp(
+        `^\\[dev\\] TLS certificate of ${DOMAIN.replace(/\./g, "\\.")} expired 1 days ago \\(${utc(soon.notAfterS)}\\) — kamal-proxy renews`,
+      ),
+    );
+  });
+
+  it("http URLs (no domain, or tls false) read no certificate; without API_CONNECT_TO the domain does not resolve", async () => {
+    const box = new Box("cert-http", {
+      FOR_MINUTES: 0,
+      API_HEALTH_URL: `${receiver.base}/health`,
+      API_CONNECT_TO: "",
+    });
+    const r = await box.run(0);
+    expect(r.stdout).toMatch(/ api=\d+ms disk=/);
+    expect(r.got).toEqual([]);
+    const lost = tlsBox("cert-noconnect");
+    lost.set({ API_CONNECT_TO: "" });
+    const nx = await lost.run(0, { CURL_CA_BUNDLE: soon.cert });
+    // Not resolved (curl exit 6), or a resolver that never answers (the timeout): either way not reached.
+    expect(nx.stdout).toMatch(/ api=fail\((curl exit 6|timeout after \d+ s)\) cert=n\/a /);
+    lost.set({ API_CONNECT_TO: "127.0.0.1:443" });
+    const bad = await lost.run(1, { CURL_CA_BUNDLE: soon.cert });
+    expect(bad.stderr).toBe(
+      "app-infra-watchdog: API_CONNECT_TO: should be a host name or address, IPv6 in brackets (got 127.0.0.1:443), using none\n",
+    );
+  });
+});
+
+// ------------------------------------------------------------------ containers found by label (a fake docker)
+
+describe("watchdog.sh: @role entries find the API's containers by label, whatever their release name", () => {
+  const fake = join(tmp, "fake-docker");
+  const bin = join(fake, "bin");
+  const A = "api-aaaaaaaaaaaa";
+  const B = "api-bbbbbbbbbbbb";
+  const C = "api-cccccccccccc";
+
+  beforeAll(() => {
+    mkdirSync(bin, { recursive: true });
+    // `docker ps` prints the file `ps` (fails while `ps-fail` exists); `inspect` the lines of the file
+    // `inspect` ("name|status|oomkilled|restarts|exitcode") for the names asked; `events` nothing.
+    // Every argv is logged.
+    writeFileSync(
+      join(bin, "docker"),
+      [
+        "#!/bin/bash",
+        "d=${FAKE_DOCKER:?}",
+        "{ printf '%s\\x1f' \"$@\"; printf '\\n'; } >>\"$d/argv\"",
+        "case $1 in",
+        '  ps) if [[ -e $d/ps-fail ]]; then exit 1; fi; cat "$d/ps" ;;',
+        "  inspect)",
+        "    shift",
+        "    while IFS= read -r line; do",
+        '      for a in "$@"; do if [[ $a == "${line%%|*}" ]]; then printf \'/%s\\n\' "$line"; fi; done',
+        '    done <"$d/inspect" ;;',
+        "  events) ;;",
+        "  *) exit 1 ;;",
+        "esac",
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+  });
+
+  const docker = (ps: string[], inspect: string[]) => {
+    writeFileSync(join(fake, "ps"), ps.map((n) => `${n}\n`).join(""));
+    writeFileSync(join(fake, "inspect"), inspect.map((l) => `${l}\n`).join(""));
+  };
+  const stateFiles = (box: Box) =>
+    readdirSync(box.state)
+      .filter((f) => /api-/.test(f))
+      .sort();
+
+  it("watches each labelled container while it exists, both during a switch, and drops a removed one without alerting", async () => {
+    const box = new Box("labels", { CONTAINERS: "'redis=redis @api=api'", REDIS_CLI: "", FOR_MINUTES: 0 });
+    const extra = { PATH: `${bin}:${shimDir}:${process.env.PATH}`, FAKE_DOCKER: fake };
+    writeFileSync(join(fake, "argv"), "");
+    docker([A], ["redis|running|false|0|0", `${A}|running|false|0|0`]);
+    const one = await box.run(0, extra);
+    expect(one.stdout).toContain(` containers=redis:running/r0,${A}:running/r0 `);
+    expect(one.got).toEqual([]);
+    // The listing is by the containers' two labels, for this stack.
+    expect(readFileSync(join(fake, "argv"), "utf8")).toContain(
+      [
+        "ps",
+        "-a",
+        "--filter",
+        "label=app-infra.role=api",
+        "--filter",
+        "label=app-infra.stack=dev",
+        "--format",
+        "{{.Names}}",
+      ].join("\x1f"),
+    );
+    expect(readFileSync(join(box.state, "labelled-api"), "utf8")).toBe(`${A}\n`);
+
+    // A switch: the new release runs beside the old one, both watched.
+    docker([B, A], ["redis|running|false|0|0", `${A}|running|false|0|0`, `${B}|running|false|0|0`]);
+    expect((await box.run(1, extra)).stdout).toContain(
+      ` containers=redis:running/r0,${B}:running/r0,${A}:running/r0 `,
+    );
+
+    // The old one stopped (143) and removed by the deploy: no alert, no "missing", its state gone.
+    docker([B], ["redis|running|false|0|0", `${B}|running|false|0|0`]);
+    const after = await box.run(2, extra);
+    expect(after.got).toEqual([]);
+    expect(after.stdout).toContain(` containers=redis:running/r0,${B}:running/r0 `);
+    expect(readFileSync(join(box.state, "labelled-api"), "utf8")).toBe(`${B}\n`);
+
+    // The new one crashes: the alert names it and a logs command that works for it.
+    docker([B], ["redis|running|false|0|0", `${B}|exited|false|0|3`]);
+    const crashed = await box.run(3, extra);
+    expect(alertsIn(crashed.got)).toEqual([`container_${B}:firing`]);
+    expect(texts(crashed.got)).toEqual([
+      `[dev] container ${B} crashed (exit code 3, status exited) — see \`docker logs --tail 100 ${B}\``,
+    ]);
+    expect(stateFiles(box)).toEqual([`alert-container_${B}`, `container-${B}`]);
+
+    // The next release replaced it: the crashed one's alert resolves as removed, its files go.
+    docker([C], ["redis|running|false|0|0", `${C}|running|false|0|0`]);
+    const replaced = await box.run(4, extra);
+    expect(texts(replaced.got)).toEqual([
+      `[dev] resolved: container ${B} was removed (replaced by a deploy) (alert since 00:03 UTC)`,
+    ]);
+    expect(stateFiles(box)).toEqual([`container-${C}`]);
+    expect(readFileSync(join(box.state, "labelled-api"), "utf8")).toBe(`${C}\n`);
+
+    // Docker cannot list: the last names stand in (shown missing), nothing fires, nothing is forgotten.
+    writeFileSync(join(fake, "ps-fail"), "");
+    docker([], ["redis|running|false|0|0"]);
+    const down = await box.run(5, extra);
+    expect(down.got).toEqual([]);
+    expect(down.stdout).toContain(` containers=redis:running/r0,${C}:missing/r? `);
+    expect(readFileSync(join(box.state, "labelled-api"), "utf8")).toBe(`${C}\n`);
+    rmSync(join(fake, "ps-fail"));
+
+    // A bad entry is named and skipped.
+    box.set({ CONTAINERS: "'@api=api @bad/role'" });
+    docker([C], [`${C}|running|false|0|0`]);
+    const bad = await box.run(6, extra);
+    expect(bad.stderr).toBe(
+      "app-infra-watchdog: CONTAINERS: @bad/role: should be @role or @role=service (ignored)\n",
+    );
+    expect(bad.stdout).toContain(` containers=${C}:running/r0 `);
   });
 });
 

@@ -134,6 +134,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | alerts/intervalS | 60 |
       | alerts/telegramChatId | unset |
       | alerts/diskPercent | 85 |
+      | alerts/certMinDays | 14 |
       | alerts/heartbeatUrl | unset |
       | backup/enabled | false |
       | backup/repository | unset |
@@ -288,6 +289,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | alerts/intervalS | 60 |
       | alerts/telegramChatId | unset |
       | alerts/diskPercent | 85 |
+      | alerts/certMinDays | 14 |
       | alerts/heartbeatUrl | unset |
       | backup/enabled | true |
       | backup/repository | s3:https://fsn1.your-objectstorage.com/CHANGE-ME/redis |
@@ -452,6 +454,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | alerts/intervalS |  | 60 |
       | alerts/telegramChatId |  | unset |
       | alerts/diskPercent |  | 85 |
+      | alerts/certMinDays |  | 14 |
       | alerts/heartbeatUrl |  | unset |
       | backup/enabled |  | false |
       | backup/repository |  | unset |
@@ -625,6 +628,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | alerts/intervalS |  | 60 |
       | alerts/telegramChatId |  | unset |
       | alerts/diskPercent |  | 85 |
+      | alerts/certMinDays |  | 14 |
       | alerts/heartbeatUrl |  | unset |
       | backup/enabled |  | true |
       | backup/repository |  | s3:https://fsn1.your-objectstorage.com/CHANGE-ME/redis |

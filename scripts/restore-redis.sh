@@ -29,7 +29,8 @@
 # Environment (tests): as backup-redis.sh (REDIS_CLI, DOCKER, REDIS_VOLUME, REDIS_DATA_DIR,
 # RESTIC, RESTIC_CACHE_DIR, STATE_DIR, LOCK_FILE, BACKUP_ENV, BACKUP_SECRETS, BACKUP_PASSWORD_FILE),
 # plus APP_CONTAINERS (a regular expression of the app container names, default
-# ^(api|bot|worker-image-[0-9]+)$), REDIS_CONTAINER (default redis), READY_TIMEOUT_S (default 300).
+# ^(api-[0-9a-f]{12}|bot|worker-image-[0-9]+)$: the API is named by its release, src/plan/release.ts),
+# REDIS_CONTAINER (default redis), READY_TIMEOUT_S (default 300).
 set -euo pipefail
 umask 077
 
@@ -133,7 +134,7 @@ on_exit() {
 main() {
   backup_paths
   REDIS_CONTAINER=${REDIS_CONTAINER:-redis}
-  APP_CONTAINERS=${APP_CONTAINERS:-^(api|bot|worker-image-[0-9]+)$}
+  APP_CONTAINERS=${APP_CONTAINERS:-^(api-[0-9a-f]{12}|bot|worker-image-[0-9]+)$}
   READY_TIMEOUT_S=${READY_TIMEOUT_S:-300}
   local -a redis_cli docker restic_cmd restic
   read -ra redis_cli <<<"${REDIS_CLI:-docker exec redis redis-cli}"

@@ -1,4 +1,6 @@
 // src/plan/release.ts: the release id of a container's resolved inputs.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { IN_PLACE_INPUTS, releaseContainerName, releaseId } from "../../src/plan/release";
 
@@ -54,5 +56,19 @@ describe("releaseId", () => {
     };
     expect(Object.keys(inPlace).sort()).toEqual([...IN_PLACE_INPUTS].sort());
     expect(releaseId("", { ...inputs, ...inPlace })).toBe(base);
+  });
+});
+
+describe("scripts that find the API by its name", () => {
+  it("restore-redis.sh's default APP_CONTAINERS stops a release-named API, and nothing named like it that is not one", () => {
+    const script = readFileSync(join(__dirname, "../../scripts/restore-redis.sh"), "utf8");
+    const def = /APP_CONTAINERS=\$\{APP_CONTAINERS:-(.+)\}$/m.exec(script)?.[1];
+    expect(def).toBeDefined();
+    const re = new RegExp(def!);
+    expect(re.test(releaseContainerName("api", "", inputs))).toBe(true);
+    expect(re.test(releaseContainerName("api", "4711-1", inputs))).toBe(true);
+    for (const other of ["bot", "worker-image-1", "worker-image-12"]) expect(re.test(other)).toBe(true);
+    for (const not of ["api", "redis", "proxy", "api-xyz", `api-${"a".repeat(13)}`])
+      expect(re.test(not)).toBe(false);
   });
 });

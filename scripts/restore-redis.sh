@@ -134,7 +134,9 @@ on_exit() {
 main() {
   backup_paths
   REDIS_CONTAINER=${REDIS_CONTAINER:-redis}
-  APP_CONTAINERS=${APP_CONTAINERS:-^(api-[0-9a-f]{12}|bot|worker-image-[0-9]+)$}
+  # A variable, since a `}` inside ${…:-…} would end the expansion early.
+  local default_apps='^(api-[0-9a-f]{12}|bot|worker-image-[0-9]+)$'
+  APP_CONTAINERS=${APP_CONTAINERS:-$default_apps}
   READY_TIMEOUT_S=${READY_TIMEOUT_S:-300}
   local -a redis_cli docker restic_cmd restic
   read -ra redis_cli <<<"${REDIS_CLI:-docker exec redis redis-cli}"

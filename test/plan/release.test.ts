@@ -62,7 +62,7 @@ describe("releaseId", () => {
 describe("scripts that find the API by its name", () => {
   it("restore-redis.sh's default APP_CONTAINERS stops a release-named API, and nothing named like it that is not one", () => {
     const script = readFileSync(join(__dirname, "../../scripts/restore-redis.sh"), "utf8");
-    const def = /APP_CONTAINERS=\$\{APP_CONTAINERS:-(.+)\}$/m.exec(script)?.[1];
+    const def = /^\s*local default_apps='(.+)'$/m.exec(script)?.[1];
     expect(def).toBeDefined();
     const re = new RegExp(def!);
     expect(re.test(releaseContainerName("api", "", inputs))).toBe(true);

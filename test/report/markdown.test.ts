@@ -119,6 +119,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | services/worker/queue | img_queue |
       | services/worker/maxJobs | 15 |
       | release | unset |
+      | releases/keep | 5 |
       | adminCidrs | [0.0.0.0/0, ::/0] |
       | adminSshKeys | [] |
       | registry/server | unset |
@@ -273,6 +274,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | services/worker/queue | img_queue |
       | services/worker/maxJobs | 15 |
       | release | unset |
+      | releases/keep | 5 |
       | adminCidrs | [0.0.0.0/0, ::/0] |
       | adminSshKeys | [] |
       | registry/server | unset |
@@ -437,6 +439,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | services/worker/queue |  | img_queue |
       | services/worker/maxJobs |  | 15 |
       | release |  | unset |
+      | releases/keep |  | 5 |
       | adminCidrs |  | [0.0.0.0/0, ::/0] |
       | adminSshKeys |  | [] |
       | registry/server |  | unset |
@@ -610,6 +613,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | services/worker/queue |  | img_queue |
       | services/worker/maxJobs |  | 15 |
       | release |  | unset |
+      | releases/keep |  | 5 |
       | adminCidrs |  | [0.0.0.0/0, ::/0] |
       | adminSshKeys |  | [] |
       | registry/server |  | unset |

@@ -23,7 +23,8 @@ const HELP = `${ROLLBACK_USAGE}
 
   --stack, -s <name>   the stack to roll back
   --to <index>         the release to deploy, as \`pulumi stack output releases\` lists them
-                       (0 = newest); default: the one before what Pulumi.<stack>.yaml asks for
+                       (0 = newest); default (or "previous"): the one before what
+                       Pulumi.<stack>.yaml asks for
   --release <id>       the \`release\` key to set (default rollback-<UTC time>); must be new
   --yes                pass --yes to pulumi up (no confirmation prompt)
   --config-only        set the config, do not run pulumi up
@@ -87,12 +88,16 @@ export function parseRollbackArgs(argv: readonly string[]): Parsed {
     if (missing) return { ok: false, problem: `${flag} needs a value` };
   }
   if (!stack) return { ok: false, problem: "--stack is required" };
-  // An empty --to (the workflow's input left blank) means the default.
-  if (to !== undefined && to !== "" && !/^\d+$/.test(to))
-    return { ok: false, problem: `--to: should be a release index such as 1 (got ${JSON.stringify(to)})` };
+  // `previous`, or an empty --to (the workflow's input), is the default.
+  const byDefault = to === undefined || to === "" || to === "previous";
+  if (!byDefault && !/^\d+$/.test(to ?? ""))
+    return {
+      ok: false,
+      problem: `--to: should be a release index such as 1, or previous (got ${JSON.stringify(to)})`,
+    };
   return {
     ok: true,
-    args: { stack, to: to ? Number(to) : undefined, release: release || undefined, yes, configOnly },
+    args: { stack, to: byDefault ? undefined : Number(to), release: release || undefined, yes, configOnly },
   };
 }
 

@@ -149,7 +149,7 @@ describe("npm run rollback", () => {
     }
     expect(parseRollbackArgs(["--stack", "dev", "--to", "one"])).toEqual({
       ok: false,
-      problem: '--to: should be a release index such as 1 (got "one")',
+      problem: '--to: should be a release index such as 1, or previous (got "one")',
     });
   });
 

@@ -3,10 +3,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { App } from "./components/app";
 import { Host, readScript } from "./components/host";
 import { Keys } from "./components/keys";
+import { releasesOutput } from "./components/releases";
 import { Server } from "./components/server";
 import { ConfigError } from "./src/config/errors";
 import { loadSecrets, loadStackConfig } from "./src/config/pulumi-config";
 import { loadLiveCatalog } from "./src/live/catalog";
+import { gitCommit } from "./src/live/commit";
 import { loadDeployedServer } from "./src/live/deployed";
 import { dockerSshOpts, sshFilePaths, writeSshFiles } from "./src/live/ssh-files";
 import { NO_CATALOG } from "./src/plan/catalog";
@@ -37,9 +39,26 @@ export = async () => {
   for (const w of plan.warnings) pulumi.log.warn(w);
 
   const report = planToJson(plan);
+  // The releases this stack has deployed (components/releases.ts). The clock and the commit are
+  // read here, at the edge; the list keeps an entry's date until its images change.
+  const releases = (app: App) =>
+    releasesOutput({
+      configured: cfg.images,
+      pulled: app.pulled,
+      keep: cfg.releases.keep,
+      date: new Date().toISOString(),
+      commit: gitCommit(process.env, __dirname),
+      settled: app.settled,
+      dryRun: pulumi.runtime.isDryRun(),
+    });
   if (cfg.target === "local") {
-    new App("app", { plan: plan.app, secrets });
-    return { target: "local", apiUrl: publicApiUrl(plan.edge, "localhost"), capacity: report };
+    const app = new App("app", { plan: plan.app, secrets });
+    return {
+      target: "local",
+      apiUrl: publicApiUrl(plan.edge, "localhost"),
+      capacity: report,
+      releases: releases(app),
+    };
   }
   if (!plan.server || !plan.hetzner || !plan.host)
     throw new Error("internal: a deployable Hetzner plan has a server, its resources and host steps");
@@ -99,7 +118,7 @@ export = async () => {
     .apply(([key, hostKey]) => dockerSshOpts(writeSshFiles(paths, key), hostKey));
   // The options hold a file path and the public host key; the private key stays in its file.
   const sshOptsPlain = pulumi.unsecret(sshOpts);
-  new App("app", {
+  const app = new App("app", {
     plan: plan.app,
     secrets,
     dockerHost: server.ipv4.apply(dockerHostUrl),
@@ -125,5 +144,6 @@ export = async () => {
     deployPrivateKey: keys.deployPrivateKey,
     apiUrl: server.ipv4.apply((ip) => publicApiUrl(plan.edge, ip)),
     capacity: report,
+    releases: releases(app),
   };
 };

@@ -6,6 +6,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import type { ServiceName } from "../src/config/keys";
 import type { Secrets } from "../src/config/pulumi-config";
 import { containerEnvList, type AppPlan, type ContainerSpec, type ImageSpec } from "../src/plan/app";
 import { gateCommand } from "../src/plan/gate";
@@ -59,6 +60,10 @@ export class App extends pulumi.ComponentResource {
   readonly containers: Record<string, docker.Container> = {};
   /** The health-gated switch to the new API container. */
   readonly gate: command.remote.Command | command.local.Command;
+  /** What the server pulls, per service: `repository@<digest>` where resolved, else the reference. */
+  readonly pulled = {} as Record<ServiceName, pulumi.Input<string>>;
+  /** Resolves once every container and the gate exist: the deploy went through (the `releases` output waits for it). */
+  readonly settled: pulumi.Output<string>[];
 
   constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("app-infra:index:App", name, {}, opts);
@@ -107,12 +112,13 @@ export class App extends pulumi.ComponentResource {
 
     const images: Record<string, docker.RemoteImage> = {};
     for (const img of plan.images) {
+      this.pulled[img.role] = pullReference(img, registry);
       images[img.role] = new docker.RemoteImage(
         `${name}-${img.resource}`,
         {
           // A re-pushed tag is a new digest, so a new name: pulled, a new imageId, and the containers
           // replaced (gracefully, below). docs/provider-contract.md.
-          name: pullReference(img, registry),
+          name: this.pulled[img.role],
           keepLocally: img.keepLocally,
         },
         child,
@@ -207,6 +213,7 @@ export class App extends pulumi.ComponentResource {
           { ...gateArgs, addPreviousOutputInEnv: false },
           gateOpts,
         );
+    this.settled = [...Object.values(this.containers).map((c) => c.id), this.gate.id];
     this.registerOutputs({});
   }
 }

@@ -8,6 +8,7 @@
 import { cidrProblem } from "./cidr";
 import { domainProblem } from "./domain";
 import { SERVICE_DEFAULT_LIMITS } from "../plan/service-defaults";
+import { KEEP_RELEASES_MAX, KEEP_RELEASES_MIN } from "../plan/releases";
 import { imageReferenceProblem } from "./image-ref";
 import {
   ARCHITECTURES,
@@ -391,6 +392,15 @@ export const KEY_TABLE = [
     description:
       "Deploy attempt id: the deploy workflow sets a new one for every deploy and every rollback (e.g. the CI run id and attempt), " +
       "so a new API container never takes a name a failed attempt left behind. Set a new one by hand to retry a rollback after a failed deploy.",
+  },
+  // The `releases` stack output and the images the weekly prune spares (src/plan/releases.ts).
+  {
+    path: "releases/keep",
+    kind: { type: "int", min: KEEP_RELEASES_MIN, max: KEEP_RELEASES_MAX },
+    default: 5,
+    description:
+      "How many releases the `releases` stack output records (images by digest, date, git commit) and the server keeps the images of: " +
+      "what `npm run rollback` can go back to.",
   },
   {
     path: "adminCidrs",

@@ -48,7 +48,10 @@ const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) a
 const SDK_VERSION = lock.packages["node_modules/@pulumi/pulumi"]!.version;
 
 const PULUMI = "pulumi/actions@";
-const pulumiSteps = (job: Job) => job.steps.filter((s) => s.uses?.startsWith(PULUMI));
+/** Steps that run a Pulumi command (pulumi/actions with `command`); without one it only installs the CLI. */
+const pulumiSteps = (job: Job) => job.steps.filter((s) => s.uses?.startsWith(PULUMI) && s.with?.command);
+/** The rollback's own step: it reads the stack's outputs and sets its config with the CLI (src/cli/rollback.ts). */
+const isRollbackStep = (s: Step) => /^npm run --silent rollback -- /.test(s.run ?? "");
 
 const tmp = mkdtempSync(join(tmpdir(), "app-infra-ci-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -174,7 +177,9 @@ describe("policy: least privilege and secrets", () => {
       for (const s of job.steps) {
         const env = JSON.stringify(s.env ?? {});
         const n = (env.match(/secrets\./g) ?? []).length;
-        if (n) expect(s.uses, `secrets in the env of "${s.name ?? s.run}"`).toMatch(/^pulumi\/actions@/);
+        // The rollback step needs the backend's credentials too: it runs the Pulumi CLI, not the program.
+        if (n && !isRollbackStep(s))
+          expect(s.uses, `secrets in the env of "${s.name ?? s.run}"`).toMatch(/^pulumi\/actions@/);
         inPulumiEnv += n;
         expect(JSON.stringify(s.with ?? {}), "no secret as an action input").not.toContain("secrets.");
       }
@@ -413,6 +418,48 @@ describe("policy: deploys", () => {
       expect(cond, name).toContain("!inputs.drift_check");
       expect(cond, `${name}: not on the schedule`).not.toContain("schedule");
     }
+  });
+
+  it("a dispatch with rollback_to rolls each stack back through its own job's pulumi up", () => {
+    expect(w.on.workflow_dispatch.inputs.rollback_to).toMatchObject({ type: "string", default: "" });
+    for (const name of ["dev", "prod"]) {
+      const steps = w.jobs[name]!.steps;
+      const install = steps.findIndex((s) => s.uses?.startsWith(PULUMI) && !s.with?.command);
+      const rollback = steps.findIndex(isRollbackStep);
+      const plan = steps.findIndex((s) => s.run?.startsWith("npm run --silent plan"));
+      const up = steps.indexOf(pulumiSteps(w.jobs[name]!)[0]!);
+      // CLI, then the config change, then the capacity plan and the same gated up as any deploy.
+      expect(
+        [install, rollback, plan, up].every((i, k, a) => i >= 0 && (k === 0 || a[k - 1]! < i)),
+        name,
+      ).toBe(true);
+      expect(steps[install]!.with).toEqual({ "pulumi-version": SDK_VERSION });
+      for (const s of [steps[install]!, steps[rollback]!])
+        expect(s.if, name).toBe("inputs.rollback_to != ''");
+      const r = steps[rollback]!;
+      expect(r.run!.trim()).toBe(
+        `npm run --silent rollback -- --stack ${name} --to "$ROLLBACK_TO" --release "$RELEASE_ID" --config-only`,
+      );
+      // The input reaches bash through env:, never spliced into the script.
+      expect(r.env).toMatchObject({
+        ROLLBACK_TO: "${{ inputs.rollback_to }}",
+        RELEASE_ID: "${{ github.run_id }}-${{ github.run_attempt }}",
+        PULUMI_BACKEND_URL: "${{ vars.PULUMI_BACKEND_URL }}",
+      });
+      expect(
+        Object.keys(r.env!)
+          .filter((k) => r.env![k]!.includes("secrets."))
+          .sort(),
+      ).toEqual([
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "PULUMI_ACCESS_TOKEN",
+        "PULUMI_CONFIG_PASSPHRASE",
+      ]);
+      // The up step itself has no rollback condition: a rollback is a deploy.
+      expect(steps[up]!.if, name).toBeUndefined();
+    }
+    expect(text("deploy.yml")).not.toMatch(/run:[^\n]*inputs\.rollback_to/);
   });
 
   it("the drift check previews both stacks with refresh and expect-no-changes, daily or by hand", () => {

@@ -126,7 +126,7 @@ describe("parseConfig: every message names the key, the value and what is allowe
     [
       "unknown top-level key",
       { swapGB: 2 },
-      "swapGB: unknown key (known: stage, target, location, server, swapGb, swappiness, systemReserveMb, workers, users, perUserMb, images, imageDigests, services, domain, tls, release, adminCidrs, adminSshKeys, registry, alerts, backup, botToken, falKey, env, registryPassword, alertWebhookUrl, deployPrivateKey)",
+      "swapGB: unknown key (known: stage, target, location, server, swapGb, swappiness, systemReserveMb, workers, users, perUserMb, images, imageDigests, services, domain, tls, release, releases, adminCidrs, adminSshKeys, registry, alerts, backup, botToken, falKey, env, registryPassword, alertWebhookUrl, deployPrivateKey)",
     ],
     [
       "unknown nested key",

@@ -11,7 +11,7 @@ describe("bad config fails before any resource is registered", () => {
     expect((err as ConfigError).problems).toEqual([
       'stage: should be one of 1, 2, 3 (got "4")',
       'swapGb: should be an integer between 0 and 64 (got "-1")',
-      "bogus: unknown key (known: stage, target, location, server, swapGb, swappiness, systemReserveMb, workers, users, perUserMb, images, imageDigests, services, domain, tls, release, adminCidrs, adminSshKeys, registry, alerts, backup, botToken, falKey, env, registryPassword, alertWebhookUrl, deployPrivateKey)",
+      "bogus: unknown key (known: stage, target, location, server, swapGb, swappiness, systemReserveMb, workers, users, perUserMb, images, imageDigests, services, domain, tls, release, releases, adminCidrs, adminSshKeys, registry, alerts, backup, botToken, falKey, env, registryPassword, alertWebhookUrl, deployPrivateKey)",
     ]);
     expect((err as { recorded: { type: string }[] }).recorded.map((r) => r.type)).toEqual([]);
   });

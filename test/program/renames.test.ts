@@ -52,10 +52,10 @@ const OLD_URNS = [
 
 /**
  * Resources added since that recording, by logical name: new, so created on the next up, and
- * never a replacement of an old one. Issue 14: the edge proxy, its image, its state volume and the
- * API's gate.
+ * never a replacement of an old one. Issue 14: the edge proxy, its image, its state volume, the
+ * API's gate and the stack's reference to itself (a read, components/releases.ts).
  */
-const ADDED = ["app-image-proxy", "app-kamal-proxy-config", "app-proxy", "app-api-deploy"];
+const ADDED = ["app-image-proxy", "app-kamal-proxy-config", "app-proxy", "app-api-deploy", "releases"];
 
 /** A resource's type chain as Pulumi builds its URN: the parents' types, then its own (the stack's is left out). */
 function typeChain(name: string): string {

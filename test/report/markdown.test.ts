@@ -119,6 +119,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | services/worker/queue | img_queue |
       | services/worker/maxJobs | 15 |
       | release | unset |
+      | releases/keep | 5 |
       | adminCidrs | [0.0.0.0/0, ::/0] |
       | adminSshKeys | [] |
       | registry/server | unset |
@@ -274,6 +275,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | services/worker/queue | img_queue |
       | services/worker/maxJobs | 15 |
       | release | unset |
+      | releases/keep | 5 |
       | adminCidrs | [0.0.0.0/0, ::/0] |
       | adminSshKeys | [] |
       | registry/server | unset |
@@ -439,6 +441,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | services/worker/queue |  | img_queue |
       | services/worker/maxJobs |  | 15 |
       | release |  | unset |
+      | releases/keep |  | 5 |
       | adminCidrs |  | [0.0.0.0/0, ::/0] |
       | adminSshKeys |  | [] |
       | registry/server |  | unset |
@@ -613,6 +616,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
       | services/worker/queue |  | img_queue |
       | services/worker/maxJobs |  | 15 |
       | release |  | unset |
+      | releases/keep |  | 5 |
       | adminCidrs |  | [0.0.0.0/0, ::/0] |
       | adminSshKeys |  | [] |
       | registry/server |  | unset |

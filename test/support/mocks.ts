@@ -101,6 +101,8 @@ export function recordingMocks(
     digest?: (name: string) => string;
     /** Receives every invoke, so a test can assert which provider answered it. */
     invokes?: RecordedInvoke[];
+    /** Outputs of referenced stacks by fully qualified name; none = a stack without outputs yet. */
+    stackOutputs?: Record<string, Record<string, unknown>>;
   } = {},
 ): pulumi.runtime.Mocks {
   return {
@@ -130,6 +132,11 @@ export function recordingMocks(
           break;
         case "docker:index/network:Network":
         case "docker:index/volume:Volume":
+          break;
+        case "pulumi:pulumi:StackReference":
+          // The stack's own outputs (components/releases.ts reads its previous `releases`).
+          state.outputs = opts.stackOutputs?.[String(inputs.name)] ?? {};
+          state.secretOutputNames = [];
           break;
         case "command:remote:Command":
           state.stdout = "";
@@ -310,6 +317,7 @@ export async function runProgram(
     deployed,
     available,
     digest,
+    stackOutputs,
   }: {
     rootStack?: boolean;
     /** The stack's server as getServers reports it; none = a new stack. */
@@ -317,15 +325,18 @@ export async function runProgram(
     /** Catalog availability per type and location (default: every non-deprecated type). */
     available?: (type: string, location: string) => boolean;
     digest?: (name: string) => string;
+    stackOutputs?: Record<string, Record<string, unknown>>;
   } = {},
 ): Promise<ProgramRun> {
   const resources: Recorded[] = [];
   setStackConfig(config, secretKeys);
   await pulumi.runtime.setMocks(
-    recordingMocks(resources, { deployed, available, digest }),
+    recordingMocks(resources, { deployed, available, digest, stackOutputs }),
     "app-infra",
     stack,
     false,
+    // As the DIY backend names it; the program's StackReference to itself needs one.
+    "organization",
   );
   const options: Record<string, RecordedOptions> = {};
   // Inside a root stack, as the real engine runs programs, so stack transformations can record

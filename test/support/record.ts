@@ -16,6 +16,7 @@ export async function record(
   stack: string,
   config: Record<string, unknown>,
   secretKeys: string[] = [],
+  opts: { stackOutputs?: Record<string, Record<string, unknown>>; env?: Record<string, string> } = {},
 ): Promise<Recording> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
@@ -25,8 +26,9 @@ export async function record(
       stack,
       JSON.stringify(config),
       JSON.stringify(secretKeys),
+      JSON.stringify({ stackOutputs: opts.stackOutputs }),
     ],
-    { cwd: root, maxBuffer: 64 * 1024 * 1024 },
+    { cwd: root, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...opts.env } },
   );
   return JSON.parse(stdout) as Recording;
 }

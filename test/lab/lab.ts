@@ -16,7 +16,14 @@ import { ensureImage } from "./image-cache";
 import { expectedPlan, labStackConfig, labStackName, qualified } from "./lab-config";
 import { backupDrill, diskAlert, heartbeatsResumed } from "./phases/backup";
 import { checkBotSingleton, checkDeployed, checkDockerInstalledByScript } from "./phases/checks";
-import { healthcheckChange, imageBump, redisChange, scaleStage } from "./phases/changes";
+import {
+  brokenRelease,
+  healthcheckChange,
+  imageBump,
+  redisChange,
+  rollbackByCommand,
+  scaleStage,
+} from "./phases/changes";
 import { buildImages, previewNewStack, upAll, upServer } from "./phases/deploy";
 import { findingsByExperiment } from "./phases/findings";
 import { jobsAndAlerts } from "./phases/jobs";
@@ -188,6 +195,7 @@ async function main() {
     await phase("change: stage 1 → 2", () => scaleStage(d, r));
     await heartbeatsResumed(d, r, watchdogBack);
     await phase("change: image bump during jobs", () => imageBump(d, r, HOLD_S));
+    await phase("a broken API release, then the rollback", () => brokenRelease(d, r, rollbackByCommand));
     await phase("change: redis setting during writes", () => redisChange(d, r));
     await phase("change: healthcheck", () => healthcheckChange(d, r));
     await phase("review findings by experiment", () => findingsByExperiment(d, r));

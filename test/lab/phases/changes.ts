@@ -1,13 +1,15 @@
 // Real changes through `pulumi up`, each watched as it happens: what Pulumi says it does (the
 // preview's steps), what Docker did (events), what users saw (the API from outside), and what was
 // lost (jobs, acknowledged Redis writes).
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { NETWORK_NAME } from "../../../src/plan/services";
 import type { Deployed } from "../context";
+import { ROOT } from "../engine";
 import { APP_IMAGE, BROKEN_TAG, expectedPlan } from "../lab-config";
 import { checkContainers, checkHost, inspect, shellJoin, waitHealthy } from "../remote";
-import type { Operation, Results } from "../results";
+import { secs, type Operation, type Results } from "../results";
 import { sleep } from "../vm";
 import { downtimeByName, probeHttp, watchDockerEvents } from "../watch";
 import { apiRequest } from "./checks";
@@ -291,4 +293,51 @@ export async function brokenRelease(
     s2.failed === 0 && s2.requests > 0,
     `${s2.requests} requests, ${s2.failed} failed, p50 ${s2.p50Ms} ms, p99 ${s2.p99Ms} ms`,
   );
+}
+
+/**
+ * The README's one-command rollback, `npm run --silent rollback -- --stack <s> --yes`, run as a
+ * user runs it: in the working copy, with the lab's engine as `pulumi` on PATH. It reads the
+ * `releases` output, sets the images and a new `release` id in Pulumi.<stack>.yaml and runs
+ * `pulumi up`; the lab then takes the stack file's new values as its own (later changes merge
+ * into them).
+ */
+export async function rollbackByCommand(d: Deployed, r: Results): Promise<Operation> {
+  const started = Date.now();
+  const res = await new Promise<{ code: number; out: string }>((done) => {
+    const p = spawn(
+      join(ROOT, "node_modules", ".bin", "tsx"),
+      [join(d.pulumi.cwd, "src", "cli", "rollback.ts"), "--stack", d.stack, "--yes"],
+      { cwd: d.pulumi.cwd, env: d.pulumi.env(), stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let out = "";
+    p.stdout.on("data", (x) => (out += String(x)));
+    p.stderr.on("data", (x) => (out += String(x)));
+    const timer = setTimeout(() => p.kill("SIGINT"), 1800_000 * d.slow);
+    p.on("close", (code) => {
+      clearTimeout(timer);
+      done({ code: code ?? 255, out });
+    });
+  });
+  const config = d.pulumi.readConfig();
+  d.config.app = {
+    ...d.config.app,
+    images: config["app-infra:images"],
+    release: config["app-infra:release"],
+  };
+  const { cfg, plan } = expectedPlan(d.stack, d.config);
+  d.cfg = cfg;
+  d.plan = plan;
+  const op: Operation = {
+    step: "rollback (npm run rollback)",
+    command: `npm run --silent rollback -- --stack ${d.stack} --yes`,
+    ok: res.code === 0,
+    seconds: secs(Date.now() - started),
+    changes: {},
+    steps: {},
+    stepOrder: [],
+    ...(res.code === 0 ? {} : { error: res.out.slice(-3000) }),
+  };
+  r.operation(op);
+  return op;
 }

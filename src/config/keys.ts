@@ -390,8 +390,8 @@ export const KEY_TABLE = [
     },
     defaultText: "unset: the API's name follows its inputs alone",
     description:
-      "Deploy attempt id: the deploy workflow sets a new one for every deploy and every rollback (e.g. the CI run id and attempt), " +
-      "so a new API container never takes a name a failed attempt left behind. Set a new one by hand to retry a rollback after a failed deploy.",
+      "Deploy attempt id, part of the API container's name: npm run rollback (and deploy.yml's rollback_to) sets a new one, " +
+      "so the rolled-back API never takes the name of a container a failed deploy left running. Set a new one by hand when you put back by hand the images that still run after a failed deploy.",
   },
   // The `releases` stack output and the images the weekly prune spares (src/plan/releases.ts).
   {

@@ -20,8 +20,9 @@
 //   changing them must not rename, i.e. replace, the container.
 // What a hash of the inputs cannot tell apart is a retry of the same inputs after a failed deploy
 // (a rollback by hand to the release that is still running): the name would be the running one's.
-// So the `release` key salts the hash. The deploy workflow sets it to a new value on every deploy
-// and every rollback (e.g. the CI run's id and attempt); by hand, `pulumi config set release <new>`.
+// So the `release` key salts the hash. The rollback command (src/cli/rollback.ts, also behind
+// deploy.yml's rollback_to) sets a new value; by hand, `pulumi config set release <new>`. Plain
+// deploys leave it alone, so an unchanged stack stays a no-op.
 //
 // The hash covers the secret env values too (a rotated FAL_KEY replaces the container). Only 12
 // hex digits of a SHA-256 over all inputs, the image digest among them, reach the name.

@@ -350,7 +350,7 @@ export const KEY_TABLE = [
     },
     defaultText: "unset: plain HTTP on port 80, any host name",
     description:
-      "DNS name of the API. The edge proxy answers for it alone and, with tls, gets a Let's Encrypt certificate for it; point its A/AAAA records at the server first.",
+      "DNS name of the API. The edge proxy answers for it alone and, with tls, gets a Let's Encrypt certificate for it; point its A record at the server first (the proxy listens on IPv4 only).",
   },
   {
     path: "tls",

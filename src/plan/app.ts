@@ -254,7 +254,16 @@ export function planApp(cfg: StackConfig, services: readonly ServicePlan[], edge
         keepLocally: true,
       };
     }),
-    containers: ordered.map((s) => containerSpec(s, cfg)),
+    containers: ordered.map((s, i) => {
+      const spec = containerSpec(s, cfg);
+      // Workers are replaced one at a time (issue 14): each one's replacement waits for the one
+      // before it to be running again (the SDK registers a resource only after its dependsOn are
+      // created), so the queue always has a consumer while an image bump replaces them, each
+      // finishing its job first (its stop time).
+      const before = ordered[i - 1];
+      if (s.role === "worker" && before?.role === "worker") spec.after = [...spec.after, before.name];
+      return spec;
+    }),
     gate: planGate(
       cfg,
       edge,

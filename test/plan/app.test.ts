@@ -35,7 +35,7 @@ describe("the app slice", () => {
   const app = (raw: Record<string, unknown> = {}) =>
     planApp(cfg(raw, "qa"), planServices(cfg(raw, "qa"), 2), planEdge(cfg(raw, "qa")));
 
-  it("Redis first, then the plan's order; every other container starts after Redis", () => {
+  it("Redis first, then the plan's order; every other container starts after Redis, each worker after the one before it (replaced one at a time)", () => {
     const a = app();
     expect(a.containers.map((c) => [c.name, c.after])).toEqual([
       ["redis", []],
@@ -43,8 +43,17 @@ describe("the app slice", () => {
       ["api", ["redis"]],
       ["bot", ["redis"]],
       ["worker-image-1", ["redis"]],
-      ["worker-image-2", ["redis"]],
+      ["worker-image-2", ["redis", "worker-image-1"]],
     ]);
+    expect(
+      app({ stage: 3 })
+        .containers.filter((c) => c.role === "worker")
+        .map((c) => c.after),
+    ).toEqual(
+      planServices(cfg({ stage: 3 }, "qa"), 2)
+        .filter((s) => s.role === "worker")
+        .map((_, i) => (i === 0 ? ["redis"] : ["redis", `worker-image-${i}`])),
+    );
   });
 
   it("names, labels, logs and waiting are the plan's", () => {

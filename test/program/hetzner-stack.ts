@@ -250,10 +250,15 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
       expect(JSON.stringify(c.inputs.create)).not.toMatch(/bot-token-secret|fal-secret|PRIVATE KEY/);
   });
 
-  it("the apps start after Redis; the proxy, which never talks to it, does not wait", () => {
+  it("the apps start after Redis, each worker after the one before it (replaced one at a time); the proxy, which never talks to Redis, does not wait", () => {
+    const workers = containers()
+      .map((c) => c.name)
+      .filter((n) => n.startsWith("app-worker-"));
     for (const c of containers()) {
       const first = c.name === "app-redis" || c.name === "app-proxy";
-      expect(run().options[c.name]!.dependsOn, c.name).toEqual(first ? [] : ["app-redis"]);
+      const w = workers.indexOf(c.name);
+      const want = first ? [] : w > 0 ? ["app-redis", workers[w - 1]] : ["app-redis"];
+      expect(run().options[c.name]!.dependsOn, c.name).toEqual(want);
     }
   });
 

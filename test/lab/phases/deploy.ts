@@ -122,6 +122,14 @@ export async function buildImages(d: Deployed, r: Results) {
     stdin: { file: proxyTar },
     timeoutS: 600 * slow,
   });
+  // A real box trusts Let's Encrypt's roots through its CA store (Ubuntu's ca-certificates), so the
+  // watchdog's HTTPS check of the API verifies. The lab's issuer is pebble, whose root is new at each
+  // start: it goes into the guest's store the same way (not into any container's).
+  await ssh.must(
+    "trust the ACME server's root",
+    "install -m 0644 /dev/stdin /usr/local/share/ca-certificates/app-infra-lab-acme-root.crt && update-ca-certificates >/dev/null",
+    { stdin: d.acme.root0 },
+  );
   const redisImage = d.plan.services.find((s) => s.role === "redis")!.image;
   await ssh.must("docker build redis stand-in", `docker build -q -t ${shellJoin([redisImage])} -`, {
     stdin: readFileSync(join(__dirname, "..", "images", "redis.Dockerfile"), "utf8"),

@@ -15,7 +15,12 @@ import { buildEngine, Pulumi } from "./engine";
 import { ensureImage } from "./image-cache";
 import { expectedPlan, labStackConfig, labStackName, qualified } from "./lab-config";
 import { backupDrill, diskAlert, heartbeatsResumed } from "./phases/backup";
-import { checkBotSingleton, checkDeployed, checkDockerInstalledByScript } from "./phases/checks";
+import {
+  checkBotSingleton,
+  checkDeployed,
+  checkDockerInstalledByScript,
+  checkWatchdogSeesApi,
+} from "./phases/checks";
 import {
   brokenRelease,
   healthcheckChange,
@@ -181,6 +186,7 @@ async function main() {
       await checkDockerInstalledByScript(d, r);
       await checkDeployed(d, r, "first deploy");
       await checkBotSingleton(d, r);
+      await checkWatchdogSeesApi(d, r);
     });
     await phase("renames: a stack holding the old names", () => renamesKeepResources(d, r));
     // The disk alert waits only for the watchdog, as the jobs phase does: both at once.

@@ -3,6 +3,7 @@
 import type { Deployed } from "../context";
 import { edgeRequest, type EdgeClient, type EdgeReply } from "../edge";
 import { appRun, checkContainers, checkHost } from "../remote";
+import { sleep } from "../vm";
 import type { Results } from "../results";
 
 /** The API as users reach it: through the edge proxy on the server's address, for the stack's domain. */
@@ -100,5 +101,34 @@ export async function checkBotSingleton(d: Deployed, r: Results) {
     "bot is a singleton: a second copy exits 3 while the first holds bot:lock",
     second.code === 3,
     `exit ${second.code}: ${second.stderr.trim().split("\n").pop()}`,
+  );
+}
+
+/**
+ * The watchdog sees the API as users do: through the edge proxy (over HTTPS for the domain, the
+ * box trusting the issuer's root) within its latency threshold, and the certificate's days left.
+ * `app-infra-watchdog --status` measures afresh; a few tries, as the VM may be busy.
+ */
+export async function checkWatchdogSeesApi(d: Deployed, r: Results) {
+  let last = "";
+  for (let i = 0; i < 6; i++) {
+    const res = await d.ssh.exec("app-infra-watchdog --status", { timeoutS: 120 * d.slow });
+    last = res.stdout;
+    const api = /^api latency\s+(.*)$/m.exec(last)?.[1] ?? "";
+    const cert = /^certificate\s+(.*)$/m.exec(last)?.[1] ?? "";
+    if (/\bok\b/.test(api) && (!d.plan.edge.tls || /^\d+ days .*\bok\b/.test(cert))) {
+      r.check(
+        "the watchdog checks the API through the edge proxy and reads the certificate's days left",
+        true,
+        `api latency ${api.replace(/\s+/g, " ")}; certificate ${cert.replace(/\s+/g, " ")}`,
+      );
+      return;
+    }
+    await sleep(10_000);
+  }
+  r.check(
+    "the watchdog checks the API through the edge proxy and reads the certificate's days left",
+    false,
+    last.slice(-1200),
   );
 }

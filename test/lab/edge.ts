@@ -37,6 +37,8 @@ export function edgeRequest(
   path: string,
   method = "GET",
   timeoutMs = 120_000,
+  /** A keep-alive agent to reuse connections; none = a new connection (and TLS handshake) each time. */
+  agent?: http.Agent,
 ): Promise<EdgeReply> {
   const started = Date.now();
   const mod = e.tls ? https : http;
@@ -49,7 +51,7 @@ export function edgeRequest(
         path,
         headers: e.host ? { host: e.host } : {},
         ...(e.tls ? { servername: e.host, ca: e.ca } : {}),
-        agent: false,
+        agent: agent ?? false,
       },
       (res) => {
         const serial = e.tls ? (res.socket as TLSSocket).getPeerCertificate().serialNumber : undefined;
@@ -104,4 +106,11 @@ export function writeProxyContext(
 /** The front as the guest reaches it (qemu's user network maps GUEST_HOST to the host's loopback). */
 export function guestFrontUrl(port: number): string {
   return `http://${GUEST_HOST}:${port}`;
+}
+
+/** A keep-alive agent for `e`'s scheme: clients that reuse their connections, as browsers and bots do. */
+export function keepAliveAgent(e: EdgeClient): http.Agent {
+  return e.tls
+    ? new https.Agent({ keepAlive: true, maxSockets: 16 })
+    : new http.Agent({ keepAlive: true, maxSockets: 16 });
 }

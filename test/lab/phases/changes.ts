@@ -11,8 +11,8 @@ import { APP_IMAGE, BROKEN_TAG, expectedPlan } from "../lab-config";
 import { checkContainers, checkHost, inspect, shellJoin, waitHealthy } from "../remote";
 import { secs, type Operation, type Results } from "../results";
 import { sleep } from "../vm";
-import { downtimeByName, probeHttp, watchDockerEvents } from "../watch";
-import { apiRequest } from "./checks";
+import { downtimeByName, watchDockerEvents } from "../watch";
+import { apiStream } from "./checks";
 import { BROKEN_MARK } from "./deploy";
 import { drain, enqueue, queueStats } from "./jobs";
 
@@ -88,10 +88,7 @@ export async function imageBump(d: Deployed, r: Results, holdS: number) {
   while (Date.now() < until && ((await queueStats(d))?.started ?? 0) < workers.length) await sleep(1000);
   const inFlight = (await queueStats(d))?.started ?? 0;
   const events = watchDockerEvents(d.ssh);
-  const http = probeHttp(
-    () => apiRequest(d, d.cfg.services.api.healthPath, "GET", BUMP_TIMEOUT_MS),
-    BUMP_RATE_PER_S,
-  );
+  const http = apiStream(d, BUMP_RATE_PER_S, BUMP_TIMEOUT_MS);
   const { preview, up } = await change(d, r, "image bump :1 → :2", {
     images: {
       ...(d.config.app.images as object),
@@ -100,6 +97,8 @@ export async function imageBump(d: Deployed, r: Results, holdS: number) {
       worker: APP_IMAGE(2),
     },
   });
+  // The stream covers the switch (the up); it stops before the wait below, which it would slow.
+  const api = await http.stop();
   // Until every service is back (healthy where it has a healthcheck), so each downtime has its end.
   await waitHealthy(
     d.ssh,
@@ -107,7 +106,6 @@ export async function imageBump(d: Deployed, r: Results, holdS: number) {
     300 * d.slow,
   );
   const ev = await events.stop();
-  const api = await http.stop();
   r.check("image bump: `pulumi up` succeeds", up.ok, up.ok ? JSON.stringify(up.changes) : (up.error ?? ""));
   r.check(
     `image bump: 0 failed requests through the edge proxy at ${BUMP_RATE_PER_S} requests/s (the API is created before the old one is deleted, behind kamal-proxy's health-gated switch)`,
@@ -245,10 +243,7 @@ export async function brokenRelease(
   rollback: (d: Deployed, r: Results) => Promise<Operation>,
 ) {
   const serving = (await inspect(d.ssh, ["api"])).map((i) => i.Name.slice(1));
-  const during = probeHttp(
-    () => apiRequest(d, d.cfg.services.api.healthPath, "GET", BUMP_TIMEOUT_MS),
-    BUMP_RATE_PER_S,
-  );
+  const during = apiStream(d, BUMP_RATE_PER_S, BUMP_TIMEOUT_MS);
   const { up } = await change(d, r, `broken api release :${BROKEN_TAG}`, {
     images: { ...(d.config.app.images as object), api: APP_IMAGE(BROKEN_TAG) },
   });
@@ -266,17 +261,14 @@ export async function brokenRelease(
     s1.failed === 0 && s1.requests > 0,
     `${s1.requests} requests, ${s1.failed} failed, p50 ${s1.p50Ms} ms, p99 ${s1.p99Ms} ms; serving before: ${serving.join(", ")}`,
   );
-  const after = probeHttp(
-    () => apiRequest(d, d.cfg.services.api.healthPath, "GET", BUMP_TIMEOUT_MS),
-    BUMP_RATE_PER_S,
-  );
+  const after = apiStream(d, BUMP_RATE_PER_S, BUMP_TIMEOUT_MS);
   const rb = await rollback(d, r);
+  const s2 = await after.stop();
   const h = await waitHealthy(
     d.ssh,
     d.plan.services.map((s) => s.name),
     300 * d.slow,
   );
-  const s2 = await after.stop();
   const api = await inspect(d.ssh, ["api"]);
   const releases = api.map((i) => `${i.Name.slice(1)} (release ${i.Config.Labels["app-infra-lab.release"]})`);
   r.figure("rollback", { up: { ok: rb.ok, seconds: rb.seconds }, stream: s2, apiAfter: releases });

@@ -1,14 +1,40 @@
 // What the first deploy left running, checked against the plan: host, containers, Redis, the API
 // from outside, the bot's singleton lock.
 import type { Deployed } from "../context";
-import { edgeRequest, type EdgeClient, type EdgeReply } from "../edge";
+import { edgeRequest, keepAliveAgent, type EdgeClient, type EdgeReply } from "../edge";
 import { appRun, checkContainers, checkHost } from "../remote";
 import { sleep } from "../vm";
+import { probeHttp, type HttpProbe } from "../watch";
 import type { Results } from "../results";
 
 /** The API as users reach it: through the edge proxy on the server's address, for the stack's domain. */
 export function edgeClient(d: Deployed): EdgeClient {
   return { ip: d.ip, host: d.plan.edge.host, tls: d.plan.edge.tls, ca: d.acme.root0 };
+}
+
+/**
+ * A steady stream of requests to the API's health path through the proxy (watch.ts probeHttp),
+ * over keep-alive connections: a TLS handshake per request, 20 a second, kept a TCG guest's CPUs
+ * busy enough (kamal-proxy 45 %, load 14 on 3 vCPUs) that containers' health checks timed out.
+ */
+export function apiStream(
+  d: Deployed,
+  perSecond: number,
+  timeoutMs: number,
+): { stop: () => Promise<HttpProbe> } {
+  const client = edgeClient(d);
+  const agent = keepAliveAgent(client);
+  const probe = probeHttp(
+    () => edgeRequest(client, d.cfg.services.api.healthPath, "GET", timeoutMs, agent),
+    perSecond,
+  );
+  return {
+    stop: async () => {
+      const s = await probe.stop();
+      agent.destroy();
+      return s;
+    },
+  };
 }
 
 export function apiRequest(

@@ -63,7 +63,10 @@ export function edgeRequest(
         res.on("error", (err) => done({ status: 0, body: "", ms: Date.now() - started, error: String(err) }));
       },
     );
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
+    // A deadline from the moment the request is made, waiting for a pooled connection included
+    // (a socket timeout would start only once one is free, and hide a queue).
+    const deadline = setTimeout(() => req.destroy(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
+    req.on("close", () => clearTimeout(deadline));
     req.on("error", (err) =>
       done({ status: 0, body: String(err), ms: Date.now() - started, error: String(err) }),
     );

@@ -16,8 +16,15 @@ import { apiStream } from "./checks";
 import { BROKEN_MARK } from "./deploy";
 import { drain, enqueue, queueStats } from "./jobs";
 
-/** The request stream during the image bump (issue 14: "for example 20 requests/s"). */
-export const BUMP_RATE_PER_S = 20;
+/**
+ * The request stream during a deploy (issue 14: "for example 20 requests/s"). Under TCG the guest
+ * is tens of times slower, and busy with the bump's jobs it served far less than 20/s through the
+ * proxy: at 20/s requests queued for minutes (p50 119 s in a lab run, each answered in the end), a
+ * measure of the emulator, not of the switch. 5/s there, as the lab's earlier probe.
+ */
+export function streamRate(d: Pick<Deployed, "accel">): number {
+  return d.accel === "kvm" ? 20 : 5;
+}
 /** A request that gets no answer in this long counts as failed (a client's patience, not the switch's). */
 const BUMP_TIMEOUT_MS = 10_000;
 
@@ -88,7 +95,7 @@ export async function imageBump(d: Deployed, r: Results, holdS: number) {
   while (Date.now() < until && ((await queueStats(d))?.started ?? 0) < workers.length) await sleep(1000);
   const inFlight = (await queueStats(d))?.started ?? 0;
   const events = watchDockerEvents(d.ssh);
-  const http = apiStream(d, BUMP_RATE_PER_S, BUMP_TIMEOUT_MS);
+  const http = apiStream(d, streamRate(d), BUMP_TIMEOUT_MS);
   const { preview, up } = await change(d, r, "image bump :1 → :2", {
     images: {
       ...(d.config.app.images as object),
@@ -108,7 +115,7 @@ export async function imageBump(d: Deployed, r: Results, holdS: number) {
   const ev = await events.stop();
   r.check("image bump: `pulumi up` succeeds", up.ok, up.ok ? JSON.stringify(up.changes) : (up.error ?? ""));
   r.check(
-    `image bump: 0 failed requests through the edge proxy at ${BUMP_RATE_PER_S} requests/s (the API is created before the old one is deleted, behind kamal-proxy's health-gated switch)`,
+    `image bump: 0 failed requests through the edge proxy at ${streamRate(d)} requests/s (the API is created before the old one is deleted, behind kamal-proxy's health-gated switch)`,
     api.failed === 0 && api.requests > 0,
     `${api.requests} requests, ${api.failed} failed (no 200 within ${BUMP_TIMEOUT_MS} ms), longest outage ${api.longestOutageS} s, p50 ${api.p50Ms} ms, p99 ${api.p99Ms} ms`,
   );
@@ -243,7 +250,7 @@ export async function brokenRelease(
   rollback: (d: Deployed, r: Results) => Promise<Operation>,
 ) {
   const serving = (await inspect(d.ssh, ["api"])).map((i) => i.Name.slice(1));
-  const during = apiStream(d, BUMP_RATE_PER_S, BUMP_TIMEOUT_MS);
+  const during = apiStream(d, streamRate(d), BUMP_TIMEOUT_MS);
   const { up } = await change(d, r, `broken api release :${BROKEN_TAG}`, {
     images: { ...(d.config.app.images as object), api: APP_IMAGE(BROKEN_TAG) },
   });
@@ -261,7 +268,7 @@ export async function brokenRelease(
     s1.failed === 0 && s1.requests > 0,
     `${s1.requests} requests, ${s1.failed} failed, p50 ${s1.p50Ms} ms, p99 ${s1.p99Ms} ms; serving before: ${serving.join(", ")}`,
   );
-  const after = apiStream(d, BUMP_RATE_PER_S, BUMP_TIMEOUT_MS);
+  const after = apiStream(d, streamRate(d), BUMP_TIMEOUT_MS);
   const rb = await rollback(d, r);
   const s2 = await after.stop();
   const h = await waitHealthy(

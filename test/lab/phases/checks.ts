@@ -5,7 +5,7 @@ import { edgeRequest, keepAliveAgent, type EdgeClient, type EdgeReply } from "..
 import { appRun, checkContainers, checkHost } from "../remote";
 import { sleep } from "../vm";
 import { probeHttp, type HttpProbe } from "../watch";
-import type { Results } from "../results";
+import { secs, type Results } from "../results";
 
 /** The API as users reach it: through the edge proxy on the server's address, for the stack's domain. */
 export function edgeClient(d: Deployed): EdgeClient {
@@ -77,13 +77,25 @@ export async function checkDeployed(d: Deployed, r: Results, when: string) {
       kv.dir === redisFlag(args, "dir"),
     JSON.stringify(kv),
   );
-  const health = await apiRequest(d, d.cfg.services.api.healthPath);
+  // The first HTTPS request for the domain makes kamal-proxy order its certificate (autocert, on
+  // demand); in one TCG run that first handshake ended in a TLS "internal error" alert and a later
+  // one succeeded. A client retries, and so does this check, for a while; the attempts are shown.
+  const started = Date.now();
+  const tries: string[] = [];
+  let health = await apiRequest(d, d.cfg.services.api.healthPath);
+  while (health.status !== 200 && Date.now() - started < 300_000) {
+    tries.push(`${health.status} ${(health.error ?? health.body).slice(0, 120)}`);
+    await sleep(5000);
+    health = await apiRequest(d, d.cfg.services.api.healthPath);
+  }
+  r.figure(`firstApiAnswer (${when})`, { seconds: secs(Date.now() - started), failedTries: tries });
   const e = d.plan.edge;
   r.check(
     `${when}: the API answers from outside the VM through the edge proxy on the server's address` +
       (e.tls ? `, over HTTPS for ${e.host} with a certificate that chains to the ACME server's root` : ""),
     health.status === 200 && (!e.tls || !!health.serial),
-    `${health.status} ${health.body}${health.serial ? ` (certificate serial ${health.serial})` : ""}`,
+    `${health.status} ${health.body}${health.serial ? ` (certificate serial ${health.serial})` : ""}` +
+      (tries.length ? `; after ${tries.length} failed tries: ${tries.join(" | ")}` : ""),
   );
   await checkMetadataBlocked(d, r, when);
 }

@@ -38,6 +38,8 @@ import { freePort } from "../support/net";
 const script = (f: string) => readScript(f);
 const GOFAKES3 = "github.com/johannesboyne/gofakes3/cmd/gofakes3@v1.2.0";
 const QUEUE = "img_queue";
+/** A release-named API (src/plan/release.ts): the restore must stop it, and leave the proxy alone. */
+const API_CONTAINER = "api-0123456789ab";
 const JOBS = 3000;
 
 // Secrets that must never appear in an argv or in the scripts' output.
@@ -84,7 +86,7 @@ function writeDockerShim(): string {
 set -u
 echo "$*" >>'${shimLog}'
 case $1 in
-  ps) printf '%s\\n' redis api bot worker-image-1 worker-image-2 unrelated ;;
+  ps) printf '%s\\n' redis proxy ${API_CONTAINER} bot worker-image-1 worker-image-2 unrelated ;;
   stop)
     shift
     for n; do
@@ -502,10 +504,10 @@ describe("backup-redis.sh and restore-redis.sh against real Redis, restic and S3
     expect(counts()).toEqual(first);
     expect(shimCalls()).toEqual([
       "ps --format {{.Names}}",
-      "stop api bot worker-image-1 worker-image-2",
+      `stop ${API_CONTAINER} bot worker-image-1 worker-image-2`,
       "stop redis",
       "start redis",
-      "start api bot worker-image-1 worker-image-2",
+      `start ${API_CONTAINER} bot worker-image-1 worker-image-2`,
     ]);
     figures["restore, s"] = (r.ms / 1000).toFixed(1);
     // Redis restarted with AOF on from the restored base, and a restart reloads the same data.

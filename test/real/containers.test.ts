@@ -25,8 +25,14 @@ let network = "";
 let volume = "";
 
 const inputs = (type: string) => rec.resources.filter((r) => r.type === type);
-const inspect = async (name: string) =>
-  JSON.parse((await runOk("docker", ["inspect", PREFIX + name])).stdout)[0];
+/** The API's container is named by its release (src/plan/release.ts), the others by their service. */
+const RELEASE_NAMED_API = /^api-[0-9a-f]{12}$/;
+const containerOf = (service: string) =>
+  started
+    .map((n) => n.slice(PREFIX.length))
+    .find((n) => n === service || (service === "api" && RELEASE_NAMED_API.test(n))) ?? service;
+const inspect = async (service: string) =>
+  JSON.parse((await runOk("docker", ["inspect", PREFIX + containerOf(service)])).stdout)[0];
 
 beforeAll(async () => {
   await ensureDocker();
@@ -77,20 +83,17 @@ afterAll(async () => {
 
 describe("the program's containers on a real Docker engine", () => {
   it("all of them run", async () => {
-    expect(started.map((n) => n.slice(PREFIX.length)).sort()).toEqual([
-      "api",
-      "bot",
-      "redis",
-      "worker-image-1",
-      "worker-image-2",
-    ]);
-    for (const n of started) expect((await inspect(n.slice(PREFIX.length))).State.Running, n).toBe(true);
+    const names = started.map((n) => n.slice(PREFIX.length)).sort();
+    expect(names[0]).toMatch(RELEASE_NAMED_API);
+    expect(names.slice(1)).toEqual(["bot", "proxy", "redis", "worker-image-1", "worker-image-2"]);
+    for (const n of started)
+      expect(JSON.parse((await runOk("docker", ["inspect", n])).stdout)[0].State.Running, n).toBe(true);
   });
 
   it("docker enforces the planned memory limit, reservation and swap, and the restart policy", async () => {
     for (const r of inputs("docker:index/container:Container")) {
       const c = r.inputs as unknown as ContainerInputs;
-      const hc = (await inspect(c.name)).HostConfig;
+      const hc = JSON.parse((await runOk("docker", ["inspect", PREFIX + c.name])).stdout)[0].HostConfig;
       const want = expectedHostConfig(c);
       expect(
         {
@@ -106,14 +109,18 @@ describe("the program's containers on a real Docker engine", () => {
     expect((await inspect("worker-image-1")).HostConfig.MemorySwap).toBe(500 * 1024 * 1024);
   });
 
-  it("each container is on the private network under its service name; Redis publishes nothing", async () => {
-    for (const n of ["redis", "api", "bot", "worker-image-1"]) {
+  it("each container is on the private network under its service name; only the proxy publishes (80, 443), never Redis or the API", async () => {
+    for (const n of ["redis", "proxy", "api", "bot", "worker-image-1"]) {
       const nets = (await inspect(n)).NetworkSettings.Networks;
       expect(Object.keys(nets), n).toEqual([network]);
       expect(nets[network].Aliases, n).toContain(n);
     }
     expect((await inspect("redis")).HostConfig.PortBindings ?? {}).toEqual({});
-    expect(Object.keys((await inspect("api")).HostConfig.PortBindings)).toEqual(["8000/tcp"]);
+    expect((await inspect("api")).HostConfig.PortBindings ?? {}).toEqual({});
+    expect(Object.keys((await inspect("proxy")).HostConfig.PortBindings).sort()).toEqual([
+      "443/tcp",
+      "80/tcp",
+    ]);
   });
 
   it("a worker resolves Redis by name on that network", async () => {

@@ -130,6 +130,17 @@ export async function buildImages(d: Deployed, r: Results) {
     "install -m 0644 /dev/stdin /usr/local/share/ca-certificates/app-infra-lab-acme-root.crt && update-ca-certificates >/dev/null",
     { stdin: d.acme.root0 },
   );
+  // pebble sets a certificate's NotBefore to the second it issues it (letsencrypt/pebble
+  // ca/ca.go:287), where Let's Encrypt backdates it for clients' clock skew; autocert refuses a
+  // certificate that starts after its own clock ("certificate is not valid yet", golang.org/x/crypto
+  // v0.46.0 acme/autocert/autocert.go:1123) and tries again only a minute later (:45). The TCG
+  // guest's clock lags the host's by up to seconds, and a lab run saw exactly that refusal for
+  // minutes. The guest goes 30 s ahead of the host (it has no NTP here); a reboot resets it from
+  // the RTC, after the certificate is issued.
+  await ssh.must(
+    "guest clock 30 s ahead of pebble's",
+    `date -s @${Math.floor(Date.now() / 1000) + 30} >/dev/null`,
+  );
   const redisImage = d.plan.services.find((s) => s.role === "redis")!.image;
   await ssh.must("docker build redis stand-in", `docker build -q -t ${shellJoin([redisImage])} -`, {
     stdin: readFileSync(join(__dirname, "..", "images", "redis.Dockerfile"), "utf8"),

@@ -12,3 +12,13 @@ describe("show", () => {
     expect(E.show(["a".repeat(57)])).toBe(`["${"a".repeat(55)}...`);
   });
 });
+
+describe("ConfigError", () => {
+  it("carries no stack trace, so Pulumi prints the problems alone and does not map a stack (38 s in a refused preview)", async () => {
+    const { ConfigError, StackFileError } = await import("../../src/config/errors");
+    const e = new ConfigError(['location: "nbg1" differs']);
+    expect(e.stack).toBeUndefined();
+    expect(e.message).toBe('app-infra: the stack configuration has 1 problem:\n  - location: "nbg1" differs');
+    expect(new StackFileError("Pulumi.dev.yaml", ["Pulumi.dev.yaml:1:1: not YAML"]).stack).toBeUndefined();
+  });
+});

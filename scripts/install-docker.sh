@@ -6,8 +6,10 @@
 # inlined (readScript, components/host.ts), since a script on stdin cannot source a file.
 # Converges: package installed, /etc/docker/daemon.json, docker.service enabled and running,
 # security upgrades of docker.io restart dockerd (under live-restore), containers cannot reach the
-# cloud metadata service, a weekly prune of old images (docker-prune.timer). Safe to run again;
-# restarts dockerd only when daemon.json changed.
+# cloud metadata service, a weekly prune of old images that spares the last releases'
+# (docker-prune.timer). Safe to run again; restarts dockerd only when daemon.json changed.
+# Argument: KEPT_IMAGES_FILE, the list of the last releases' images that `pulumi up` writes
+# (src/plan/releases.ts KEPT_IMAGES_FILE); the prune spares what it names.
 # Environment (for tests):
 #   DOCKER_DAEMON_JSON  default /etc/docker/daemon.json
 #   SYSTEMD_UNIT_DIR    default /etc/systemd/system
@@ -25,6 +27,9 @@ set -euo pipefail
 # holds the pinned SSH host private key (src/plan/cloud-init.ts), without authentication.
 readonly METADATA_IP=169.254.169.254
 readonly METADATA_HELPER_NAME=app-infra-block-metadata
+readonly PRUNE_HELPER_NAME=app-infra-prune-images
+# The prune removes unused images created more than 7 days ago, as `until=168h` did before.
+readonly PRUNE_MAX_AGE_S=604800
 
 say() { echo "install-docker: $*"; }
 die() {
@@ -36,6 +41,9 @@ die() {
 # (lib/apt.sh explains each option).
 # shellcheck source-path=SCRIPTDIR source=lib/apt.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh" # app-infra:inline
+# prune_images: the weekly prune's program, installed as $SBIN_DIR/$PRUNE_HELPER_NAME.
+# shellcheck source-path=SCRIPTDIR source=lib/prune-images.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/prune-images.sh" # app-infra:inline
 
 # Writes stdin to $1 only when the content differs; returns 0 if it wrote, 1 if unchanged.
 # $2: the mode (default 644). Errors die explicitly: callers test the result in an `if` or `||`,
@@ -147,22 +155,38 @@ ExecStartPre=-$SBIN_DIR/$METADATA_HELPER_NAME
 EOF
 }
 
-# --- weekly prune of images unused for 7 days ---------------------------------------------------
+# --- weekly prune of old images, sparing the last releases' -------------------------------------
+#
+# `docker image prune -a` would also remove the images of the releases a rollback goes back to
+# (they are unused once replaced), and a rollback would then depend on the registry still having
+# them. The helper is prune_images (scripts/lib/prune-images.sh), written out with `declare -f`
+# so the file is exactly the function this script was shipped with.
 
+# $1: the kept-images file. Returns 0 when it wrote any of the three files.
 write_prune_units() {
-  local changed=1
-  write_if_changed "$SYSTEMD_UNIT_DIR/docker-prune.service" <<'UNIT' || changed=0
+  local kept_file=$1 wrote=0 helper
+  helper="$(
+    printf '%s\n' '#!/usr/bin/env bash' \
+      '# Managed by app-infra (scripts/install-docker.sh, scripts/lib/prune-images.sh): removes' \
+      "# unused Docker images older than 7 days, except the last releases' (the list in the first" \
+      '# argument). Run weekly by docker-prune.service.' \
+      'set -euo pipefail'
+    declare -f prune_images
+    printf '%s\n' 'prune_images "$@"'
+  )"
+  write_if_changed "$SBIN_DIR/$PRUNE_HELPER_NAME" 755 <<<"$helper" && wrote=1
+  write_if_changed "$SYSTEMD_UNIT_DIR/docker-prune.service" <<UNIT && wrote=1
 # Managed by app-infra (scripts/install-docker.sh).
 [Unit]
-Description=Remove Docker images unused for 7 days
+Description=Remove unused Docker images older than 7 days, except the last releases'
 Requires=docker.service
 After=docker.service
 
 [Service]
 Type=oneshot
-ExecStart=/usr/bin/docker image prune -af --filter until=168h
+ExecStart=$SBIN_DIR/$PRUNE_HELPER_NAME $kept_file $PRUNE_MAX_AGE_S
 UNIT
-  write_if_changed "$SYSTEMD_UNIT_DIR/docker-prune.timer" <<'UNIT' || ((changed)) || return 1
+  write_if_changed "$SYSTEMD_UNIT_DIR/docker-prune.timer" <<'UNIT' && wrote=1
 # Managed by app-infra (scripts/install-docker.sh).
 [Unit]
 Description=Weekly prune of old Docker images
@@ -175,6 +199,7 @@ Persistent=true
 [Install]
 WantedBy=timers.target
 UNIT
+  ((wrote))
 }
 
 main() {
@@ -184,7 +209,9 @@ main() {
   APT_ATTEMPTS=${APT_ATTEMPTS:-30}
   APT_RETRY_SLEEP_S=${APT_RETRY_SLEEP_S:-10}
 
-  [[ $# -eq 0 ]] || die "takes no arguments (got: $*)"
+  [[ $# -eq 1 && $1 == /* ]] ||
+    die "takes one argument, the kept-images file as an absolute path (got: ${*:-nothing})"
+  local kept_file=$1
   [[ $APT_ATTEMPTS =~ ^[1-9][0-9]*$ ]] || die "APT_ATTEMPTS: should be a positive integer (got '$APT_ATTEMPTS')"
   [[ $APT_RETRY_SLEEP_S =~ ^[0-9]+$ ]] || die "APT_RETRY_SLEEP_S: should be an integer (got '$APT_RETRY_SLEEP_S')"
 
@@ -231,7 +258,7 @@ main() {
     die "could not block containers from $METADATA_IP (iptables, chain DOCKER-USER)"
 
   # --- weekly prune ---------------------------------------------------------------------------
-  if write_prune_units; then
+  if write_prune_units "$kept_file"; then
     systemctl daemon-reload
     systemctl enable docker-prune.timer
     # A running timer keeps its old schedule until restarted.

@@ -115,7 +115,7 @@ describe("inlineLibraries", () => {
 
 // Which libraries each script inlines; a new use is added here on purpose.
 const USES: Record<string, string[]> = {
-  "install-docker.sh": ["lib/apt.sh"],
+  "install-docker.sh": ["lib/apt.sh", "lib/prune-images.sh"],
   "install-backup.sh": ["lib/apt.sh", "lib/installer.sh", "lib/backup-settings.sh"],
   "install-watchdog.sh": ["lib/installer.sh"],
   "backup-redis.sh": ["lib/backup-settings.sh"],

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { App } from "./components/app";
 import { Host, readScript } from "./components/host";
 import { Keys } from "./components/keys";
-import { releasesOutput } from "./components/releases";
+import { keptImagesOnHost, releasesOutput } from "./components/releases";
 import { Server } from "./components/server";
 import { ConfigError } from "./src/config/errors";
 import { loadSecrets, loadStackConfig } from "./src/config/pulumi-config";
@@ -118,21 +118,33 @@ export = async () => {
     .apply(([key, hostKey]) => dockerSshOpts(writeSshFiles(paths, key), hostKey));
   // The options hold a file path and the public host key; the private key stays in its file.
   const sshOptsPlain = pulumi.unsecret(sshOpts);
+  // The gate and the kept-images list log in as the host steps do: the same pinned host key and
+  // login settings.
+  const hostLogin = {
+    host: server.ipv4,
+    privateKey: keys.deployPrivateKey,
+    hostKey: keys.hostPublicKey,
+    ...plan.host.connection,
+  };
   const app = new App("app", {
     plan: plan.app,
     secrets,
     dockerHost: server.ipv4.apply(dockerHostUrl),
     serverId: server.server.id,
     sshOpts: sshOptsPlain,
-    // The gate logs in as the host steps do: the same pinned host key and login settings.
-    gateConnection: {
-      host: server.ipv4,
-      privateKey: keys.deployPrivateKey,
-      hostKey: keys.hostPublicKey,
-      ...plan.host.connection,
-    },
+    gateConnection: hostLogin,
     dependsOn: [host.dockerReady],
   });
+  const released = releases(app);
+  // The weekly prune (install-docker.sh) spares the images this list names.
+  keptImagesOnHost(
+    "kept-images",
+    {
+      connection: hostLogin,
+      releases: released,
+    },
+    { dependsOn: [host.dockerReady] },
+  );
 
   return {
     serverIp: server.ipv4,
@@ -144,6 +156,6 @@ export = async () => {
     deployPrivateKey: keys.deployPrivateKey,
     apiUrl: server.ipv4.apply((ip) => publicApiUrl(plan.edge, ip)),
     capacity: report,
-    releases: releases(app),
+    releases: released,
   };
 };

@@ -5,10 +5,13 @@
 // self-reference is read on every preview and up; on the stack's first deploy it has no outputs;
 // an up without changes shows no diff of the output (and `preview --expect-no-changes` passes,
 // with --refresh too); an up that fails keeps the previous list.
+import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceName } from "../src/config/keys";
 import {
   currentImages,
+  KEPT_IMAGES_FILE,
+  keptImagesFile,
   nextReleases,
   RELEASE_SERVICES,
   type Release,
@@ -54,4 +57,34 @@ export function releasesOutput(args: ReleasesArgs): pulumi.Output<Release[]> {
         args.keep,
       ),
     );
+}
+
+export interface KeptImagesArgs {
+  /** How the host steps log in (the pinned host key). */
+  connection: command.types.input.remote.ConnectionArgs;
+  /** The stack's releases after this deploy (releasesOutput). */
+  releases: pulumi.Output<Release[]>;
+}
+
+/**
+ * The last releases' images, written to the server's KEPT_IMAGES_FILE for the weekly prune to spare
+ * (scripts/lib/prune-images.sh). A new list changes stdin, which runs `create` again (an update:
+ * pulumi-command remote/commandController.go:63-83); nothing runs on delete. On an up the list
+ * waits for the deploy (releasesOutput), so a failed deploy leaves the previous file.
+ */
+export function keptImagesOnHost(
+  name: string,
+  args: KeptImagesArgs,
+  opts?: pulumi.CustomResourceOptions,
+): command.remote.Command {
+  return new command.remote.Command(
+    name,
+    {
+      connection: args.connection,
+      create: `install -D -m 0644 /dev/stdin ${KEPT_IMAGES_FILE}`,
+      stdin: args.releases.apply(keptImagesFile),
+      addPreviousOutputInEnv: false,
+    },
+    opts,
+  );
 }

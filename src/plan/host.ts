@@ -6,6 +6,7 @@ import type { StackConfig } from "../config/types";
 import { SSH_USER } from "./names";
 import type { Plan } from "./plan";
 import { backupEnv } from "./backup";
+import { KEPT_IMAGES_FILE } from "./releases";
 import { watchdogEnv } from "./watchdog";
 
 export type HostStepName = "ready" | "admin-keys" | "swap" | "docker" | "watchdog" | "backup";
@@ -90,7 +91,14 @@ export function hostSteps(plan: HostInput, cfg: StackConfig): HostStep[] {
       args: [String(plan.swapGb), String(plan.swappiness)],
       after: ["ready"],
     },
-    { name: "docker", formerNames: [], script: "install-docker.sh", args: [], after: ["swap"] },
+    // The argument: where the last releases' images are listed, for the weekly prune to spare.
+    {
+      name: "docker",
+      formerNames: [],
+      script: "install-docker.sh",
+      args: [KEPT_IMAGES_FILE],
+      after: ["swap"],
+    },
     {
       name: "watchdog",
       formerNames: [],

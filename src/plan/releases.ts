@@ -115,6 +115,20 @@ export function nextReleases(
   return list.slice(0, keep);
 }
 
+/**
+ * Where `pulumi up` writes {@link keptImages} on the server, one reference per line; the weekly
+ * prune (scripts/lib/prune-images.sh, installed by install-docker.sh, which gets this path as its
+ * argument) spares the images it names.
+ */
+export const KEPT_IMAGES_FILE = "/var/lib/app-infra/kept-images";
+
+/** The file's text: one reference per line, sorted, ending with a newline (empty list: empty file). */
+export function keptImagesFile(releases: readonly Release[]): string {
+  return keptImages(releases)
+    .map((ref) => `${ref}\n`)
+    .join("");
+}
+
 /** The image references the host must keep (the prune spares them): every release's pulled images. */
 export function keptImages(releases: readonly Release[]): string[] {
   return [...new Set(releases.flatMap((r) => RELEASE_SERVICES.map((s) => r.images[s].image)))].sort();

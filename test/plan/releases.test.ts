@@ -4,6 +4,7 @@ import {
   currentImages,
   digestOf,
   keptImages,
+  keptImagesFile,
   nextReleases,
   readReleases,
   RELEASE_SERVICES,
@@ -88,5 +89,12 @@ describe("keptImages", () => {
       `ghcr.io/acme/bot@${d("a")}`,
       `ghcr.io/acme/bot@${d("b")}`,
     ]);
+  });
+
+  it("the file the prune reads: one reference per line, each ended by a newline; no releases, no lines", () => {
+    const list = nextReleases(nextReleases(undefined, images("a"), at(1), 5), images("b"), at(2), 5);
+    expect(keptImagesFile(list)).toBe(keptImages(list).join("\n") + "\n");
+    expect(keptImagesFile(list).split("\n")).toHaveLength(5);
+    expect(keptImagesFile([])).toBe("");
   });
 });

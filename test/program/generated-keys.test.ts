@@ -46,8 +46,8 @@ describe("generated keys: deploy key vs host key", () => {
 
   it("every host step logs in with the deploy private key and pins the host public key", () => {
     const steps = run.byType(T.command);
-    // Five host steps and the API's gate.
-    expect(steps).toHaveLength(6);
+    // Five host steps, the API's gate and the kept-images list.
+    expect(steps).toHaveLength(7);
     for (const c of steps) {
       expect(c.inputs.connection.privateKey, c.name).toBe(privateKeyOf("keys-deploy"));
       expect(c.inputs.connection.hostKey, c.name).toMatch(HOST_PUBLIC);

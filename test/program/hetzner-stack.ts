@@ -3,6 +3,7 @@ import { expect, it } from "vitest";
 import { parse } from "yaml";
 import { readScript } from "../../components/host";
 import { sha256 } from "../../src/plan/host";
+import { KEPT_IMAGES_FILE } from "../../src/plan/releases";
 import { SERVER_IP, type ProgramRun } from "../support/mocks";
 
 export const T = {
@@ -147,8 +148,9 @@ export function hetznerStackPolicies(get: () => ProgramRun, e: Expected) {
     expect(swap.stdin).toBe(script("setup-swap.sh"));
     expect(swap.triggers).toEqual([sha256(script("setup-swap.sh")), String(e.swapGb), "10"]);
     const docker = run().one(T.command, "host-docker").inputs;
-    expect(docker.create).toBe("bash -s --");
-    expect(docker.triggers).toEqual([sha256(script("install-docker.sh"))]);
+    // Its argument: where the kept-images list is, for the weekly prune.
+    expect(docker.create).toBe(`bash -s -- ${KEPT_IMAGES_FILE}`);
+    expect(docker.triggers).toEqual([sha256(script("install-docker.sh")), KEPT_IMAGES_FILE]);
   });
 
   it("the Docker provider dials ssh://root@IP only after Docker is ready, with the pinned host key", () => {

@@ -118,6 +118,7 @@ describe("non-default stack: the user-supplied deploy key", () => {
       "host-docker",
       "host-watchdog",
       "app-api-deploy",
+      "kept-images",
     ]);
     for (const c of steps) {
       expect(c.inputs.connection.privateKey, c.name).toBe(deployKey.privateKey);

@@ -2,6 +2,7 @@
 // previous list, read through a StackReference to itself, plus this deploy's images. Each run is
 // its own process (record), with the previous output the mocked self-reference answers.
 import { beforeAll, describe, expect, it } from "vitest";
+import { KEPT_IMAGES_FILE, keptImagesFile } from "../../src/plan/releases";
 import { mockDigest } from "../support/mocks";
 import { record, type Recording } from "../support/record";
 
@@ -86,5 +87,33 @@ describe("the releases output", () => {
 
   it("is recorded on the local target too", () => {
     expect(runs.local!.outputs.releases[0].images.worker.image).toBe(pinned(images.worker));
+  });
+});
+
+describe("the kept-images list on the server (the weekly prune spares what it names)", () => {
+  const kept = (k: string) => runs[k]!.resources.find((r) => r.name === "kept-images");
+
+  it("writes every recorded release's pulled images, one per line, to KEPT_IMAGES_FILE over the pinned SSH login", () => {
+    const c = kept("older")!;
+    expect(c.type).toBe("command:remote:Command");
+    expect(c.inputs.create).toBe(`install -D -m 0644 /dev/stdin ${KEPT_IMAGES_FILE}`);
+    expect(c.inputs.stdin).toBe(keptImagesFile(runs.older!.outputs.releases));
+    // The new release's images and the older release's one.
+    expect(c.inputs.stdin).toBe(
+      [pinned(images.api), pinned(images.bot), older.images.api.image].sort().join("\n") + "\n",
+    );
+    expect(c.inputs.connection.hostKey).toMatch(/^ssh-ed25519 /);
+    expect(c.inputs.addPreviousOutputInEnv).toBe(false);
+  });
+
+  it("follows releases/keep: with keep 1 only this release's images", () => {
+    expect(kept("keep1")!.inputs.stdin).toBe(
+      [pinned(images.api), pinned(images.bot)].sort().join("\n") + "\n",
+    );
+  });
+
+  it("runs after Docker is installed; the local target has no server and no list", () => {
+    expect(runs.older!.options["kept-images"]!.dependsOn).toEqual(["host-docker"]);
+    expect(kept("local")).toBeUndefined();
   });
 });

@@ -53,9 +53,17 @@ const OLD_URNS = [
 /**
  * Resources added since that recording, by logical name: new, so created on the next up, and
  * never a replacement of an old one. Issue 14: the edge proxy, its image, its state volume, the
- * API's gate and the stack's reference to itself (a read, components/releases.ts).
+ * API's gate, the stack's reference to itself (a read, components/releases.ts) and the list of the
+ * last releases' images on the server (kept-images).
  */
-const ADDED = ["app-image-proxy", "app-kamal-proxy-config", "app-proxy", "app-api-deploy", "releases"];
+const ADDED = [
+  "app-image-proxy",
+  "app-kamal-proxy-config",
+  "app-proxy",
+  "app-api-deploy",
+  "releases",
+  "kept-images",
+];
 
 /** A resource's type chain as Pulumi builds its URN: the parents' types, then its own (the stack's is left out). */
 function typeChain(name: string): string {

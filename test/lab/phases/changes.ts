@@ -4,6 +4,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { KEPT_IMAGES_FILE } from "../../../src/plan/releases";
 import { NETWORK_NAME } from "../../../src/plan/services";
 import type { Deployed } from "../context";
 import { ROOT } from "../engine";
@@ -291,6 +292,42 @@ export async function brokenRelease(
     "rollback: 0 failed requests while it runs",
     s2.failed === 0 && s2.requests > 0,
     `${s2.requests} requests, ${s2.failed} failed, p50 ${s2.p50Ms} ms, p99 ${s2.p99Ms} ms`,
+  );
+  await pruneSparesReleases(d, r);
+}
+
+/**
+ * The weekly prune as systemd runs it, then its program with no age limit: the images of both
+ * recorded releases (tags 1 and 2; the lab deploys by tag, imageDigests off) stay, so a rollback to
+ * either needs no registry. Every other image is in use, or the base the lab's images were built on.
+ */
+async function pruneSparesReleases(d: Deployed, r: Results) {
+  const unit = await d.ssh.exec(
+    "systemctl start docker-prune.service && systemctl show -P Result docker-prune.service",
+    { timeoutS: 300 * d.slow },
+  );
+  r.check(
+    "the weekly prune's unit runs: docker-prune.service succeeds",
+    unit.code === 0 && unit.stdout.trim() === "success",
+    `${unit.stdout.trim()} ${unit.stderr.trim()}`.trim(),
+  );
+  const list = await d.ssh.exec(`cat ${KEPT_IMAGES_FILE}`);
+  const kept = list.stdout.split("\n").filter(Boolean);
+  const prune = await d.ssh.exec(`/usr/local/sbin/app-infra-prune-images ${KEPT_IMAGES_FILE} 0`, {
+    timeoutS: 300 * d.slow,
+  });
+  const left = await d.ssh.exec(
+    shellJoin(["docker", "image", "inspect", "-f", "{{.Id}}", APP_IMAGE(1), APP_IMAGE(2)]),
+  );
+  r.figure("pruneNow", { kept, out: prune.stdout.trim(), err: prune.stderr.trim() });
+  r.check(
+    `up wrote the recorded releases' images to ${KEPT_IMAGES_FILE}, and the prune with no age limit spares them`,
+    list.code === 0 &&
+      kept.includes(APP_IMAGE(1)) &&
+      kept.includes(APP_IMAGE(2)) &&
+      prune.code === 0 &&
+      left.code === 0,
+    `kept: ${kept.join(", ")} | ${prune.stdout.trim()} ${prune.stderr.trim()} | ${left.code === 0 ? "both releases' images still here" : left.stderr.trim()}`,
   );
 }
 

@@ -133,6 +133,7 @@ export = async () => {
     serverId: server.server.id,
     sshOpts: sshOptsPlain,
     gateConnection: hostLogin,
+    releaseKey: keys.deployPrivateKey,
     dependsOn: [host.dockerReady],
   });
   const released = releases(app);

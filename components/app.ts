@@ -32,6 +32,11 @@ export interface AppArgs {
    */
   gateConnection?: command.types.input.remote.ConnectionArgs;
   /**
+   * The key of the release names' HMAC (src/plan/release.ts): the deploy private key. Undefined
+   * for the local target, whose names are a plain hash.
+   */
+  releaseKey?: pulumi.Input<string>;
+  /**
    * The provider must not dial before Docker is installed on the host. An argument rather than the
    * resource option on purpose: it applies to the provider only, not to every child.
    */
@@ -157,14 +162,17 @@ export class App extends pulumi.ComponentResource {
         logOpts: c.logOpts,
         labels: c.labels,
       };
-      // A start-first container's name is its release (src/plan/release.ts): a hash of the inputs
-      // as Docker will get them, image digest and env included. The hash is not a secret, though
-      // the env it covers is, so the name is unsecreted: it is shown in previews and the gate's log.
+      // A start-first container's name is its release (src/plan/release.ts): a keyed hash of the
+      // inputs as Docker will get them, image digest and env included. The hash is not a secret,
+      // though the env it covers and its key are, so the name is unsecreted: it is shown in
+      // previews and the gate's log.
       const containerName = c.release
         ? pulumi.unsecret(
             pulumi
-              .output(inputs)
-              .apply((resolved) => releaseContainerName(c.name, c.release!.salt, resolved)),
+              .all([inputs, args.releaseKey])
+              .apply(([resolved, key]) =>
+                releaseContainerName(c.name, c.release!.salt, resolved as Record<string, unknown>, key),
+              ),
           )
         : c.name;
       this.containers[c.name] = new docker.Container(

@@ -24,9 +24,14 @@
 // deploy.yml's rollback_to) sets a new value; by hand, `pulumi config set release <new>`. Plain
 // deploys leave it alone, so an unchanged stack stays a no-op.
 //
-// The hash covers the secret env values too (a rotated FAL_KEY replaces the container). Only 12
-// hex digits of a SHA-256 over all inputs, the image digest among them, reach the name.
-import { createHash } from "node:crypto";
+// The hash covers the secret env values too (a rotated FAL_KEY replaces the container), and the
+// name is shown in every preview (a pull request's comment among them). A plain hash of them would
+// let a reader of the preview, who knows the other inputs from the repository, test guesses of a
+// weak secret offline. So where the stack has a deploy key (the Hetzner target) the id is an
+// HMAC-SHA-256 keyed with that private key, which only the state and the server hold; 12 hex
+// digits of it reach the name. The local target has no key and uses the plain hash (its
+// previews stay on the machine). A new deploy key renames, i.e. replaces through the gate, the API.
+import { createHash, createHmac } from "node:crypto";
 
 /** Hex digits of the id: 48 bits, no collision in any stack's lifetime of deploys. */
 export const RELEASE_ID_HEX = 12;
@@ -52,18 +57,27 @@ function canonical(value: unknown): string {
   );
 }
 
-/** The release id of a container's resolved inputs, salted by the `release` key (empty when unset). */
-export function releaseId(salt: string, inputs: Record<string, unknown>): string {
+/**
+ * The release id of a container's resolved inputs, salted by the `release` key (empty when unset);
+ * keyed (HMAC) by `key` where there is one: the stack's deploy private key.
+ */
+export function releaseId(salt: string, inputs: Record<string, unknown>, key?: string): string {
   const replacing = Object.fromEntries(
     Object.entries(inputs).filter(([k]) => !(IN_PLACE_INPUTS as readonly string[]).includes(k)),
   );
-  return createHash("sha256")
+  const mac = key ? createHmac("sha256", key) : createHash("sha256");
+  return mac
     .update(`${salt}\n${canonical(replacing)}`)
     .digest("hex")
     .slice(0, RELEASE_ID_HEX);
 }
 
 /** `<base>-<release id>`, e.g. `api-3f2a9c01b7de`. */
-export function releaseContainerName(base: string, salt: string, inputs: Record<string, unknown>): string {
-  return `${base}-${releaseId(salt, inputs)}`;
+export function releaseContainerName(
+  base: string,
+  salt: string,
+  inputs: Record<string, unknown>,
+  key?: string,
+): string {
+  return `${base}-${releaseId(salt, inputs, key)}`;
 }

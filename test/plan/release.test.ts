@@ -1,4 +1,5 @@
 // src/plan/release.ts: the release id of a container's resolved inputs.
+import { createHash, createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -56,6 +57,27 @@ describe("releaseId", () => {
     };
     expect(Object.keys(inPlace).sort()).toEqual([...IN_PLACE_INPUTS].sort());
     expect(releaseId("", { ...inputs, ...inPlace })).toBe(base);
+  });
+
+  it("with a key is the HMAC-SHA-256 of salt and inputs: not the plain hash a preview's reader could recompute", () => {
+    const key = "-----BEGIN OPENSSH PRIVATE KEY-----\ndeploy\n-----END OPENSSH PRIVATE KEY-----\n";
+    const text = `4711-1\n${JSON.stringify({
+      command: inputs.command,
+      envs: inputs.envs,
+      healthcheck: { interval: "15s", tests: ["CMD", "true"] },
+      image: inputs.image,
+    })}`;
+    expect(releaseId("4711-1", inputs, key)).toBe(
+      createHmac("sha256", key).update(text).digest("hex").slice(0, 12),
+    );
+    expect(releaseId("4711-1", inputs)).toBe(createHash("sha256").update(text).digest("hex").slice(0, 12));
+    expect(releaseId("4711-1", inputs, key)).not.toBe(releaseId("4711-1", inputs));
+    expect(releaseId("4711-1", inputs, `${key} `)).not.toBe(releaseId("4711-1", inputs, key));
+    // A guess of the secret cannot be checked against the name without the key.
+    expect(releaseId("", { ...inputs, envs: ["A=1", "FAL_KEY=rotated"] }, key)).not.toBe(
+      releaseId("", inputs, key),
+    );
+    expect(releaseContainerName("api", "", inputs, key)).toBe(`api-${releaseId("", inputs, key)}`);
   });
 });
 

@@ -2,6 +2,7 @@
 // changes, new whenever the provider would replace the container, and new for every `release`
 // value the deploy workflow sets. Each configuration is recorded in its own process.
 import { beforeAll, describe, expect, it } from "vitest";
+import { releaseContainerName } from "../../src/plan/release";
 import { record, type Recording } from "../support/record";
 import { T } from "./hetzner-stack";
 
@@ -53,6 +54,13 @@ describe("the API's release name", () => {
 
   it("is new for every release the workflow sets, so a rollback never reuses a live container's name", () => {
     expect(new Set(["base", "release1", "release2"].map(apiName)).size).toBe(3);
+  });
+
+  it("is keyed by the deploy private key: the HMAC of the container's inputs, not their plain hash", () => {
+    const { name, ...inputs } = container("base", "api");
+    const key = `-----BEGIN OPENSSH PRIVATE KEY-----\nmock-keys-deploy\n-----END OPENSSH PRIVATE KEY-----\n`;
+    expect(name).toBe(releaseContainerName("api", "", inputs, key));
+    expect(name).not.toBe(releaseContainerName("api", "", inputs));
   });
 
   it("is not a secret, though it hashes the env: previews and the gate's log show it", () => {

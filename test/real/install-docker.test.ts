@@ -372,7 +372,8 @@ describe("install-docker.sh", () => {
         .filter((l) => l.trim() !== "")
         .filter(
           (l) =>
-            l !== `docker-prune.service: Command ${PRUNE_HELPER} is not executable: No such file or directory`,
+            l !==
+            `docker-prune.service: Command ${PRUNE_HELPER} is not executable: No such file or directory`,
         );
       expect(findings, "systemd-analyze verify findings").toEqual([]);
     } finally {

@@ -45,6 +45,8 @@ export interface KeySpec {
   secret?: boolean;
   /** Has no effect on the local target, so setting it there is refused rather than silently ignored. */
   hetznerOnly?: boolean;
+  /** Has an effect on stage 4 only (the worker nodes), so setting it on stages 1-3 is refused. */
+  stage4Only?: boolean;
   description: string;
 }
 
@@ -119,7 +121,8 @@ export const KEY_TABLE = [
     kind: { type: "enum", allowed: STAGE_NUMBERS },
     required: true,
     description:
-      "Scaling stage from the sizing note: 1 = current 3 GB box, 2 = more RAM and a second worker, 3 = more RAM and CPU.",
+      "Scaling stage from the sizing note: 1 = current 3 GB box, 2 = more RAM and a second worker, 3 = more RAM and CPU, " +
+      "4 = the core node (stage 3's box: Redis, proxy, API, bot) plus `workerNodes` worker nodes on a private network (planned offline; `pulumi up` refuses it until the Swarm deploy lands).",
   },
   {
     path: "target",
@@ -223,6 +226,50 @@ export const KEY_TABLE = [
     kind: { type: "int", min: 1, max: 32 },
     defaultText: "stage preset",
     description: "Number of RQ worker containers (`worker-image-1..N`); each runs one job at a time.",
+  },
+  {
+    path: "workerNodes",
+    hetznerOnly: true,
+    stage4Only: true,
+    kind: { type: "int", min: 1, max: 20 },
+    defaultText: "1",
+    description: "Stage 4: how many worker nodes run the RQ workers, beside the core node.",
+  },
+  {
+    path: "workersPerNode",
+    hetznerOnly: true,
+    stage4Only: true,
+    kind: { type: "int", min: 1, max: 16 },
+    defaultText: "2",
+    description: "Stage 4: RQ worker containers on each worker node (stage 4 replaces `workers`).",
+  },
+  {
+    path: "workerNode/type",
+    hetznerOnly: true,
+    stage4Only: true,
+    kind: {
+      type: "string",
+      pattern: /^[a-z]+[0-9]+$/,
+      patternHint: "a Hetzner server type name such as cx23",
+    },
+    defaultText: "cheapest type that meets the worker node's requirements",
+    description: "Stage 4: pin the worker nodes' Hetzner server type.",
+  },
+  {
+    path: "workerNode/cores",
+    hetznerOnly: true,
+    stage4Only: true,
+    kind: { type: "int", min: 1, max: 64 },
+    defaultText: "2",
+    description: "Stage 4: minimum vCPUs of each worker node.",
+  },
+  {
+    path: "workerNode/memoryGb",
+    hetznerOnly: true,
+    stage4Only: true,
+    kind: { type: "int", min: 1, max: 512 },
+    defaultText: "4",
+    description: "Stage 4: minimum RAM of each worker node, GB.",
   },
   {
     path: "users",

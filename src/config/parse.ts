@@ -385,6 +385,34 @@ export function parseConfig(
           `(pulumi config rm ${path.includes("/") ? "--path " : ""}${dotted(path)})`,
       );
   }
+  // Stage 4 moves the workers to worker nodes: their keys mean nothing on one box, and `workers`
+  // (the one box's worker count) means nothing on stage 4.
+  const stage = get("stage");
+  if (stage !== undefined && stage !== 4) {
+    for (const k of KEYS.filter((k) => k.stage4Only && v.has(k.path)))
+      problems.push(
+        `${k.path}: applies only to stage 4 (worker nodes), and this stack's stage is ${stage}; ` +
+          `remove it (pulumi config rm ${k.path.includes("/") ? "--path " : ""}${dotted(k.path)}) or set stage 4`,
+      );
+  }
+  if (stage === 4) {
+    if (v.has("workers"))
+      problems.push(
+        `workers: on stage 4 the workers run on the worker nodes (got workers ${get("workers")}); ` +
+          "set workersPerNode instead (pulumi config rm workers && pulumi config set workersPerNode <n>)",
+      );
+    // app-infra-<stack>-worker-<n> must stay a 63-character host name, as the core's does.
+    if (stack.length > 43)
+      problems.push(
+        `stack name "${stack}" is too long for stage 4's worker nodes (app-infra-${stack}-worker-20): ` +
+          "at most 43 characters (pulumi stack rename)",
+      );
+    if (target === "local")
+      problems.push(
+        "stage: 4 needs target hetzner: its worker nodes are servers on a Hetzner private network (got target local); " +
+          "use stage 1-3 locally",
+      );
+  }
   // The server is named app-infra-<stack>, and Hetzner server names must be RFC 1123 hostnames.
   if (target === "hetzner" && !/^[a-z0-9]([a-z0-9-]{0,51}[a-z0-9])?$/i.test(stack)) {
     problems.push(

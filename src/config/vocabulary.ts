@@ -10,8 +10,11 @@
 export const SERVICE_NAMES = ["redis", "proxy", "api", "bot", "worker"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
-/** The scaling stages of the sizing note (presets in src/plan/stages.ts). */
-export const STAGE_NUMBERS = [1, 2, 3] as const;
+/**
+ * The scaling stages of the sizing note (presets in src/plan/stages.ts), and stage 4: the note's
+ * "consider horizontal scaling" as one core node plus worker nodes (src/plan/nodes.ts).
+ */
+export const STAGE_NUMBERS = [1, 2, 3, 4] as const;
 export type Stage = (typeof STAGE_NUMBERS)[number];
 
 /** Hetzner Cloud locations (https://docs.hetzner.com/cloud/general/locations/). */

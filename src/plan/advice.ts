@@ -3,12 +3,11 @@
 // stage 1. Pure: the catalog is passed in; the server choice goes through selectServer, so advice and
 // plan can never pick different types.
 import type { StackConfig } from "../config/types";
-import { STAGE_NUMBERS } from "../config/vocabulary";
 import type { Catalog } from "./catalog";
 import { snapshotServerTypes } from "./catalog";
 import type { Plan } from "./plan";
 import { selectServer, type DeployedServer, type ServerChoice } from "./server";
-import { STAGES, type Stage } from "./stages";
+import { ONE_BOX_STAGES, STAGES, type Stage } from "./stages";
 
 /**
  * Hetzner's primary IPv4, net EUR a month. The catalog's prices exclude it: the snapshot's
@@ -198,7 +197,7 @@ function nextStep(
 }
 
 export function stageOutlook(cfg: StackConfig, catalog: Catalog, deployed?: DeployedServer): StageOutlook[] {
-  return STAGE_NUMBERS.map((stage) => {
+  return ONE_BOX_STAGES.map((stage) => {
     const preset = STAGES[stage];
     const local = cfg.target === "local";
     const picked = local ? undefined : selectServer({ ...cfg, stage }, preset, catalog, deployed).choice;

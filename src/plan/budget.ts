@@ -45,7 +45,27 @@ export interface BudgetInput {
   services: readonly ServicePlan[];
   /** Names the server in messages, e.g. `cx33 (4 vCPU, 8 GB)`. */
   serverLabel: string;
+  /** The keys the messages tell the user to change: a stage-4 worker node's differ (src/plan/nodes.ts). */
+  keys?: BudgetKeys;
 }
+
+export interface BudgetKeys {
+  /** The worker count: `workers`, or `workersPerNode` on a worker node. */
+  workers: string;
+  /** More RAM: `server/memoryGb`, or `workerNode/memoryGb`. */
+  memory: string;
+  /** The last resort: a higher stage, or a bigger worker node. */
+  bigger: string;
+  /** The swap key, where the user sets it (`swapGb`); a worker node's swap is its preset's. */
+  swap?: string;
+}
+
+const ONE_BOX_KEYS: BudgetKeys = {
+  workers: "workers",
+  memory: "server/memoryGb",
+  bigger: "move to a higher stage",
+  swap: "swapGb",
+};
 
 /** The containers whose memory grows with users; Redis and the edge proxy are not among them. */
 const USER_SERVING: ReadonlySet<ServicePlan["role"]> = new Set(["api", "bot", "worker"]);
@@ -97,6 +117,7 @@ export function checkBudget(
   const warnings: string[] = [];
   const notes: string[] = [];
   const box = input.serverLabel;
+  const k = input.keys ?? ONE_BOX_KEYS;
   const capacityMb = b.ramMb + b.swapMb;
   const backupMb = b.backupMb ?? 0;
   const headroomMb = b.deployHeadroomMb ?? 0;
@@ -108,7 +129,7 @@ export function checkBudget(
     const backup = backupMb > 0 ? ` + backup (${backupMb} MB)` : "";
     errors.push(
       `budget: container limits (${b.limitsMb} MB)${headroom} + system reserve (${b.systemReserveMb} MB)${backup} = ${limitsSumMb} MB ` +
-        `exceed RAM + swap (${b.ramMb} + ${b.swapMb} MB) on ${box}: lower services/*/memoryMb or workers, raise swapGb, or move to a higher stage`,
+        `exceed RAM + swap (${b.ramMb} + ${b.swapMb} MB) on ${box}: lower services/*/memoryMb or ${k.workers}, ${k.swap ? `raise ${k.swap}, ` : ""}or ${k.bigger}`,
     );
   }
   // Beyond RAM + swap the projection cannot be met at all: the kernel's OOM killer, not the
@@ -118,7 +139,7 @@ export function checkBudget(
   if (beyond) errors.push(projectionError(b, input));
   if (b.reservationsMb > b.ramMb) {
     errors.push(
-      `budget: container reservations (${b.reservationsMb} MB) exceed RAM (${b.ramMb} MB) on ${box}: lower services/*/reservationMb or workers`,
+      `budget: container reservations (${b.reservationsMb} MB) exceed RAM (${b.ramMb} MB) on ${box}: lower services/*/reservationMb or ${k.workers}`,
     );
   }
   for (const s of input.services) {
@@ -130,13 +151,13 @@ export function checkBudget(
   }
   if (b.swapMb > 0 && b.containerSwapMb > b.swapMb) {
     warnings.push(
-      `budget: containers may use ${b.containerSwapMb} MB of swap in total but the swapfile has ${b.swapMb} MB: lower services/*/swapMb or raise swapGb`,
+      `budget: containers may use ${b.containerSwapMb} MB of swap in total but the swapfile has ${b.swapMb} MB: lower services/*/swapMb${k.swap ? ` or raise ${k.swap}` : ""}`,
     );
   }
   if (!beyond && b.ramPercent > CRITICAL_RAM_PERCENT) {
     warnings.push(
       `budget: projected memory ${b.totalMb} MB is ${b.ramPercent}% of RAM (${b.ramMb} MB) on ${box}, above the note's ${CRITICAL_RAM_PERCENT}% ` +
-        `critical level; ${b.swapNeededMb} MB will live in swap. Move to a higher stage or raise server/memoryGb`,
+        `critical level; ${b.swapNeededMb} MB will live in swap. ${k.bigger[0]!.toUpperCase()}${k.bigger.slice(1)} or raise ${k.memory}`,
     );
   }
   if (!beyond && b.swapNeededMb > 0 && b.swapPercent > SWAP_RELIANCE_PERCENT) {
@@ -193,12 +214,13 @@ function projectionError(b: Omit<Budget, "notes">, input: BudgetInput): string {
     const othersMb =
       b.systemReserveMb + backupMb + headroomMb + b.usersMb + (b.limitsMb - workers.length * workerMb);
     const maxWorkers = Math.floor((capacityMb - othersMb) / workerMb);
-    if (maxWorkers >= 1 && maxWorkers < workers.length) allowed.push(`workers ≤ ${maxWorkers}`);
+    if (maxWorkers >= 1 && maxWorkers < workers.length)
+      allowed.push(`${(input.keys ?? ONE_BOX_KEYS).workers} ≤ ${maxWorkers}`);
   }
   return (
     `budget: projected memory ${b.totalMb} MB (system reserve ${b.systemReserveMb}${backupMb > 0 ? ` + backup ${backupMb}` : ""} + container limits ${b.limitsMb}${headroomMb > 0 ? ` + deploy headroom ${headroomMb}` : ""} + ` +
     `users ${input.users} × ${input.perUserMb} MB) exceeds RAM + swap (${b.ramMb} + ${b.swapMb} MB) on ${input.serverLabel}: ` +
     `not deployable, the kernel's OOM killer would decide what dies. It fits with ${allowed.join(", or ")}; ` +
-    "or raise server/memoryGb or swapGb"
+    `or raise ${[(input.keys ?? ONE_BOX_KEYS).memory, (input.keys ?? ONE_BOX_KEYS).swap].filter(Boolean).join(" or ")}`
   );
 }

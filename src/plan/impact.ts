@@ -17,6 +17,7 @@ import { firewallRules } from "./firewall";
 import { DEPLOY_TIMEOUT_S, DRAIN_TIMEOUT_S, FAILED_LOG_LINES } from "./gate";
 import type { Plan } from "./plan";
 import { defaultMaxmemoryMb } from "./services";
+import { WORKER_NODE } from "./stages";
 
 export type SettingValue = string | number | boolean | string[] | null;
 
@@ -114,14 +115,22 @@ function walk(cfg: StackConfig, path: string): unknown {
 export function resolveSettings(cfg: StackConfig, plan: Plan): Record<string, SettingValue> {
   const out: Record<string, SettingValue> = {};
   const firstOf = (role: string) => plan.services.find((s) => s.role === role);
+  const workerNode = plan.cluster?.nodes.find((n) => n.role === "worker");
   for (const k of KEYS) {
     const p = k.path;
+    // The worker nodes' keys mean nothing on one box (the parser refuses them there).
+    if (k.stage4Only && !plan.cluster) continue;
     let v: unknown;
     if (k.secret) v = (cfg.secrets as unknown as Record<string, boolean>)[p] ? "set" : "unset";
     else if (p === "server/type") v = plan.server?.type ?? null;
     else if (p === "server/cores") v = cfg.server.cores ?? plan.preset.minCores;
     else if (p === "server/memoryGb") v = cfg.server.memoryGb ?? plan.preset.minMemoryGb;
     else if (p === "server/diskGb") v = cfg.server.diskGb ?? plan.preset.minDiskGb;
+    else if (p === "workerNodes") v = plan.cluster!.nodes.length - 1;
+    else if (p === "workersPerNode") v = workerNode?.services.length ?? null;
+    else if (p === "workerNode/type") v = workerNode?.server?.type ?? null;
+    else if (p === "workerNode/cores") v = cfg.workerNode.cores ?? WORKER_NODE.minCores;
+    else if (p === "workerNode/memoryGb") v = cfg.workerNode.memoryGb ?? WORKER_NODE.minMemoryGb;
     else if (p === "swapGb") v = plan.swapGb;
     else if (p === "workers") v = plan.workers;
     else if (p === "adminSshKeys") v = cfg.adminSshKeys.map(shortKey);

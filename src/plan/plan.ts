@@ -10,6 +10,7 @@ import { checkBudget, computeBudget, deployHeadroomMb, type Budget } from "./bud
 import type { Catalog } from "./catalog";
 import { planHetzner, type HetznerPlan } from "./hetzner";
 import { planHost, type HostPlan } from "./host";
+import { planCluster, type ClusterPlan } from "./nodes";
 import { planEdge, type EdgePlan } from "./proxy";
 import { selectServer, type DeployedServer, type ServerChoice } from "./server";
 import { defaultMaxmemoryMb, planServices, type ServicePlan } from "./services";
@@ -45,6 +46,11 @@ export interface Plan {
   hetzner?: HetznerPlan;
   host?: HostPlan;
   app: AppPlan;
+  /**
+   * Stage 4 only: every node (the core node is the server above), the private network and Swarm's
+   * settings, and the monthly total (src/plan/nodes.ts). Absent on stages 1-3.
+   */
+  cluster?: ClusterPlan;
   warnings: string[];
   errors: string[];
   /** True when the plan can be deployed (no errors; warnings allowed). */
@@ -97,6 +103,13 @@ export function deployProblems(cfg: StackConfig): string[] {
         "botToken: is required, and pulumi up refuses to run without it " +
           "(pulumi config set --secret botToken <token from @BotFather>)",
       ];
+  // The offline plan of stage 4 is built; its deploy (the network, the worker nodes and the Swarm)
+  // is not yet, and a stage-3 box must not be half-converted.
+  if (cfg.stage === 4)
+    problems.push(
+      "stage: 4 is planned (npm run plan shows its nodes, network and cost) but pulumi up cannot deploy it yet: " +
+        "the worker nodes and the Swarm are not built; keep stage 3 (pulumi config set stage 3)",
+    );
   // The local target has no host steps, and the parser refuses backup/* there.
   if (cfg.backup.enabled && cfg.target === "hetzner")
     for (const path of BACKUP_SECRET_PATHS)
@@ -205,6 +218,12 @@ export function makePlan(
       }
     }
   }
+  const cluster =
+    cfg.stage === 4 && !local ? planCluster(cfg, catalog, { server, swapGb, services, budget }) : undefined;
+  if (cluster) {
+    errors.push(...cluster.errors);
+    warnings.push(...cluster.warnings);
+  }
   // Computed here, from the catalog the deploy itself uses, so the watchdog on the box names a
   // setting that changes the server today (issue 13: "move to the next stage" changed nothing).
   const sizing = { server, preset };
@@ -231,6 +250,7 @@ export function makePlan(
     hetzner: server && planHetzner(cfg, server),
     host: server && planHost(decided, cfg),
     app: planApp(cfg, services, edge),
+    ...(cluster ? { cluster: cluster.cluster } : {}),
     warnings,
     errors,
     deployable: errors.length === 0,

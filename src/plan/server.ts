@@ -71,15 +71,48 @@ export function requirementsFor(cfg: StackConfig, preset: StagePreset): Requirem
   };
 }
 
+/**
+ * Which server is being chosen, in the words and keys the messages use: the stack's one server
+ * (or stage 4's core node), or a stage-4 worker node (src/plan/nodes.ts).
+ */
+export interface ServerRole {
+  /** Who needs the requirements, e.g. "stage 2" or "a stage-4 worker node". */
+  who: string;
+  /** What a message about the choice as a whole starts with: `server`, or `workerNode`. */
+  subject: string;
+  /** The keys that set each requirement and the pinned type. */
+  keys: { type: string; cores: string; memoryGb: string; diskGb: string };
+  /** The pinned type, if any. */
+  pinned?: string;
+  requirements: Requirements;
+}
+
+/** The stack's own server: requirements from the stage preset and server/*. */
+export function oneBoxRole(cfg: StackConfig, preset: StagePreset): ServerRole {
+  return {
+    who: `stage ${preset.stage}`,
+    subject: "server",
+    keys: {
+      type: "server/type",
+      cores: "server/cores",
+      memoryGb: "server/memoryGb",
+      diskGb: "server/diskGb",
+    },
+    pinned: cfg.server.type,
+    requirements: requirementsFor(cfg, preset),
+  };
+}
+
 /** Each failed requirement in words, naming the key that sets it. */
-function shortfalls(t: ServerType, req: Requirements, stage: number): string[] {
+function shortfalls(t: ServerType, req: Requirements, role: ServerRole): string[] {
   const out: string[] = [];
+  const { who, keys } = role;
   if (t.cores < req.cores)
-    out.push(`has ${t.cores} vCPU but stage ${stage} needs at least ${req.cores} (server/cores)`);
+    out.push(`has ${t.cores} vCPU but ${who} needs at least ${req.cores} (${keys.cores})`);
   if (t.memoryGb < req.memoryGb)
-    out.push(`has ${t.memoryGb} GB RAM but stage ${stage} needs at least ${req.memoryGb} (server/memoryGb)`);
+    out.push(`has ${t.memoryGb} GB RAM but ${who} needs at least ${req.memoryGb} (${keys.memoryGb})`);
   if (t.diskGb < req.diskGb)
-    out.push(`has ${t.diskGb} GB disk but stage ${stage} needs at least ${req.diskGb} (server/diskGb)`);
+    out.push(`has ${t.diskGb} GB disk but ${who} needs at least ${req.diskGb} (${keys.diskGb})`);
   if (t.architecture !== req.architecture)
     out.push(`is ${t.architecture} but server/architecture is ${req.architecture}`);
   return out;
@@ -159,8 +192,10 @@ export function selectServer(
   preset: StagePreset,
   catalog: Catalog,
   deployed?: DeployedServer,
+  role: ServerRole = oneBoxRole(cfg, preset),
 ): Selection {
-  const req = requirementsFor(cfg, preset);
+  const req = role.requirements;
+  const typeKey = role.keys.type;
   const warnings: string[] = [];
   if (deployed) {
     const refused = immovable(req, deployed, catalog);
@@ -168,25 +203,25 @@ export function selectServer(
   }
   const here = catalog.types.filter((t) => orderable(t, req.location)).sort(cheapestFirst(req.location));
   const deployedType = deployed && catalog.types.find((x) => x.name === deployed.type);
-  const pinnedName = cfg.server.type;
+  const pinnedName = role.pinned;
   if (pinnedName !== undefined) {
     const t = catalog.types.find((x) => x.name === pinnedName);
     if (!t) {
       return {
         errors: [
-          `server/type: "${pinnedName}" is not a Hetzner server type (orderable in ${req.location}: ${here.map((x) => x.name).join(", ")})`,
+          `${typeKey}: "${pinnedName}" is not a Hetzner server type (orderable in ${req.location}: ${here.map((x) => x.name).join(", ")})`,
         ],
         warnings,
       };
     }
-    const missing = shortfalls(t, req, preset.stage);
+    const missing = shortfalls(t, req, role);
     if (missing.length > 0)
-      return { errors: missing.map((m) => `server/type: "${pinnedName}" ${m}`), warnings };
+      return { errors: missing.map((m) => `${typeKey}: "${pinnedName}" ${m}`), warnings };
     if (deployed?.type === pinnedName) {
       // Already running: nothing is ordered, so today's stock does not matter.
       if (!orderable(t, req.location)) {
         warnings.push(
-          `server/type: "${pinnedName}" cannot be ordered in ${req.location} today (${t.deprecated ? "deprecated" : "out of stock"}); ` +
+          `${typeKey}: "${pinnedName}" cannot be ordered in ${req.location} today (${t.deprecated ? "deprecated" : "out of stock"}); ` +
             `the deployed server ${deployed.name} keeps it, but a rescale to it or a new server would fail`,
         );
       }
@@ -195,7 +230,7 @@ export function selectServer(
     if (t.deprecated) {
       return {
         errors: [
-          `server/type: "${pinnedName}" is deprecated by Hetzner and can no longer be ordered or rescaled to ` +
+          `${typeKey}: "${pinnedName}" is deprecated by Hetzner and can no longer be ordered or rescaled to ` +
             `(orderable in ${req.location}: ${here.map((x) => x.name).join(", ")})`,
         ],
         warnings,
@@ -205,7 +240,7 @@ export function selectServer(
       const where = t.locations.filter((l) => l.available).map((l) => l.name);
       return {
         errors: [
-          `server/type: "${pinnedName}" is not available in location ${req.location} (it is in: ${where.join(", ") || "none"})`,
+          `${typeKey}: "${pinnedName}" is not available in location ${req.location} (it is in: ${where.join(", ") || "none"})`,
         ],
         warnings,
       };
@@ -217,22 +252,22 @@ export function selectServer(
   const sameRequirements =
     deployed !== undefined &&
     (deployed.requirements === undefined || deployed.requirements === requirementsLabel(req));
-  if (deployedType && sameRequirements && shortfalls(deployedType, req, preset.stage).length === 0) {
+  if (deployedType && sameRequirements && shortfalls(deployedType, req, role).length === 0) {
     if (!orderable(deployedType, req.location)) {
       warnings.push(
         `server: the deployed ${deployedType.name} cannot be ordered in ${req.location} today (${deployedType.deprecated ? "deprecated" : "out of stock"}); ` +
-          `kept, since stage ${preset.stage}'s requirements did not change`,
+          `kept, since ${role.who}'s requirements did not change`,
       );
     }
     return { choice: choice(deployedType, req, false, catalog, true), errors: [], warnings };
   }
-  const fits = here.filter((t) => shortfalls(t, req, preset.stage).length === 0);
+  const fits = here.filter((t) => shortfalls(t, req, role).length === 0);
   if (fits.length === 0) {
     return {
       errors: [
-        `server: no orderable ${req.architecture} server type in ${req.location} has at least ${req.cores} vCPU, ` +
+        `${role.subject}: no orderable ${req.architecture} server type in ${req.location} has at least ${req.cores} vCPU, ` +
           `${req.memoryGb} GB RAM and ${req.diskGb} GB disk (catalog: ${catalog.source}, ${catalog.takenAt}); ` +
-          "lower server/cores, server/memoryGb or server/diskGb, or change location or server/architecture",
+          `lower ${role.keys.cores}, ${role.keys.memoryGb} or ${role.keys.diskGb}, or change location or server/architecture`,
       ],
       warnings,
     };

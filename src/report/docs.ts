@@ -1,7 +1,7 @@
 // Generates the config documentation from the key table: the README's config section and the
 // `config:` block of Pulumi.yaml. `npm run docs` writes both; a test fails when they are stale.
 import { stringify } from "yaml";
-import { STAGES } from "../plan/stages";
+import { STAGES, WORKER_NODE } from "../plan/stages";
 import { KEYS, describeKind, type KeySpec } from "../config/keys";
 import { STAGE_NUMBERS } from "../config/vocabulary";
 
@@ -72,7 +72,9 @@ export function renderPulumiYaml(): string {
 export function stageMarkdownTable(): string {
   const rows = STAGE_NUMBERS.map((n) => {
     const s = STAGES[n];
-    return `| ${n} — ${s.title} | ≥${s.minCores} | ≥${s.minMemoryGb} GB | ≥${s.minDiskGb} GB | ${s.swapGb} GB | ${s.workers} | ${s.note} |`;
+    // Stage 4's row is its core node; the workers run on the worker nodes.
+    const workers = n === 4 ? `none on the core; ${WORKER_NODE.workersPerNode} per worker node` : s.workers;
+    return `| ${n} — ${s.title} | ≥${s.minCores} | ≥${s.minMemoryGb} GB | ≥${s.minDiskGb} GB | ${s.swapGb} GB | ${workers} | ${s.note} |`;
   });
   return [
     "| stage | vCPU | RAM | disk | swap | workers | the note says |",

@@ -6,6 +6,7 @@ import { monthlyCost, scaling } from "../plan/advice";
 import type { Budget } from "../plan/budget";
 import type { Catalog } from "../plan/catalog";
 import { resolveFirewall, resolveSettings, type Change, type PlanView } from "../plan/impact";
+import type { ClusterPlan, NodeRole } from "../plan/nodes";
 import type { Plan } from "../plan/plan";
 import type { DeployedServer } from "../plan/server";
 
@@ -22,9 +23,70 @@ export interface PlanJson extends PlanView {
   budget: Omit<Budget, "swapPercent"> | null;
   warnings: string[];
   errors: string[];
+  /** Stage 4 only: the nodes, each with its server, services and budget; the network; the total. */
+  cluster?: ClusterJson;
   /** With --before: what it was compared with, and what the change does. */
   comparedWith?: ComparedWith;
   changes?: Change[];
+}
+
+export interface NodeJson {
+  name: string;
+  role: NodeRole;
+  privateIp: string;
+  server: {
+    type: string;
+    cores: number;
+    memoryGb: number;
+    diskGb: number;
+    priceMonthlyEur: number | null;
+  } | null;
+  /** Server, IPv4 and (core only) backups; null when a price is unknown. */
+  monthlyEur: number | null;
+  swapGb: number;
+  /** The containers (on stage 4: Swarm tasks) this node runs. */
+  services: string[];
+  budget: { ramMb: number; totalMb: number; ramPercent: number; limitsMb: number } | null;
+}
+
+export interface ClusterJson {
+  network: ClusterPlan["network"];
+  swarm: ClusterPlan["swarm"];
+  nodes: NodeJson[];
+  totalMonthlyEur: number | null;
+}
+
+function clusterToJson(c: ClusterPlan): ClusterJson {
+  return {
+    network: c.network,
+    swarm: c.swarm,
+    nodes: c.nodes.map((n) => ({
+      name: n.name,
+      role: n.role,
+      privateIp: n.privateIp,
+      server: n.server
+        ? {
+            type: n.server.type,
+            cores: n.server.cores,
+            memoryGb: n.server.memoryGb,
+            diskGb: n.server.diskGb,
+            priceMonthlyEur: n.server.priceMonthlyEur,
+          }
+        : null,
+      monthlyEur: n.monthlyEur,
+      swapGb: n.swapGb,
+      services: n.services.map((s) => s.name),
+      budget: n.budget
+        ? {
+            ramMb: n.budget.ramMb,
+            totalMb: n.budget.totalMb,
+            ramPercent: n.budget.ramPercent,
+            limitsMb: n.budget.limitsMb,
+          }
+        : null,
+    })),
+    totalMonthlyEur: c.totalMonthlyEur,
+  };
 }
 
 export interface ComparedWith {
@@ -81,6 +143,7 @@ export function planToJson(plan: Plan, ctx?: PlanContext): PlanJson {
       restart: x.restart,
     })),
     budget: b ? (({ swapPercent: _, ...rest }) => rest)(b) : null,
+    ...(plan.cluster ? { cluster: clusterToJson(plan.cluster) } : {}),
     warnings: plan.warnings,
     errors: plan.errors,
     ...(ctx ? contextFields(plan, ctx) : {}),

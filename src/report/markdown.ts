@@ -3,7 +3,7 @@
 import type { PlanJson } from "./json";
 import { baseNote, changeLines, costLine, settingRows, stageLines, summarizeChanges } from "./changes";
 import { markdownTable } from "./table";
-import { budgetRows, eur, SERVICE_HEADER, serviceRows } from "./text";
+import { budgetRows, clusterSummary, eur, NODE_HEADER, nodeRows, SERVICE_HEADER, serviceRows } from "./text";
 
 const arrow = (a: string | number, b: string | number) =>
   String(a) === String(b) ? String(b) : `${a} → **${b}**`;
@@ -51,6 +51,14 @@ export function renderMarkdown(after: PlanJson, before?: PlanJson): string {
     `**Swap:** ${after.swapGb} GB · **Workers:** ${after.workers}`,
     "",
   );
+  if (after.cluster)
+    out.push(
+      "#### Nodes (stage 4)",
+      markdownTable(NODE_HEADER, nodeRows(after.cluster)),
+      "",
+      ...clusterSummary(after.cluster).map((l) => `- ${html(l)}`),
+      "",
+    );
   const stages = stageLines(after);
   if (stages.length || after.scaling) {
     out.push(

@@ -1,5 +1,5 @@
 // The human report `npm run plan` prints: server, swap, services, budget, warnings, errors.
-import type { PlanJson } from "./json";
+import type { ClusterJson, PlanJson } from "./json";
 import {
   baseNote,
   catalogLabel,
@@ -55,6 +55,48 @@ export function budgetRows(p: PlanJson): (string | number)[][] {
   ];
 }
 
+/** One row per node: its server, address, services, memory and monthly cost. */
+export function nodeRows(c: ClusterJson): (string | number)[][] {
+  return c.nodes.map((n) => [
+    n.name,
+    n.role,
+    n.server?.type ?? "none fits",
+    n.server?.cores ?? "",
+    n.server?.memoryGb ?? "",
+    n.privateIp,
+    n.services.join(", "),
+    n.budget ? `${n.budget.totalMb} MB (${n.budget.ramPercent}%)` : "",
+    eur(n.monthlyEur),
+  ]);
+}
+
+export const NODE_HEADER = [
+  "node",
+  "role",
+  "type",
+  "vCPU",
+  "RAM GB",
+  "private IP",
+  "services",
+  "memory budget",
+  "monthly",
+];
+
+/** The network, Swarm's settings and the total, in one line each. */
+export function clusterSummary(c: ClusterJson): string[] {
+  const workers = c.nodes.filter((n) => n.role === "worker").length;
+  return [
+    `1 core node + ${workers} worker node${workers === 1 ? "" : "s"}; total ${eur(c.totalMonthlyEur)} net of VAT (the private network is free)`,
+    `private network ${c.network.name}: ${c.network.subnet} in ${c.network.networkZone}, MTU ${c.network.mtu}`,
+    `Swarm: manager on ${c.swarm.advertiseAddr}, overlay pool ${c.swarm.addressPool} (/${c.swarm.addressPoolSubnetSize} each), ` +
+      `overlays ${c.swarm.encrypted ? "encrypted (IPsec ESP)" : "unencrypted"} at MTU ${c.swarm.overlayMtu}`,
+  ];
+}
+
+function clusterLines(c: ClusterJson): string[] {
+  return ["Nodes (stage 4)", textTable(NODE_HEADER, nodeRows(c)), ...clusterSummary(c).map((l) => `  ${l}`)];
+}
+
 export function renderText(p: PlanJson): string {
   const out: string[] = [];
   out.push(`app-infra plan: stack ${p.stack}, stage ${p.stage}, target ${p.target}`, "");
@@ -94,8 +136,9 @@ export function renderText(p: PlanJson): string {
     out.push(...stageLines(p).map((l) => `  ${l}`), "");
     out.push(`Swap: ${p.swapGb} GB swapfile${p.scaling ? ` — ${p.scaling.swapNote}` : ""}`, "");
   }
+  if (p.cluster) out.push(...clusterLines(p.cluster), "");
   out.push(
-    `Services (${p.workers} worker${p.workers === 1 ? "" : "s"})`,
+    `Services${p.cluster ? " on the core node" : ""} (${p.workers} worker${p.workers === 1 ? "" : "s"})`,
     textTable(SERVICE_HEADER, serviceRows(p)),
     "",
   );

@@ -61,7 +61,11 @@ describe("--json prints exactly one JSON document, whatever fails", () => {
     ["usage", ["--json"], "--stack is required"],
     ["usage", ["--json", "--stack", "dev", "--markdown"], "--json and --markdown: pick one output format"],
     ["usage", ["--json", "--stack", "dev", "--frobnicate"], 'unknown option "--frobnicate"'],
-    ["config", ["--json", "--stack", "dev", "--set", "stage=9"], "stage: should be one of 1, 2, 3 (got 9)"],
+    [
+      "config",
+      ["--json", "--stack", "dev", "--set", "stage=9"],
+      "stage: should be one of 1, 2, 3, 4 (got 9)",
+    ],
     ["config", ["--json", "--stack", "nope"], "no file Pulumi.nope.yaml"],
   ])("%s error %j", (kind, args, message) => {
     const r = run(...args);

@@ -74,7 +74,7 @@ describe("npm run plan (offline)", () => {
   });
 
   it.each([
-    [["--set", "stage=4"], "stage: should be one of 1, 2, 3 (got 4)"],
+    [["--set", "stage=5"], "stage: should be one of 1, 2, 3, 4 (got 5)"],
     [["--set", "swapGb=-1"], "swapGb: should be an integer between 0 and 64 (got -1)"],
     [["--set", "swapGB=2"], "swapGB: unknown key"],
     [
@@ -112,10 +112,10 @@ describe("npm run plan (offline)", () => {
   });
 
   it("--markdown renders a refused configuration as a report too", () => {
-    const r = run("--stack", "dev", "--set", "stage=4", "--markdown");
+    const r = run("--stack", "dev", "--set", "stage=5", "--markdown");
     expect(r.code).toBe(2);
     expect(r.stdout).toBe(
-      "### app-infra plan: `dev` — ❌ not deployable\n\n#### Errors\n- ❌ stage: should be one of 1, 2, 3 (got 4)\n\n",
+      "### app-infra plan: `dev` — ❌ not deployable\n\n#### Errors\n- ❌ stage: should be one of 1, 2, 3, 4 (got 5)\n\n",
     );
   });
 
@@ -146,11 +146,11 @@ describe("npm run plan (offline)", () => {
       encoding: "utf8",
     });
     expect(JSON.parse(out).stage).toBe(1);
-    const bad = spawnSync("npm", ["run", "--silent", "plan", "--", "--stack", "dev", "--set", "stage=4"], {
+    const bad = spawnSync("npm", ["run", "--silent", "plan", "--", "--stack", "dev", "--set", "stage=5"], {
       cwd: root,
       encoding: "utf8",
     });
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain("stage: should be one of 1, 2, 3 (got 4)");
+    expect(bad.stderr).toContain("stage: should be one of 1, 2, 3, 4 (got 5)");
   });
 });

@@ -23,8 +23,8 @@ const problems = (sets: string[], yaml?: string) => plan(sets, yaml).problems;
 
 describe("--set rows", () => {
   it("rows 5, 6: a one-element list is not a stage", () => {
-    expect(problems(["stage=[1]"])).toEqual(["stage: should be one of 1, 2, 3 (got [1])"]);
-    expect(problems(['stage=["2"]'])).toEqual(['stage: should be one of 1, 2, 3 (got ["2"])']);
+    expect(problems(["stage=[1]"])).toEqual(["stage: should be one of 1, 2, 3, 4 (got [1])"]);
+    expect(problems(['stage=["2"]'])).toEqual(['stage: should be one of 1, 2, 3, 4 (got ["2"])']);
     expect(problems(['location=["fsn1"]'])).toEqual([
       'location: should be one of fsn1, nbg1, hel1, ash, hil, sin (got ["fsn1"])',
     ]);
@@ -157,7 +157,7 @@ describe("stack file rows", () => {
 
   it("F6: an empty file is a stack without config", () => {
     expect(problems([], "")).toEqual([
-      "stage: is required, one of 1, 2, 3 (pulumi config set stage <value>)",
+      "stage: is required, one of 1, 2, 3, 4 (pulumi config set stage <value>)",
     ]);
   });
 
@@ -209,9 +209,35 @@ describe("stack file rows", () => {
     expect(problems([], `${DEV}  app-infra:target: local\n`)).toEqual([]);
   });
 
+  it("stage 4's keys on stages 1-3 are refused, naming each and the way out; workers and target local on stage 4 too", () => {
+    const yaml = `${DEV}  app-infra:workerNodes: 2\n  app-infra:workerNode:\n    memoryGb: 8\n`;
+    expect(problems([], yaml)).toEqual([
+      "workerNodes: applies only to stage 4 (worker nodes), and this stack's stage is 1; remove it (pulumi config rm workerNodes) or set stage 4",
+      "workerNode/memoryGb: applies only to stage 4 (worker nodes), and this stack's stage is 1; remove it (pulumi config rm --path workerNode.memoryGb) or set stage 4",
+    ]);
+    expect(problems(["stage=4"], yaml)).toEqual([]);
+    expect(problems(["stage=4", "workers=3"])).toEqual([
+      "workers: on stage 4 the workers run on the worker nodes (got workers 3); set workersPerNode instead (pulumi config rm workers && pulumi config set workersPerNode <n>)",
+    ]);
+    expect(problems(["stage=4", "target=local"])).toEqual([
+      "stage: 4 needs target hetzner: its worker nodes are servers on a Hetzner private network (got target local); use stage 1-3 locally",
+    ]);
+    expect(problems(["stage=4", "workerNodes=0"])).toEqual([
+      "workerNodes: should be an integer between 1 and 20 (got 0)",
+    ]);
+  });
+
+  it("stage 4 needs a stack name that leaves room for -worker-20 in a 63-character host name", () => {
+    expect(() => parseConfig("a".repeat(43), { stage: 4 })).not.toThrow();
+    expect(() => parseConfig("a".repeat(44), { stage: 4 })).toThrow(
+      `stack name "${"a".repeat(44)}" is too long for stage 4's worker nodes (app-infra-${"a".repeat(44)}-worker-20): at most 43 characters (pulumi stack rename)`,
+    );
+    expect(() => parseConfig("a".repeat(44), { stage: 3 })).not.toThrow();
+  });
+
   it("F28: a !!binary value is named as such", () => {
     expect(problems([], "config:\n  app-infra:stage: !!binary aGVsbG8=\n")).toEqual([
-      "stage: should be one of 1, 2, 3 (got binary data (a !!binary value))",
+      "stage: should be one of 1, 2, 3, 4 (got binary data (a !!binary value))",
     ]);
   });
 

@@ -663,7 +663,7 @@ describe("parseConfig's cross-key rules and refusals, each case once", () => {
     ]);
     // A required key with a bad value is not also reported missing.
     expect(await problems({ botToken: { secure: "x" }, stage: [1] })).toEqual([
-      "stage: should be one of 1, 2, 3 (got [1])",
+      "stage: should be one of 1, 2, 3, 4 (got [1])",
     ]);
   });
 

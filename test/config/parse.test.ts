@@ -120,13 +120,13 @@ describe("parseConfig: defaults", () => {
 
 describe("parseConfig: every message names the key, the value and what is allowed", () => {
   const cases: [string, RawConfig, string][] = [
-    ["stage 4", { stage: 4 }, "stage: should be one of 1, 2, 3 (got 4)"],
+    ["stage 5", { stage: 5 }, "stage: should be one of 1, 2, 3, 4 (got 5)"],
     ["negative swap", { swapGb: -1 }, "swapGb: should be an integer between 0 and 64 (got -1)"],
     ["fractional swap", { swapGb: 2.5 }, "swapGb: should be an integer between 0 and 64 (got 2.5)"],
     [
       "unknown top-level key",
       { swapGB: 2 },
-      "swapGB: unknown key (known: stage, target, location, server, swapGb, swappiness, systemReserveMb, workers, users, perUserMb, images, imageDigests, services, domain, tls, release, releases, adminCidrs, adminSshKeys, registry, alerts, backup, botToken, falKey, env, registryPassword, alertWebhookUrl, deployPrivateKey)",
+      "swapGB: unknown key (known: stage, target, location, server, swapGb, swappiness, systemReserveMb, workers, workerNodes, workersPerNode, workerNode, users, perUserMb, images, imageDigests, services, domain, tls, release, releases, adminCidrs, adminSshKeys, registry, alerts, backup, botToken, falKey, env, registryPassword, alertWebhookUrl, deployPrivateKey)",
     ],
     [
       "unknown nested key",
@@ -235,19 +235,19 @@ describe("parseConfig: every message names the key, the value and what is allowe
 
   it("stage is required", () => {
     expect(() => parseConfig("dev", {})).toThrow(
-      "stage: is required, one of 1, 2, 3 (pulumi config set stage <value>)",
+      "stage: is required, one of 1, 2, 3, 4 (pulumi config set stage <value>)",
     );
   });
 
   it("reports every problem at once", () => {
-    const all = problems({ stage: 4, swapGb: -1, bogus: true, services: { redis: { memoryMb: 1 } } });
+    const all = problems({ stage: 5, swapGb: -1, bogus: true, services: { redis: { memoryMb: 1 } } });
     expect(all).toHaveLength(4);
     expect(all.map((p) => p.split(":")[0])).toEqual(["stage", "swapGb", "bogus", "services/redis/memoryMb"]);
   });
 
   it("the error message lists the problems under one heading", () => {
     expect(() => parseConfig("dev", { stage: 9, swapGb: 99 })).toThrow(
-      "app-infra: the stack configuration has 2 problems:\n  - stage: should be one of 1, 2, 3 (got 9)\n  - swapGb: should be an integer between 0 and 64 (got 99)",
+      "app-infra: the stack configuration has 2 problems:\n  - stage: should be one of 1, 2, 3, 4 (got 9)\n  - swapGb: should be an integer between 0 and 64 (got 99)",
     );
   });
 
@@ -377,7 +377,7 @@ describe("parseConfig, loaded inside the test: shapes, secrets and the problem l
   it("a missing stage is reported next to the other problems", () => {
     expect(problemsOf({ workers: "x" })).toEqual([
       'workers: should be an integer between 1 and 32 (got "x")',
-      "stage: is required, one of 1, 2, 3 (pulumi config set stage <value>)",
+      "stage: is required, one of 1, 2, 3, 4 (pulumi config set stage <value>)",
     ]);
   });
 

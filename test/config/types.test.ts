@@ -22,6 +22,7 @@ function nonDefault(k: KeySpec): unknown {
     case "string": {
       const samples: Record<string, string> = {
         "server/type": "cx43",
+        "workerNode/type": "cx33",
         "registry/server": "registry.example.com",
         "alerts/telegramChatId": "@ops_alerts",
         "services/api/healthPath": "/ready",
@@ -42,8 +43,10 @@ const at = (obj: unknown, path: string) =>
 
 describe("StackConfig comes from the key table", () => {
   const raw: RawConfig = {};
+  // Stage 4's keys are refused on stage 2 (and `workers` on stage 4): they get a config of their own.
+  const skip = (k: KeySpec) => k.secret || k.path === "stage" || k.path === "target" || k.stage4Only;
   for (const k of KEYS) {
-    if (k.secret || k.path === "stage" || k.path === "target") continue;
+    if (skip(k)) continue;
     const parts = k.path.split("/");
     let node = raw as Record<string, unknown>;
     for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
@@ -53,11 +56,28 @@ describe("StackConfig comes from the key table", () => {
 
   it("every non-secret key lands, with its non-default value, at the field its path names", () => {
     for (const k of KEYS) {
-      if (k.secret || k.path === "stage" || k.path === "target") continue;
+      if (skip(k)) continue;
       expect(at(cfg, k.path), k.path).toEqual(nonDefault(k));
       expect(at(cfg, k.path), k.path).not.toEqual(k.default);
     }
     expect(cfg.stage).toBe(2);
+    const stage4 = KEYS.filter((k) => k.stage4Only);
+    expect(stage4.map((k) => k.path)).toEqual([
+      "workerNodes",
+      "workersPerNode",
+      "workerNode/type",
+      "workerNode/cores",
+      "workerNode/memoryGb",
+    ]);
+    const raw4: Record<string, unknown> = { stage: 4 };
+    for (const k of stage4) {
+      const parts = k.path.split("/");
+      let node = raw4;
+      for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
+      node[parts[parts.length - 1]!] = nonDefault(k);
+    }
+    const cfg4 = parseConfig("dev", raw4 as RawConfig);
+    for (const k of stage4) expect(at(cfg4, k.path), k.path).toEqual(nonDefault(k));
   });
 
   it("a secret key only says whether it is set", () => {
@@ -81,7 +101,7 @@ describe("StackConfig comes from the key table", () => {
   });
 
   it("types: kinds map to value types, optional when no default, enums are their allowed values", () => {
-    expectTypeOf<StackConfig["stage"]>().toEqualTypeOf<1 | 2 | 3>();
+    expectTypeOf<StackConfig["stage"]>().toEqualTypeOf<1 | 2 | 3 | 4>();
     expectTypeOf<StackConfig["target"]>().toEqualTypeOf<"hetzner" | "local">();
     expectTypeOf<StackConfig["server"]["architecture"]>().toEqualTypeOf<"x86" | "arm">();
     expectTypeOf<StackConfig["workers"]>().toEqualTypeOf<number | undefined>();

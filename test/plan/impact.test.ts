@@ -39,7 +39,15 @@ describe("resolved settings", () => {
   it("name every key of the config table, secrets only as set/unset", () => {
     const cfg = parseConfig("prod", { stage: 2, botToken: { secure: "v1:abc" } }, { fromStackFile: true });
     const s = resolveSettings(cfg, makePlan(cfg, catalog));
-    expect(Object.keys(s)).toEqual(KEYS.map((k) => k.path));
+    // Every key but the worker nodes' on a one-box stage; stage 4 names them too.
+    expect(Object.keys(s)).toEqual(KEYS.filter((k) => !k.stage4Only).map((k) => k.path));
+    const cfg4 = parseConfig("prod", { stage: 4, workerNode: { memoryGb: 8 } });
+    const s4 = resolveSettings(cfg4, makePlan(cfg4, catalog));
+    expect(Object.keys(s4)).toEqual(KEYS.map((k) => k.path));
+    expect([s4.workerNodes, s4.workersPerNode, s4["workerNode/cores"], s4["workerNode/memoryGb"]]).toEqual([
+      1, 2, 2, 8,
+    ]);
+    expect(s4["workerNode/type"]).toMatch(/^c[a-z]*\d+$/);
     expect(s.botToken).toBe("set");
     expect(s.falKey).toBe("unset");
     expect(JSON.stringify(s)).not.toContain("v1:abc");

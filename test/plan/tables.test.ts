@@ -44,7 +44,29 @@ describe("fixed tables", () => {
         workers: 2,
         note: "RAM 6–8 GB, CPU 4–6 cores, consider horizontal scaling",
       },
+      // The core node keeps stage 3's requirements (a stack moving 3 → 4 keeps its server); its
+      // workers move to the worker nodes.
+      4: {
+        stage: 4,
+        title: "beyond one box",
+        minCores: 4,
+        minMemoryGb: 6,
+        minDiskGb: 60,
+        swapGb: 2,
+        workers: 0,
+        note: "consider horizontal scaling: a core node plus worker nodes on a private network",
+      },
     });
+    const { WORKER_NODE, ONE_BOX_STAGES } = await import("../../src/plan/stages");
+    expect(WORKER_NODE).toEqual({
+      minCores: 2,
+      minMemoryGb: 4,
+      minDiskGb: 40,
+      swapGb: 2,
+      nodes: 1,
+      workersPerNode: 2,
+    });
+    expect(ONE_BOX_STAGES).toEqual([1, 2, 3]);
   });
 
   it("default service limits (MB), the server image and the SSH key algorithm", async () => {

@@ -671,7 +671,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
         stack: "dev",
         deployable: false,
         warnings: [],
-        errors: ["stage: should be one of 1, 2, 3 (got 7)"],
+        errors: ["stage: should be one of 1, 2, 3, 4 (got 7)"],
       }),
     );
     const withBase = runPlanCli(["--stack", "dev", "--markdown", "--before", file], root);
@@ -680,7 +680,7 @@ describe("markdown capacity report (PR comment and job summary)", () => {
     const without = runPlanCli(["--stack", "dev", "--markdown"], root);
     const note = [
       `#### What this change does (compared with ${file})`,
-      `The base (${file}) has no plan to compare with: stage: should be one of 1, 2, 3 (got 7)`,
+      `The base (${file}) has no plan to compare with: stage: should be one of 1, 2, 3, 4 (got 7)`,
       "",
       "",
     ].join("\n");

@@ -8,7 +8,7 @@
 // the real iptables in throwaway network namespaces (last describe).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { readScript } from "../../components/host";
 import { KEPT_IMAGES_FILE } from "../../src/plan/releases";
@@ -323,29 +323,26 @@ describe("install-docker.sh", () => {
     );
   });
 
-  it("installs the prune helper as a shellcheck-clean script", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "app-infra-prune-helper-"));
+  /** The file the script installed at `path` in the container, checked by the host's shellcheck. */
+  async function expectShellcheckClean(path: string) {
+    const dir = mkdtempSync(join(tmpdir(), "app-infra-helper-"));
     try {
-      const file = join(dir, "app-infra-prune-images");
-      writeFileSync(file, `${await sh(`cat ${PRUNE_HELPER}`)}\n`);
+      const file = join(dir, basename(path));
+      writeFileSync(file, `${await sh(`cat ${path}`)}\n`);
       const res = await run("shellcheck", ["--format=gcc", file]);
-      expect(res.stdout + res.stderr, "shellcheck findings in the prune helper").toBe("");
+      expect(res.stdout + res.stderr, `shellcheck findings in ${path}`).toBe("");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  it("installs the prune helper as a shellcheck-clean script", async () => {
+    await expectShellcheckClean(PRUNE_HELPER);
   });
 
   it("installs the helper as a shellcheck-clean executable and runs it before dockerd starts", async () => {
     expect(await sh(`stat -c %a ${HELPER}`)).toBe("755");
-    const dir = mkdtempSync(join(tmpdir(), "app-infra-helper-"));
-    try {
-      const file = join(dir, "app-infra-block-metadata");
-      writeFileSync(file, `${await sh(`cat ${HELPER}`)}\n`);
-      const res = await run("shellcheck", ["--format=gcc", file]);
-      expect(res.stdout + res.stderr, "shellcheck findings in the installed helper").toBe("");
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await expectShellcheckClean(HELPER);
     // "-": a failure is logged, dockerd still starts (install-docker.sh checks the rule each run).
     expect(await sh(`grep -v '^#' ${DROP_IN}`)).toBe(`[Service]\nExecStartPre=-${HELPER}`);
   });

@@ -1,6 +1,9 @@
 // The weekly prune's program (scripts/lib/prune-images.sh, installed by install-docker.sh) against
 // a real dockerd: a private one, started here with its own data root and socket in a temp dir, so
-// the prune cannot touch the images other tests use. Its images are imported from tiny tars (no
+// the prune cannot touch the images other tests use, and in a network namespace of its own: a
+// dockerd started with --bridge=none deletes the interface docker0 (moby daemon_unix.go,
+// removeDefaultBridgeInterface), which in the host's namespace is the shared engine's bridge (a CI
+// run saw the watchdog test's `docker run` fail with "could not find bridge docker0"). Its images are imported from tiny tars (no
 // registry): one unused and old enough, one the kept-images list names, one a stopped container
 // uses, a dangling one (its tag moved), one with two tags, and a locally built base whose child
 // image the list names.
@@ -49,11 +52,18 @@ function prune(keptFile: string, maxAgeS: string, extraEnv: NodeJS.ProcessEnv = 
 const ids: Record<string, string> = {};
 const keptFile = join(dir, "kept-images");
 
+/** Whether the host's namespace has the shared engine's bridge (checked before and after). */
+const hostBridge = async () => (await run("ip", ["link", "show", "docker0"])).code === 0;
+let bridgeBefore: boolean;
+
 beforeAll(async () => {
   await ensureDocker(); // the binaries are there (and the shared engine runs, untouched here)
+  bridgeBefore = await hostBridge();
   dockerd = spawn(
-    "dockerd",
+    "unshare",
     [
+      "--net",
+      "dockerd",
       `--data-root=${join(dir, "data")}`,
       `--exec-root=${join(dir, "exec")}`,
       `--pidfile=${join(dir, "dockerd.pid")}`,
@@ -97,6 +107,12 @@ afterAll(async () => {
 });
 
 describe("prune_images on a real dockerd", () => {
+  it("the private dockerd runs in its own network namespace: the host's docker0 is left as it was", async () => {
+    expect(await hostBridge()).toBe(bridgeBefore);
+    const inside = await run("docker", ["info", "--format", "{{.Name}}"], { env });
+    expect(inside.code, inside.stderr).toBe(0);
+  });
+
   it("removes nothing younger than the age limit, and says when the kept list is missing", async () => {
     const before = await images();
     const res = await prune(join(dir, "no-such-file"), "604800");

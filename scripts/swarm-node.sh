@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Stage 4 (issue 16), on the core node (the manager): admits worker nodes after they joined, and
+# drains one before its server is deleted. Run as root:
+#   bash -s -- admit TIMEOUT_S ADDR... < swarm-node.sh
+#       waits until a node with each private ADDR is ready, labels it app-infra.node=worker (the
+#       label the worker services are constrained by), then rotates the worker join token, so the
+#       token the joins used is worthless from here on (the next join gets the new one from
+#       swarm-init.sh)
+#   bash -s -- drain TIMEOUT_S ADDR < swarm-node.sh
+#       `docker node update --availability drain`: Swarm stops the node's tasks, each with its stop
+#       grace period (an RQ worker finishes its job on SIGTERM), and starts them elsewhere; waits
+#       until none runs there, then removes the node from the swarm. A node already gone is fine.
+#       Fails after TIMEOUT_S with the node still drained, so the server is not deleted under a job.
+# Environment: SWARM_POLL_S (default 2), the seconds between checks.
+set -euo pipefail
+
+say() { echo "swarm-node: $*"; }
+die() {
+  say "$*" >&2
+  exit 1
+}
+
+ipv4() { [[ $1 =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]]; }
+
+# "ID ADDR STATE" of every node in the swarm.
+nodes() {
+  local ids
+  ids=$(docker node ls -q)
+  [[ -z $ids ]] && return 0
+  # shellcheck disable=SC2086  # one word per node ID
+  docker node inspect --format '{{.ID}} {{.Status.Addr}} {{.Status.State}}' $ids
+}
+
+node_id() { nodes | awk -v a="$1" '$2 == a { print $1; exit }'; }
+
+# How many of the node's tasks are still running or about to (docker node ps' CURRENT STATE).
+busy() { docker node ps "$1" --format '{{.CurrentState}}' | grep -cE '^(Running|Starting|Preparing|Assigned|Accepted)' || true; }
+
+admit() {
+  local timeout=$1 addr deadline id
+  shift
+  (($# > 0)) || die "admit: takes at least one ADDR"
+  deadline=$((SECONDS + timeout))
+  for addr in "$@"; do
+    ipv4 "$addr" || die "ADDR: should be an IPv4 address such as 10.0.1.11 (got '$addr')"
+    until nodes | awk -v a="$addr" '$2 == a && $3 == "ready" { f = 1 } END { exit !f }'; do
+      ((SECONDS < deadline)) || die "no ready node has the address $addr after ${timeout}s (nodes: $(nodes | tr '\n' ';'))"
+      sleep "${SWARM_POLL_S:-2}"
+    done
+    id=$(node_id "$addr")
+    docker node update --label-add app-infra.node=worker "$id" >/dev/null
+    say "node $id ($addr) is ready"
+  done
+  docker swarm join-token --rotate -q worker >/dev/null
+  say "rotated the worker join token"
+}
+
+drain() {
+  local timeout=$1 addr=$2 id deadline n
+  ipv4 "$addr" || die "ADDR: should be an IPv4 address such as 10.0.1.11 (got '$addr')"
+  id=$(node_id "$addr")
+  if [[ -z $id ]]; then
+    say "no node has the address $addr; nothing to drain"
+    return 0
+  fi
+  docker node update --availability drain "$id" >/dev/null
+  say "draining node $id ($addr)"
+  deadline=$((SECONDS + timeout))
+  while n=$(busy "$id") && ((n > 0)); do
+    ((SECONDS < deadline)) || die "node $id ($addr) still runs $n task(s) after ${timeout}s; it stays drained and in the swarm"
+    sleep "${SWARM_POLL_S:-2}"
+  done
+  docker node rm --force "$id" >/dev/null
+  say "node $id ($addr) drained and removed from the swarm"
+}
+
+main() {
+  (($# >= 2)) || die "takes an action (admit or drain), TIMEOUT_S and addresses (got: ${*:-nothing})"
+  local action=$1 timeout=$2
+  shift 2
+  [[ $timeout =~ ^[0-9]+$ ]] || die "TIMEOUT_S: should be a whole number of seconds (got '$timeout')"
+  command -v docker >/dev/null || die "docker not found"
+  case $action in
+    admit) admit "$timeout" "$@" ;;
+    drain)
+      (($# == 1)) || die "drain: takes one ADDR (got $#)"
+      drain "$timeout" "$1"
+      ;;
+    *) die "the action should be admit or drain (got '$action')" ;;
+  esac
+}
+
+# Must stay the last line: bash reads a script on stdin only as far as the command it runs next.
+main "$@"

@@ -17,12 +17,14 @@ export interface ServerArgs {
 export class Server extends pulumi.ComponentResource {
   readonly server: hcloud.Server;
   readonly ipv4: pulumi.Output<string>;
+  /** The stack's deploy key on Hetzner: stage 4's worker nodes are created with it too. */
+  readonly deployKey: hcloud.SshKey;
 
   constructor(name: string, args: ServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("app-infra:index:Server", name, {}, opts);
     const { deployKey, firewall, server } = args.plan;
 
-    const key = new hcloud.SshKey(
+    const key = (this.deployKey = new hcloud.SshKey(
       `${name}-deploy-key`,
       { name: deployKey.name, publicKey: args.deployPublicKey, labels: deployKey.labels },
       {
@@ -31,7 +33,7 @@ export class Server extends pulumi.ComponentResource {
         // create-first (pulumi-terraform-bridge pf/tfbridge/provider_diff.go): delete the old one first.
         deleteBeforeReplace: true,
       },
-    );
+    ));
 
     const fw = new hcloud.Firewall(
       `${name}-firewall`,

@@ -6,10 +6,12 @@ import type { StackConfig } from "../config/types";
 import { SSH_USER } from "./names";
 import type { Plan } from "./plan";
 import { backupEnv } from "./backup";
+import { PRIVATE_NETWORK } from "./nodes";
 import { KEPT_IMAGES_FILE } from "./releases";
 import { watchdogEnv } from "./watchdog";
 
-export type HostStepName = "ready" | "admin-keys" | "swap" | "docker" | "watchdog" | "backup";
+export type HostStepName =
+  "ready" | "admin-keys" | "swap" | "docker" | "watchdog" | "backup" | "swarm-firewall";
 
 /** What may follow a step's script on its stdin (secret; see components/host.ts). */
 export type HostPayload = "watchdog" | "backup";
@@ -52,9 +54,16 @@ type HostInput = Pick<
   "server" | "swapGb" | "swappiness" | "stage" | "workers" | "services" | "scaleUp" | "edge"
 >;
 
+/** How every node's steps log in (see HostPlan.connection). */
+export const HOST_CONNECTION: HostPlan["connection"] = {
+  user: SSH_USER,
+  dialErrorLimit: 120,
+  perDialTimeout: 15,
+};
+
 export function planHost(plan: HostInput, cfg: StackConfig): HostPlan {
   return {
-    connection: { user: SSH_USER, dialErrorLimit: 120, perDialTimeout: 15 },
+    connection: HOST_CONNECTION,
     steps: hostSteps(plan, cfg),
     dockerReady: "docker",
     watchdog: { env: watchdogEnv(cfg, plan), sendBotToken: Boolean(cfg.alerts.telegramChatId) },
@@ -62,8 +71,19 @@ export function planHost(plan: HostInput, cfg: StackConfig): HostPlan {
   };
 }
 
-/** Every step, in dependency order: server → ready → swap → Docker → containers. */
-export function hostSteps(plan: HostInput, cfg: StackConfig): HostStep[] {
+/** What every node's first steps depend on: its server type, swap and the admins' keys. */
+export interface NodeBasics {
+  serverType?: string;
+  swapGb: number;
+  swappiness: number;
+  adminSshKeys: readonly string[];
+}
+
+/**
+ * The steps every node runs, the core node (or the one box) and each stage-4 worker node alike:
+ * ready → admin keys, swap → Docker.
+ */
+export function nodeSteps(n: NodeBasics): HostStep[] {
   return [
     // The server type is an argument so that a rescale re-runs this step: Hetzner powers the box
     // off for change_type, and this re-checks over the pinned SSH connection that it came back
@@ -73,7 +93,7 @@ export function hostSteps(plan: HostInput, cfg: StackConfig): HostStep[] {
       name: "ready",
       formerNames: ["host-ready"],
       script: "wait-host-ready.sh",
-      args: plan.server ? [plan.server.type] : [],
+      args: n.serverType ? [n.serverType] : [],
       after: [],
     },
     {
@@ -81,14 +101,14 @@ export function hostSteps(plan: HostInput, cfg: StackConfig): HostStep[] {
       formerNames: [],
       script: "install-admin-keys.sh",
       // Public keys are not secret; base64 keeps spaces and comments out of shell quoting.
-      args: [Buffer.from(cfg.adminSshKeys.join("\n"), "utf8").toString("base64") || "-"],
+      args: [Buffer.from(n.adminSshKeys.join("\n"), "utf8").toString("base64") || "-"],
       after: ["ready"],
     },
     {
       name: "swap",
       formerNames: [],
       script: "setup-swap.sh",
-      args: [String(plan.swapGb), String(plan.swappiness)],
+      args: [String(n.swapGb), String(n.swappiness)],
       after: ["ready"],
     },
     // The argument: where the last releases' images are listed, for the weekly prune to spare.
@@ -99,6 +119,31 @@ export function hostSteps(plan: HostInput, cfg: StackConfig): HostStep[] {
       args: [KEPT_IMAGES_FILE],
       after: ["swap"],
     },
+  ];
+}
+
+/**
+ * Stage 4, every node: Swarm's ports answer the private subnet only, since the Hetzner firewall
+ * never filters private traffic. Its unit is ordered before docker.service at boot; here it needs
+ * only the box.
+ */
+export const SWARM_FIREWALL_STEP: HostStep = {
+  name: "swarm-firewall",
+  formerNames: [],
+  script: "swarm-firewall.sh",
+  args: [PRIVATE_NETWORK.subnet],
+  after: ["ready"],
+};
+
+/** Every step, in dependency order: server → ready → swap → Docker → containers. */
+export function hostSteps(plan: HostInput, cfg: StackConfig): HostStep[] {
+  return [
+    ...nodeSteps({
+      ...(plan.server ? { serverType: plan.server.type } : {}),
+      swapGb: plan.swapGb,
+      swappiness: plan.swappiness,
+      adminSshKeys: cfg.adminSshKeys,
+    }),
     {
       name: "watchdog",
       formerNames: [],
@@ -127,6 +172,8 @@ export function hostSteps(plan: HostInput, cfg: StackConfig): HostStep[] {
           },
         ]
       : []),
+    // Last, so stages 1-3 declare exactly the steps they did.
+    ...(plan.stage === 4 ? [SWARM_FIREWALL_STEP] : []),
   ];
 }
 

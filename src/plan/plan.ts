@@ -15,6 +15,7 @@ import { planEdge, type EdgePlan } from "./proxy";
 import { selectServer, type DeployedServer, type ServerChoice } from "./server";
 import { defaultMaxmemoryMb, planServices, type ServicePlan } from "./services";
 import { STAGES, type Stage, type StagePreset } from "./stages";
+import { planClusterDeploy, type ClusterDeploy } from "./swarm";
 
 export const EXAMPLE_IMAGE = KEY_BY_PATH.get("images/api")!.default as string;
 
@@ -51,6 +52,11 @@ export interface Plan {
    * settings, and the monthly total (src/plan/nodes.ts). Absent on stages 1-3.
    */
   cluster?: ClusterPlan;
+  /**
+   * Stage 4 only, when every node has a server type: the network, the worker nodes' servers and
+   * host steps, and the Swarm's steps, as components/cluster.ts declares them (src/plan/swarm.ts).
+   */
+  clusterDeploy?: ClusterDeploy;
   warnings: string[];
   errors: string[];
   /** True when the plan can be deployed (no errors; warnings allowed). */
@@ -251,6 +257,9 @@ export function makePlan(
     host: server && planHost(decided, cfg),
     app: planApp(cfg, services, edge),
     ...(cluster ? { cluster: cluster.cluster } : {}),
+    ...(cluster && cluster.cluster.nodes.every((n) => n.server)
+      ? { clusterDeploy: planClusterDeploy(cfg, cluster.cluster) }
+      : {}),
     warnings,
     errors,
     deployable: errors.length === 0,

@@ -24,6 +24,9 @@ export interface RecordedInvoke {
 
 export const SERVER_IP = "203.0.113.10";
 
+/** What the mocked `swarm-init` step prints: a join token in Swarm's format. */
+export const MOCK_JOIN_TOKEN = "SWMTKN-1-0mocktoken0mocktoken0mocktoken0-0mockworkerpart0";
+
 const TEST_ED25519_PUB = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockKeyForTestsOnly000000000000000000000";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -139,7 +142,8 @@ export function recordingMocks(
           state.secretOutputNames = [];
           break;
         case "command:remote:Command":
-          state.stdout = "";
+          // swarm-init.sh prints the Swarm's worker join token (components/cluster.ts).
+          state.stdout = args.name.endsWith("-swarm-init") ? MOCK_JOIN_TOKEN : "";
           state.stderr = "";
           break;
       }

@@ -1,0 +1,194 @@
+// Stage 4's nodes and Swarm (issue 16), mapped from the plan's cluster deploy (src/plan/swarm.ts
+// decides every name, address, rule, step and argument): the private network and subnet, the core
+// node's attachment, the worker nodes (server, pinned host key, host steps), and the Swarm steps.
+//
+// The Swarm's worker join token: swarm-init.sh prints it on the core node; the Command keeps its
+// stdout as a secret (additionalSecretOutputs), and each join gets it on stdin after the script, so
+// it never appears in a command line, in a log (logging stderr only) or in plain state. After the
+// joins, swarm-node.sh admit rotates it; the init step runs again whenever the set of worker nodes
+// changes, so the next join gets the current token.
+//
+// A removed worker node: its `drain` Command depends on the node's server and join, so Pulumi deletes
+// it first, and its delete runs `swarm-node.sh drain` on the core node (pulumi-command runs `delete`
+// with the stdin it was created with: remote/commandController.go:86-91 and commandOutputs.go:73),
+// which waits for the node's tasks to stop; only then is the server deleted.
+import * as command from "@pulumi/command";
+import * as hcloud from "@pulumi/hcloud";
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import { renderUserData, SSH_KEY_ALGORITHM } from "../src/plan/cloud-init";
+import { remoteCommandLine } from "../src/plan/host";
+import type { ClusterDeploy, SwarmStep } from "../src/plan/swarm";
+import { Host, readScript } from "./host";
+
+type Login = Pick<command.types.input.remote.ConnectionArgs, "host" | "privateKey" | "hostKey"> &
+  Partial<command.types.input.remote.ConnectionArgs>;
+
+export interface ClusterArgs {
+  plan: ClusterDeploy;
+  /** The core node's server (stages 1-3's server, unchanged). */
+  coreServer: hcloud.Server;
+  /** The core node's login, as its host steps use it. */
+  coreLogin: Login;
+  /** The core node's Swarm firewall step: the manager starts listening only after it. */
+  coreReady: pulumi.Resource[];
+  /** The stack's deploy key on Hetzner, and its private half for the worker nodes' logins. */
+  deployKeyId: pulumi.Input<string>;
+  deployPrivateKey: pulumi.Input<string>;
+}
+
+export class Cluster extends pulumi.ComponentResource {
+  readonly network: hcloud.Network;
+  readonly subnet: hcloud.NetworkSubnet;
+  readonly workers: Record<string, hcloud.Server> = {};
+  /** The Swarm steps on the core node after every join (admit): the Swarm is formed. */
+  readonly formed: command.remote.Command;
+
+  constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("app-infra:index:Cluster", name, {}, opts);
+    const { plan } = args;
+    const parent = { parent: this };
+
+    this.network = new hcloud.Network(
+      `${name}-network`,
+      { name: plan.network.name, ipRange: plan.network.ipRange, labels: plan.network.labels },
+      parent,
+    );
+    const networkId = this.network.id.apply(Number);
+    this.subnet = new hcloud.NetworkSubnet(
+      `${name}-subnet`,
+      {
+        networkId,
+        type: plan.subnet.type,
+        networkZone: plan.subnet.networkZone,
+        ipRange: plan.subnet.ipRange,
+      },
+      parent,
+    );
+    // A resource of its own, so the core server's inputs stay stage 3's (src/plan/swarm.ts).
+    const coreAttachment = new hcloud.ServerNetwork(
+      `${name}-core-network`,
+      { serverId: args.coreServer.id.apply(Number), subnetId: this.subnet.id, ip: plan.core.privateIp },
+      parent,
+    );
+
+    const firewall = new hcloud.Firewall(
+      `${name}-workers-firewall`,
+      {
+        name: plan.workerFirewall.name,
+        labels: plan.workerFirewall.labels,
+        rules: plan.workerFirewall.rules,
+      },
+      parent,
+    );
+
+    // No triggers: a changed script or argument changes stdin or create, which
+    // pulumi-command runs again as an update (remote/commandController.go:63-83); only `triggers`
+    // replaces (remote/command.go:42), and a replaced drain would run its delete on a live node.
+    const step = (s: SwarmStep, stdin: pulumi.Input<string>) => ({
+      create: remoteCommandLine(s.args),
+      stdin,
+      addPreviousOutputInEnv: false,
+    });
+
+    const init = new command.remote.Command(
+      `${name}-swarm-init`,
+      {
+        connection: args.coreLogin,
+        ...step(plan.swarm.init, readScript(plan.swarm.init.script)),
+        // stdout is the token: kept out of the logs.
+        logging: "stderr",
+      },
+      { parent: this, dependsOn: [coreAttachment, ...args.coreReady], additionalSecretOutputs: ["stdout"] },
+    );
+    const token = pulumi.secret(init.stdout);
+
+    const joins: command.remote.Command[] = [];
+    for (const w of plan.workers) {
+      const hostKey = new tls.PrivateKey(
+        `${name}-${w.key}-host-key`,
+        { algorithm: SSH_KEY_ALGORITHM },
+        parent,
+      );
+      const hostPublicKey = hostKey.publicKeyOpenssh.apply((k) => k.trim());
+      const userData = pulumi
+        .all([hostKey.privateKeyOpenssh, hostPublicKey])
+        .apply(([privateKeyOpenssh, publicKeyOpenssh]) =>
+          renderUserData({ privateKeyOpenssh, publicKeyOpenssh }),
+        );
+      const server = new hcloud.Server(
+        `${name}-${w.key}`,
+        {
+          name: w.server.name,
+          image: w.server.image,
+          location: w.server.location,
+          serverType: w.server.serverType,
+          keepDisk: w.server.keepDisk,
+          backups: w.server.backups,
+          deleteProtection: w.server.protect,
+          rebuildProtection: w.server.protect,
+          sshKeys: [args.deployKeyId],
+          firewallIds: [firewall.id.apply(Number)],
+          userData: pulumi.secret(userData),
+          publicNets: [{ ipv4Enabled: w.server.ipv4, ipv6Enabled: w.server.ipv6 }],
+          // Attached at creation with its fixed address (the provider attaches right after create).
+          networks: [{ networkId, ip: w.privateIp }],
+          labels: w.server.labels,
+        },
+        {
+          parent: this,
+          // The provider's documented order: the subnet must exist before a server attaches to it.
+          dependsOn: [this.subnet],
+          ignoreChanges: ["userData", "sshKeys"],
+        },
+      );
+      this.workers[w.key] = server;
+      const login: Login = {
+        host: server.ipv4Address,
+        privateKey: args.deployPrivateKey,
+        hostKey: hostPublicKey,
+        ...w.host.connection,
+      };
+      const host = new Host(`${name}-${w.key}`, { plan: w.host, connection: login, server }, parent);
+      const join = w.join;
+      const joined = new command.remote.Command(
+        `${name}-${w.key}-swarm-join`,
+        {
+          connection: login,
+          ...step(join, pulumi.secret(pulumi.interpolate`${readScript(join.script)}${token}\n`)),
+          logging: "stdoutAndStderr",
+        },
+        {
+          parent: this,
+          dependsOn: [init, ...Object.values(host.steps)],
+          additionalSecretOutputs: ["stdin"],
+        },
+      );
+      joins.push(joined);
+      const drain = w.drain;
+      new command.remote.Command(
+        `${name}-${w.key}-swarm-drain`,
+        {
+          connection: args.coreLogin,
+          create: "true",
+          delete: remoteCommandLine(drain.args),
+          stdin: readScript(drain.script),
+          logging: "stdoutAndStderr",
+          addPreviousOutputInEnv: false,
+        },
+        { parent: this, dependsOn: [joined, server] },
+      );
+    }
+
+    this.formed = new command.remote.Command(
+      `${name}-swarm-admit`,
+      {
+        connection: args.coreLogin,
+        ...step(plan.swarm.admit, readScript(plan.swarm.admit.script)),
+        logging: "stdoutAndStderr",
+      },
+      { parent: this, dependsOn: [init, ...joins] },
+    );
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,159 @@
+// Stage 4's deploy as data (issue 16): the Hetzner private network and its subnet, the core node's
+// attachment, the worker nodes' servers and firewall, each worker node's host steps, and the Swarm
+// steps (init on the core, join on each worker, admit and drain on the core). components/cluster.ts
+// maps these onto resources and decides nothing itself. Pure.
+//
+// Provider contract (terraform-provider-hcloud v1.59.0, the version the lab builds):
+// - The core node attaches with a separate hcloud_server_network, so the core server's own inputs
+//   are exactly stage 3's: a 3 → 4 move changes nothing that replaces it (server_id, network_id,
+//   subnet_id and ip of the attachment are RequiresReplace, internal/server/resource_network.go
+//   73-107; that only ever replaces the attachment).
+// - Worker servers attach at creation through the server's inline `network` block, which the
+//   provider attaches after the server exists (internal/server/resource.go 469-485) and updates in
+//   place (637-642), so a worker's address change never replaces its server.
+// - A subnet's network, type, zone and range are ForceNew (internal/network/resource_subnet.go
+//   35-67): they are constants here, never derived from a setting.
+import type { StackConfig } from "../config/types";
+import { EVERYWHERE, type FirewallRulePlan } from "./firewall";
+import { SERVER_IMAGE, type FirewallSpec, type ServerSpec } from "./hetzner";
+import { HOST_CONNECTION, nodeSteps, SWARM_FIREWALL_STEP, type HostPlan } from "./host";
+import { serverLabels, stackResourceName } from "./names";
+import type { ClusterPlan, NodePlan } from "./nodes";
+import { REQUIREMENTS_LABEL } from "./server";
+
+/** How long the manager waits for joined nodes to report ready (swarm-node.sh admit). */
+export const ADMIT_TIMEOUT_S = 300;
+/** Added to the workers' stop grace period: how long a drain may take before it fails. */
+export const DRAIN_MARGIN_S = 60;
+
+export interface SwarmStep {
+  script: "swarm-init.sh" | "swarm-join.sh" | "swarm-node.sh";
+  args: string[];
+}
+
+export interface WorkerNodeDeploy {
+  /** `worker-<n>`: the suffix of its resource names, stable per index. */
+  key: string;
+  privateIp: string;
+  server: ServerSpec;
+  host: HostPlan;
+  /** On this node; the token follows the script on stdin. */
+  join: SwarmStep;
+  /** On the core node, when this node's membership is deleted (before its server). */
+  drain: SwarmStep;
+}
+
+export interface ClusterDeploy {
+  network: { name: string; ipRange: string; labels: Record<string, string> };
+  subnet: { type: "cloud"; networkZone: string; ipRange: string };
+  core: { privateIp: string };
+  workerFirewall: FirewallSpec;
+  workers: WorkerNodeDeploy[];
+  swarm: {
+    /**
+     * On the core node; prints the current worker join token (kept as a secret). The worker nodes'
+     * addresses follow its own arguments, so a change of them runs it again (an update).
+     */
+    init: SwarmStep;
+    /** On the core node after every join: wait until ready, label, rotate the token. */
+    admit: SwarmStep;
+  };
+}
+
+/** Inbound rules of the worker nodes: SSH from adminCidrs and ping. They serve nothing publicly. */
+export function workerFirewallRules(cfg: StackConfig): FirewallRulePlan[] {
+  return [
+    {
+      direction: "in",
+      protocol: "tcp",
+      port: "22",
+      sourceIps: cfg.adminCidrs,
+      description: "SSH from adminCidrs",
+    },
+    { direction: "in", protocol: "icmp", sourceIps: EVERYWHERE, description: "ping" },
+  ];
+}
+
+/** A worker node's labels: the stack's, with role worker (the live lookup picks the core by name). */
+export function workerLabels(stack: string): Record<string, string> {
+  return { ...serverLabels(stack), role: "worker" };
+}
+
+function workerHost(cfg: StackConfig, node: NodePlan): HostPlan {
+  return {
+    connection: HOST_CONNECTION,
+    steps: [
+      ...nodeSteps({
+        ...(node.server ? { serverType: node.server.type } : {}),
+        swapGb: node.swapGb,
+        swappiness: cfg.swappiness,
+        adminSshKeys: cfg.adminSshKeys,
+      }),
+      SWARM_FIREWALL_STEP,
+    ],
+    dockerReady: "docker",
+    // Issue 16's per-node watchdog is not built yet: worker nodes run no watchdog step.
+    watchdog: { env: "", sendBotToken: false },
+  };
+}
+
+export function planClusterDeploy(cfg: StackConfig, cluster: ClusterPlan): ClusterDeploy {
+  const { network, swarm } = cluster;
+  const stopTimeoutS = Math.max(0, ...cluster.nodes.flatMap((n) => n.services.map((s) => s.stopTimeoutS)));
+  const workers = cluster.nodes
+    .filter((n) => n.role === "worker")
+    .map((n): WorkerNodeDeploy => {
+      if (!n.server) throw new Error(`internal: worker node ${n.name} has no server type (a plan error)`);
+      return {
+        key: `worker-${n.index}`,
+        privateIp: n.privateIp,
+        server: {
+          name: n.name,
+          image: SERVER_IMAGE,
+          location: cfg.location,
+          serverType: n.server.type,
+          // A worker node holds no data: nothing to keep, back up or protect.
+          keepDisk: false,
+          backups: false,
+          protect: false,
+          labels: { ...workerLabels(cfg.stack), [REQUIREMENTS_LABEL]: n.server.requirementsLabel },
+          ipv4: true,
+          ipv6: true,
+        },
+        host: workerHost(cfg, n),
+        join: { script: "swarm-join.sh", args: [swarm.advertiseAddr, n.privateIp] },
+        drain: {
+          script: "swarm-node.sh",
+          args: ["drain", String(stopTimeoutS + DRAIN_MARGIN_S), n.privateIp],
+        },
+      };
+    });
+  const core = cluster.nodes.find((n) => n.role === "core");
+  if (!core) throw new Error("internal: a cluster has a core node");
+  return {
+    network: { name: network.name, ipRange: network.ipRange, labels: serverLabels(cfg.stack) },
+    subnet: { type: "cloud", networkZone: network.networkZone, ipRange: network.subnet },
+    core: { privateIp: core.privateIp },
+    workerFirewall: {
+      name: stackResourceName(cfg.stack, "workers"),
+      labels: workerLabels(cfg.stack),
+      rules: workerFirewallRules(cfg),
+    },
+    workers,
+    swarm: {
+      init: {
+        script: "swarm-init.sh",
+        args: [
+          swarm.advertiseAddr,
+          swarm.addressPool,
+          String(swarm.addressPoolSubnetSize),
+          ...workers.map((w) => w.privateIp),
+        ],
+      },
+      admit: {
+        script: "swarm-node.sh",
+        args: ["admit", String(ADMIT_TIMEOUT_S), ...workers.map((w) => w.privateIp)],
+      },
+    },
+  };
+}

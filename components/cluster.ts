@@ -63,13 +63,16 @@ export class Cluster extends pulumi.ComponentResource {
         networkZone: plan.subnet.networkZone,
         ipRange: plan.subnet.ipRange,
       },
-      parent,
+      // Its inputs are constants; should the network be replaced, the same range cannot exist twice.
+      { parent: this, deleteBeforeReplace: true },
     );
     // A resource of its own, so the core server's inputs stay stage 3's (src/plan/swarm.ts).
+    // Replaced delete-first, as the SSH key is (components/server.ts): a create-first replacement
+    // would attach the server to the same network a second time, or take an address still in use.
     const coreAttachment = new hcloud.ServerNetwork(
       `${name}-core-network`,
       { serverId: args.coreServer.id.apply(Number), subnetId: this.subnet.id, ip: plan.core.privateIp },
-      parent,
+      { parent: this, deleteBeforeReplace: true },
     );
 
     const firewall = new hcloud.Firewall(
@@ -149,7 +152,7 @@ export class Cluster extends pulumi.ComponentResource {
         hostKey: hostPublicKey,
         ...w.host.connection,
       };
-      const host = new Host(`${name}-${w.key}`, { plan: w.host, connection: login, server }, parent);
+      const host = new Host(`${name}-${w.key}-host`, { plan: w.host, connection: login, server }, parent);
       const join = w.join;
       const joined = new command.remote.Command(
         `${name}-${w.key}-swarm-join`,

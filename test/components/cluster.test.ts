@@ -69,6 +69,14 @@ describe("stage 4: the cluster's resources", () => {
     ]);
     expect(servers[1]!.inputs.sshKeys).toEqual(["server-deploy-key-id"]);
     expect(servers[1]!.inputs.labels).toMatchObject({ app: "app-infra", stack: "prod", role: "worker" });
+    // Replaced delete-first (a second attachment of the same server, or the same range twice, fails);
+    // worker servers wait for the subnet, as the provider's documentation asks.
+    expect(rec.options["cluster-core-network"]?.deleteBeforeReplace).toBe(true);
+    expect(rec.options["cluster-subnet"]?.deleteBeforeReplace).toBe(true);
+    expect(rec.options["cluster-worker-1"]?.dependsOn).toContain("cluster-subnet");
+    expect(rec.options["cluster-worker-1"]?.ignoreChanges).toEqual(["userData", "sshKeys"]);
+    // The Swarm's token output is secret.
+    expect(rec.options["cluster-swarm-init"]?.additionalSecretOutputs).toContain("stdout");
     // Each worker node's own host key, pinned by its logins.
     expect(rec.byType("tls:index/privateKey:PrivateKey").map((k) => k.name)).toEqual([
       "cluster-worker-1-host-key",
@@ -82,13 +90,13 @@ describe("stage 4: the cluster's resources", () => {
     const worker = steps.filter((n) => n.startsWith("cluster-worker-1-") && !/-swarm-(join|drain)$/.test(n));
     // Registration order is not declaration order under mocks: compared as sets.
     expect(worker.sort()).toEqual([
-      "cluster-worker-1-admin-keys",
-      "cluster-worker-1-docker",
-      "cluster-worker-1-ready",
-      "cluster-worker-1-swap",
-      "cluster-worker-1-swarm-firewall",
+      "cluster-worker-1-host-admin-keys",
+      "cluster-worker-1-host-docker",
+      "cluster-worker-1-host-ready",
+      "cluster-worker-1-host-swap",
+      "cluster-worker-1-host-swarm-firewall",
     ]);
-    expect(rec.one("command:remote:Command", "cluster-worker-1-swarm-firewall").inputs.create).toBe(
+    expect(rec.one("command:remote:Command", "cluster-worker-1-host-swarm-firewall").inputs.create).toBe(
       "bash -s -- 10.0.1.0/24",
     );
     expect(plan({ stage: 4 }).host!.steps.map((s) => s.name)).toContain("swarm-firewall");

@@ -25,7 +25,8 @@ die() {
   exit 1
 }
 
-ipv4() { [[ $1 =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]]; }
+# shellcheck source-path=SCRIPTDIR source=lib/swarm.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/swarm.sh" # app-infra:inline
 
 main() {
   (($# >= 3)) || die "takes ADVERTISE_ADDR POOL POOL_MASK [WORKER_ADDR...] (got: ${*:-nothing})"
@@ -38,12 +39,10 @@ main() {
   if ! [[ $mask =~ ^[0-9]{1,2}$ ]] || ((10#$mask < 16 || 10#$mask > 28)); then
     die "POOL_MASK: should be a prefix length between 16 and 28 (got '$mask')"
   fi
-  command -v docker >/dev/null || die "docker not found (install-docker.sh runs first)"
-  # The address must be this host's: the private network is attached before this runs.
-  ip -4 -o addr show | grep -qF " $addr/" ||
-    die "ADVERTISE_ADDR: $addr is not an address of this host (is the private network attached?)"
+  need_docker
+  own_address ADVERTISE_ADDR "$addr"
 
-  state=$(docker info --format '{{.Swarm.LocalNodeState}}')
+  state=$(swarm_state)
   case $state in
     active)
       [[ $(docker info --format '{{.Swarm.ControlAvailable}}') == true ]] ||

@@ -17,7 +17,8 @@ die() {
   exit 1
 }
 
-ipv4() { [[ $1 =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]]; }
+# shellcheck source-path=SCRIPTDIR source=lib/swarm.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/swarm.sh" # app-infra:inline
 
 main() {
   [[ $# -eq 2 ]] || die "takes 2 arguments, MANAGER_ADDR ADVERTISE_ADDR (got: ${*:-nothing})"
@@ -30,11 +31,10 @@ main() {
   IFS= read -r token || true
   [[ $token =~ ^SWMTKN-1-[a-z0-9-]+$ ]] ||
     die "the join token should follow the script on stdin, one line starting SWMTKN-1- (got ${#token} characters)"
-  command -v docker >/dev/null || die "docker not found (install-docker.sh runs first)"
-  ip -4 -o addr show | grep -qF " $addr/" ||
-    die "ADVERTISE_ADDR: $addr is not an address of this host (is the private network attached?)"
+  need_docker
+  own_address ADVERTISE_ADDR "$addr"
 
-  state=$(docker info --format '{{.Swarm.LocalNodeState}}')
+  state=$(swarm_state)
   case $state in
     active)
       managers=$(docker info --format '{{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}')

@@ -20,7 +20,8 @@ die() {
   exit 1
 }
 
-ipv4() { [[ $1 =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]]; }
+# shellcheck source-path=SCRIPTDIR source=lib/swarm.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/swarm.sh" # app-infra:inline
 
 # "ID ADDR STATE" of every node in the swarm.
 nodes() {
@@ -31,7 +32,8 @@ nodes() {
   docker node inspect --format '{{.ID}} {{.Status.Addr}} {{.Status.State}}' $ids
 }
 
-node_id() { nodes | awk -v a="$1" '$2 == a { print $1; exit }'; }
+# All of the input is read (no early exit): nodes would otherwise die of SIGPIPE under pipefail.
+node_id() { nodes | awk -v a="$1" '$2 == a && !f { print $1; f = 1 }'; }
 
 # How many of the node's tasks are still running or about to (docker node ps' CURRENT STATE).
 busy() { docker node ps "$1" --format '{{.CurrentState}}' | grep -cE '^(Running|Starting|Preparing|Assigned|Accepted)' || true; }
@@ -79,7 +81,7 @@ main() {
   local action=$1 timeout=$2
   shift 2
   [[ $timeout =~ ^[0-9]+$ ]] || die "TIMEOUT_S: should be a whole number of seconds (got '$timeout')"
-  command -v docker >/dev/null || die "docker not found"
+  need_docker
   case $action in
     admit) admit "$timeout" "$@" ;;
     drain)

@@ -15,8 +15,9 @@ export interface FirewallRulePlan {
 
 export const EVERYWHERE = ["0.0.0.0/0", "::/0"];
 
-export function firewallRules(cfg: StackConfig): FirewallRulePlan[] {
-  const rules: FirewallRulePlan[] = [
+/** Every server's rules: SSH from adminCidrs and ping. Stage 4's worker nodes have only these. */
+export function adminRules(cfg: StackConfig): FirewallRulePlan[] {
+  return [
     {
       direction: "in",
       protocol: "tcp",
@@ -26,6 +27,10 @@ export function firewallRules(cfg: StackConfig): FirewallRulePlan[] {
     },
     { direction: "in", protocol: "icmp", sourceIps: EVERYWHERE, description: "ping" },
   ];
+}
+
+export function firewallRules(cfg: StackConfig): FirewallRulePlan[] {
+  const rules = adminRules(cfg);
   // Both ports whether or not TLS is on: Let's Encrypt's HTTP-01 challenge comes in on 80, and
   // setting a domain later then needs no firewall change.
   if (cfg.services.api.public) {

@@ -14,7 +14,7 @@
 // - A subnet's network, type, zone and range are ForceNew (internal/network/resource_subnet.go
 //   35-67): they are constants here, never derived from a setting.
 import type { StackConfig } from "../config/types";
-import { EVERYWHERE, type FirewallRulePlan } from "./firewall";
+import { adminRules } from "./firewall";
 import { SERVER_IMAGE, type FirewallSpec, type ServerSpec } from "./hetzner";
 import { HOST_CONNECTION, nodeSteps, SWARM_FIREWALL_STEP, type HostPlan } from "./host";
 import { serverLabels, stackResourceName } from "./names";
@@ -58,20 +58,6 @@ export interface ClusterDeploy {
     /** On the core node after every join: wait until ready, label, rotate the token. */
     admit: SwarmStep;
   };
-}
-
-/** Inbound rules of the worker nodes: SSH from adminCidrs and ping. They serve nothing publicly. */
-export function workerFirewallRules(cfg: StackConfig): FirewallRulePlan[] {
-  return [
-    {
-      direction: "in",
-      protocol: "tcp",
-      port: "22",
-      sourceIps: cfg.adminCidrs,
-      description: "SSH from adminCidrs",
-    },
-    { direction: "in", protocol: "icmp", sourceIps: EVERYWHERE, description: "ping" },
-  ];
 }
 
 /** A worker node's labels: the stack's, with role worker (the live lookup picks the core by name). */
@@ -137,7 +123,8 @@ export function planClusterDeploy(cfg: StackConfig, cluster: ClusterPlan): Clust
     workerFirewall: {
       name: stackResourceName(cfg.stack, "workers"),
       labels: workerLabels(cfg.stack),
-      rules: workerFirewallRules(cfg),
+      // The worker nodes serve nothing publicly.
+      rules: adminRules(cfg),
     },
     workers,
     swarm: {

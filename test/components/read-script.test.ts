@@ -120,6 +120,9 @@ const USES: Record<string, string[]> = {
   "install-watchdog.sh": ["lib/installer.sh"],
   "backup-redis.sh": ["lib/backup-settings.sh"],
   "restore-redis.sh": ["lib/backup-settings.sh"],
+  "swarm-init.sh": ["lib/swarm.sh"],
+  "swarm-join.sh": ["lib/swarm.sh"],
+  "swarm-node.sh": ["lib/swarm.sh"],
 };
 const scripts = readdirSync(SCRIPTS_DIR).filter((f) => f.endsWith(".sh"));
 const raw = (f: string) => readFileSync(join(SCRIPTS_DIR, f), "utf8");

@@ -53,6 +53,16 @@ export const SWARM_ADDRESS_POOL = { base: "10.128.0.0/16", subnetSize: 24 } as c
 
 export const CORE_PRIVATE_IP = "10.0.1.2";
 
+/** The first Docker Engine whose Swarm services take a memory-swap setting (issue 16). */
+export const SERVICE_SWAP_ENGINE = 29;
+
+/** What happens to a Swarm task's swap (src/plan/swarm-services.ts), in the plan's words. */
+export const SWAP_NOTE =
+  `Swarm services take a memory-swap setting only from Docker Engine ${SERVICE_SWAP_ENGINE}; on an older ` +
+  "engine each task may use as much swap again as its memory limit (Docker's default for a limit without " +
+  "memory-swap), Redis, the API and the bot included, where stages 1-3 give them none; the nodes' low " +
+  "swappiness keeps swap a last resort.";
+
 /** Worker node n's (1-based) private address. */
 export function workerPrivateIp(n: number): string {
   return `10.0.1.${10 + n}`;
@@ -92,6 +102,8 @@ export interface ClusterPlan {
     overlayMtu: number;
     /** Overlay traffic between nodes is IPsec-encrypted (ESP): `--opt encrypted`. */
     encrypted: true;
+    /** SWAP_NOTE. */
+    serviceSwap: string;
   };
   nodes: NodePlan[];
   /** Every node's monthly cost; null when one is unknown. The network itself is free. */
@@ -216,6 +228,7 @@ export function planCluster(
         addressPoolSubnetSize: SWARM_ADDRESS_POOL.subnetSize,
         overlayMtu: PRIVATE_NETWORK.overlayMtu,
         encrypted: true,
+        serviceSwap: SWAP_NOTE,
       },
       nodes,
       totalMonthlyEur,

@@ -20,6 +20,7 @@ import { HOST_CONNECTION, nodeSteps, SWARM_FIREWALL_STEP, type HostPlan } from "
 import { serverLabels, stackResourceName } from "./names";
 import type { ClusterPlan, NodePlan } from "./nodes";
 import { REQUIREMENTS_LABEL } from "./server";
+import { planSwarmServices, type SwarmServicesPlan } from "./swarm-services";
 
 /** How long the manager waits for joined nodes to report ready (swarm-node.sh admit). */
 export const ADMIT_TIMEOUT_S = 300;
@@ -49,6 +50,8 @@ export interface ClusterDeploy {
   core: { privateIp: string };
   workerFirewall: FirewallSpec;
   workers: WorkerNodeDeploy[];
+  /** The Swarm services and their overlay (src/plan/swarm-services.ts). */
+  services: SwarmServicesPlan;
   swarm: {
     /**
      * On the core node; prints the current worker join token (kept as a secret). The worker nodes'
@@ -127,6 +130,7 @@ export function planClusterDeploy(cfg: StackConfig, cluster: ClusterPlan): Clust
       rules: adminRules(cfg),
     },
     workers,
+    services: planSwarmServices(cluster),
     swarm: {
       init: {
         script: "swarm-init.sh",

@@ -90,6 +90,7 @@ export function clusterSummary(c: ClusterJson): string[] {
     `private network ${c.network.name}: ${c.network.subnet} in ${c.network.networkZone}, MTU ${c.network.mtu}`,
     `Swarm: manager on ${c.swarm.advertiseAddr}, overlay pool ${c.swarm.addressPool} (/${c.swarm.addressPoolSubnetSize} each), ` +
       `overlays ${c.swarm.encrypted ? "encrypted (IPsec ESP)" : "unencrypted"} at MTU ${c.swarm.overlayMtu}`,
+    `swap: ${c.swarm.serviceSwap}`,
   ];
 }
 

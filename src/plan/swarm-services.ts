@@ -1,0 +1,125 @@
+// Stage 4's Swarm services as data (issue 16): what each of the one-box plan's containers becomes on
+// the cluster. Pure; not deployed yet (components for docker.Service are the next step, and
+// `pulumi up` refuses stage 4 until they are).
+//
+// - Redis, the edge proxy, the API and the bot are pinned to the core node by its label
+//   (swarm-init.sh sets app-infra.node=core); Redis' volume and the proxy's certificates live there.
+// - The RQ workers are one service, constrained to the worker nodes (swarm-node.sh admit labels them
+//   app-infra.node=worker), with `workersPerNode` tasks on each node at most and workersPerNode ×
+//   workerNodes in all.
+// - Each keeps its memory limit and reservation, its stop grace period and its update order
+//   (ServicePlan.replace is already in Swarm's words): the bot stop-first with one replica, since
+//   Telegram answers a second long-poller with 409.
+// - The apps reach Redis by its service name over the encrypted overlay. Redis' endpoint mode is
+//   dnsrr: the name resolves to the task's own address, so no IPVS virtual IP sits in between to drop
+//   a pooled connection idle for 900 s (the kernel's IPVS TCP timeout); Redis' own TCP keepalive
+//   (300 s, redis.conf `tcp-keepalive`, the default since 3.2.1) stays below it either way.
+// - Swap: Swarm services could not set memory-swap before Engine 29 (docker service create has no
+//   --memory-swap). On an older engine a task's swap follows Docker's default for a container with a
+//   memory limit and no memory-swap, which is as much swap again as its limit; the hosts' swappiness
+//   (setup-swap.sh) keeps swap a last resort. SWAP_NOTE says so in the plan.
+import type { ClusterPlan } from "./nodes";
+import { PRIVATE_NETWORK, SWAP_NOTE } from "./nodes";
+import { NETWORK_NAME, type Role, type ServicePlan } from "./services";
+
+export const NODE_LABEL = "app-infra.node";
+export const CORE_CONSTRAINT = `node.labels.${NODE_LABEL}==core`;
+export const WORKER_CONSTRAINT = `node.labels.${NODE_LABEL}==worker`;
+
+/** IPVS' idle timeout for TCP (ipvsadm --set default), and Redis' default keepalive below it. */
+export const IPVS_TCP_TIMEOUT_S = 900;
+export const REDIS_TCP_KEEPALIVE_S = 300;
+
+export interface SwarmServiceSpec {
+  /** The service's name, which is also the name the others reach it by (its ServicePlan alias). */
+  name: string;
+  role: Role;
+  image: string;
+  command: string[] | undefined;
+  env: Record<string, string>;
+  secretEnv: ServicePlan["secretEnv"];
+  replicas: number;
+  /** Swarm's max-replicas-per-node; undefined = no limit. */
+  maxReplicasPerNode?: number;
+  constraints: string[];
+  memoryLimitMb: number;
+  memoryReservationMb: number;
+  /** The swap the one-box plan gives this container: applied from Engine 29, else SWAP_NOTE. */
+  swapMb: number;
+  stopGracePeriodS: number;
+  updateOrder: ServicePlan["replace"];
+  /** vip: a virtual IP (IPVS) in front of the tasks; dnsrr: the name resolves to the tasks. */
+  endpointMode: "vip" | "dnsrr";
+  /** Host ports published on the core node itself (mode host: no routing mesh, the client's address kept). */
+  hostPorts: { published: number; target: number }[];
+  volumes: ServicePlan["volumes"];
+  healthcheck: ServicePlan["healthcheck"];
+}
+
+export interface SwarmServicesPlan {
+  network: { name: string; driver: "overlay"; encrypted: true; mtu: number; attachable: false };
+  services: SwarmServiceSpec[];
+  /** What happens to swap, in the plan's words (see the module comment). */
+  swapNote: string;
+}
+
+function spec(
+  s: ServicePlan,
+  more: Partial<SwarmServiceSpec> & Pick<SwarmServiceSpec, "constraints">,
+): SwarmServiceSpec {
+  return {
+    name: s.alias,
+    role: s.role,
+    image: s.image,
+    command: s.command,
+    env: s.env,
+    secretEnv: s.secretEnv,
+    replicas: 1,
+    memoryLimitMb: s.memoryMb,
+    memoryReservationMb: s.memoryReservationMb,
+    swapMb: s.swapMb,
+    stopGracePeriodS: s.stopTimeoutS,
+    updateOrder: s.replace,
+    endpointMode: "vip",
+    hostPorts: [],
+    volumes: s.volumes,
+    healthcheck: s.healthcheck,
+    ...more,
+  };
+}
+
+export function planSwarmServices(cluster: ClusterPlan): SwarmServicesPlan {
+  const core = cluster.nodes.find((n) => n.role === "core");
+  const workers = cluster.nodes.filter((n) => n.role === "worker");
+  if (!core) throw new Error("internal: a cluster has a core node");
+  const services: SwarmServiceSpec[] = core.services.map((s) =>
+    spec(s, {
+      constraints: [CORE_CONSTRAINT],
+      ...(s.role === "redis" ? { endpointMode: "dnsrr" as const } : {}),
+      hostPorts: s.ports.map((p) => ({ published: p.external, target: p.internal })),
+    }),
+  );
+  // The worker nodes' containers are copies of one service (worker-image-1..N on each node).
+  const perNode = workers[0]?.services ?? [];
+  const first = perNode[0];
+  if (first)
+    services.push(
+      spec(first, {
+        name: "worker-image",
+        constraints: [WORKER_CONSTRAINT],
+        replicas: perNode.length * workers.length,
+        maxReplicasPerNode: perNode.length,
+      }),
+    );
+  return {
+    network: {
+      name: NETWORK_NAME,
+      driver: "overlay",
+      encrypted: true,
+      mtu: PRIVATE_NETWORK.overlayMtu,
+      attachable: false,
+    },
+    services,
+    swapNote: SWAP_NOTE,
+  };
+}

@@ -20,16 +20,20 @@ export interface S3Server {
   stop(): Promise<void>;
 }
 
-export async function startS3(dir: string): Promise<S3Server> {
-  const bin = join(dir, "bin");
+/** `go install`s gofakes3 into bin. Go's module and build caches are its own (they persist on the machine). */
+export function buildGofakes3(bin: string): void {
   mkdirSync(bin, { recursive: true });
-  // Go's module and build caches are its own (they persist on the machine); the binary goes to dir.
   const built = spawnSync("go", ["install", GOFAKES3], {
     env: { ...process.env, GOBIN: bin },
     encoding: "utf8",
     timeout: 600_000,
   });
   if (built.status !== 0) throw new Error(`go install ${GOFAKES3} failed: ${built.stderr || built.error}`);
+}
+
+export async function startS3(dir: string): Promise<S3Server> {
+  const bin = join(dir, "bin");
+  buildGofakes3(bin);
   const port = await freePort();
   const proc: ChildProcess = spawn(
     join(bin, "gofakes3"),

@@ -9,5 +9,5 @@ cd "$(dirname "$0")"
 # (pulumi/pulumi .goreleaser.yml: -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v…).
 version="$(go list -mod=readonly -m -f '{{.Version}}' github.com/pulumi/pulumi/pkg/v3)"
 go build -mod=readonly \
-  -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${version}" \
+  -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${version}" \
   -o "$out/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi

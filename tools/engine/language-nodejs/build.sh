@@ -6,5 +6,5 @@ set -euo pipefail
 out="${1:?usage: $0 OUT_BIN_DIR}"
 cd "$(dirname "$0")"
 
-go build -mod=readonly -o "$out/pulumi-language-nodejs" .
+go build -mod=readonly -ldflags "-s -w" -o "$out/pulumi-language-nodejs" .
 install -m 0755 pulumi-resource-pulumi-nodejs "$out/pulumi-resource-pulumi-nodejs"

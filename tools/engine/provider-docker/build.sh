@@ -22,7 +22,7 @@ trap 'rm -rf "$work"' EXIT
 cd "$here"
 
 echo "provider-docker: building schema generator" >&2
-go build -o "$work/pulumi-tfgen-docker" ./cmd/pulumi-tfgen-docker
+go build -ldflags "-s -w" -o "$work/pulumi-tfgen-docker" ./cmd/pulumi-tfgen-docker
 
 echo "provider-docker: generating schema" >&2
 mkdir -p "$work/schema"
@@ -39,6 +39,6 @@ cat >"$work/overlay.json" <<JSON
 JSON
 
 echo "provider-docker: building plugin" >&2
-go build -overlay "$work/overlay.json" -o "$out_dir/pulumi-resource-docker" ./cmd/pulumi-resource-docker
+go build -overlay "$work/overlay.json" -ldflags "-s -w" -o "$out_dir/pulumi-resource-docker" ./cmd/pulumi-resource-docker
 
 echo "provider-docker: built $out_dir/pulumi-resource-docker" >&2

@@ -27,7 +27,7 @@ esac
 cd "$here"
 
 echo "provider-hcloud: building pulumi-tfgen-hcloud" >&2
-go build -mod=readonly -o "$work/pulumi-tfgen-hcloud" ./cmd/pulumi-tfgen-hcloud
+go build -mod=readonly -ldflags "-s -w" -o "$work/pulumi-tfgen-hcloud" ./cmd/pulumi-tfgen-hcloud
 
 echo "provider-hcloud: generating schema" >&2
 # Docs and examples are not needed by the engine; converting them would need the upstream docs

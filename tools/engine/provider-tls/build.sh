@@ -11,4 +11,4 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../build-lib.sh"
 out_dir=$(out_bin_dir "$@")
 cd "$(dirname "${BASH_SOURCE[0]}")"
-go build -mod=readonly -trimpath -o "$out_dir/pulumi-resource-tls" .
+go build -mod=readonly -trimpath -ldflags "-s -w" -o "$out_dir/pulumi-resource-tls" .

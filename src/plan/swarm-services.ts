@@ -57,7 +57,8 @@ export interface SwarmServiceSpec {
 }
 
 export interface SwarmServicesPlan {
-  network: { name: string; driver: "overlay"; encrypted: true; mtu: number; attachable: false };
+  /** linkMtu: the driver option com.docker.network.driver.mtu (see overlayTaskMtu in nodes.ts). */
+  network: { name: string; driver: "overlay"; encrypted: true; linkMtu: number; attachable: false };
   services: SwarmServiceSpec[];
   /** What happens to swap, in the plan's words (see the module comment). */
   swapNote: string;
@@ -116,7 +117,7 @@ export function planSwarmServices(cluster: ClusterPlan): SwarmServicesPlan {
       name: NETWORK_NAME,
       driver: "overlay",
       encrypted: true,
-      mtu: PRIVATE_NETWORK.overlayMtu,
+      linkMtu: PRIVATE_NETWORK.mtu,
       attachable: false,
     },
     services,

@@ -89,7 +89,8 @@ export function clusterSummary(c: ClusterJson): string[] {
     `1 core node + ${workers} worker node${workers === 1 ? "" : "s"}; total ${eur(c.totalMonthlyEur)} net of VAT (the private network is free)`,
     `private network ${c.network.name}: ${c.network.subnet} in ${c.network.networkZone}, MTU ${c.network.mtu}`,
     `Swarm: manager on ${c.swarm.advertiseAddr}, overlay pool ${c.swarm.addressPool} (/${c.swarm.addressPoolSubnetSize} each), ` +
-      `overlays ${c.swarm.encrypted ? "encrypted (IPsec ESP)" : "unencrypted"} at MTU ${c.swarm.overlayMtu}`,
+      `overlays ${c.swarm.encrypted ? "encrypted (IPsec ESP)" : "unencrypted"} over MTU ${c.swarm.overlayLinkMtu}, ` +
+      `MTU ${c.swarm.overlayMtu} inside a task`,
     `swap: ${c.swarm.serviceSwap}`,
   ];
 }

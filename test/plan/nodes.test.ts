@@ -4,7 +4,7 @@
 import ipaddr from "ipaddr.js";
 import { describe, expect, it } from "vitest";
 import { snapshotCatalog } from "../../src/plan/catalog";
-import { NETWORK_ZONES, workerPrivateIp } from "../../src/plan/nodes";
+import { NETWORK_ZONES, overlayTaskMtu, workerPrivateIp } from "../../src/plan/nodes";
 import { makePlan } from "../../src/plan/plan";
 import { planToJson } from "../../src/report/json";
 import { renderText } from "../../src/report/text";
@@ -97,7 +97,11 @@ describe("stage 4: one core node plus worker nodes", () => {
     }
     const c = plan4().cluster!;
     expect(c.network.mtu).toBe(1450);
-    expect(c.swarm.overlayMtu).toBeLessThanOrEqual(c.network.mtu - 50); // VXLAN's 50 bytes
+    // The driver option is the link's MTU; inside a task: less VXLAN's 50 bytes and ESP's 26, to a multiple of 4.
+    expect(c.swarm.overlayLinkMtu).toBe(1450);
+    expect(c.swarm.overlayMtu).toBe(1372);
+    expect(overlayTaskMtu(1450, false)).toBe(1400);
+    expect(overlayTaskMtu(1500, true)).toBe(1424);
     const net = ipaddr.parseCIDR(c.network.ipRange);
     const pool = ipaddr.parseCIDR(c.swarm.addressPool);
     expect(net[0].match(pool) || pool[0].match(net)).toBe(false);

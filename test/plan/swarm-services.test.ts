@@ -82,16 +82,16 @@ describe("stage 4's Swarm services", () => {
     ]);
   });
 
-  it("the overlay is encrypted, not attachable, inside the private network's MTU; the plan says what happens to swap", () => {
+  it("the overlay is encrypted, not attachable, over the private network's MTU; the plan says what happens to swap", () => {
     const { swarm } = services();
     expect(swarm.network).toEqual({
       name: "app-infra",
       driver: "overlay",
       encrypted: true,
-      mtu: 1400,
+      linkMtu: 1450,
       attachable: false,
     });
-    expect(swarm.network.mtu).toBeLessThanOrEqual(PRIVATE_NETWORK.mtu - 50);
+    expect(swarm.network.linkMtu).toBe(PRIVATE_NETWORK.mtu);
     expect(swarm.swapNote).toContain(`Docker Engine ${SERVICE_SWAP_ENGINE}`);
     expect(swarm.swapNote).toContain("as much swap again as its memory limit");
     // In the plan a user reads: JSON and text.

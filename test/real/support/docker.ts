@@ -162,6 +162,15 @@ const SUITE = "bookworm";
 // so no gawk). No systemd: containers here
 // do not run an init, so scripts that talk to systemctl are tested against stubs.
 const BASE_PACKAGES = ["procps", "iproute2", "curl", "ca-certificates", "redis-tools"] as const;
+/**
+ * The flavours of the base image: `tools` for the host scripts; `app` adds what the reference app
+ * (examples/reference-app) and a Redis stand-in need, for tests that run the app's own processes.
+ */
+const FLAVOURS = {
+  tools: BASE_PACKAGES,
+  app: [...BASE_PACKAGES, "python3", "python3-rq", "python3-redis", "redis-server"],
+} as const;
+export type BaseFlavour = keyof typeof FLAVOURS;
 // Bump when the recipe below changes in a way the package list does not show.
 const RECIPE_VERSION = 1;
 
@@ -173,9 +182,11 @@ const BUILD_TIMEOUT_MS = 15 * 60_000;
 export const BASE_IMAGE_TIMEOUT_MS = BUILD_TIMEOUT_MS + 60_000;
 
 /** The tag of the local base image; it changes whenever the recipe does, forcing a rebuild. */
-export function baseImageTag(): string {
+export function baseImageTag(flavour: BaseFlavour = "tools"): string {
+  // The tools flavour's hash is what it was before flavours existed, so its cached image stays valid.
+  const packages = FLAVOURS[flavour];
   const hash = createHash("sha256")
-    .update(JSON.stringify({ SUITE, BASE_PACKAGES, RECIPE_VERSION }))
+    .update(JSON.stringify({ SUITE, BASE_PACKAGES: packages, RECIPE_VERSION }))
     .digest("hex")
     .slice(0, 10);
   return `app-infra-test-base:${SUITE}-${hash}`;
@@ -204,24 +215,24 @@ fi
 docker import --change 'CMD ["/bin/bash"]' "$TARBALL" "$TAG" >/dev/null
 `;
 
-let baseImage: Promise<string> | undefined;
+const baseImages: Partial<Record<BaseFlavour, Promise<string>>> = {};
 
 /**
  * Returns the tag of a small local Debian image (built without any registry), building it the
  * first time on a machine. A cold build takes a few minutes; call it from beforeAll with a hook
  * timeout to match.
  */
-export function ensureBaseImage(): Promise<string> {
-  baseImage ??= buildBaseImage().catch((err) => {
-    baseImage = undefined;
+export function ensureBaseImage(flavour: BaseFlavour = "tools"): Promise<string> {
+  baseImages[flavour] ??= buildBaseImage(flavour).catch((err) => {
+    delete baseImages[flavour];
     throw err;
   });
-  return baseImage;
+  return baseImages[flavour];
 }
 
-async function buildBaseImage(): Promise<string> {
+async function buildBaseImage(flavour: BaseFlavour): Promise<string> {
   await ensureDocker();
-  const tag = baseImageTag();
+  const tag = baseImageTag(flavour);
   if ((await run("docker", ["image", "inspect", tag])).code === 0) return tag;
   mkdirSync(CACHE_DIR, { recursive: true });
   const tarball = join(CACHE_DIR, `rootfs-${tag.split(":")[1]}.tar`);
@@ -235,7 +246,7 @@ async function buildBaseImage(): Promise<string> {
         TAG: tag,
         TARBALL: tarball,
         CACHE_DIR,
-        PACKAGES: BASE_PACKAGES.join(","),
+        PACKAGES: FLAVOURS[flavour].join(","),
         SUITE,
         MIRROR: debianMirror(),
       },

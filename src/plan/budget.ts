@@ -198,6 +198,7 @@ export function checkBudget(
 
 /** The projection beyond RAM + swap, with what would fit: users, per-user memory or workers. */
 function projectionError(b: Omit<Budget, "notes">, input: BudgetInput): string {
+  const k = input.keys ?? ONE_BOX_KEYS;
   const capacityMb = b.ramMb + b.swapMb;
   const backupMb = b.backupMb ?? 0;
   const headroomMb = b.deployHeadroomMb ?? 0;
@@ -214,13 +215,12 @@ function projectionError(b: Omit<Budget, "notes">, input: BudgetInput): string {
     const othersMb =
       b.systemReserveMb + backupMb + headroomMb + b.usersMb + (b.limitsMb - workers.length * workerMb);
     const maxWorkers = Math.floor((capacityMb - othersMb) / workerMb);
-    if (maxWorkers >= 1 && maxWorkers < workers.length)
-      allowed.push(`${(input.keys ?? ONE_BOX_KEYS).workers} ≤ ${maxWorkers}`);
+    if (maxWorkers >= 1 && maxWorkers < workers.length) allowed.push(`${k.workers} ≤ ${maxWorkers}`);
   }
   return (
     `budget: projected memory ${b.totalMb} MB (system reserve ${b.systemReserveMb}${backupMb > 0 ? ` + backup ${backupMb}` : ""} + container limits ${b.limitsMb}${headroomMb > 0 ? ` + deploy headroom ${headroomMb}` : ""} + ` +
     `users ${input.users} × ${input.perUserMb} MB) exceeds RAM + swap (${b.ramMb} + ${b.swapMb} MB) on ${input.serverLabel}: ` +
     `not deployable, the kernel's OOM killer would decide what dies. It fits with ${allowed.join(", or ")}; ` +
-    `or raise ${[(input.keys ?? ONE_BOX_KEYS).memory, (input.keys ?? ONE_BOX_KEYS).swap].filter(Boolean).join(" or ")}`
+    `or raise ${[k.memory, k.swap].filter(Boolean).join(" or ")}`
   );
 }

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { readScript } from "../../components/host";
 import { KEPT_IMAGES_FILE } from "../../src/plan/releases";
 import { BASE_IMAGE_TIMEOUT_MS, type Container, type RunResult, run, startContainer } from "./support/docker";
+import { NETNS_PREAMBLE } from "./support/netns";
 
 // The shipped text (scripts/lib inlined), as the program sends it.
 const SCRIPT = readScript("install-docker.sh");
@@ -383,12 +384,9 @@ describe("install-docker.sh", () => {
 // namespaces (this machine's own firewall is not touched): a "container" namespace routed through
 // a "host" namespace to a "metadata" namespace that serves HTTP on 169.254.169.254, the way a
 // Docker bridge is routed through the host. Needs root, unshare, iproute2, iptables and python3.
-const NETNS_SCRIPT = String.raw`
-set -euo pipefail
-mount --make-rprivate /
-mkdir -p /run/netns
-mount -t tmpfs netns /run/netns
-ip link set lo up
+const NETNS_SCRIPT =
+  NETNS_PREAMBLE +
+  String.raw`
 ip netns add ctr
 ip netns add md
 ip link add hc type veth peer name eth0 netns ctr

@@ -8,13 +8,11 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readScript } from "../../components/host";
 import { run } from "./support/docker";
+import { NETNS_PREAMBLE } from "./support/netns";
 
-const NETNS_SCRIPT = String.raw`
-set -euo pipefail
-mount --make-rprivate /
-mkdir -p /run/netns
-mount -t tmpfs netns /run/netns
-ip link set lo up
+const NETNS_SCRIPT =
+  NETNS_PREAMBLE +
+  String.raw`
 ip netns add peer
 ip netns add out
 ip link add hp type veth peer name eth0 netns peer

@@ -28,6 +28,7 @@ import { makePlan } from "../../src/plan/plan";
 import type { SwarmServiceSpec } from "../../src/plan/swarm-services";
 import { cfg } from "../plan/fixtures";
 import { BASE_IMAGE_TIMEOUT_MS, ensureBaseImage, run, runOk } from "./support/docker";
+import { NETNS_PREAMBLE } from "./support/netns";
 
 const plan = makePlan(cfg({ stage: 4, workerNodes: 1 }, "prod"), snapshotCatalog());
 const deploy = plan.clusterDeploy!;
@@ -81,11 +82,9 @@ const enqueue = (n: number, holdS: number) =>
   `from redis import Redis; from rq import Queue; q = Queue(${JSON.stringify(QUEUE)}, connection=Redis()); ` +
   `[q.enqueue("app.jobs.process_image", 1, ${holdS}) for _ in range(${n})]`;
 
-const SCRIPT = String.raw`
-set -euo pipefail
-mount --make-rprivate /
-mkdir -p /run/netns && mount -t tmpfs netns /run/netns
-ip link set lo up
+const SCRIPT =
+  NETNS_PREAMBLE +
+  String.raw`
 ip link add br0 type bridge && ip link set br0 mtu "$LINK_MTU" up
 on() { local n=$1; shift; DOCKER_HOST="unix://$D/$n/docker.sock" nsenter --net="/run/netns/$n" "$@"; }
 node() { # name address

@@ -245,10 +245,11 @@ async function main() {
     await phase("change: image bump during jobs", () => imageBump(d, r, HOLD_S));
     await phase("a broken API release, then the rollback", () => brokenRelease(d, r, rollbackByCommand));
     await phase("change: redis setting during writes", () => redisChange(d, r));
-    await phase("change: healthcheck", () => healthcheckChange(d, r));
-    await phase("review findings by experiment", () => findingsByExperiment(d, r));
+    // The optional phases (CI's time budget, OPTIONAL_ESTIMATE_S), the most telling first.
     await phase("reboot", () => reboot(d, r));
     await phase("memory at rest", () => memory(d, r));
+    await phase("change: healthcheck", () => healthcheckChange(d, r));
+    await phase("review findings by experiment", () => findingsByExperiment(d, r));
     await phase("fresh working copy: refresh, preview, destroy", () =>
       freshCopy(d, r, () => emu.control.state().servers.length),
     );

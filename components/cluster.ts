@@ -16,10 +16,11 @@ import * as command from "@pulumi/command";
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { renderUserData, SSH_KEY_ALGORITHM } from "../src/plan/cloud-init";
+import { SSH_KEY_ALGORITHM } from "../src/plan/cloud-init";
 import { remoteCommandLine } from "../src/plan/host";
 import type { ClusterDeploy, SwarmStep } from "../src/plan/swarm";
 import { Host, readScript } from "./host";
+import { hetznerServer } from "./server";
 
 type Login = Pick<command.types.input.remote.ConnectionArgs, "host" | "privateKey" | "hostKey"> &
   Partial<command.types.input.remote.ConnectionArgs>;
@@ -114,37 +115,16 @@ export class Cluster extends pulumi.ComponentResource {
         parent,
       );
       const hostPublicKey = hostKey.publicKeyOpenssh.apply((k) => k.trim());
-      const userData = pulumi
-        .all([hostKey.privateKeyOpenssh, hostPublicKey])
-        .apply(([privateKeyOpenssh, publicKeyOpenssh]) =>
-          renderUserData({ privateKeyOpenssh, publicKeyOpenssh }),
-        );
-      const server = new hcloud.Server(
-        `${name}-${w.key}`,
-        {
-          name: w.server.name,
-          image: w.server.image,
-          location: w.server.location,
-          serverType: w.server.serverType,
-          keepDisk: w.server.keepDisk,
-          backups: w.server.backups,
-          deleteProtection: w.server.protect,
-          rebuildProtection: w.server.protect,
-          sshKeys: [args.deployKeyId],
-          firewallIds: [firewall.id.apply(Number)],
-          userData: pulumi.secret(userData),
-          publicNets: [{ ipv4Enabled: w.server.ipv4, ipv6Enabled: w.server.ipv6 }],
-          // Attached at creation with its fixed address (the provider attaches right after create).
-          networks: [{ networkId, ip: w.privateIp }],
-          labels: w.server.labels,
-        },
-        {
-          parent: this,
-          // The provider's documented order: the subnet must exist before a server attaches to it.
-          dependsOn: [this.subnet],
-          ignoreChanges: ["userData", "sshKeys"],
-        },
-      );
+      const server = hetznerServer(`${name}-${w.key}`, w.server, {
+        sshKeyId: args.deployKeyId,
+        firewallId: firewall.id,
+        hostPrivateKey: hostKey.privateKeyOpenssh,
+        hostPublicKey,
+        // Attached at creation with its fixed address (the provider attaches right after create).
+        networks: [{ networkId, ip: w.privateIp }],
+        // The provider's documented order: the subnet must exist before a server attaches to it.
+        opts: { parent: this, dependsOn: [this.subnet] },
+      });
       this.workers[w.key] = server;
       const login: Login = {
         host: server.ipv4Address,

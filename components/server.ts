@@ -5,7 +5,7 @@
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import { renderUserData } from "../src/plan/cloud-init";
-import type { HetznerPlan } from "../src/plan/hetzner";
+import type { HetznerPlan, ServerSpec } from "../src/plan/hetzner";
 
 export interface ServerArgs {
   plan: HetznerPlan;
@@ -41,39 +41,64 @@ export class Server extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const userData = pulumi
-      .all([args.hostPrivateKey, args.hostPublicKey])
-      .apply(([privateKeyOpenssh, publicKeyOpenssh]) =>
-        renderUserData({ privateKeyOpenssh, publicKeyOpenssh }),
-      );
-
-    this.server = new hcloud.Server(
-      `${name}-vm`,
-      {
-        name: server.name,
-        image: server.image,
-        location: server.location,
-        serverType: server.serverType,
-        keepDisk: server.keepDisk,
-        backups: server.backups,
-        deleteProtection: server.protect,
-        rebuildProtection: server.protect,
-        sshKeys: [key.id],
-        firewallIds: [fw.id.apply((id) => Number(id))],
-        userData: pulumi.secret(userData),
-        publicNets: [{ ipv4Enabled: server.ipv4, ipv6Enabled: server.ipv6 }],
-        labels: server.labels,
-      },
-      {
-        parent: this,
-        protect: server.protect,
-        // Both are ForceNew (terraform-provider-hcloud internal/server/resource.go) but only read at
-        // first boot: a new deploy key or a cloud-init edit must not replace a running server.
-        // Rotate the deploy key on the box instead (admin-keys).
-        ignoreChanges: ["userData", "sshKeys"],
-      },
-    );
+    this.server = hetznerServer(`${name}-vm`, server, {
+      sshKeyId: key.id,
+      firewallId: fw.id,
+      hostPrivateKey: args.hostPrivateKey,
+      hostPublicKey: args.hostPublicKey,
+      opts: { parent: this, protect: server.protect },
+    });
     this.ipv4 = this.server.ipv4Address;
     this.registerOutputs({ ipv4: this.ipv4 });
   }
+}
+
+export interface HetznerServerArgs {
+  /** The stack's deploy key on Hetzner (only read at first boot). */
+  sshKeyId: pulumi.Input<string>;
+  firewallId: pulumi.Input<string>;
+  /** The server's own SSH host key, which cloud-init installs: every login pins its public half. */
+  hostPrivateKey: pulumi.Input<string>;
+  hostPublicKey: pulumi.Input<string>;
+  /** Extra inputs: stage 4's worker nodes attach to the private network at creation. */
+  networks?: hcloud.ServerArgs["networks"];
+  opts: pulumi.CustomResourceOptions;
+}
+
+/**
+ * A server from its plan: the stack's server and stage 4's worker nodes alike. user-data and the
+ * SSH keys only matter at first boot, so later changes to them are ignored.
+ */
+export function hetznerServer(name: string, spec: ServerSpec, a: HetznerServerArgs): hcloud.Server {
+  const userData = pulumi
+    .all([a.hostPrivateKey, a.hostPublicKey])
+    .apply(([privateKeyOpenssh, publicKeyOpenssh]) =>
+      renderUserData({ privateKeyOpenssh, publicKeyOpenssh }),
+    );
+  return new hcloud.Server(
+    name,
+    {
+      name: spec.name,
+      image: spec.image,
+      location: spec.location,
+      serverType: spec.serverType,
+      keepDisk: spec.keepDisk,
+      backups: spec.backups,
+      deleteProtection: spec.protect,
+      rebuildProtection: spec.protect,
+      sshKeys: [a.sshKeyId],
+      firewallIds: [pulumi.output(a.firewallId).apply((id) => Number(id))],
+      userData: pulumi.secret(userData),
+      publicNets: [{ ipv4Enabled: spec.ipv4, ipv6Enabled: spec.ipv6 }],
+      ...(a.networks ? { networks: a.networks } : {}),
+      labels: spec.labels,
+    },
+    {
+      ...a.opts,
+      // Both are ForceNew (terraform-provider-hcloud internal/server/resource.go) but only read at
+      // first boot: a new deploy key or a cloud-init edit must not replace a running server.
+      // Rotate the deploy key on the box instead (admin-keys).
+      ignoreChanges: ["userData", "sshKeys"],
+    },
+  );
 }

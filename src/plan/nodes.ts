@@ -127,6 +127,13 @@ export interface ClusterPlan {
   totalMonthlyEur: number | null;
 }
 
+/** The cluster's core node (planCluster always puts it first). */
+export function coreNode(cluster: ClusterPlan): NodePlan {
+  const core = cluster.nodes.find((n) => n.role === "core");
+  if (!core) throw new Error("internal: a cluster has a core node");
+  return core;
+}
+
 /** The keys a worker node's messages name. */
 const WORKER_BUDGET_KEYS: BudgetKeys = {
   workers: "workersPerNode",

@@ -19,7 +19,7 @@
 //   memory limit and no memory-swap, which is as much swap again as its limit; the hosts' swappiness
 //   (setup-swap.sh) keeps swap a last resort. SWAP_NOTE says so in the plan.
 import type { ClusterPlan } from "./nodes";
-import { PRIVATE_NETWORK, SWAP_NOTE } from "./nodes";
+import { coreNode, PRIVATE_NETWORK, SWAP_NOTE } from "./nodes";
 import { NETWORK_NAME, type Role, type ServicePlan } from "./services";
 
 export const NODE_LABEL = "app-infra.node";
@@ -90,9 +90,8 @@ function spec(
 }
 
 export function planSwarmServices(cluster: ClusterPlan): SwarmServicesPlan {
-  const core = cluster.nodes.find((n) => n.role === "core");
+  const core = coreNode(cluster);
   const workers = cluster.nodes.filter((n) => n.role === "worker");
-  if (!core) throw new Error("internal: a cluster has a core node");
   const services: SwarmServiceSpec[] = core.services.map((s) =>
     spec(s, {
       constraints: [CORE_CONSTRAINT],

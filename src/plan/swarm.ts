@@ -18,7 +18,7 @@ import { adminRules } from "./firewall";
 import { SERVER_IMAGE, type FirewallSpec, type ServerSpec } from "./hetzner";
 import { HOST_CONNECTION, nodeSteps, SWARM_FIREWALL_STEP, type HostPlan } from "./host";
 import { serverLabels, stackResourceName } from "./names";
-import type { ClusterPlan, NodePlan } from "./nodes";
+import { coreNode, type ClusterPlan, type NodePlan } from "./nodes";
 import { REQUIREMENTS_LABEL } from "./server";
 import { planSwarmServices, type SwarmServicesPlan } from "./swarm-services";
 
@@ -88,7 +88,6 @@ function workerHost(cfg: StackConfig, node: NodePlan): HostPlan {
 
 export function planClusterDeploy(cfg: StackConfig, cluster: ClusterPlan): ClusterDeploy {
   const { network, swarm } = cluster;
-  const stopTimeoutS = Math.max(0, ...cluster.nodes.flatMap((n) => n.services.map((s) => s.stopTimeoutS)));
   const workers = cluster.nodes
     .filter((n) => n.role === "worker")
     .map((n): WorkerNodeDeploy => {
@@ -113,16 +112,19 @@ export function planClusterDeploy(cfg: StackConfig, cluster: ClusterPlan): Clust
         join: { script: "swarm-join.sh", args: [swarm.advertiseAddr, n.privateIp] },
         drain: {
           script: "swarm-node.sh",
-          args: ["drain", String(stopTimeoutS + DRAIN_MARGIN_S), n.privateIp],
+          // The node's own tasks' longest grace period: a drain waits for those only.
+          args: [
+            "drain",
+            String(Math.max(0, ...n.services.map((x) => x.stopTimeoutS)) + DRAIN_MARGIN_S),
+            n.privateIp,
+          ],
         },
       };
     });
-  const core = cluster.nodes.find((n) => n.role === "core");
-  if (!core) throw new Error("internal: a cluster has a core node");
   return {
     network: { name: network.name, ipRange: network.ipRange, labels: serverLabels(cfg.stack) },
     subnet: { type: "cloud", networkZone: network.networkZone, ipRange: network.subnet },
-    core: { privateIp: core.privateIp },
+    core: { privateIp: coreNode(cluster).privateIp },
     workerFirewall: {
       name: stackResourceName(cfg.stack, "workers"),
       labels: workerLabels(cfg.stack),

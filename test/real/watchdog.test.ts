@@ -531,8 +531,9 @@ describe("watchdog.sh", () => {
     });
     const slow = await box.runs(0, 1);
     expect(slow.map((s) => s.minute)).toEqual([1, 1]);
+    // 600 ms and up: a loaded CI machine measured 1095 ms (curl gives up at 2 s, another text).
     expect(texts(slow.map((s) => s.d))[0]).toMatch(
-      /^\[dev\] API health (6\d\d|[7-9]\d\d) ms > 300 ms for 1 min — check `docker logs --tail 100 \$\(docker ps -lq --filter label=app-infra\.role=api --filter label=app-infra\.stack=dev\)` \(the newest API container\) and `docker logs --tail 100 proxy` \(the edge proxy\); if memory is high too, set server\/memoryGb 16 → cx43 .*; if CPU is, set server\/cores 8 → cx43 /,
+      /^\[dev\] API health (6\d\d|[7-9]\d\d|1\d\d\d) ms > 300 ms for 1 min — check `docker logs --tail 100 \$\(docker ps -lq --filter label=app-infra\.role=api --filter label=app-infra\.stack=dev\)` \(the newest API container\) and `docker logs --tail 100 proxy` \(the edge proxy\); if memory is high too, set server\/memoryGb 16 → cx43 .*; if CPU is, set server\/cores 8 → cx43 /,
     );
     box.set({ API_HEALTH_URL: `${receiver.base}/health` });
     expect(alertsIn((await box.run(2)).got)).toEqual(["api:resolved"]);

@@ -74,7 +74,7 @@ export = async () => {
     .all([
       plan.host.watchdog.sendBotToken ? secrets.botToken : undefined,
       secrets.alertWebhookUrl,
-      secrets.heartbeatUrl,
+      plan.host.watchdog.heartbeat ? secrets.heartbeatUrl : undefined,
     ])
     .apply(([token, url, heartbeat]) => watchdogSecretsFile(token, url, heartbeat));
   // Backups: the settings from the plan, the secrets only inside this payload (makePlan forDeploy

@@ -19,6 +19,7 @@ import * as tls from "@pulumi/tls";
 import { SSH_KEY_ALGORITHM } from "../src/plan/cloud-init";
 import { remoteCommandLine } from "../src/plan/host";
 import type { ClusterDeploy, SwarmStep } from "../src/plan/swarm";
+import { watchdogPayload } from "../src/plan/watchdog";
 import { Host, readScript } from "./host";
 import { hetznerServer } from "./server";
 
@@ -36,6 +37,11 @@ export interface ClusterArgs {
   /** The stack's deploy key on Hetzner, and its private half for the worker nodes' logins. */
   deployKeyId: pulumi.Input<string>;
   deployPrivateKey: pulumi.Input<string>;
+  /**
+   * The worker nodes' watchdog secrets file (src/plan/watchdog.ts watchdogSecretsFile): the alert
+   * channels as on the core node, without the heartbeat URL (src/plan/host.ts HostPlan.watchdog).
+   */
+  workerWatchdogSecrets: pulumi.Input<string>;
 }
 
 export class Cluster extends pulumi.ComponentResource {
@@ -132,7 +138,15 @@ export class Cluster extends pulumi.ComponentResource {
         hostKey: hostPublicKey,
         ...w.host.connection,
       };
-      const host = new Host(`${name}-${w.key}-host`, { plan: w.host, connection: login, server }, parent);
+      const env = w.host.watchdog.env;
+      const watchdog = pulumi
+        .secret(args.workerWatchdogSecrets)
+        .apply((secrets) => watchdogPayload(readScript("watchdog.sh"), env, secrets));
+      const host = new Host(
+        `${name}-${w.key}-host`,
+        { plan: w.host, connection: login, server, payloads: { watchdog } },
+        parent,
+      );
       const join = w.join;
       const joined = new command.remote.Command(
         `${name}-${w.key}-swarm-join`,

@@ -51,6 +51,18 @@
 #     BACKUP_MAX_AGE_H, BACKUP_STATE_DIR  0 = backups off; else alert "backup-age" when the last
 #                      successful backup (BACKUP_STATE_DIR/backup-last-ok) is older than this, and
 #                      "backup-failed" while the last run (backup-last-run) failed
+#   Stage 4 (a Swarm; each node runs its own watchdog):
+#     NODE_NAME        this node's name (core, worker-1, …): every alert, webhook body and log line
+#                      names it
+#     TASKS            the Swarm services whose tasks run on this node, `name=service:count` each
+#                      (`service` names the memory key; `count` the tasks expected here): alert
+#                      "tasks_<name>" while fewer run, "task-crash_<name>" at once on a task's OOM
+#                      kill or crash (docker events, by the service label Swarm puts on its tasks)
+#     SWARM_NODES      on the manager (the core node): the nodes the swarm should have, itself
+#                      included; alert "swarm-nodes" while fewer are ready, naming the nodes that are
+#                      down or have left; 0 = no check
+#     WORKERS_KEY      the config key the queue alert's advice raises (workers, or workerNodes)
+#     A word `@name` in REDIS_CLI stands for the running task container of Swarm service `name`.
 #   Environment only (tests, tuning): PROC_ROOT (default /proc), STATE_DIR (default
 #     /var/lib/app-infra-watchdog), NOW_EPOCH (the clock for alert timing), CPU_SAMPLE_S (gap
 #     between the two samples of a first run, default 1).
@@ -60,7 +72,8 @@
 #
 # State (STATE_DIR, 0700): cpu (previous /proc/stat totals), alert-<key> (one small file per
 # alert), container-<name> (last restart count), docker-events.since (real clock of the last run),
-# labelled-<role> (the containers an @role entry found last run, to tell a removed one).
+# labelled-<role> (the containers an @role entry found last run, to tell a removed one),
+# task-events.since (TASKS' events window), swarm-nodes (the node names the manager has listed).
 set -euo pipefail
 umask 077
 # Times in alerts are UTC whatever the host's zone; bash's printf %()T reads the exported TZ.
@@ -86,10 +99,11 @@ declare -A DEFAULTS=(
   [SCALE_UP_MEMORY]="raise server/memoryGb for more RAM (npm run plan shows the next size up and its price)"
   [SCALE_UP_CPU]="raise server/cores for more vCPUs (npm run plan shows the next size up and its price)"
   [TELEGRAM_API_BASE]="https://api.telegram.org" [REDIS_CLI]="docker exec -i redis redis-cli"
+  [NODE_NAME]="" [TASKS]="" [SWARM_NODES]="0" [WORKERS_KEY]="workers"
 )
-readonly INT_KEYS=" STAGE MEMORY_PERCENT SWAP_PERCENT CPU_PERCENT QUEUE_LENGTH API_LATENCY_MS REDIS_MEMORY_PERCENT FOR_MINUTES REPEAT_MINUTES WORKERS INTERVAL_S DISK_PERCENT BACKUP_MAX_AGE_H CERT_MIN_DAYS "
+readonly INT_KEYS=" STAGE MEMORY_PERCENT SWAP_PERCENT CPU_PERCENT QUEUE_LENGTH API_LATENCY_MS REDIS_MEMORY_PERCENT FOR_MINUTES REPEAT_MINUTES WORKERS INTERVAL_S DISK_PERCENT BACKUP_MAX_AGE_H CERT_MIN_DAYS SWARM_NODES "
 readonly SECRET_KEYS=" TELEGRAM_BOT_TOKEN WEBHOOK_URL HEARTBEAT_URL "
-readonly KEY_MEMORY_MB="services/<service>/memoryMb" KEY_WORKERS="workers"
+readonly KEY_MEMORY_MB="services/<service>/memoryMb"
 readonly STACK_LABEL="app-infra.stack" ROLE_LABEL="app-infra.role"
 # END settings generated from src/plan/watchdog.ts
 
@@ -224,6 +238,14 @@ read_redis() {
   local out line first=1 used="" max=""
   read -ra cmd <<<"$REDIS_CLI"
   if ((${#cmd[@]} == 0)); then return 0; fi
+  local i
+  for i in "${!cmd[@]}"; do
+    if [[ ${cmd[i]} == @* ]]; then
+      task_container "${cmd[i]#@}"
+      if [[ -z $REPLY ]]; then return 0; fi
+      cmd[i]=$REPLY
+    fi
+  done
   out=$(timeout 5 "${cmd[@]}" 2>/dev/null <<<"LLEN rq:queue:$QUEUE_NAME"$'\n'"INFO memory") || true
   while IFS= read -r line; do
     line=${line%$'\r'}
@@ -440,6 +462,121 @@ read_containers() {
   done
 }
 
+# ---------------------------------------------------------------- Swarm (stage 4)
+
+# The label Swarm puts on every task's container: the service's name.
+readonly SWARM_SERVICE_LABEL=com.docker.swarm.service.name
+
+# task_container NAME: sets REPLY to a running task container of Swarm service NAME on this node
+# (of this STACK when STACK is set), empty if none runs.
+task_container() {
+  local -a filters=(--filter "label=$SWARM_SERVICE_LABEL=$1")
+  if [[ -n $STACK ]]; then filters+=(--filter "label=$STACK_LABEL=$STACK"); fi
+  REPLY=$(timeout 5 docker ps -q "${filters[@]}" 2>/dev/null) || REPLY=""
+  REPLY=${REPLY%%$'\n'*}
+}
+
+# TASKS: the tasks each listed service runs on this node (one `docker ps` for all, running only: a
+# Swarm task is never restarted, a failed one is replaced by a new container while the old one
+# stays listed as exited until Swarm's task history drops it) and their OOM kills and crashes since
+# the last run (one `docker events`, by the service label rather than by container names that
+# change with every task). As for containers, a die after a kill event is a stop (a deploy, a
+# drain), not a crash. Sets TK_NAMES/TK_SERVICE/TK_WANT/TK_RUNNING/TK_OOM/TK_CRASHES/TK_CRASH
+# (per index), TK_SKIP when nothing could be read.
+read_tasks() {
+  local mode=$1 entry name out line since="" real_now ev action code task
+  TK_NAMES=() TK_SERVICE=() TK_WANT=() TK_RUNNING=() TK_OOM=() TK_CRASHES=() TK_CRASH=() TK_SKIP=""
+  if [[ -z $TASKS ]]; then return 0; fi
+  if ! command -v docker >/dev/null 2>&1; then TK_SKIP="no docker"; return 0; fi
+  for entry in $TASKS; do
+    if [[ ! $entry =~ ^([A-Za-z0-9][A-Za-z0-9_.-]*)=([A-Za-z0-9][A-Za-z0-9_.-]*):([0-9]+)$ ]]; then
+      warn "TASKS: $entry: should be name=service:count (ignored)"
+      continue
+    fi
+    TK_NAMES+=("${BASH_REMATCH[1]}") TK_SERVICE+=("${BASH_REMATCH[2]}") TK_WANT+=("${BASH_REMATCH[3]}")
+  done
+  if ((${#TK_NAMES[@]} == 0)); then TK_SKIP="no TASKS"; return 0; fi
+  local -a filters=(--filter "label=$SWARM_SERVICE_LABEL")
+  if [[ -n $STACK ]]; then filters+=(--filter "label=$STACK_LABEL=$STACK"); fi
+  local -A running=() oom=() crashes=() crash=() killed=()
+  if ! out=$(timeout 5 docker ps "${filters[@]}" --format "{{.Label \"$SWARM_SERVICE_LABEL\"}}" 2>/dev/null); then
+    TK_SKIP="docker ps failed"
+  fi
+  while IFS= read -r line; do
+    if [[ -n $line ]]; then running[$line]=$((${running[$line]:-0} + 1)); fi
+  done <<<"$out"
+  printf -v real_now '%(%s)T' -1
+  if [[ -r $STATE_DIR/task-events.since ]]; then read -r since <"$STATE_DIR/task-events.since" || true; fi
+  if [[ $since =~ ^[0-9]+$ ]] && ((since < real_now)); then
+    if ev=$(timeout 5 docker events --since "$since" --until "$real_now" --filter type=container \
+      --filter event=die --filter event=oom --filter event=kill "${filters[@]}" \
+      --format "{{index .Actor.Attributes \"$SWARM_SERVICE_LABEL\"}}|{{.Action}}|{{index .Actor.Attributes \"exitCode\"}}|{{.Actor.Attributes.name}}" 2>/dev/null); then
+      while IFS='|' read -r name action code task; do
+        case $action in
+          oom) oom[$name]=$((${oom[$name]:-0} + 1)) crash[$name]=$task killed[$task]=oom ;;
+          kill) killed[$task]=1 ;;
+          die)
+            # After a kill (a stop) or an OOM kill (counted as that): no crash of its own.
+            if [[ -n ${killed[$task]:-} ]]; then
+              unset "killed[$task]"
+            elif [[ $code =~ ^[0-9]+$ ]] && ((code != 0)); then
+              crashes[$name]=$((${crashes[$name]:-0} + 1))
+              if [[ -z ${oom[$name]:-} ]]; then crash[$name]="$task|$code"; fi
+            fi
+            ;;
+        esac
+      done <<<"$ev"
+    fi
+  fi
+  if [[ $mode == check ]]; then printf '%s\n' "$real_now" >"$STATE_DIR/task-events.since"; fi
+  local i
+  for i in "${!TK_NAMES[@]}"; do
+    name=${TK_NAMES[$i]}
+    TK_RUNNING[i]=${running[$name]:-0} TK_OOM[i]=${oom[$name]:-0} TK_CRASHES[i]=${crashes[$name]:-0}
+    TK_CRASH[i]=${crash[$name]:-}
+  done
+  if [[ -n $TK_SKIP ]]; then TK_RUNNING=(); fi
+}
+
+# SWARM_NODES: the swarm's nodes as the manager sees them. Sets SW_READY (how many are ready),
+# SW_BAD ("name (status)" of the listed nodes that are not ready: down, unknown, disconnected),
+# SW_GONE (the nodes a whole swarm had, remembered in STATE_DIR/swarm-nodes, that are no longer
+# listed: removed by hand, or a server that was deleted), SW_FAIL when the list cannot be read (this
+# node is no manager, or dockerd is down). A node the program removes on purpose leaves in a deploy
+# that lowers SWARM_NODES too, so the swarm is whole again and the list is remembered afresh.
+read_swarm() {
+  local mode=$1 out line name status listed="" prev=""
+  SW_READY="" SW_BAD="" SW_GONE="" SW_FAIL=""
+  if ((SWARM_NODES == 0)); then return 0; fi
+  if ! out=$(timeout 10 docker node ls --format '{{.Hostname}}|{{.Status}}' 2>&1); then
+    SW_FAIL=${out%%$'\n'*} SW_FAIL=${SW_FAIL:-docker node ls failed}
+    return 0
+  fi
+  SW_READY=0
+  while IFS='|' read -r name status; do
+    if [[ -z $name ]]; then continue; fi
+    listed+="$name"$'\n'
+    if [[ ${status,,} == ready ]]; then
+      SW_READY=$((SW_READY + 1))
+    else
+      SW_BAD+="${SW_BAD:+, }$name (${status,,})"
+    fi
+  done <<<"$out"
+  if [[ -r $STATE_DIR/swarm-nodes ]]; then
+    while IFS= read -r line; do
+      if [[ -n $line ]]; then prev+="$line"$'\n'; fi
+    done <"$STATE_DIR/swarm-nodes"
+  fi
+  while IFS= read -r name; do
+    if [[ -n $name && $'\n'$listed != *$'\n'"$name"$'\n'* ]]; then SW_GONE+="${SW_GONE:+, }$name"; fi
+  done <<<"$prev"
+  # Remembered only while the swarm is whole, so a node that left stays named until it is back.
+  if [[ $mode == check && $listed != "$prev" && -z $SW_BAD ]] && ((SW_READY >= SWARM_NODES)); then
+    printf '%s' "$listed" >"$STATE_DIR/swarm-nodes.tmp"
+    mv -f "$STATE_DIR/swarm-nodes.tmp" "$STATE_DIR/swarm-nodes"
+  fi
+}
+
 # Disk usage of each DISK_PATHS entry that exists, one `df -P` call for all (POSIX output: one line
 # per path, in argument order, the 5th field "NN%", the mount point last). A path on the same
 # filesystem as an earlier one is named once. Sets DISK_PCT (the fullest), DISK_DETAIL
@@ -520,7 +657,7 @@ config_set() {
 workers_advice() {
   local n='<N>'
   if [[ $WORKERS =~ ^[0-9]+$ ]]; then n=$((WORKERS + 1)); fi
-  config_set "$KEY_WORKERS" "$n"
+  config_set "$WORKERS_KEY" "$n"
   REPLY="needs more workers: $REPLY (each worker needs its memory limit: if memory or swap is high too, $SCALE_UP_MEMORY first)"
 }
 
@@ -600,13 +737,15 @@ deliver() {
     body="{\"chat_id\":\"$chat\",\"text\":\"$REPLY\",\"disable_web_page_preview\":true}"
     if post_json "$TELEGRAM_API_BASE/bot$TELEGRAM_BOT_TOKEN/sendMessage" "$body"; then return 0; fi
   else
-    local s k v t x
+    local s k v t x n=""
     json_escape "$STACK"; s=$REPLY
     json_escape "$key"; k=$REPLY
     json_escape "$value"; v=$REPLY
     json_escape "$threshold"; t=$REPLY
     json_escape "$text"; x=$REPLY
-    body="{\"stack\":\"$s\",\"alert\":\"$k\",\"state\":\"$state\",\"value\":\"$v\",\"threshold\":\"$t\",\"text\":\"$x\"}"
+    # "node" only on stage 4, so the body of stages 1-3 is what receivers have always had.
+    if [[ -n $NODE_NAME ]]; then json_escape "$NODE_NAME"; n="\"node\":\"$REPLY\","; fi
+    body="{\"stack\":\"$s\",$n\"alert\":\"$k\",\"state\":\"$state\",\"value\":\"$v\",\"threshold\":\"$t\",\"text\":\"$x\"}"
     if post_json "$WEBHOOK_URL" "$body"; then return 0; fi
   fi
   CHANNEL_DOWN[$ch]=$POST_RESULT
@@ -658,12 +797,12 @@ alert() {
     event=$new evalue=$value ethreshold=$threshold
     if [[ $new == firing ]]; then
       fired=$NOW_EPOCH
-      text="[$STACK] $head"
+      text="[$STACK${NODE_NAME:+ $NODE_NAME}] $head"
       if ((held >= 60)); then text+=" for $(((held + 30) / 60)) min"; fi
       text+=" — $advice"
     else
       fmt_time "$since"
-      text="[$STACK] resolved: $ok_head (alert since $REPLY)"
+      text="[$STACK${NODE_NAME:+ $NODE_NAME}] resolved: $ok_head (alert since $REPLY)"
     fi
     text=${text//[$'\r\n']/ }
     telegram=0 webhook=0
@@ -818,6 +957,57 @@ run_checks() {
     if [[ ${CT_RESTARTS[$i]} =~ ^[0-9]+$ && ${CT_RESTARTS[$i]} != "$prev" ]]; then printf '%s\n' "${CT_RESTARTS[$i]}" >"$file"; fi
   done
   labelled_gone
+  swarm_checks "$for_s"
+}
+
+# Stage 4: this node's tasks (TASKS) and, on the manager, the swarm's nodes (SWARM_NODES).
+# shellcheck disable=SC2016
+swarm_checks() {
+  local for_s=$1 i name want run key head advice where="on the core node"
+  if [[ $NODE_NAME == core ]]; then where="here"; fi
+  if [[ -z $TK_SKIP ]]; then
+    for i in "${!TK_NAMES[@]}"; do
+      name=${TK_NAMES[$i]} want=${TK_WANT[$i]} run=${TK_RUNNING[$i]} key="${TK_NAMES[$i]//[^A-Za-z0-9_.-]/_}"
+      over "$want" "$run"
+      alert "tasks_$key" "$REPLY" "$run of $want" "$want" "$for_s" \
+        "service $name has $run of $want tasks running on this node" \
+        "\`docker service ps --no-trunc $name\` $where says why (no room for its memory reservation, an image that cannot be pulled, a node down); if memory is short, $SCALE_UP_MEMORY" \
+        "service $name has $run of $want tasks running on this node"
+      # An OOM kill or crash is an event: it fires at once and resolves on the next clean run.
+      local cond=0 value="no OOM kill or crash" task=${TK_CRASH[$i]%%|*} code=""
+      head="" advice=""
+      if [[ ${TK_CRASH[$i]} == *"|"* ]]; then code=${TK_CRASH[$i]#*|}; fi
+      if ((TK_OOM[i] > 0)); then
+        memory_mb_advice "${TK_SERVICE[$i]}"
+        cond=1 value="oom-killed" head="service $name: task $task was OOM-killed (${TK_OOM[$i]} in the last run's window)"
+        advice="$REPLY; if memory is short overall, $SCALE_UP_MEMORY"
+      elif ((TK_CRASHES[i] > 0)); then
+        cond=1 value="exit $code" head="service $name: task $task crashed (exit code $code; ${TK_CRASHES[$i]} in the last run's window); Swarm starts a new task"
+        advice="\`docker service logs --tail 100 $name\` $where"
+        if [[ $code == 137 ]]; then
+          advice+="; 137 is a SIGKILL: if \`journalctl -k | grep -i oom\` on this node shows the kernel's OOM killer, the node is short of memory: $SCALE_UP_MEMORY"
+        fi
+      fi
+      alert "task-crash_$key" "$cond" "$value" "no OOM kill or crash" 0 "$head" "$advice" \
+        "service $name: no new OOM kill or crash of its tasks"
+    done
+  fi
+  if ((SWARM_NODES > 0)); then
+    local cond=0 value
+    if [[ -n $SW_FAIL ]]; then
+      cond=1 value="unreadable"
+      head="swarm: cannot list its nodes ($SW_FAIL)"
+      advice="this node should be the swarm's manager: \`docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}'\` and \`journalctl -u docker\`; without a manager no service can be changed or rescheduled"
+    else
+      value="$SW_READY of $SWARM_NODES ready"
+      if ((SW_READY < SWARM_NODES)) || [[ -n $SW_BAD ]]; then cond=1; fi
+      head="swarm: $SW_READY of $SWARM_NODES nodes ready"
+      if [[ -n $SW_BAD$SW_GONE ]]; then head+="; ${SW_BAD}${SW_BAD:+${SW_GONE:+, }}${SW_GONE:+$SW_GONE (left the swarm)}"; fi
+      advice="\`docker node ls\` on the core node; the tasks of a node that is down move to the other nodes of its kind where they fit. A worker node's server that was deleted or broken comes back with \`pulumi refresh$STACK_FLAG && pulumi up$STACK_FLAG\`; one that is only powered off, from the Hetzner console"
+    fi
+    alert swarm-nodes "$cond" "$value" "$SWARM_NODES ready" "$for_s" "$head" "$advice" \
+      "swarm: $SW_READY of $SWARM_NODES nodes ready"
+  fi
 }
 
 # For each @role entry that docker listed: a container the last run saw that is gone now was removed
@@ -905,17 +1095,40 @@ log_line() {
     api+=" cert=n/a"
   fi
   backup_summary
-  local backup=$REPLY
+  local backup=$REPLY swarm=""
+  swarm_summary
+  swarm=$REPLY
   containers_summary
-  printf '%s stack=%s mem=%s swap=%s cpu=%s queue=%s redis_mem=%s api=%s disk=%s backup=%s containers=%s events=%s%s\n' \
-    "$WATCHDOG_NAME" "${STACK:-?}" "${MEM_PCT:-n/a}${MEM_PCT:+%}" "${SWAP_PCT:-n/a}${SWAP_PCT:+%}" \
+  printf '%s stack=%s%s mem=%s swap=%s cpu=%s queue=%s redis_mem=%s api=%s disk=%s backup=%s containers=%s events=%s%s\n' \
+    "$WATCHDOG_NAME" "${STACK:-?}" "${NODE_NAME:+ node=$NODE_NAME}" "${MEM_PCT:-n/a}${MEM_PCT:+%}" "${SWAP_PCT:-n/a}${SWAP_PCT:+%}" \
     "${CPU_PCT:-n/a}${CPU_PCT:+%}" "${QUEUE_LEN:-n/a}" "${REDIS_MEM_PCT:-n/a}${REDIS_MEM_PCT:+%}" "$api" \
-    "${DISK_PCT:-n/a}${DISK_PCT:+%}" "$backup" "$REPLY" "$events" "$channels"
+    "${DISK_PCT:-n/a}${DISK_PCT:+%}" "$backup" "$REPLY$swarm" "$events" "$channels"
+}
+
+swarm_summary() { # sets REPLY: " tasks=name:running/wanted,… swarm=ready/nodes", or empty
+  local i list=""
+  REPLY=""
+  if [[ -n $TASKS ]]; then
+    for i in "${!TK_NAMES[@]}"; do
+      list+="${list:+,}${TK_NAMES[$i]}:${TK_RUNNING[$i]:-?}/${TK_WANT[$i]}"
+      if ((TK_OOM[i] > 0)); then list+="/oom"; fi
+      if ((TK_CRASHES[i] > 0)); then list+="/crash${TK_CRASHES[$i]}"; fi
+    done
+    if [[ -n $TK_SKIP ]]; then list="skipped($TK_SKIP)"; fi
+    REPLY=" tasks=$list"
+  fi
+  if ((SWARM_NODES > 0)); then
+    if [[ -n $SW_FAIL ]]; then REPLY+=" swarm=n/a"; else REPLY+=" swarm=$SW_READY/$SWARM_NODES"; fi
+  fi
 }
 
 # ---------------------------------------------------------------- --status
 
 status_row() { printf '%-24s %-30s %-12s %s\n' "$@"; }
+
+verdict_min() { # value minimum -> ok / SHORT
+  if (($1 < $2)); then printf 'SHORT'; else printf 'ok'; fi
+}
 
 verdict() { # value threshold -> OK / OVER / n/a
   if [[ -z $1 ]]; then printf 'n/a'; elif (($1 > $2)); then printf 'OVER'; else printf 'ok'; fi
@@ -933,7 +1146,7 @@ print_status() {
   local i api_value api_state
   local day
   printf -v day '%(%Y-%m-%d %H:%M)T UTC' "$NOW_EPOCH"
-  printf 'app-infra watchdog — stack %s, stage %s, %s\n\n' "${STACK:-?}" "${STAGE:-?}" "$day"
+  printf 'app-infra watchdog — stack %s, stage %s%s, %s\n\n' "${STACK:-?}" "${STAGE:-?}" "${NODE_NAME:+, node $NODE_NAME}" "$day"
   status_row METRIC VALUE THRESHOLD STATE
   status_row memory "$(na "$MEM_PCT" %)${MEM_PCT:+ ($MEM_USED_MB of $MEM_TOTAL_MB MB)}" "$MEMORY_PERCENT %" "$(verdict "$MEM_PCT" "$MEMORY_PERCENT")$(firing_of memory)"
   status_row swap "$(na "$SWAP_PCT" %)${SWAP_PCT:+ ($SWAP_USED_MB of $SWAP_TOTAL_MB MB)}" "$SWAP_PERCENT %" "$(verdict "$SWAP_PCT" "$SWAP_PERCENT")$(firing_of swap)"
@@ -973,6 +1186,22 @@ print_status() {
     if [[ ${CT_OOM[$i]} == true ]]; then st="OOM-KILLED"; fi
     status_row "container ${CT_NAMES[$i]}" "${CT_STATUS[$i]}, restarts ${CT_RESTARTS[$i]:-?}" "" "$st$(firing_of "container_${CT_NAMES[$i]//[^A-Za-z0-9_.-]/_}")"
   done
+  if [[ -n $TASKS && -n $TK_SKIP ]]; then status_row tasks "skipped ($TK_SKIP)" "" ""; fi
+  if [[ -z $TK_SKIP ]]; then
+    for i in "${!TK_NAMES[@]}"; do
+      local key=${TK_NAMES[$i]//[^A-Za-z0-9_.-]/_}
+      status_row "tasks ${TK_NAMES[$i]}" "${TK_RUNNING[$i]} running" "${TK_WANT[$i]}" \
+        "$(verdict_min "${TK_RUNNING[$i]}" "${TK_WANT[$i]}")$(firing_of "tasks_$key")$(firing_of "task-crash_$key")"
+    done
+  fi
+  if ((SWARM_NODES > 0)); then
+    if [[ -n $SW_FAIL ]]; then
+      status_row "swarm nodes" "unreadable ($SW_FAIL)" "$SWARM_NODES" "FAILED"
+    else
+      status_row "swarm nodes" "$SW_READY ready${SW_BAD:+; $SW_BAD}${SW_GONE:+; left: $SW_GONE}" "$SWARM_NODES" \
+        "$(verdict_min "$SW_READY" "$SWARM_NODES")$(firing_of swarm-nodes)"
+    fi
+  fi
   printf '\nalerts fire after %s min, repeat every %s min; telegram: %s; webhook: %s\n' "$FOR_MINUTES" "$REPEAT_MINUTES" \
     "$(if telegram_on; then printf 'on (chat %s)' "$TELEGRAM_CHAT_ID"; else printf off; fi)" \
     "$(if webhook_on; then printf on; else printf off; fi)"
@@ -998,6 +1227,8 @@ main() {
   read_redis
   read_api
   read_containers "$mode"
+  read_tasks "$mode"
+  read_swarm "$mode"
   read_disk
   read_backup "$mode"
   advice_init

@@ -8,7 +8,7 @@ import type { Plan } from "./plan";
 import { backupEnv } from "./backup";
 import { PRIVATE_NETWORK } from "./nodes";
 import { KEPT_IMAGES_FILE } from "./releases";
-import { watchdogEnv } from "./watchdog";
+import { watchdogEnv, type WatchdogNode } from "./watchdog";
 
 export type HostStepName =
   "ready" | "admin-keys" | "swap" | "docker" | "watchdog" | "backup" | "swarm-firewall";
@@ -44,6 +44,12 @@ export interface HostPlan {
     env: string;
     /** Telegram delivery needs the bot's token on the box, and only when a chat is configured. */
     sendBotToken: boolean;
+    /**
+     * Whether this box pings the stack's heartbeat URL. One URL is one check at the outside service,
+     * so only the core node (or the one box) pings it: a worker node pinging it too would hide the
+     * core's silence. The core node reports a worker node that leaves the swarm (SWARM_NODES).
+     */
+    heartbeat: boolean;
   };
   /** /etc/app-infra/backup.env (src/plan/backup.ts) when backup/enabled; the secrets follow at deploy. */
   backup?: { env: string };
@@ -52,7 +58,10 @@ export interface HostPlan {
 type HostInput = Pick<
   Plan,
   "server" | "swapGb" | "swappiness" | "stage" | "workers" | "services" | "scaleUp" | "edge"
->;
+> & {
+  /** Stage 4: the core node's watchdog settings (src/plan/swarm.ts coreWatchdogNode). */
+  node?: WatchdogNode;
+};
 
 /** How every node's steps log in (see HostPlan.connection). */
 export const HOST_CONNECTION: HostPlan["connection"] = {
@@ -66,7 +75,11 @@ export function planHost(plan: HostInput, cfg: StackConfig): HostPlan {
     connection: HOST_CONNECTION,
     steps: hostSteps(plan, cfg),
     dockerReady: "docker",
-    watchdog: { env: watchdogEnv(cfg, plan), sendBotToken: Boolean(cfg.alerts.telegramChatId) },
+    watchdog: {
+      env: watchdogEnv(cfg, plan),
+      sendBotToken: Boolean(cfg.alerts.telegramChatId),
+      heartbeat: true,
+    },
     ...(cfg.backup.enabled ? { backup: { env: backupEnv(cfg) } } : {}),
   };
 }
@@ -135,6 +148,20 @@ export const SWARM_FIREWALL_STEP: HostStep = {
   after: ["ready"],
 };
 
+/** The watchdog's installer, on every node, after Docker: `env` is the node's thresholds file. */
+export function watchdogStep(cfg: Pick<StackConfig, "alerts">, env: string): HostStep {
+  return {
+    name: "watchdog",
+    formerNames: [],
+    script: "install-watchdog.sh",
+    // The interval, then the thresholds' hash: a threshold change re-runs the installer. The
+    // watchdog script and the secrets reach it on stdin (see components/host.ts).
+    args: [String(cfg.alerts.intervalS), sha256(env).slice(0, 16)],
+    after: ["docker"],
+    payload: "watchdog",
+  };
+}
+
 /** Every step, in dependency order: server → ready → swap → Docker → containers. */
 export function hostSteps(plan: HostInput, cfg: StackConfig): HostStep[] {
   return [
@@ -144,16 +171,7 @@ export function hostSteps(plan: HostInput, cfg: StackConfig): HostStep[] {
       swappiness: plan.swappiness,
       adminSshKeys: cfg.adminSshKeys,
     }),
-    {
-      name: "watchdog",
-      formerNames: [],
-      script: "install-watchdog.sh",
-      // The interval, then the thresholds' hash: a threshold change re-runs the installer. The
-      // watchdog script and the secrets reach it on stdin (see components/host.ts).
-      args: [String(cfg.alerts.intervalS), sha256(watchdogEnv(cfg, plan)).slice(0, 16)],
-      after: ["docker"],
-      payload: "watchdog",
-    },
+    watchdogStep(cfg, watchdogEnv(cfg, plan)),
     // After Docker (the backup runs `docker exec redis` and restic comes from apt), and beside the
     // watchdog rather than before or after it: neither waits for the other, so a broken S3 setting
     // that fails this step never holds back the watchdog, whose backup-age alert then reports the

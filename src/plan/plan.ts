@@ -15,7 +15,7 @@ import { planEdge, type EdgePlan } from "./proxy";
 import { selectServer, type DeployedServer, type ServerChoice } from "./server";
 import { defaultMaxmemoryMb, planServices, type ServicePlan } from "./services";
 import { STAGES, type Stage, type StagePreset } from "./stages";
-import { planClusterDeploy, type ClusterDeploy } from "./swarm";
+import { coreWatchdogNode, planClusterDeploy, type ClusterDeploy } from "./swarm";
 
 export const EXAMPLE_IMAGE = KEY_BY_PATH.get("images/api")!.default as string;
 
@@ -254,7 +254,10 @@ export function makePlan(
     ...decided,
     budget,
     hetzner: server && planHetzner(cfg, server),
-    host: server && planHost(decided, cfg),
+    // Stage 4: the core node's watchdog also watches its Swarm tasks and the swarm's nodes.
+    host:
+      server &&
+      planHost(cluster ? { ...decided, node: coreWatchdogNode(cfg, cluster.cluster) } : decided, cfg),
     app: planApp(cfg, services, edge),
     ...(cluster ? { cluster: cluster.cluster } : {}),
     ...(cluster && cluster.cluster.nodes.every((n) => n.server)

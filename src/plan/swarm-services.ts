@@ -18,7 +18,8 @@
 //   --memory-swap). On an older engine a task's swap follows Docker's default for a container with a
 //   memory limit and no memory-swap, which is as much swap again as its limit; the hosts' swappiness
 //   (setup-swap.sh) keeps swap a last resort. SWAP_NOTE says so in the plan.
-import type { ClusterPlan } from "./nodes";
+import { ROLE_LABEL, STACK_LABEL } from "./names";
+import type { ClusterPlan, NodeRole } from "./nodes";
 import { coreNode, PRIVATE_NETWORK, SWAP_NOTE } from "./nodes";
 import { NETWORK_NAME, type Role, type ServicePlan } from "./services";
 
@@ -54,6 +55,12 @@ export interface SwarmServiceSpec {
   hostPorts: { published: number; target: number }[];
   volumes: ServicePlan["volumes"];
   healthcheck: ServicePlan["healthcheck"];
+  /**
+   * Its tasks' container labels: the stack and the role, as one box's containers have
+   * (src/plan/app.ts), so each node's watchdog finds this stack's tasks (besides Swarm's own
+   * com.docker.swarm.service.name).
+   */
+  containerLabels: Record<string, string>;
 }
 
 export interface SwarmServicesPlan {
@@ -65,6 +72,7 @@ export interface SwarmServicesPlan {
 }
 
 function spec(
+  stack: string,
   s: ServicePlan,
   more: Partial<SwarmServiceSpec> & Pick<SwarmServiceSpec, "constraints">,
 ): SwarmServiceSpec {
@@ -85,15 +93,16 @@ function spec(
     hostPorts: [],
     volumes: s.volumes,
     healthcheck: s.healthcheck,
+    containerLabels: { [STACK_LABEL]: stack, [ROLE_LABEL]: s.role },
     ...more,
   };
 }
 
-export function planSwarmServices(cluster: ClusterPlan): SwarmServicesPlan {
+export function planSwarmServices(stack: string, cluster: ClusterPlan): SwarmServicesPlan {
   const core = coreNode(cluster);
   const workers = cluster.nodes.filter((n) => n.role === "worker");
   const services: SwarmServiceSpec[] = core.services.map((s) =>
-    spec(s, {
+    spec(stack, s, {
       constraints: [CORE_CONSTRAINT],
       ...(s.role === "redis" ? { endpointMode: "dnsrr" as const } : {}),
       hostPorts: s.ports.map((p) => ({ published: p.external, target: p.internal })),
@@ -104,7 +113,7 @@ export function planSwarmServices(cluster: ClusterPlan): SwarmServicesPlan {
   const first = perNode[0];
   if (first)
     services.push(
-      spec(first, {
+      spec(stack, first, {
         name: "worker-image",
         constraints: [WORKER_CONSTRAINT],
         replicas: perNode.length * workers.length,
@@ -122,4 +131,17 @@ export function planSwarmServices(cluster: ClusterPlan): SwarmServicesPlan {
     services,
     swapNote: SWAP_NOTE,
   };
+}
+
+/**
+ * The tasks a node of `role` runs, as its watchdog's TASKS (`name=service:count`, src/plan/
+ * watchdog.ts): each service constrained to that role, with the tasks it places on one node (all of
+ * them on the one core node; at most maxReplicasPerNode on a worker node).
+ */
+export function nodeTasks(plan: SwarmServicesPlan, role: NodeRole): string {
+  const constraint = role === "core" ? CORE_CONSTRAINT : WORKER_CONSTRAINT;
+  return plan.services
+    .filter((s) => s.constraints.includes(constraint))
+    .map((s) => `${s.name}=${s.role}:${role === "core" ? s.replicas : (s.maxReplicasPerNode ?? s.replicas)}`)
+    .join(" ");
 }

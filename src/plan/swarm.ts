@@ -16,11 +16,13 @@
 import type { StackConfig } from "../config/types";
 import { adminRules } from "./firewall";
 import { SERVER_IMAGE, type FirewallSpec, type ServerSpec } from "./hetzner";
-import { HOST_CONNECTION, nodeSteps, SWARM_FIREWALL_STEP, type HostPlan } from "./host";
+import { HOST_CONNECTION, nodeSteps, SWARM_FIREWALL_STEP, watchdogStep, type HostPlan } from "./host";
 import { serverLabels, stackResourceName } from "./names";
 import { coreNode, type ClusterPlan, type NodePlan } from "./nodes";
+import { planEdge } from "./proxy";
 import { REQUIREMENTS_LABEL } from "./server";
-import { planSwarmServices, type SwarmServicesPlan } from "./swarm-services";
+import { nodeTasks, planSwarmServices, type SwarmServicesPlan } from "./swarm-services";
+import { watchdogEnv, type WatchdogNode } from "./watchdog";
 
 /** How long the manager waits for joined nodes to report ready (swarm-node.sh admit). */
 export const ADMIT_TIMEOUT_S = 300;
@@ -68,7 +70,40 @@ export function workerLabels(stack: string): Record<string, string> {
   return { ...serverLabels(stack), role: "worker" };
 }
 
-function workerHost(cfg: StackConfig, node: NodePlan): HostPlan {
+/**
+ * What a node's watchdog watches (issue 16: a watchdog on every node, checking its own tasks; alerts
+ * name the node; the core node reports a node that leaves the swarm).
+ */
+export function watchdogNode(
+  cluster: ClusterPlan,
+  services: SwarmServicesPlan,
+  node: NodePlan,
+): WatchdogNode {
+  const workerNodes = cluster.nodes.filter((n) => n.role === "worker").length;
+  return {
+    name: node.role === "core" ? "core" : `worker-${node.index}`,
+    role: node.role,
+    tasks: nodeTasks(services, node.role),
+    swarmNodes: node.role === "core" ? cluster.nodes.length : 0,
+    workerNodes,
+  };
+}
+
+/** The core node's watchdog settings: makePlan passes them to the core's host plan. */
+export function coreWatchdogNode(cfg: StackConfig, cluster: ClusterPlan): WatchdogNode {
+  return watchdogNode(cluster, planSwarmServices(cfg.stack, cluster), coreNode(cluster));
+}
+
+function workerHost(cfg: StackConfig, node: NodePlan, watch: WatchdogNode): HostPlan {
+  // A worker node has no Redis, API or backup: its watchdog reads the host and its own tasks.
+  const env = watchdogEnv(cfg, {
+    stage: cfg.stage,
+    workers: node.services.length,
+    services: node.services,
+    scaleUp: undefined,
+    edge: planEdge(cfg),
+    node: watch,
+  });
   return {
     connection: HOST_CONNECTION,
     steps: [
@@ -78,16 +113,17 @@ function workerHost(cfg: StackConfig, node: NodePlan): HostPlan {
         swappiness: cfg.swappiness,
         adminSshKeys: cfg.adminSshKeys,
       }),
+      watchdogStep(cfg, env),
       SWARM_FIREWALL_STEP,
     ],
     dockerReady: "docker",
-    // Issue 16's per-node watchdog is not built yet: worker nodes run no watchdog step.
-    watchdog: { env: "", sendBotToken: false },
+    watchdog: { env, sendBotToken: Boolean(cfg.alerts.telegramChatId), heartbeat: false },
   };
 }
 
 export function planClusterDeploy(cfg: StackConfig, cluster: ClusterPlan): ClusterDeploy {
   const { network, swarm } = cluster;
+  const services = planSwarmServices(cfg.stack, cluster);
   const workers = cluster.nodes
     .filter((n) => n.role === "worker")
     .map((n): WorkerNodeDeploy => {
@@ -108,7 +144,7 @@ export function planClusterDeploy(cfg: StackConfig, cluster: ClusterPlan): Clust
           ipv4: true,
           ipv6: true,
         },
-        host: workerHost(cfg, n),
+        host: workerHost(cfg, n, watchdogNode(cluster, services, n)),
         join: { script: "swarm-join.sh", args: [swarm.advertiseAddr, n.privateIp] },
         drain: {
           script: "swarm-node.sh",
@@ -132,7 +168,7 @@ export function planClusterDeploy(cfg: StackConfig, cluster: ClusterPlan): Clust
       rules: adminRules(cfg),
     },
     workers,
-    services: planSwarmServices(cluster),
+    services,
     swarm: {
       init: {
         script: "swarm-init.sh",

@@ -8,7 +8,25 @@ import type { Plan } from "./plan";
 import { HTTP_PORT, type EdgePlan } from "./proxy";
 import type { ServicePlan } from "./services";
 
-type WatchdogInput = Pick<Plan, "stage" | "workers" | "services" | "scaleUp" | "edge">;
+/**
+ * Stage 4: the node this watchdog runs on. Each node runs its own (issue 16): the core node watches
+ * Redis, the API and its own Swarm tasks, and the swarm's nodes; a worker node its workers' tasks.
+ */
+export interface WatchdogNode {
+  /** `core` or `worker-<n>`, named in every alert. */
+  name: string;
+  role: "core" | "worker";
+  /** `name=service:count` of each Swarm service with tasks on this node (src/plan/swarm-services.ts). */
+  tasks: string;
+  /** On the core node (the manager): the swarm's nodes, itself included. */
+  swarmNodes: number;
+  /** Stage 4's worker-node count: what the core node's queue alert's advice raises. */
+  workerNodes: number;
+}
+
+export type WatchdogInput = Pick<Plan, "stage" | "workers" | "services" | "scaleUp" | "edge"> & {
+  node?: WatchdogNode;
+};
 
 /** A config key's path, checked against the key table so that a rename fails here, not on a box. */
 function keyPath(path: string): string {
@@ -27,7 +45,6 @@ export const WATCHDOG_ADVICE_KEYS = {
     for (const s of SERVICE_NAMES) keyPath(template.replace("<service>", s));
     return template;
   })(),
-  KEY_WORKERS: keyPath("workers"),
 } as const;
 
 /**
@@ -68,11 +85,28 @@ export function containersEntry(s: Pick<ServicePlan, "name" | "role" | "replace"
 const fallbackScaleUp = (path: string, what: string) =>
   `raise ${keyPath(path)} for more ${what} (npm run plan shows the next size up and its price)`;
 
+/** The name Redis is reached by, which is also its Swarm service's name on stage 4. */
+function redisAlias(plan: WatchdogInput): string {
+  const redis = plan.services.find((s) => s.role === "redis");
+  if (!redis) throw new Error("internal: the core node's watchdog needs the Redis service");
+  return redis.alias;
+}
+
+/** A worker node's advice names the worker nodes' size, not the core server's. */
+const workerNode = (plan: WatchdogInput) => plan.node?.role === "worker";
+/** Stage 4 only (undefined leaves the key out on stages 1-3). */
+const onNode = <T>(plan: WatchdogInput, f: (n: WatchdogNode) => T): T | undefined =>
+  plan.node ? f(plan.node) : undefined;
+
 export interface WatchdogSetting {
   /** The key in watchdog.env (and the shell variable in scripts/watchdog.sh). */
   key: string;
-  /** The value the program writes; undefined for a key only set by hand or by tests. */
-  value?: (cfg: StackConfig, plan: WatchdogInput) => string | number;
+  /**
+   * The value the program writes; undefined for a key only set by hand or by tests. A function
+   * that returns undefined leaves the key out (stage 4's keys on stages 1-3, whose file stays
+   * exactly as it was).
+   */
+  value?: (cfg: StackConfig, plan: WatchdogInput) => string | number | undefined;
   /**
    * What scripts/watchdog.sh assumes when the file does not set the key. The program writes every
    * key that has a value, so on a deployed box these apply only to the script-only keys.
@@ -113,17 +147,26 @@ export const WATCHDOG_SETTINGS: readonly WatchdogSetting[] = [
   // Through the edge proxy, as users get it (watchdogApiUrl); API_CONNECT_TO is further down.
   {
     key: "API_HEALTH_URL",
-    value: (cfg, plan) => watchdogApiUrl(plan.edge, cfg.services.api.healthPath).url,
+    value: (cfg, plan) =>
+      workerNode(plan) ? "" : watchdogApiUrl(plan.edge, cfg.services.api.healthPath).url,
     default: "",
     int: false,
   },
-  { key: "WORKERS", value: (_, plan) => plan.workers, default: "", int: true },
+  // On stage 4's core node the queue alert's advice adds a worker node (WORKERS_KEY); a worker node
+  // reads no queue, and its file stays the same whatever workerNodes is.
+  {
+    key: "WORKERS",
+    value: (_, plan) => (plan.node?.role === "core" ? plan.node.workerNodes : plan.workers),
+    default: "",
+    int: true,
+  },
   fromKey("INTERVAL_S", "alerts/intervalS", (cfg) => cfg.alerts.intervalS),
   // `name=service` so an OOM alert names the config key to raise (services/worker/memoryMb);
   // `@role=service` for the API, whose container name changes with each release (containersEntry).
+  // Stage 4's containers are Swarm tasks, watched through TASKS instead.
   {
     key: "CONTAINERS",
-    value: (_, plan) => plan.services.map(containersEntry).join(" "),
+    value: (_, plan) => (plan.node ? "" : plan.services.map(containersEntry).join(" ")),
     default: "",
     int: false,
   },
@@ -135,7 +178,7 @@ export const WATCHDOG_SETTINGS: readonly WatchdogSetting[] = [
   // to BACKUP_STATE_DIR (backup-last-ok, backup-last-run).
   {
     key: "BACKUP_MAX_AGE_H",
-    value: (cfg) => (cfg.backup.enabled ? cfg.backup.maxAgeHours : 0),
+    value: (cfg, plan) => (cfg.backup.enabled && !workerNode(plan) ? cfg.backup.maxAgeHours : 0),
     default: 0,
     int: true,
   },
@@ -144,7 +187,8 @@ export const WATCHDOG_SETTINGS: readonly WatchdogSetting[] = [
   // when it is loopback already (watchdogApiUrl).
   {
     key: "API_CONNECT_TO",
-    value: (cfg, plan) => watchdogApiUrl(plan.edge, cfg.services.api.healthPath).connectTo,
+    value: (cfg, plan) =>
+      workerNode(plan) ? "" : watchdogApiUrl(plan.edge, cfg.services.api.healthPath).connectTo,
     default: "",
     int: false,
   },
@@ -155,20 +199,49 @@ export const WATCHDOG_SETTINGS: readonly WatchdogSetting[] = [
   // (src/plan/advice.ts scaleUpAdvice): memory and swap alerts, and CPU alerts.
   {
     key: "SCALE_UP_MEMORY",
-    value: (_, plan) => plan.scaleUp?.memory ?? fallbackScaleUp("server/memoryGb", "RAM"),
+    value: (_, plan) =>
+      workerNode(plan)
+        ? fallbackScaleUp("workerNode/memoryGb", "RAM")
+        : (plan.scaleUp?.memory ?? fallbackScaleUp("server/memoryGb", "RAM")),
     default: fallbackScaleUp("server/memoryGb", "RAM"),
     int: false,
   },
   {
     key: "SCALE_UP_CPU",
-    value: (_, plan) => plan.scaleUp?.cpu ?? fallbackScaleUp("server/cores", "vCPUs"),
+    value: (_, plan) =>
+      workerNode(plan)
+        ? fallbackScaleUp("workerNode/cores", "vCPUs")
+        : (plan.scaleUp?.cpu ?? fallbackScaleUp("server/cores", "vCPUs")),
     default: fallbackScaleUp("server/cores", "vCPUs"),
     int: false,
   },
-  // Set by hand or by tests only: the Bot API's address, and how to reach redis-cli (the Redis
-  // container is named `redis`, src/plan/services.ts).
+  // Set by hand or by tests only: the Bot API's address. How to reach redis-cli: the Redis container
+  // is named `redis` (src/plan/services.ts); on stage 4 it is the task of the Swarm service `redis`
+  // (`@redis`, found at each run) on the core node, and a worker node has none.
   { key: "TELEGRAM_API_BASE", default: "https://api.telegram.org", int: false },
-  { key: "REDIS_CLI", default: "docker exec -i redis redis-cli", int: false },
+  {
+    key: "REDIS_CLI",
+    value: (_, plan) =>
+      onNode(plan, (n) => (n.role === "core" ? `docker exec -i @${redisAlias(plan)} redis-cli` : "")),
+    default: "docker exec -i redis redis-cli",
+    int: false,
+  },
+  // Stage 4 (written only there): the node, its Swarm tasks, the swarm's nodes (the core node
+  // only), and the key the queue alert's advice raises.
+  { key: "NODE_NAME", value: (_, plan) => onNode(plan, (n) => n.name), default: "", int: false },
+  { key: "TASKS", value: (_, plan) => onNode(plan, (n) => n.tasks), default: "", int: false },
+  {
+    key: "SWARM_NODES",
+    value: (_, plan) => onNode(plan, (n) => (n.role === "core" ? n.swarmNodes : 0)),
+    default: 0,
+    int: true,
+  },
+  {
+    key: "WORKERS_KEY",
+    value: (_, plan) => onNode(plan, () => keyPath("workerNodes")),
+    default: keyPath("workers"),
+    int: false,
+  },
 ];
 
 /** The keys of the secrets file (watchdogSecretsFile); the script accepts only these there. */
@@ -181,8 +254,9 @@ export const WATCHDOG_SECRET_KEYS = ["TELEGRAM_BOT_TOKEN", "WEBHOOK_URL", "HEART
  */
 export function watchdogEnv(cfg: StackConfig, plan: WatchdogInput): string {
   const lines = WATCHDOG_SETTINGS.flatMap((s) => {
-    if (!s.value) return [];
-    const value = String(s.value(cfg, plan));
+    const v = s.value?.(cfg, plan);
+    if (v === undefined) return [];
+    const value = String(v);
     if (/['\r\n]/.test(value))
       throw new Error(`internal: watchdog ${s.key} cannot hold a quote or line break`);
     return [`${s.key}='${value}'`];

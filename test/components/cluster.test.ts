@@ -33,6 +33,7 @@ function declare(p: Plan) {
     coreReady: [coreReady],
     deployKeyId: server.deployKey.id,
     deployPrivateKey: pulumi.secret("DEPLOYPRIV"),
+    workerWatchdogSecrets: pulumi.secret("WEBHOOK_URL=https://hooks.example/alert\n"),
   });
 }
 
@@ -84,7 +85,7 @@ describe("stage 4: the cluster's resources", () => {
     ]);
   });
 
-  it("every node runs the Swarm firewall step; a worker node's host steps are the core's first four and it", async () => {
+  it("every node runs the Swarm firewall step; a worker node's host steps are the core's first four, the watchdog and it", async () => {
     const rec = await record({ stage: 4, workerNodes: 1 });
     const steps = rec.byType("command:remote:Command").map((c) => c.name);
     const worker = steps.filter((n) => n.startsWith("cluster-worker-1-") && !/-swarm-(join|drain)$/.test(n));
@@ -95,6 +96,7 @@ describe("stage 4: the cluster's resources", () => {
       "cluster-worker-1-host-ready",
       "cluster-worker-1-host-swap",
       "cluster-worker-1-host-swarm-firewall",
+      "cluster-worker-1-host-watchdog",
     ]);
     expect(rec.one("command:remote:Command", "cluster-worker-1-host-swarm-firewall").inputs.create).toBe(
       "bash -s -- 10.0.1.0/24",
@@ -165,6 +167,64 @@ describe("stage 4: the cluster's resources", () => {
       .byType("command:remote:Command")
       .filter((x) => x.name.includes("swarm-") && !x.name.endsWith("swarm-firewall")))
       expect(c.inputs.triggers, c.name).toBeUndefined();
+  });
+});
+
+describe("stage 4: a watchdog on every node", () => {
+  it("each worker node installs its own watchdog: its name and tasks, no Redis, API, backup or heartbeat", async () => {
+    const backup = { enabled: true, repository: "s3:https://s3.example.org/bucket/redis" };
+    const p = plan({ stage: 4, workerNodes: 2, backup, alerts: { telegramChatId: "-100" } });
+    const rec = await recordComponents(() => declare(p));
+    const step = rec.one("command:remote:Command", "cluster-worker-2-host-watchdog");
+    const env = p.clusterDeploy!.workers[1]!.host.watchdog.env;
+    // After the script, the payload: the node's own thresholds file and the secrets given, as a secret.
+    expect(step.secretInputs).toContain("stdin");
+    const stdin = String(step.inputs.stdin);
+    expect(stdin.startsWith(readScript("install-watchdog.sh"))).toBe(true);
+    const payload = Object.fromEntries(
+      stdin
+        .slice(readScript("install-watchdog.sh").length)
+        .trim()
+        .split("\n")
+        .map((l) => [
+          l.slice(0, l.indexOf("=")),
+          Buffer.from(l.slice(l.indexOf("=") + 1), "base64").toString(),
+        ]),
+    );
+    expect(payload.WATCHDOG_ENV_B64).toBe(env);
+    expect(payload.WATCHDOG_SECRETS_B64).toBe("WEBHOOK_URL=https://hooks.example/alert\n");
+    expect(payload.WATCHDOG_SCRIPT_B64).toBe(readScript("watchdog.sh"));
+    expect(env).toContain("NODE_NAME='worker-2'\n");
+    expect(env).toContain("TASKS='worker-image=worker:2'\n");
+    expect(env).toContain("SWARM_NODES='0'\n");
+    for (const off of ["REDIS_CLI=''", "API_HEALTH_URL=''", "BACKUP_MAX_AGE_H='0'", "CONTAINERS=''"])
+      expect(env).toContain(`${off}\n`);
+    expect(env).toMatch(/^SCALE_UP_MEMORY='raise workerNode\/memoryGb /m);
+    expect(p.clusterDeploy!.workers[1]!.host.watchdog).toMatchObject({
+      heartbeat: false,
+      sendBotToken: true,
+    });
+  });
+
+  it("the core node's watchdog watches its own tasks, Redis through its task, and the swarm's nodes", () => {
+    const p = plan({ stage: 4, workerNodes: 2 });
+    const env = p.host!.watchdog.env;
+    expect(env).toContain("NODE_NAME='core'\n");
+    expect(env).toContain("TASKS='redis=redis:1 proxy=proxy:1 api=api:1 bot=bot:1'\n");
+    expect(env).toContain("SWARM_NODES='3'\n");
+    expect(env).toContain("REDIS_CLI='docker exec -i @redis redis-cli'\n");
+    // The queue alert's advice adds a worker node.
+    expect(env).toContain("WORKERS='2'\n");
+    expect(env).toContain("WORKERS_KEY='workerNodes'\n");
+    expect(p.host!.watchdog.heartbeat).toBe(true);
+  });
+
+  it("stages 1-3 write none of stage 4's keys", () => {
+    for (const stage of [1, 2, 3]) {
+      const env = plan({ stage }).host!.watchdog.env;
+      for (const key of ["NODE_NAME", "TASKS", "SWARM_NODES", "WORKERS_KEY", "REDIS_CLI"])
+        expect(env, `stage ${stage}`).not.toMatch(new RegExp(`^${key}=`, "m"));
+    }
   });
 });
 

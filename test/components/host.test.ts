@@ -22,7 +22,7 @@ const PLAN: HostPlan = {
     },
   ],
   dockerReady: "swap",
-  watchdog: { env: "", sendBotToken: false },
+  watchdog: { env: "", sendBotToken: false, heartbeat: true },
 };
 
 let rec: Awaited<ReturnType<typeof recordComponents>>;

@@ -56,7 +56,7 @@ describe("scripts/watchdog.sh takes its keys and defaults from the plan", () => 
     );
   });
 
-  it("the program writes every key the script would otherwise default, except the hand/test-only ones", () => {
+  it("the program writes every key the script would otherwise default, except the hand/test-only and stage-4 ones", () => {
     const c = cfg({ stage: 2, alerts: { telegramChatId: "-100" } });
     const env = W.watchdogEnv(c, makePlan(c, snapshotCatalog()));
     const written = env
@@ -64,8 +64,20 @@ describe("scripts/watchdog.sh takes its keys and defaults from the plan", () => 
       .split("\n")
       .map((l) => l.split("=")[0]);
     expect(written).toEqual(
-      W.WATCHDOG_SETTINGS.map((s) => s.key).filter((k) => k !== "TELEGRAM_API_BASE" && k !== "REDIS_CLI"),
+      W.WATCHDOG_SETTINGS.map((s) => s.key).filter(
+        (k) =>
+          !["TELEGRAM_API_BASE", "REDIS_CLI", "NODE_NAME", "TASKS", "SWARM_NODES", "WORKERS_KEY"].includes(k),
+      ),
     );
+    // Stage 4 writes every key but the Bot API's address.
+    const four = cfg({ stage: 4, workerNodes: 1 });
+    const p4 = makePlan(four, snapshotCatalog());
+    expect(
+      p4
+        .host!.watchdog.env.trim()
+        .split("\n")
+        .map((l) => l.split("=")[0]),
+    ).toEqual(W.WATCHDOG_SETTINGS.map((s) => s.key).filter((k) => k !== "TELEGRAM_API_BASE"));
     expect(env).toContain(
       "CONTAINERS='redis=redis proxy=proxy @api=api bot=bot worker-image-1=worker worker-image-2=worker'\n",
     );
@@ -185,13 +197,10 @@ describe("scripts/watchdog.sh takes its keys and defaults from the plan", () => 
   });
 
   it("the config keys the script's advice names come from the key table, generated into its block", () => {
-    expect(W.WATCHDOG_ADVICE_KEYS).toEqual({
-      KEY_MEMORY_MB: "services/<service>/memoryMb",
-      KEY_WORKERS: "workers",
-    });
-    expect(W.watchdogScriptSettings()).toContain(
-      'readonly KEY_MEMORY_MB="services/<service>/memoryMb" KEY_WORKERS="workers"',
-    );
+    expect(W.WATCHDOG_ADVICE_KEYS).toEqual({ KEY_MEMORY_MB: "services/<service>/memoryMb" });
+    expect(W.watchdogScriptSettings()).toContain('readonly KEY_MEMORY_MB="services/<service>/memoryMb"\n');
+    // The key the queue advice raises: workers on one box, workerNodes on stage 4 (written there).
+    expect(W.watchdogScriptSettings()).toContain('[WORKERS_KEY]="workers"');
     // The labels the script selects the API's containers by are the ones src/plan/app.ts sets.
     expect(W.watchdogScriptSettings()).toContain(
       'readonly STACK_LABEL="app-infra.stack" ROLE_LABEL="app-infra.role"',

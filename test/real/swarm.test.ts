@@ -16,7 +16,7 @@
 // Images (no registry here): the reference app (examples/reference-app) built on the test base image
 // with python3-rq and redis-server, which also stands in for the Redis image, run with the plan's
 // Redis command. Needs root, unshare, nsenter, iproute2, nft, dockerd (docker.io) and debootstrap.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -65,6 +65,7 @@ function serviceCreate(s: SwarmServiceSpec, image: string, extra: readonly strin
     ...["--stop-grace-period", `${s.stopGracePeriodS}s`, "--update-order", s.updateOrder],
     ...["--endpoint-mode", s.endpointMode],
     ...Object.entries(s.env).flatMap(([k, v]) => ["--env", `${k}=${v}`]),
+    ...Object.entries(s.containerLabels).flatMap(([k, v]) => ["--container-label", `${k}=${v}`]),
     ...s.volumes.flatMap((v) => ["--mount", `type=volume,source=${v.volume},target=${v.containerPath}`]),
     ...extra,
     image,
@@ -87,8 +88,8 @@ const SCRIPT =
   String.raw`
 ip link add br0 type bridge && ip link set br0 mtu "$LINK_MTU" up
 on() { local n=$1; shift; DOCKER_HOST="unix://$D/$n/docker.sock" nsenter --net="/run/netns/$n" "$@"; }
-node() { # name address
-  local n=$1 a=$2
+node() { # name address hostname
+  local n=$1 a=$2 h=$3
   ip netns add "$n"
   ip link add "v$n" type veth peer name eth0 netns "$n"
   ip link set "v$n" mtu "$LINK_MTU" master br0 up
@@ -99,11 +100,22 @@ node() { # name address
   # The Swarm firewall first, as on a node (its unit runs before docker.service).
   NFT_FILE="$D/$n/swarm.nft" SYSTEMD_UNIT_DIR=- on "$n" bash -s -- $FIREWALL_ARGS <"$D/swarm-firewall.sh" >/dev/null
   # nsenter, not ip netns exec: that remounts /sys, and dockerd needs the cgroup mount under it.
-  on "$n" dockerd --data-root="$D/$n/data" --exec-root="$D/$n/exec" --pidfile="$D/$n/dockerd.pid" \
+  # A UTS namespace each, with the server's name: Swarm names a node by its host name.
+  on "$n" unshare --uts bash -c 'hostname "$1" && shift && exec "$@"' _ "$h" \
+    dockerd --data-root="$D/$n/data" --exec-root="$D/$n/exec" --pidfile="$D/$n/dockerd.pid" \
     --host="unix://$D/$n/docker.sock" --storage-driver=overlay2 >"$D/$n/dockerd.log" 2>&1 &
 }
-node core "$CORE_IP"
-node w1 "$WORKER_IP"
+# Each node's watchdog (scripts/watchdog.sh) with the thresholds file the plan writes for that node.
+# Its webhook points at a closed port: delivery fails, so a fired alert's text stays in its state.
+wd() { # node [args]
+  local n=$1
+  shift
+  mkdir -p "$D/$n/wd"
+  WATCHDOG_ENV="$D/$n.env" WATCHDOG_SECRETS="$D/wd.secrets" STATE_DIR="$D/$n/wd" on "$n" bash "$D/watchdog.sh" "$@"
+}
+alert_text() { sed -n 's/^text=//p' "$D/$1/wd/alert-$2" 2>/dev/null; }
+node core "$CORE_IP" "$CORE_NAME"
+node w1 "$WORKER_IP" "$WORKER_NAME"
 for n in core w1; do
   for _ in $(seq 240); do on "$n" docker info >/dev/null 2>&1 && break; sleep 0.5; done
   on "$n" docker info >/dev/null
@@ -148,6 +160,19 @@ on core docker exec "$r" python3 -c "$ENQUEUE_QUICK"
 for _ in $(seq 120); do [[ $(rcli get app:jobs_done) == 2 ]] && break; sleep 0.5; done
 echo "quick jobs done: $(rcli get app:jobs_done)"
 echo "worker said: $(on w1 docker logs "$c" 2>&1 | tail -n 6 | tr '\n' '|')"
+
+# Each node's watchdog: the worker node sees its tasks, the core node Redis (through its task) and
+# the swarm's nodes. Then a worker task dies of a SIGKILL that no docker stop sent (as the kernel's
+# OOM killer or a crash would): Swarm replaces it, and the worker node's next run says so at once.
+echo "watchdog w1: $(wd w1 2>&1)"
+echo "watchdog core: $(wd core 2>&1)"
+c2=$(on w1 docker ps -q --filter label=com.docker.swarm.service.name=worker-image | grep -vx "$c" | awk 'NR == 1')
+kill -9 "$(on w1 docker inspect -f '{{.State.Pid}}' "$c2")"
+for _ in $(seq 60); do [[ $(on w1 docker inspect -f '{{.State.Running}}' "$c2") == false ]] && break; sleep 0.25; done
+for _ in $(seq 240); do [[ $(workers_on w1) -eq $WORKERS ]] && break; sleep 0.5; done
+echo "watchdog w1 after the kill: $(wd w1 2>&1)"
+echo "w1 crash alert: $(alert_text w1 task-crash_worker-image)"
+echo "w1 status: $(wd w1 --status 2>&1 | grep -E '^(app-infra watchdog|tasks )' | tr '\n' '|')"
 # Then one job per worker in flight, and as many waiting, when the node is drained.
 on core docker exec "$r" python3 -c "$ENQUEUE_HELD"
 for _ in $(seq 120); do [[ $(rcli zcard "rq:wip:$QUEUE") == "$WORKERS" ]] && break; sleep 0.25; done
@@ -161,6 +186,9 @@ on core bash -s -- $DRAIN_ARGS <"$D/swarm-node.sh"
 echo "after the drain: done $(rcli get app:jobs_done), queued $(rcli llen "rq:queue:$QUEUE"), in flight $(rcli zcard "rq:wip:$QUEUE"), failed $(rcli zcard "rq:failed:$QUEUE")"
 echo "worker log: $(grep -ciE 'warm shut ?down' "$D/worker.log" || true)"
 echo "nodes after the drain: $(on core docker node ls -q | wc -l)"
+# The core node's watchdog still expects two nodes (as it would for a node that left on its own).
+echo "watchdog core after the drain: $(FOR_MINUTES=0 wd core 2>&1)"
+echo "core swarm alert: $(alert_text core swarm-nodes)"
 `;
 
 /** Whether this kernel can do what Swarm's encrypted overlay needs: ESP with AES-GCM (rfc4106). */
@@ -199,8 +227,11 @@ async function saveImages(): Promise<{ redis: string; app: string }> {
 
 beforeAll(async () => {
   esp = await kernelHasEsp();
-  for (const f of ["swarm-firewall.sh", "swarm-init.sh", "swarm-join.sh", "swarm-node.sh"])
+  for (const f of ["swarm-firewall.sh", "swarm-init.sh", "swarm-join.sh", "swarm-node.sh", "watchdog.sh"])
     await run("bash", ["-c", `cat > ${join(dir, f)}`], { input: readScript(f) });
+  writeFileSync(join(dir, "core.env"), plan.host!.watchdog.env);
+  writeFileSync(join(dir, "w1.env"), worker.host.watchdog.env);
+  writeFileSync(join(dir, "wd.secrets"), "WEBHOOK_URL=http://127.0.0.1:9/hook\n");
   const images = await saveImages();
   const workers = service("worker-image");
   const res = await run(
@@ -213,6 +244,8 @@ beforeAll(async () => {
         LINK_MTU: String(plan.cluster!.network.mtu),
         CORE_IP: deploy.core.privateIp,
         WORKER_IP: worker.privateIp,
+        CORE_NAME: plan.hetzner!.server.name,
+        WORKER_NAME: worker.server.name,
         FIREWALL_ARGS: argv(worker.host.steps.find((s) => s.name === "swarm-firewall")!.args),
         INIT_ARGS: argv(deploy.swarm.init.args),
         JOIN_ARGS: argv(worker.join.args),
@@ -295,6 +328,29 @@ describe("two nodes form the Swarm from the program's scripts", () => {
     expect(Number(line("esp states on the worker node:")?.split(": ")[1])).toBeGreaterThan(0);
   });
 
+  it("each node's watchdog watches its own tasks and names the node; the core node watches Redis and the swarm", () => {
+    // The worker node: its two worker tasks, no Redis or API of its own.
+    expect(line("watchdog w1:")).toMatch(
+      / stack=prod node=worker-1 mem=\S+ .* queue=n\/a .* api=skipped .* tasks=worker-image:2\/2 /,
+    );
+    // The core node: Redis read through its task; the swarm whole. (Its other services are not
+    // created in this test: their shortfall would alert only after FOR_MINUTES.)
+    expect(line("watchdog core:")).toMatch(
+      / stack=prod node=core .* queue=0 .*tasks=redis:1\/1,proxy:0\/1,api:0\/1,bot:0\/1 swarm=2\/2 /,
+    );
+    expect(line("watchdog core:")).not.toMatch(/events=\S*:firing/);
+  });
+
+  it("a task killed on a worker node: Swarm replaces it, and that node's watchdog alerts at once, naming the node", () => {
+    expect(line("watchdog w1 after the kill:")).toMatch(
+      /tasks=worker-image:2\/2\/crash1 .*events=task-crash_worker-image:firing/,
+    );
+    expect(line("w1 crash alert:")).toMatch(
+      /^w1 crash alert: \[prod worker-1\] service worker-image: task worker-image\.\d\.\w+ crashed \(exit code 137; 1 in the last run's window\); Swarm starts a new task — `docker service logs --tail 100 worker-image` on the core node; 137 is a SIGKILL/,
+    );
+    expect(line("w1 status:")).toMatch(/stage 4, node worker-1, .*\|tasks worker-image +2 running +2 +ok/);
+  });
+
   it("a drain with jobs in flight loses none: each in-flight job finishes, the rest stay queued, then the node leaves", () => {
     const w = service("worker-image");
     expect(line("in flight at the drain:")).toBe(`in flight at the drain: ${w.replicas}`);
@@ -308,5 +364,15 @@ describe("two nodes form the Swarm from the program's scripts", () => {
       out.some((l) => /^swarm-node: node \w+ \(10\.0\.1\.11\) drained and removed from the swarm$/.test(l)),
     ).toBe(true);
     expect(line("nodes after the drain:")).toBe("nodes after the drain: 1");
+  });
+
+  it("the core node's watchdog names a node that has left the swarm", () => {
+    expect(line("watchdog core after the drain:")).toMatch(/ swarm=1\/2 .*events=\S*swarm-nodes:firing/);
+    expect(line("core swarm alert:")).toBe(
+      `core swarm alert: [prod core] swarm: 1 of 2 nodes ready; ${worker.server.name} (left the swarm) — ` +
+        "`docker node ls` on the core node; the tasks of a node that is down move to the other nodes of its kind " +
+        "where they fit. A worker node's server that was deleted or broken comes back with " +
+        "`pulumi refresh -s prod && pulumi up -s prod`; one that is only powered off, from the Hetzner console",
+    );
   });
 });

@@ -995,6 +995,179 @@ describe("watchdog.sh: @role entries find the API's containers by label, whateve
   });
 });
 
+// ------------------------------------------------------------------ stage 4: tasks and nodes (a fake docker)
+
+describe("watchdog.sh on a stage-4 node: its Swarm tasks, the swarm's nodes, alerts naming the node", () => {
+  const fake = join(tmp, "fake-swarm");
+  const bin = join(fake, "bin");
+
+  beforeAll(() => {
+    mkdirSync(bin, { recursive: true });
+    // `ps` prints the file `ps` (one service name per running task), `events` the file `events`,
+    // `node ls` the file `nodes` (fails with the file `nodes-fail`'s text while it exists).
+    writeFileSync(
+      join(bin, "docker"),
+      [
+        "#!/bin/bash",
+        "d=${FAKE_DOCKER:?}",
+        "{ printf '%s\\x1f' \"$@\"; printf '\\n'; } >>\"$d/argv\"",
+        "case $1 in",
+        '  ps) cat "$d/ps" ;;',
+        '  events) cat "$d/events" ;;',
+        '  node) if [[ -e $d/nodes-fail ]]; then cat "$d/nodes-fail" >&2; exit 1; fi; cat "$d/nodes" ;;',
+        "  *) exit 1 ;;",
+        "esac",
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+  });
+
+  const docker = (files: { ps?: string[]; events?: string[]; nodes?: string[] }) => {
+    for (const [f, lines] of Object.entries(files))
+      writeFileSync(join(fake, f), lines.map((l) => `${l}\n`).join(""));
+  };
+  const extra = () => ({ PATH: `${bin}:${shimDir}:${process.env.PATH}`, FAKE_DOCKER: fake });
+  /** The events window starts a minute back, so the next run asks for the events (real clock). */
+  const window = (box: Box) =>
+    writeFileSync(join(box.state, "task-events.since"), `${Math.floor(Date.now() / 1000) - 60}\n`);
+
+  it("a worker node: tasks short after FOR_MINUTES, an OOM kill and a crash at once, a stop is none", async () => {
+    const box = new Box("tasks", {
+      STAGE: 4,
+      NODE_NAME: "worker-1",
+      TASKS: "'worker-image=worker:2'",
+      CONTAINERS: "''",
+      REDIS_CLI: "''",
+      FOR_MINUTES: 1,
+      SCALE_UP_MEMORY: "'raise workerNode/memoryGb for more RAM'",
+    });
+    writeFileSync(join(fake, "argv"), "");
+    docker({ ps: ["worker-image", "worker-image"], events: [] });
+    const ok = await box.run(0, extra());
+    expect(ok.stdout).toContain(" stack=dev node=worker-1 mem=");
+    expect(ok.stdout).toContain(" containers=skipped(no CONTAINERS) tasks=worker-image:2/2 events=none");
+    expect(ok.got).toEqual([]);
+    // Running tasks only, of this stack, by Swarm's service label.
+    expect(readFileSync(join(fake, "argv"), "utf8")).toContain(
+      ["ps", "--filter", "label=com.docker.swarm.service.name", "--filter", "label=app-infra.stack=dev"].join(
+        "\x1f",
+      ),
+    );
+
+    // One task short: after FOR_MINUTES, naming the node and where to look.
+    docker({ ps: ["worker-image"] });
+    expect((await box.run(1, extra())).got).toEqual([]);
+    const short = await box.run(2, extra());
+    expect(alertsIn(short.got)).toEqual(["tasks_worker-image:firing"]);
+    expect(texts(short.got)).toEqual([
+      "[dev worker-1] service worker-image has 1 of 2 tasks running on this node for 1 min — " +
+        "`docker service ps --no-trunc worker-image` on the core node says why (no room for its memory " +
+        "reservation, an image that cannot be pulled, a node down); if memory is short, raise workerNode/memoryGb for more RAM",
+    ]);
+    // The webhook's body names the node.
+    expect(short.got.find((d) => d.channel === "webhook")!.body).toMatchObject({
+      stack: "dev",
+      node: "worker-1",
+      alert: "tasks_worker-image",
+    });
+
+    // An OOM kill (oom, then die 137): at once, with the memory key of the service's config.
+    docker({
+      ps: ["worker-image", "worker-image"],
+      events: ["worker-image|oom||worker-image.1.aaa", "worker-image|die|137|worker-image.1.aaa"],
+    });
+    window(box);
+    const oom = await box.run(3, extra());
+    expect(alertsIn(oom.got).sort()).toEqual([
+      "task-crash_worker-image:firing",
+      "tasks_worker-image:resolved",
+    ]);
+    expect(texts(oom.got)).toContain(
+      "[dev worker-1] service worker-image: task worker-image.1.aaa was OOM-killed (1 in the last run's window) — " +
+        "raise services/worker/memoryMb (`pulumi config set --path services.worker.memoryMb <MB> -s dev && pulumi up -s dev`); " +
+        "if memory is short overall, raise workerNode/memoryGb for more RAM",
+    );
+    expect(oom.stdout).toContain(" tasks=worker-image:2/2/oom ");
+
+    // A clean window resolves it; a stop (kill, then die 143) is no crash; a crash is.
+    docker({ events: [] });
+    window(box);
+    expect(alertsIn((await box.run(4, extra())).got)).toEqual(["task-crash_worker-image:resolved"]);
+    docker({ events: ["worker-image|kill||worker-image.2.bbb", "worker-image|die|143|worker-image.2.bbb"] });
+    window(box);
+    expect((await box.run(5, extra())).got).toEqual([]);
+    docker({ events: ["worker-image|die|1|worker-image.2.ccc"] });
+    window(box);
+    const crash = await box.run(6, extra());
+    expect(texts(crash.got)).toEqual([
+      "[dev worker-1] service worker-image: task worker-image.2.ccc crashed (exit code 1; 1 in the last run's window); " +
+        "Swarm starts a new task — `docker service logs --tail 100 worker-image` on the core node",
+    ]);
+
+    // A malformed entry is named and skipped.
+    box.set({ TASKS: "'worker-image=worker:2 bad'" });
+    docker({ events: [] });
+    expect((await box.run(7, extra())).stderr).toBe(
+      "app-infra-watchdog: TASKS: bad: should be name=service:count (ignored)\n",
+    );
+  });
+
+  it("the core node: every node ready, one down, one gone; the list unreadable", async () => {
+    const box = new Box("swarm", {
+      STAGE: 4,
+      NODE_NAME: "core",
+      SWARM_NODES: 3,
+      CONTAINERS: "''",
+      REDIS_CLI: "''",
+      FOR_MINUTES: 0,
+    });
+    const nodes = ["app-infra-dev|Ready", "app-infra-dev-worker-1|Ready", "app-infra-dev-worker-2|Ready"];
+    docker({ nodes });
+    const whole = await box.run(0, extra());
+    expect(whole.stdout).toContain(" swarm=3/3 ");
+    expect(whole.got).toEqual([]);
+    expect(readFileSync(join(box.state, "swarm-nodes"), "utf8")).toBe(
+      nodes.map((n) => n.split("|")[0]).join("\n") + "\n",
+    );
+
+    // Worker 1 stops answering (Down); worker 2 is removed by hand: both named.
+    docker({ nodes: ["app-infra-dev|Ready", "app-infra-dev-worker-1|Down"] });
+    const down = await box.run(1, extra());
+    expect(texts(down.got)).toEqual([
+      "[dev core] swarm: 1 of 3 nodes ready; app-infra-dev-worker-1 (down), app-infra-dev-worker-2 (left the swarm) — " +
+        "`docker node ls` on the core node; the tasks of a node that is down move to the other nodes of its kind where " +
+        "they fit. A worker node's server that was deleted or broken comes back with " +
+        "`pulumi refresh -s dev && pulumi up -s dev`; one that is only powered off, from the Hetzner console",
+    ]);
+    expect((await box.run(2, extra())).stdout).toContain(" swarm=1/3 ");
+
+    // Back: resolved.
+    docker({ nodes });
+    expect(texts((await box.run(3, extra())).got)).toEqual([
+      "[dev core] resolved: swarm: 3 of 3 nodes ready (alert since 00:01 UTC)",
+    ]);
+
+    // Not a manager (or no dockerd): said at once.
+    writeFileSync(
+      join(fake, "nodes-fail"),
+      "Error response from daemon: This node is not a swarm manager.\n",
+    );
+    const lost = await box.run(4, extra());
+    rmSync(join(fake, "nodes-fail"));
+    expect(texts(lost.got)[0]).toMatch(
+      /^\[dev core\] swarm: cannot list its nodes \(Error response from daemon: This node is not a swarm manager\.\) — this node should be the swarm's manager: /,
+    );
+    expect(lost.stdout).toContain(" swarm=n/a ");
+    docker({ nodes: nodes.slice(0, 2) });
+    const status = await run("bash", [WATCHDOG, "--status"], box.env(5, extra()));
+    expect(status.stdout).toContain("stack dev, stage 4, node core, ");
+    expect(status.stdout).toMatch(
+      /^swarm nodes +2 ready; left: app-infra-dev-worker-2 +3 +SHORT, FIRING since 00:04 UTC$/m,
+    );
+  });
+});
+
 // ------------------------------------------------------------------ containers (real Docker)
 
 // Not skipped when dockerd is down: ensureDocker starts it (as root, as .ci/run runs), so a fresh

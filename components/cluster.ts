@@ -5,8 +5,8 @@
 // The Swarm's worker join token: swarm-init.sh prints it on the core node; the Command keeps its
 // stdout as a secret (additionalSecretOutputs), and each join gets it on stdin after the script, so
 // it never appears in a command line, in a log (logging stderr only) or in plain state. After the
-// joins, swarm-node.sh admit rotates it; the init step runs again whenever the set of worker nodes
-// changes, so the next join gets the current token.
+// joins, swarm-node.sh admit rotates it (and removes a replaced server's old node); the init step
+// runs again whenever a worker server is added or replaced, so the next join gets the current token.
 //
 // A removed worker node: its `drain` Command depends on the node's server and join, so Pulumi deletes
 // it first, and its delete runs `swarm-node.sh drain` on the core node (pulumi-command runs `delete`
@@ -101,20 +101,8 @@ export class Cluster extends pulumi.ComponentResource {
       addPreviousOutputInEnv: false,
     });
 
-    const init = new command.remote.Command(
-      `${name}-swarm-init`,
-      {
-        connection: args.coreLogin,
-        ...step(plan.swarm.init, readScript(plan.swarm.init.script)),
-        // stdout is the token: kept out of the logs.
-        logging: "stderr",
-      },
-      { parent: this, dependsOn: [coreAttachment, ...args.coreReady], additionalSecretOutputs: ["stdout"] },
-    );
-    const token = pulumi.secret(init.stdout);
-
-    const joins: command.remote.Command[] = [];
-    for (const w of plan.workers) {
+    // The worker nodes first: the Swarm's init waits for their servers (below).
+    const nodes = plan.workers.map((w) => {
       const hostKey = new tls.PrivateKey(
         `${name}-${w.key}-host-key`,
         { algorithm: SSH_KEY_ALGORITHM },
@@ -147,6 +135,30 @@ export class Cluster extends pulumi.ComponentResource {
         { plan: w.host, connection: login, server, payloads: { watchdog } },
         parent,
       );
+      return { w, server, login, host };
+    });
+
+    // The init prints the current join token. Its stdin ends with a comment naming the worker
+    // servers, so any new worker server runs it again (an update): a server replaced at the same
+    // address would otherwise join with the token the last admit rotated away.
+    const serverIds = pulumi.all(nodes.map((n) => n.server.id)).apply((ids) => ids.join(" "));
+    const init = new command.remote.Command(
+      `${name}-swarm-init`,
+      {
+        connection: args.coreLogin,
+        ...step(
+          plan.swarm.init,
+          pulumi.interpolate`${readScript(plan.swarm.init.script)}# worker servers: ${serverIds}\n`,
+        ),
+        // stdout is the token: kept out of the logs.
+        logging: "stderr",
+      },
+      { parent: this, dependsOn: [coreAttachment, ...args.coreReady], additionalSecretOutputs: ["stdout"] },
+    );
+    const token = pulumi.secret(init.stdout);
+
+    const joins: command.remote.Command[] = [];
+    for (const { w, server, login, host } of nodes) {
       const join = w.join;
       const joined = new command.remote.Command(
         `${name}-${w.key}-swarm-join`,

@@ -3,9 +3,10 @@
 # drains one before its server is deleted. Run as root:
 #   bash -s -- admit TIMEOUT_S ADDR... < swarm-node.sh
 #       waits until a node with each private ADDR is ready, labels it app-infra.node=worker (the
-#       label the worker services are constrained by), then rotates the worker join token, so the
-#       token the joins used is worthless from here on (the next join gets the new one from
-#       swarm-init.sh)
+#       label the worker services are constrained by) and removes the down nodes that had its
+#       address (a replaced server's old node, which left no drain behind), then rotates the worker
+#       join token, so the token the joins used is worthless from here on (the next join gets the
+#       new one from swarm-init.sh)
 #   bash -s -- drain TIMEOUT_S ADDR < swarm-node.sh
 #       `docker node update --availability drain`: Swarm stops the node's tasks, each with its stop
 #       grace period (an RQ worker finishes its job on SIGTERM), and starts them elsewhere; waits
@@ -39,7 +40,7 @@ node_id() { nodes | awk -v a="$1" '$2 == a && !f { print $1; f = 1 }'; }
 busy() { docker node ps "$1" --format '{{.CurrentState}}' | grep -cE '^(Running|Starting|Preparing|Assigned|Accepted)' || true; }
 
 admit() {
-  local timeout=$1 addr deadline id
+  local timeout=$1 addr deadline id old
   shift
   (($# > 0)) || die "admit: takes at least one ADDR"
   deadline=$((SECONDS + timeout))
@@ -49,9 +50,13 @@ admit() {
       ((SECONDS < deadline)) || die "no ready node has the address $addr after ${timeout}s (nodes: $(nodes | tr '\n' ';'))"
       sleep "${SWARM_POLL_S:-2}"
     done
-    id=$(node_id "$addr")
+    id=$(nodes | awk -v a="$addr" '$2 == a && $3 == "ready" && !f { print $1; f = 1 }')
     docker node update --label-add app-infra.node=worker "$id" >/dev/null
     say "node $id ($addr) is ready"
+    for old in $(nodes | awk -v a="$addr" '$2 == a && $3 == "down" { print $1 }'); do
+      docker node rm --force "$old" >/dev/null
+      say "removed node $old: down, and $addr is node $id's now"
+    done
   done
   docker swarm join-token --rotate -q worker >/dev/null
   say "rotated the worker join token"

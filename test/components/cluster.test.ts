@@ -152,6 +152,17 @@ describe("stage 4: the cluster's resources", () => {
     expect(rec.resources.flatMap((r) => leaks(r).map(([k]) => `${r.name}.${k}`))).toEqual([]);
   });
 
+  it("a new or replaced worker server runs the init again, so its join gets the current token", async () => {
+    const rec = await record({ stage: 4, workerNodes: 2 });
+    const init = rec.one("command:remote:Command", "cluster-swarm-init");
+    // The script, then a comment naming the worker servers (bash ignores it; a change is an update).
+    expect(init.inputs.stdin).toBe(
+      `${readScript("swarm-init.sh")}# worker servers: cluster-worker-1-id cluster-worker-2-id\n`,
+    );
+    expect(readScript("swarm-init.sh").trimEnd().split("\n").at(-1)).toBe('main "$@"');
+    expect(rec.options["cluster-swarm-init"]?.dependsOn).toContain("cluster-core-network");
+  });
+
   it("after every join, the core admits the worker nodes (which rotates the token); each node has a drain on delete", async () => {
     const rec = await record({ stage: 4, workerNodes: 2 });
     const admit = rec.one("command:remote:Command", "cluster-swarm-admit");

@@ -189,6 +189,24 @@ echo "nodes after the drain: $(on core docker node ls -q | wc -l)"
 # The core node's watchdog still expects two nodes (as it would for a node that left on its own).
 echo "watchdog core after the drain: $(FOR_MINUTES=0 wd core 2>&1)"
 echo "core swarm alert: $(alert_text core swarm-nodes)"
+
+# A worker server replaced with no drain (it died): its old node stays, down, at the same address.
+# The program runs the init again for the new server (its stdin names the worker servers), so the
+# join gets the current token, and the admit labels the new node and removes the old one.
+rejoin() {
+  on w1 docker swarm leave --force >/dev/null 2>&1 || true
+  { cat "$D/swarm-join.sh"; on core bash -s -- $INIT_ARGS <"$D/swarm-init.sh" 2>/dev/null; } | on w1 bash -s -- $JOIN_ARGS
+}
+states() { on core docker node ls --format '{{.Status}}' | sort | tr '\n' ' '; }
+rejoin
+on core bash -s -- $ADMIT_ARGS <"$D/swarm-node.sh"
+rejoin
+for _ in $(seq 60); do [[ $(states) == "Down Ready Ready " ]] && break; sleep 0.5; done
+echo "nodes before the admit: $(states)"
+on core bash -s -- $ADMIT_ARGS <"$D/swarm-node.sh"
+echo "nodes after the admit: $(states)"
+echo "worker label: $(on core docker node inspect "$(on core docker node ls -q --filter role=worker)" --format '{{index .Spec.Labels "app-infra.node"}}')"
+echo "watchdog core after the rejoin: $(FOR_MINUTES=0 wd core 2>&1)"
 `;
 
 /** Whether this kernel can do what Swarm's encrypted overlay needs: ESP with AES-GCM (rfc4106). */
@@ -364,6 +382,20 @@ describe("two nodes form the Swarm from the program's scripts", () => {
       out.some((l) => /^swarm-node: node \w+ \(10\.0\.1\.11\) drained and removed from the swarm$/.test(l)),
     ).toBe(true);
     expect(line("nodes after the drain:")).toBe("nodes after the drain: 1");
+  });
+
+  it("a worker server replaced without a drain: it joins with the current token, the admit removes its old node", () => {
+    expect(
+      out.filter((l) => l === "swarm-join: joined the swarm at 10.0.1.2:2377 as 10.0.1.11"),
+    ).toHaveLength(3);
+    expect(line("nodes before the admit:")).toBe("nodes before the admit: Down Ready Ready ");
+    expect(
+      out.some((l) => /^swarm-node: removed node \w+: down, and 10\.0\.1\.11 is node \w+'s now$/.test(l)),
+    ).toBe(true);
+    expect(line("nodes after the admit:")).toBe("nodes after the admit: Ready Ready ");
+    expect(line("worker label:")).toBe("worker label: worker");
+    // The core node's watchdog: whole again, the alert resolved.
+    expect(line("watchdog core after the rejoin:")).toMatch(/ swarm=2\/2 .*events=\S*swarm-nodes:resolved/);
   });
 
   it("the core node's watchdog names a node that has left the swarm", () => {

@@ -523,6 +523,116 @@ describe("servers", () => {
   });
 });
 
+describe("private networks", () => {
+  it("creates a network in private space, adds a /24 cloud subnet in a zone, refuses overlaps and bad ranges", async () => {
+    const bad = await api("POST", "/networks", { name: "n-bad", ip_range: "8.8.0.0/16" });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/ip_range.*private network/);
+    const r = await api("POST", "/networks", { name: "n1", ip_range: "10.0.0.0/16", labels: { app: "x" } });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    const id = r.body.network.id;
+    expect(r.body.network).toMatchObject({ name: "n1", ip_range: "10.0.0.0/16", subnets: [], servers: [] });
+    expect((await api("POST", "/networks", { name: "n1", ip_range: "10.1.0.0/16" })).body.error.code).toBe(
+      "uniqueness_error",
+    );
+    const add = await api("POST", `/networks/${id}/actions/add_subnet`, {
+      type: "cloud",
+      network_zone: "eu-central",
+      ip_range: "10.0.1.0/24",
+    });
+    expect(add.status).toBe(201);
+    expect((await waitActions([add.body.action]))[0].status).toBe("success");
+    const got = (await api("GET", `/networks/${id}`)).body.network;
+    expect(got.subnets).toEqual([
+      { type: "cloud", ip_range: "10.0.1.0/24", network_zone: "eu-central", gateway: "10.0.0.1" },
+    ]);
+    const again = await api("POST", `/networks/${id}/actions/add_subnet`, {
+      type: "cloud",
+      network_zone: "eu-central",
+      ip_range: "10.0.1.128/25",
+    });
+    expect(again.body.error.code).toBe("networks_overlap");
+    const outside = await api("POST", `/networks/${id}/actions/add_subnet`, {
+      type: "cloud",
+      network_zone: "eu-central",
+      ip_range: "10.9.0.0/24",
+    });
+    expect(outside.body.error.message).toMatch(/inside the network's 10\.0\.0\.0\/16/);
+    const zone = await api("POST", `/networks/${id}/actions/add_subnet`, {
+      type: "cloud",
+      network_zone: "mars",
+    });
+    expect(zone.body.error.message).toMatch(/network_zone/);
+    // Found by name, as the provider's Get does for a non-numeric ID.
+    expect((await api("GET", "/networks?name=n1")).body.networks.map((n: any) => n.id)).toEqual([id]);
+    const upd = await api("PUT", `/networks/${id}`, { labels: { app: "y" } });
+    expect(upd.body.network.labels).toEqual({ app: "y" });
+  });
+
+  it("attaches servers at a fixed or the next free address, and detaches them; the subnet holds while servers are attached", async () => {
+    const n = (await api("POST", "/networks", { name: "n2", ip_range: "10.0.0.0/16" })).body.network;
+    await waitActions([
+      (
+        await api("POST", `/networks/${n.id}/actions/add_subnet`, {
+          type: "cloud",
+          network_zone: "eu-central",
+          ip_range: "10.0.1.0/24",
+        })
+      ).body.action,
+    ]);
+    const a = await createServer("net-a");
+    const b = await createServer("net-b");
+    const attach = async (s: number, body: Record<string, unknown>) =>
+      api("POST", `/servers/${s}/actions/attach_to_network`, { network: n.id, ...body });
+    const fixed = await attach(a.id, { ip: "10.0.1.2" });
+    expect(fixed.status, JSON.stringify(fixed.body)).toBe(201);
+    await waitActions([fixed.body.action]);
+    expect((await attach(a.id, {})).body.error.code).toBe("server_already_attached");
+    expect((await attach(b.id, { ip: "10.0.1.2" })).body.error.code).toBe("ip_not_available");
+    expect((await attach(b.id, { ip: "10.0.2.5" })).body.error.code).toBe("ip_not_available");
+    const next = await attach(b.id, {});
+    await waitActions([next.body.action]);
+    const ips = async () =>
+      Promise.all(
+        [a.id, b.id].map(async (id) =>
+          (await api("GET", `/servers/${id}`)).body.server.private_net.map((p: any) => p.ip),
+        ),
+      );
+    // Without `ip`: the lowest free host address of the zone's subnet, never the network's gateway
+    // (Hetzner documents no order; the program always asks for a fixed one).
+    expect(await ips()).toEqual([["10.0.1.2"], ["10.0.1.1"]]);
+    expect((await api("GET", `/servers/${a.id}`)).body.server.private_net[0]).toMatchObject({
+      network: n.id,
+      alias_ips: [],
+      mac_address: expect.stringMatching(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/),
+    });
+    expect((await api("GET", `/networks/${n.id}`)).body.network.servers).toEqual([a.id, b.id]);
+    // A subnet with servers in it stays, in the words the provider tolerates.
+    const del = await api("POST", `/networks/${n.id}/actions/delete_subnet`, { ip_range: "10.0.1.0/24" });
+    expect(del.body.error.message).toContain("servers are attached");
+    const off = await api("POST", `/servers/${b.id}/actions/detach_from_network`, { network: n.id });
+    await waitActions([off.body.action]);
+    expect(
+      (await api("POST", `/servers/${b.id}/actions/detach_from_network`, { network: n.id })).body.error.code,
+    ).toBe("server_not_attached_to_network");
+    expect(await ips()).toEqual([["10.0.1.2"], []]);
+    // Deleting the network detaches the rest; a server in another zone finds no subnet.
+    expect((await api("DELETE", `/networks/${n.id}`)).status).toBe(204);
+    expect(await ips()).toEqual([[], []]);
+    const far = (await api("POST", "/networks", { name: "n3", ip_range: "10.0.0.0/16" })).body.network;
+    await waitActions([
+      (
+        await api("POST", `/networks/${far.id}/actions/add_subnet`, {
+          type: "cloud",
+          network_zone: "us-east",
+        })
+      ).body.action,
+    ]);
+    expect((await api("GET", `/networks/${far.id}`)).body.network.subnets[0].ip_range).toBe("10.0.0.0/24");
+    expect((await attach(a.id, { network: far.id })).body.error.code).toBe("no_subnet_available");
+  });
+});
+
 describe("command line", () => {
   it("main.ts prints its URL and token and stops on SIGTERM", async () => {
     const tsx = join(__dirname, "..", "..", "node_modules", "tsx", "dist", "cli.mjs");

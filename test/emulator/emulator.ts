@@ -7,6 +7,7 @@ import type { MachineBackend } from "./backend";
 import { ApiError, invalidField } from "./errors";
 import { catalogRoutes } from "./routes-catalog";
 import { firewallJson, firewallRoutes } from "./routes-firewalls";
+import { networkJson, networkRoutes } from "./routes-networks";
 import { serverJson, serverRoutes } from "./routes-servers";
 import { sshKeyRoutes } from "./routes-ssh-keys";
 import { makeReq, World, type Handler, type Res } from "./world";
@@ -90,6 +91,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     ...catalogRoutes(world),
     ...sshKeyRoutes(world),
     ...firewallRoutes(world),
+    ...networkRoutes(world),
     ...serverRoutes(world),
   ]);
 
@@ -107,6 +109,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       })),
       sshKeys: world.sshKeys.size,
       firewalls: [...world.firewalls.values()].map((f) => firewallJson(world, f)),
+      networks: [...world.networks.values()].map((n) => networkJson(world, n)),
     }),
   };
 

@@ -19,6 +19,11 @@ export type ErrorCode =
   | "invalid_server_type"
   | "firewall_already_applied"
   | "firewall_resource_not_found"
+  | "server_already_attached"
+  | "server_not_attached_to_network"
+  | "ip_not_available"
+  | "no_subnet_available"
+  | "networks_overlap"
   | "method_not_allowed"
   | "server_error";
 
@@ -38,6 +43,11 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_server_type: 400,
   firewall_already_applied: 409,
   firewall_resource_not_found: 404,
+  server_already_attached: 409,
+  server_not_attached_to_network: 409,
+  ip_not_available: 409,
+  no_subnet_available: 409,
+  networks_overlap: 409,
   method_not_allowed: 405,
   server_error: 500,
 };

@@ -14,6 +14,7 @@ import { IMAGES, imageJson, type Image } from "./catalog";
 import { ApiError, invalidField } from "./errors";
 import { paginate, parseLabelSelector, sortItems } from "./list";
 import { firewallsOf } from "./routes-firewalls";
+import { privateNetJson, SERVER_NETWORK_ACTIONS, serverNetworkAction } from "./routes-networks";
 import { checkQuery, type Spec } from "./validate";
 import type { Handler, Server, ServerStatus, World } from "./world";
 
@@ -68,7 +69,7 @@ export function serverJson(w: World, s: Server) {
       floating_ips: [],
       firewalls: firewallsOf(w, s).map((id) => ({ id, status: "applied" })),
     },
-    private_net: [],
+    private_net: privateNetJson(s),
     server_type: w.catalog.serverTypeJson(t),
     datacenter: w.catalog.datacenterJson(s.location),
     location: s.location,
@@ -276,6 +277,7 @@ export function serverRoutes(w: World): [string, string, Handler][] {
           protection: { delete: false, rebuild: false },
           primaryDiskSize: type.diskGb,
           busy: 0,
+          privateNet: [],
         };
         w.servers.set(id, s);
         for (const fid of s.firewalls) w.firewalls.get(fid)!.servers.push(id);
@@ -483,6 +485,15 @@ export function serverRoutes(w: World): [string, string, Handler][] {
           if (b.rebuild !== undefined) s.protection.rebuild = b.rebuild;
         }).action;
       },
+    ),
+    // Private networks (routes-networks.ts): checked and applied at once, like Hetzner's answers;
+    // the action only marks the server busy while it runs.
+    ...(Object.keys(SERVER_NETWORK_ACTIONS) as (keyof typeof SERVER_NETWORK_ACTIONS)[]).map((name) =>
+      serverAction(name, SERVER_NETWORK_ACTIONS[name], (s, b) => {
+        unlocked(s);
+        serverNetworkAction(w, s, name, b);
+        return act(s, name, async () => undefined).action;
+      }),
     ),
   ];
 }

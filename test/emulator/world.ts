@@ -36,6 +36,34 @@ export interface Server {
   primaryDiskSize: number;
   /** Running actions on this server: while > 0 it is `locked` and takes no new action. */
   busy: number;
+  /** Its private networks (attach_to_network), in attach order. */
+  privateNet: PrivateNet[];
+}
+
+export interface PrivateNet {
+  network: number;
+  ip: string;
+  aliasIps: string[];
+  mac: string;
+}
+
+export interface Subnet {
+  type: "cloud" | "server" | "vswitch";
+  ipRange: string;
+  networkZone: string;
+  /** The network's first address, as Hetzner gives every subnet. */
+  gateway: string;
+}
+
+export interface Network {
+  id: number;
+  name: string;
+  ipRange: string;
+  subnets: Subnet[];
+  labels: Record<string, string>;
+  created: string;
+  protection: { delete: boolean };
+  exposeRoutesToVSwitch: boolean;
 }
 
 export interface SshKey {
@@ -88,7 +116,8 @@ export class World {
   readonly servers = new Map<number, Server>();
   readonly sshKeys = new Map<number, SshKey>();
   readonly firewalls = new Map<number, Firewall>();
-  private seq = { server: 0, sshKey: 0, firewall: 0 };
+  readonly networks = new Map<number, Network>();
+  private seq = { server: 0, sshKey: 0, firewall: 0, network: 0 };
   changeTypeStartsServer = true;
   private nextIp: number;
 
@@ -119,6 +148,12 @@ export class World {
     const s = this.servers.get(Number(id));
     if (!s) throw new ApiError("not_found", `server with ID ${id} not found`);
     return s;
+  }
+
+  network(id: string | number): Network {
+    const n = this.networks.get(Number(id));
+    if (!n) throw new ApiError("not_found", `network with ID ${id} not found`);
+    return n;
   }
 }
 

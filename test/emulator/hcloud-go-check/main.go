@@ -1,6 +1,6 @@
 // Drives the emulator with hcloud-go, the client library inside our hcloud plugin, through the
-// calls terraform-provider-hcloud v1.59.0 makes for hcloud_server, hcloud_ssh_key, hcloud_firewall
-// and hcloud_server_types (tools/engine/provider-hcloud/API-CALLS.md). A field the emulator
+// calls terraform-provider-hcloud v1.59.0 makes for hcloud_server, hcloud_ssh_key, hcloud_firewall,
+// hcloud_server_types and stage 4's hcloud_network, hcloud_network_subnet and hcloud_server_network (tools/engine/provider-hcloud/API-CALLS.md). A field the emulator
 // shapes wrongly shows up here as a decode error or a panic in hcloud-go's converters.
 // Usage: go run . <endpoint> <token>
 package main
@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
@@ -92,6 +93,38 @@ func main() {
 
 	_, _, err = c.Server.Create(ctx, hcloud.ServerCreateOpts{Name: "app", ServerType: &hcloud.ServerType{Name: "cx23"}, Image: img})
 	check(hcloud.IsError(err, hcloud.ErrorCodeUniquenessError), "duplicate name: %v", err)
+
+	// Stage 4's private network, as the provider drives it: a network, a cloud subnet in the
+	// location's zone, the server attached at a fixed address, read back, then detached.
+	_, nwRange, _ := net.ParseCIDR("10.0.0.0/16")
+	_, subRange, _ := net.ParseCIDR("10.0.1.0/24")
+	nw, _, err := c.Network.Create(ctx, hcloud.NetworkCreateOpts{Name: "app", IPRange: nwRange, Labels: map[string]string{"app": "x"}})
+	must(err, "Network.Create")
+	a, _, err = c.Network.AddSubnet(ctx, nw, hcloud.NetworkAddSubnetOpts{Subnet: hcloud.NetworkSubnet{Type: hcloud.NetworkSubnetTypeCloud, NetworkZone: hcloud.NetworkZoneEUCentral, IPRange: subRange}})
+	must(err, "Network.AddSubnet")
+	must(c.Action.WaitFor(ctx, a), "AddSubnet action")
+	nw, _, err = c.Network.Get(ctx, "app")
+	must(err, "Network.Get by name")
+	check(len(nw.Subnets) == 1 && nw.Subnets[0].Gateway.String() == "10.0.0.1" && nw.Subnets[0].NetworkZone == hcloud.NetworkZoneEUCentral, "Network.Get: subnet %s gateway %s", nw.Subnets[0].IPRange, nw.Subnets[0].Gateway)
+	a, _, err = c.Server.AttachToNetwork(ctx, s, hcloud.ServerAttachToNetworkOpts{Network: nw, IP: net.ParseIP("10.0.1.2")})
+	must(err, "Server.AttachToNetwork")
+	must(c.Action.WaitFor(ctx, a), "AttachToNetwork action")
+	_, _, err = c.Server.AttachToNetwork(ctx, s, hcloud.ServerAttachToNetworkOpts{Network: nw})
+	check(hcloud.IsError(err, hcloud.ErrorCodeServerAlreadyAttached), "a second attach: %v", err)
+	s, _, err = c.Server.GetByID(ctx, s.ID)
+	must(err, "Server.GetByID")
+	pn := s.PrivateNetFor(nw)
+	check(pn != nil && pn.IP.String() == "10.0.1.2" && pn.MACAddress != "", "Server.PrivateNetFor: %v", pn)
+	_, _, err = c.Network.DeleteSubnet(ctx, nw, hcloud.NetworkDeleteSubnetOpts{Subnet: nw.Subnets[0]})
+	check(err != nil && strings.Contains(err.Error(), "servers are attached"), "DeleteSubnet with a server attached: %v", err)
+	a, _, err = c.Server.DetachFromNetwork(ctx, s, hcloud.ServerDetachFromNetworkOpts{Network: nw})
+	must(err, "Server.DetachFromNetwork")
+	must(c.Action.WaitFor(ctx, a), "DetachFromNetwork action")
+	a, _, err = c.Network.DeleteSubnet(ctx, nw, hcloud.NetworkDeleteSubnetOpts{Subnet: nw.Subnets[0]})
+	must(err, "Network.DeleteSubnet")
+	must(c.Action.WaitFor(ctx, a), "DeleteSubnet action")
+	_, err = c.Network.Delete(ctx, nw)
+	must(err, "Network.Delete")
 
 	a, _, err = c.Server.EnableBackup(ctx, s, "")
 	must(err, "Server.EnableBackup")

@@ -26,22 +26,111 @@ import { hetznerServer } from "./server";
 type Login = Pick<command.types.input.remote.ConnectionArgs, "host" | "privateKey" | "hostKey"> &
   Partial<command.types.input.remote.ConnectionArgs>;
 
-export interface ClusterArgs {
+/** What the network part needs: the plan, the core server and the stack's deploy key. */
+export interface ClusterNetworkArgs {
   plan: ClusterDeploy;
   /** The core node's server (stages 1-3's server, unchanged). */
   coreServer: hcloud.Server;
+  /** The stack's deploy key on Hetzner: the worker servers' root login. */
+  deployKeyId: pulumi.Input<string>;
+}
+
+export interface ClusterArgs extends ClusterNetworkArgs {
   /** The core node's login, as its host steps use it. */
   coreLogin: Login;
   /** The core node's Swarm firewall step: the manager starts listening only after it. */
   coreReady: pulumi.Resource[];
-  /** The stack's deploy key on Hetzner, and its private half for the worker nodes' logins. */
-  deployKeyId: pulumi.Input<string>;
+  /** The private half of the deploy key, for the worker nodes' logins. */
   deployPrivateKey: pulumi.Input<string>;
   /**
    * The worker nodes' watchdog secrets file (src/plan/watchdog.ts watchdogSecretsFile): the alert
    * channels as on the core node, without the heartbeat URL (src/plan/host.ts HostPlan.watchdog).
    */
   workerWatchdogSecrets: pulumi.Input<string>;
+}
+
+export interface WorkerServer {
+  server: hcloud.Server;
+  /** Its pinned host key (the public half, trimmed). */
+  hostPublicKey: pulumi.Output<string>;
+}
+
+export interface ClusterNetwork {
+  network: hcloud.Network;
+  subnet: hcloud.NetworkSubnet;
+  coreAttachment: hcloud.ServerNetwork;
+  workerFirewall: hcloud.Firewall;
+  /** By the plan's key (`worker-<n>`), in the plan's order. */
+  workers: Record<string, WorkerServer>;
+}
+
+/**
+ * Stage 4's Hetzner resources: the private network and subnet, the core server's attachment, the
+ * worker nodes' firewall, and each worker node's server with its host key, attached at creation.
+ * A function rather than a component, so the resources keep their names and parent in Cluster;
+ * the VM lab declares it alone to run it through the real engine and provider (test/lab/network.ts).
+ */
+export function declareClusterNetwork(
+  name: string,
+  args: ClusterNetworkArgs,
+  parent: pulumi.Resource,
+): ClusterNetwork {
+  const { plan } = args;
+  const network = new hcloud.Network(
+    `${name}-network`,
+    { name: plan.network.name, ipRange: plan.network.ipRange, labels: plan.network.labels },
+    { parent },
+  );
+  const networkId = network.id.apply(Number);
+  const subnet = new hcloud.NetworkSubnet(
+    `${name}-subnet`,
+    {
+      networkId,
+      type: plan.subnet.type,
+      networkZone: plan.subnet.networkZone,
+      ipRange: plan.subnet.ipRange,
+    },
+    // Its inputs are constants; should the network be replaced, the same range cannot exist twice.
+    { parent, deleteBeforeReplace: true },
+  );
+  // A resource of its own, so the core server's inputs stay stage 3's (src/plan/swarm.ts).
+  // Replaced delete-first, as the SSH key is (components/server.ts): a create-first replacement
+  // would attach the server to the same network a second time, or take an address still in use.
+  const coreAttachment = new hcloud.ServerNetwork(
+    `${name}-core-network`,
+    { serverId: args.coreServer.id.apply(Number), subnetId: subnet.id, ip: plan.core.privateIp },
+    { parent, deleteBeforeReplace: true },
+  );
+  const workerFirewall = new hcloud.Firewall(
+    `${name}-workers-firewall`,
+    {
+      name: plan.workerFirewall.name,
+      labels: plan.workerFirewall.labels,
+      rules: plan.workerFirewall.rules,
+    },
+    { parent },
+  );
+  const workers: Record<string, WorkerServer> = {};
+  for (const w of plan.workers) {
+    const hostKey = new tls.PrivateKey(
+      `${name}-${w.key}-host-key`,
+      { algorithm: SSH_KEY_ALGORITHM },
+      { parent },
+    );
+    const hostPublicKey = hostKey.publicKeyOpenssh.apply((k) => k.trim());
+    const server = hetznerServer(`${name}-${w.key}`, w.server, {
+      sshKeyId: args.deployKeyId,
+      firewallId: workerFirewall.id,
+      hostPrivateKey: hostKey.privateKeyOpenssh,
+      hostPublicKey,
+      // Attached at creation with its fixed address (the provider attaches right after create).
+      networks: [{ networkId, ip: w.privateIp }],
+      // The provider's documented order: the subnet must exist before a server attaches to it.
+      opts: { parent, dependsOn: [subnet] },
+    });
+    workers[w.key] = { server, hostPublicKey };
+  }
+  return { network, subnet, coreAttachment, workerFirewall, workers };
 }
 
 export class Cluster extends pulumi.ComponentResource {
@@ -55,42 +144,9 @@ export class Cluster extends pulumi.ComponentResource {
     super("app-infra:index:Cluster", name, {}, opts);
     const { plan } = args;
     const parent = { parent: this };
-
-    this.network = new hcloud.Network(
-      `${name}-network`,
-      { name: plan.network.name, ipRange: plan.network.ipRange, labels: plan.network.labels },
-      parent,
-    );
-    const networkId = this.network.id.apply(Number);
-    this.subnet = new hcloud.NetworkSubnet(
-      `${name}-subnet`,
-      {
-        networkId,
-        type: plan.subnet.type,
-        networkZone: plan.subnet.networkZone,
-        ipRange: plan.subnet.ipRange,
-      },
-      // Its inputs are constants; should the network be replaced, the same range cannot exist twice.
-      { parent: this, deleteBeforeReplace: true },
-    );
-    // A resource of its own, so the core server's inputs stay stage 3's (src/plan/swarm.ts).
-    // Replaced delete-first, as the SSH key is (components/server.ts): a create-first replacement
-    // would attach the server to the same network a second time, or take an address still in use.
-    const coreAttachment = new hcloud.ServerNetwork(
-      `${name}-core-network`,
-      { serverId: args.coreServer.id.apply(Number), subnetId: this.subnet.id, ip: plan.core.privateIp },
-      { parent: this, deleteBeforeReplace: true },
-    );
-
-    const firewall = new hcloud.Firewall(
-      `${name}-workers-firewall`,
-      {
-        name: plan.workerFirewall.name,
-        labels: plan.workerFirewall.labels,
-        rules: plan.workerFirewall.rules,
-      },
-      parent,
-    );
+    const net = declareClusterNetwork(name, args, this);
+    this.network = net.network;
+    this.subnet = net.subnet;
 
     // No triggers: a changed script or argument changes stdin or create, which
     // pulumi-command runs again as an update (remote/commandController.go:63-83); only `triggers`
@@ -101,24 +157,9 @@ export class Cluster extends pulumi.ComponentResource {
       addPreviousOutputInEnv: false,
     });
 
-    // The worker nodes first: the Swarm's init waits for their servers (below).
+    // The worker nodes' host steps; the Swarm's init waits for their servers (below).
     const nodes = plan.workers.map((w) => {
-      const hostKey = new tls.PrivateKey(
-        `${name}-${w.key}-host-key`,
-        { algorithm: SSH_KEY_ALGORITHM },
-        parent,
-      );
-      const hostPublicKey = hostKey.publicKeyOpenssh.apply((k) => k.trim());
-      const server = hetznerServer(`${name}-${w.key}`, w.server, {
-        sshKeyId: args.deployKeyId,
-        firewallId: firewall.id,
-        hostPrivateKey: hostKey.privateKeyOpenssh,
-        hostPublicKey,
-        // Attached at creation with its fixed address (the provider attaches right after create).
-        networks: [{ networkId, ip: w.privateIp }],
-        // The provider's documented order: the subnet must exist before a server attaches to it.
-        opts: { parent: this, dependsOn: [this.subnet] },
-      });
+      const { server, hostPublicKey } = net.workers[w.key]!;
       this.workers[w.key] = server;
       const login: Login = {
         host: server.ipv4Address,
@@ -153,7 +194,11 @@ export class Cluster extends pulumi.ComponentResource {
         // stdout is the token: kept out of the logs.
         logging: "stderr",
       },
-      { parent: this, dependsOn: [coreAttachment, ...args.coreReady], additionalSecretOutputs: ["stdout"] },
+      {
+        parent: this,
+        dependsOn: [net.coreAttachment, ...args.coreReady],
+        additionalSecretOutputs: ["stdout"],
+      },
     );
     const token = pulumi.secret(init.stdout);
 

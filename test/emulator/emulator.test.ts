@@ -590,7 +590,11 @@ describe("private networks", () => {
     expect((await attach(a.id, {})).body.error.code).toBe("server_already_attached");
     expect((await attach(b.id, { ip: "10.0.1.2" })).body.error.code).toBe("ip_not_available");
     expect((await attach(b.id, { ip: "10.0.2.5" })).body.error.code).toBe("ip_not_available");
-    const next = await attach(b.id, {});
+    // ip_range names the subnet (the provider sends it for a subnet_id): it must be one.
+    expect((await attach(b.id, { ip: "10.0.1.3", ip_range: "10.0.7.0/24" })).body.error.message).toMatch(
+      /ip_range.*should be a subnet/,
+    );
+    const next = await attach(b.id, { ip_range: "10.0.1.0/24" });
     await waitActions([next.body.action]);
     const ips = async () =>
       Promise.all(

@@ -52,7 +52,7 @@ export interface Control {
   requests(): RequestRecord[];
   rejected(): RequestRecord[];
   /** Servers as the API shows them, with what their machines really got. */
-  state(): { servers: unknown[]; sshKeys: number; firewalls: unknown[] };
+  state(): { servers: unknown[]; sshKeys: number; firewalls: unknown[]; networks: unknown[] };
   readonly world: World;
 }
 

@@ -105,11 +105,18 @@ export function attach(
   n: Network,
   ip: string | undefined,
   aliasIps: string[] = [],
+  ipRange?: string,
 ): void {
   if (s.privateNet.some((p) => p.network === n.id))
     throw new ApiError("server_already_attached", `server ${s.id} is already attached to network ${n.id}`);
   const zone = s.location.network_zone;
-  const subnets = n.subnets.filter((x) => x.type === "cloud" && x.networkZone === zone);
+  // `ip_range` names the subnet to take the address from (the provider sends it for subnet_id).
+  const asked = ipRange === undefined ? undefined : cidrText(parseCidr(ipRange, "ip_range"));
+  if (asked !== undefined && !n.subnets.some((x) => x.ipRange === asked))
+    throw invalidField("ip_range", `should be a subnet of network ${n.id} (got ${ipRange})`);
+  const subnets = n.subnets.filter(
+    (x) => x.type === "cloud" && x.networkZone === zone && (asked === undefined || x.ipRange === asked),
+  );
   if (!subnets.length)
     throw new ApiError("no_subnet_available", `network ${n.id} has no cloud subnet in network zone ${zone}`);
   const used = new Set(
@@ -359,9 +366,7 @@ export function serverNetworkAction(
 ): void {
   const n = w.network(b.network);
   if (name === "attach_to_network") {
-    if (b.ip_range !== undefined)
-      throw new ApiError("invalid_input", "ip_range is not implemented by the emulator");
-    attach(w, s, n, b.ip, b.alias_ips ?? []);
+    attach(w, s, n, b.ip, b.alias_ips ?? [], b.ip_range);
     return;
   }
   const p = s.privateNet.find((x) => x.network === n.id);

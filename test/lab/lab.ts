@@ -11,6 +11,7 @@ import { startEmulator, type Emulator } from "../emulator/emulator";
 import { QemuBackend } from "../emulator/qemu-backend";
 import { forcedAccel } from "./accel";
 import type { Deployed, LabContext } from "./context";
+import { clusterNetwork } from "./network";
 import { buildEngine, Pulumi } from "./engine";
 import { ensureImage } from "./image-cache";
 import { expectedPlan, labStackConfig, labStackName, qualified } from "./lab-config";
@@ -220,6 +221,11 @@ async function main() {
       return v;
     };
 
+    // Stage 4's Hetzner layer through this engine, on an emulator of its own with in-memory
+    // machines: no VM, about 45 s (test/lab/network.ts).
+    await phase("stage 4: the network layer (in-memory machines)", () =>
+      clusterNetwork(r, bin, join(tmp, "network")),
+    );
     await phase("preview", () => previewNewStack(ctx, r));
     const d = await r.phase("up: server and host steps", () => upServer(ctx, r));
     deployed = d;

@@ -1,4 +1,5 @@
-// Stage 4's Hetzner layer through the real engine and the real hcloud plugin, against the emulator
+// Stage 4's Hetzner layer through the real engine and the real hcloud plugin (the tls plugin is our
+// replay, tools/engine/provider-tls, as in the whole lab), against the emulator
 // with in-memory machines (no VM: the Swarm's steps need SSH and are not part of it). The program
 // is test/lab/programs/cluster-network.ts: the stack's server as stages 1-3 declare it and, on stage
 // 4, components/cluster.ts declareClusterNetwork. It checks what issue 16 asks of that layer:

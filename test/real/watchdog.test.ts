@@ -878,6 +878,27 @@ describe("watchdog.sh: the API through the edge proxy, and its certificate", () 
 
 // ------------------------------------------------------------------ containers found by label (a fake docker)
 
+/**
+ * A fake `docker` in `bin`: logs every argv to $FAKE_DOCKER/argv (fields split by \x1f), then
+ * answers the subcommands `cases` handle (bash `case $1` arms, $d = $FAKE_DOCKER); others exit 1.
+ */
+function fakeDocker(bin: string, cases: string[]): void {
+  writeFileSync(
+    join(bin, "docker"),
+    [
+      "#!/bin/bash",
+      "d=${FAKE_DOCKER:?}",
+      "{ printf '%s\\x1f' \"$@\"; printf '\\n'; } >>\"$d/argv\"",
+      "case $1 in",
+      ...cases,
+      "  *) exit 1 ;;",
+      "esac",
+      "",
+    ].join("\n"),
+    { mode: 0o755 },
+  );
+}
+
 describe("watchdog.sh: @role entries find the API's containers by label, whatever their release name", () => {
   const fake = join(tmp, "fake-docker");
   const bin = join(fake, "bin");
@@ -890,26 +911,15 @@ describe("watchdog.sh: @role entries find the API's containers by label, whateve
     // `docker ps` prints the file `ps` (fails while `ps-fail` exists); `inspect` the lines of the file
     // `inspect` ("name|status|oomkilled|restarts|exitcode") for the names asked; `events` nothing.
     // Every argv is logged.
-    writeFileSync(
-      join(bin, "docker"),
-      [
-        "#!/bin/bash",
-        "d=${FAKE_DOCKER:?}",
-        "{ printf '%s\\x1f' \"$@\"; printf '\\n'; } >>\"$d/argv\"",
-        "case $1 in",
-        '  ps) if [[ -e $d/ps-fail ]]; then exit 1; fi; cat "$d/ps" ;;',
-        "  inspect)",
-        "    shift",
-        "    while IFS= read -r line; do",
-        '      for a in "$@"; do if [[ $a == "${line%%|*}" ]]; then printf \'/%s\\n\' "$line"; fi; done',
-        '    done <"$d/inspect" ;;',
-        "  events) ;;",
-        "  *) exit 1 ;;",
-        "esac",
-        "",
-      ].join("\n"),
-      { mode: 0o755 },
-    );
+    fakeDocker(bin, [
+      '  ps) if [[ -e $d/ps-fail ]]; then exit 1; fi; cat "$d/ps" ;;',
+      "  inspect)",
+      "    shift",
+      "    while IFS= read -r line; do",
+      '      for a in "$@"; do if [[ $a == "${line%%|*}" ]]; then printf \'/%s\\n\' "$line"; fi; done',
+      '    done <"$d/inspect" ;;',
+      "  events) ;;",
+    ]);
   });
 
   const docker = (ps: string[], inspect: string[]) => {
@@ -1005,22 +1015,11 @@ describe("watchdog.sh on a stage-4 node: its Swarm tasks, the swarm's nodes, ale
     mkdirSync(bin, { recursive: true });
     // `ps` prints the file `ps` (one service name per running task), `events` the file `events`,
     // `node ls` the file `nodes` (fails with the file `nodes-fail`'s text while it exists).
-    writeFileSync(
-      join(bin, "docker"),
-      [
-        "#!/bin/bash",
-        "d=${FAKE_DOCKER:?}",
-        "{ printf '%s\\x1f' \"$@\"; printf '\\n'; } >>\"$d/argv\"",
-        "case $1 in",
-        '  ps) cat "$d/ps" ;;',
-        '  events) cat "$d/events" ;;',
-        '  node) if [[ -e $d/nodes-fail ]]; then cat "$d/nodes-fail" >&2; exit 1; fi; cat "$d/nodes" ;;',
-        "  *) exit 1 ;;",
-        "esac",
-        "",
-      ].join("\n"),
-      { mode: 0o755 },
-    );
+    fakeDocker(bin, [
+      '  ps) cat "$d/ps" ;;',
+      '  events) cat "$d/events" ;;',
+      '  node) if [[ -e $d/nodes-fail ]]; then cat "$d/nodes-fail" >&2; exit 1; fi; cat "$d/nodes" ;;',
+    ]);
   });
 
   const docker = (files: { ps?: string[]; events?: string[]; nodes?: string[] }) => {

@@ -135,13 +135,13 @@ export function planSwarmServices(stack: string, cluster: ClusterPlan): SwarmSer
 
 /**
  * The tasks a node of `role` runs, as its watchdog's TASKS (`name=service:count`, src/plan/
- * watchdog.ts): each service constrained to that role, with the tasks it places on one node (all of
- * them on the one core node; at most maxReplicasPerNode on a worker node).
+ * watchdog.ts): each service constrained to that role, with the tasks it places on one node: at
+ * most maxReplicasPerNode (the workers), else all of them (the core's, on the one core node).
  */
 export function nodeTasks(plan: SwarmServicesPlan, role: NodeRole): string {
   const constraint = role === "core" ? CORE_CONSTRAINT : WORKER_CONSTRAINT;
   return plan.services
     .filter((s) => s.constraints.includes(constraint))
-    .map((s) => `${s.name}=${s.role}:${role === "core" ? s.replicas : (s.maxReplicasPerNode ?? s.replicas)}`)
+    .map((s) => `${s.name}=${s.role}:${s.maxReplicasPerNode ?? s.replicas}`)
     .join(" ");
 }

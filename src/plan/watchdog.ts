@@ -18,7 +18,7 @@ export interface WatchdogNode {
   role: "core" | "worker";
   /** `name=service:count` of each Swarm service with tasks on this node (src/plan/swarm-services.ts). */
   tasks: string;
-  /** On the core node (the manager): the swarm's nodes, itself included. */
+  /** On the core node (the manager): the swarm's nodes, itself included; 0 on a worker node. */
   swarmNodes: number;
   /** Stage 4's worker-node count: what the core node's queue alert's advice raises. */
   workerNodes: number;
@@ -232,7 +232,7 @@ export const WATCHDOG_SETTINGS: readonly WatchdogSetting[] = [
   { key: "TASKS", value: (_, plan) => onNode(plan, (n) => n.tasks), default: "", int: false },
   {
     key: "SWARM_NODES",
-    value: (_, plan) => onNode(plan, (n) => (n.role === "core" ? n.swarmNodes : 0)),
+    value: (_, plan) => onNode(plan, (n) => n.swarmNodes),
     default: 0,
     int: true,
   },

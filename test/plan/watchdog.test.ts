@@ -211,6 +211,59 @@ describe("scripts/watchdog.sh takes its keys and defaults from the plan", () => 
     expect(body).not.toMatch(/services\/%s|services\.%s|config set workers|config set stage|next stage/);
   });
 
+  it("stage 4: each node's file from its own settings (the module's functions, loaded per test)", () => {
+    const c = cfg({
+      stage: 4,
+      workerNodes: 2,
+      domain: "api.example.org",
+      backup: { enabled: true, repository: "s3:https://s3.example.org/b/redis" },
+    });
+    const p = makePlan(c, snapshotCatalog());
+    const node = { tasks: "t=s:1", workerNodes: 2 };
+    const core = W.watchdogEnv(c, { ...p, node: { ...node, name: "core", role: "core", swarmNodes: 3 } });
+    const worker = W.watchdogEnv(c, {
+      ...p,
+      node: { ...node, name: "worker-1", role: "worker", swarmNodes: 0 },
+    });
+    const value = (env: string, key: string) => new RegExp(`^${key}='(.*)'$`, "m").exec(env)?.[1];
+    expect(
+      ["NODE_NAME", "TASKS", "SWARM_NODES", "WORKERS", "WORKERS_KEY"].map((k) => value(core, k)),
+    ).toEqual(["core", "t=s:1", "3", "2", "workerNodes"]);
+    expect(value(core, "REDIS_CLI")).toBe("docker exec -i @redis redis-cli");
+    expect(value(core, "API_HEALTH_URL")).toBe("https://api.example.org/health");
+    expect(value(core, "API_CONNECT_TO")).toBe("127.0.0.1");
+    expect(value(core, "BACKUP_MAX_AGE_H")).toBe("26");
+    expect(value(core, "CONTAINERS")).toBe("");
+    expect(value(core, "SCALE_UP_MEMORY")).toBe(p.scaleUp!.memory);
+    // A worker node: its own name and size advice, no Redis, API or backup of its own.
+    expect(
+      [
+        "NODE_NAME",
+        "SWARM_NODES",
+        "WORKERS",
+        "REDIS_CLI",
+        "API_HEALTH_URL",
+        "API_CONNECT_TO",
+        "BACKUP_MAX_AGE_H",
+      ].map((k) => value(worker, k)),
+    ).toEqual(["worker-1", "0", String(p.workers), "", "", "", "0"]);
+    expect(value(worker, "SCALE_UP_MEMORY")).toMatch(/^raise workerNode\/memoryGb for more RAM /);
+    expect(value(worker, "SCALE_UP_CPU")).toMatch(/^raise workerNode\/cores for more vCPUs /);
+    // The core node's Redis is found by the service's own name; without one the plan is broken.
+    expect(() =>
+      W.watchdogEnv(c, {
+        ...p,
+        services: p.services.filter((s) => s.role !== "redis"),
+        node: { ...node, name: "core", role: "core", swarmNodes: 3 },
+      }),
+    ).toThrow("internal: the core node's watchdog needs the Redis service");
+    // Stages 1-3 write none of it.
+    const one = W.watchdogEnv(cfg({ stage: 1 }), makePlan(cfg({ stage: 1 }), snapshotCatalog()));
+    expect(
+      ["NODE_NAME", "TASKS", "SWARM_NODES", "WORKERS_KEY", "REDIS_CLI"].map((k) => value(one, k)),
+    ).toEqual([undefined, undefined, undefined, undefined, undefined]);
+  });
+
   it("the secrets file uses only the keys the script accepts there", () => {
     const keys = W.watchdogSecretsFile("t", "u")
       .trim()

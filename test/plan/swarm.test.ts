@@ -1,0 +1,109 @@
+// Stage 4's deploy as data (src/plan/swarm.ts) and each node's watchdog settings, through makePlan
+// on the bundled catalog: what a worker node's server is (no data kept, nothing protected, both
+// addresses), its firewall's name, its host steps, and what each node's watchdog watches.
+import { describe, expect, it } from "vitest";
+import { snapshotCatalog } from "../../src/plan/catalog";
+import { coreNode } from "../../src/plan/nodes";
+import { makePlan } from "../../src/plan/plan";
+import { planSwarmServices, nodeTasks } from "../../src/plan/swarm-services";
+import { planClusterDeploy, watchdogNode } from "../../src/plan/swarm";
+import { cfg } from "./fixtures";
+
+const stage4 = (raw: Record<string, unknown> = {}) => {
+  const c = cfg({ stage: 4, workerNodes: 2, ...raw }, "prod");
+  const p = makePlan(c, snapshotCatalog());
+  expect(p.errors).toEqual([]);
+  return { c, p, deploy: p.clusterDeploy!, cluster: p.cluster! };
+};
+
+describe("stage 4's worker nodes as the plan deploys them", () => {
+  it("a worker server keeps no disk, has no backups or protection, and has both public addresses", () => {
+    const { deploy } = stage4();
+    expect(deploy.workers.map((w) => w.server)).toEqual([
+      expect.objectContaining({
+        name: "app-infra-prod-worker-1",
+        serverType: "cx23",
+        keepDisk: false,
+        backups: false,
+        protect: false,
+        ipv4: true,
+        ipv6: true,
+        labels: expect.objectContaining({ role: "worker", stack: "prod" }),
+      }),
+      expect.objectContaining({ name: "app-infra-prod-worker-2" }),
+    ]);
+    expect(deploy.workerFirewall.name).toBe("app-infra-prod-workers");
+  });
+
+  it("a worker node's first step re-checks the box after a rescale: its server type is the argument", () => {
+    const { deploy } = stage4({ workerNode: { type: "cx33" } });
+    const ready = deploy.workers[0]!.host.steps.find((s) => s.name === "ready")!;
+    expect(ready.args).toEqual(["cx33"]);
+    expect(deploy.workers[0]!.host.steps.map((s) => s.name)).toEqual([
+      "ready",
+      "admin-keys",
+      "swap",
+      "docker",
+      "watchdog",
+      "swarm-firewall",
+    ]);
+  });
+
+  it("refuses a worker node without a server type (the plan's errors stop that before the deploy)", () => {
+    const { c, cluster } = stage4();
+    const broken = {
+      ...cluster,
+      nodes: cluster.nodes.map((n) => (n.role === "worker" ? { ...n, server: undefined } : n)),
+    };
+    expect(() => planClusterDeploy(c, broken)).toThrow(
+      "internal: worker node app-infra-prod-worker-1 has no server type (a plan error)",
+    );
+  });
+});
+
+describe("each node's watchdog", () => {
+  it("the core node expects every node in the swarm and runs the core's tasks; a worker node its own", () => {
+    const { c, cluster } = stage4({ workersPerNode: 3 });
+    const services = planSwarmServices(c.stack, cluster);
+    const worker = cluster.nodes.find((n) => n.role === "worker")!;
+    expect(watchdogNode(cluster, services, coreNode(cluster))).toEqual({
+      name: "core",
+      role: "core",
+      tasks: "redis=redis:1 proxy=proxy:1 api=api:1 bot=bot:1",
+      swarmNodes: 3,
+      workerNodes: 2,
+    });
+    expect(watchdogNode(cluster, services, worker)).toEqual({
+      name: "worker-1",
+      role: "worker",
+      tasks: "worker-image=worker:3",
+      swarmNodes: 0,
+      workerNodes: 2,
+    });
+    // Per node: the worker service's cap on one node, not its total (3 × 2 = 6 replicas).
+    expect(services.services.find((s) => s.name === "worker-image")!.replicas).toBe(6);
+    expect(nodeTasks(services, "worker")).toBe("worker-image=worker:3");
+  });
+
+  it("every Swarm task carries the stack's and its role's labels, which the watchdog selects by", () => {
+    const { deploy } = stage4();
+    expect(deploy.services.services.map((s) => [s.name, s.containerLabels])).toEqual([
+      ["redis", { "app-infra.stack": "prod", "app-infra.role": "redis" }],
+      ["proxy", { "app-infra.stack": "prod", "app-infra.role": "proxy" }],
+      ["api", { "app-infra.stack": "prod", "app-infra.role": "api" }],
+      ["bot", { "app-infra.stack": "prod", "app-infra.role": "bot" }],
+      ["worker-image", { "app-infra.stack": "prod", "app-infra.role": "worker" }],
+    ]);
+  });
+
+  it("a cluster without worker nodes plans no worker service", () => {
+    const { c, cluster } = stage4();
+    const coreOnly = { ...cluster, nodes: cluster.nodes.filter((n) => n.role === "core") };
+    expect(planSwarmServices(c.stack, coreOnly).services.map((s) => s.name)).toEqual([
+      "redis",
+      "proxy",
+      "api",
+      "bot",
+    ]);
+  });
+});

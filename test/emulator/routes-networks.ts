@@ -12,7 +12,15 @@ import { now, type Action } from "./actions";
 import { ApiError, invalidField } from "./errors";
 import { paginate, parseLabelSelector, sortItems } from "./list";
 import { checkQuery, type Spec } from "./validate";
-import { intToIp, ipToInt, type Handler, type Network, type Server, type World } from "./world";
+import {
+  intToIp,
+  ipToInt,
+  type Handler,
+  type Network,
+  type PrivateNet,
+  type Server,
+  type World,
+} from "./world";
 
 /** The zones of Hetzner's locations (the catalog's locations carry their zone). */
 const ZONES = ["eu-central", "us-east", "us-west", "ap-southeast"];
@@ -48,6 +56,18 @@ const inside = (inner: Cidr, outer: Cidr) =>
 const overlap = (a: Cidr, b: Cidr) => a.base < b.base + size(b) && b.base < a.base + size(a);
 const contains = (c: Cidr, ip: number) => ip >= c.base && ip < c.base + size(c);
 const cidrText = (c: Cidr) => `${intToIp(c.base)}/${c.bits}`;
+
+/** Every subnet's gateway: the network's first address, as Hetzner gives it. */
+const gatewayOf = (n: Network) => parseCidr(n.ipRange, "ip_range").base + 1;
+
+/** The addresses held in network `n` (each server's IP and alias IPs), but for attachment `except`. */
+function takenIps(w: World, n: Network, except?: PrivateNet): Set<string> {
+  return new Set(
+    [...w.servers.values()].flatMap((x) =>
+      x.privateNet.filter((p) => p.network === n.id && p !== except).flatMap((p) => [p.ip, ...p.aliasIps]),
+    ),
+  );
+}
 
 export function networkJson(w: World, n: Network) {
   return {
@@ -119,14 +139,10 @@ export function attach(
   );
   if (!subnets.length)
     throw new ApiError("no_subnet_available", `network ${n.id} has no cloud subnet in network zone ${zone}`);
-  const used = new Set(
-    [...w.servers.values()].flatMap((x) =>
-      x.privateNet.filter((p) => p.network === n.id).flatMap((p) => [p.ip, ...p.aliasIps]),
-    ),
-  );
+  const used = takenIps(w, n);
   // Hetzner keeps the network's first address (the gateway) and each subnet's first and last.
-  const usable = (c: Cidr, a: number) =>
-    a > c.base && a < c.base + size(c) - 1 && a !== ipToInt(subnets[0]!.gateway);
+  const gateway = gatewayOf(n);
+  const usable = (c: Cidr, a: number) => a > c.base && a < c.base + size(c) - 1 && a !== gateway;
   let chosen: string;
   if (ip !== undefined) {
     let a: number;
@@ -200,7 +216,7 @@ export function networkRoutes(w: World): [string, string, Handler][] {
       type: b.type,
       ipRange: cidrText(range),
       networkZone: b.network_zone,
-      gateway: intToIp(net.base + 1),
+      gateway: intToIp(gatewayOf(n)),
     } as const;
   };
 
@@ -374,11 +390,7 @@ export function serverNetworkAction(
     throw new ApiError("server_not_attached_to_network", `server ${s.id} is not attached to network ${n.id}`);
   if (name === "detach_from_network") s.privateNet = s.privateNet.filter((x) => x !== p);
   else {
-    const others = new Set(
-      [...w.servers.values()].flatMap((x) =>
-        x.privateNet.filter((q) => q.network === n.id && q !== p).flatMap((q) => [q.ip, ...q.aliasIps]),
-      ),
-    );
+    const others = takenIps(w, n, p);
     for (const a of b.alias_ips as string[])
       if (a === p.ip || others.has(a)) throw new ApiError("ip_not_available", `${a} is not available`);
     p.aliasIps = b.alias_ips;

@@ -12,6 +12,11 @@
 #       grace period (an RQ worker finishes its job on SIGTERM), and starts them elsewhere; waits
 #       until none runs there, then removes the node from the swarm. A node already gone is fine.
 #       Fails after TIMEOUT_S with the node still drained, so the server is not deleted under a job.
+#   bash -s -- stop TIMEOUT_S SERVICE < swarm-node.sh
+#       before a service is deleted: scales it to 0 replicas and waits until none of its tasks runs
+#       anywhere in the swarm (each stops with the service's grace period: an RQ worker finishes its
+#       job). The Docker provider's delete waits only for the tasks on the manager's own engine, and
+#       Redis would go next. A service already gone is fine; fails after TIMEOUT_S.
 # Environment: SWARM_POLL_S (default 2), the seconds between checks.
 set -euo pipefail
 
@@ -36,8 +41,11 @@ nodes() {
 # All of the input is read (no early exit): nodes would otherwise die of SIGPIPE under pipefail.
 node_id() { nodes | awk -v a="$1" '$2 == a && !f { print $1; f = 1 }'; }
 
-# How many of the node's tasks are still running or about to (docker node ps' CURRENT STATE).
-busy() { docker node ps "$1" --format '{{.CurrentState}}' | grep -cE '^(Running|Starting|Preparing|Assigned|Accepted)' || true; }
+# A task's CURRENT STATE (docker node ps, docker service ps) while its container may run.
+BUSY='^(Running|Starting|Preparing|Ready|Assigned|Accepted)'
+
+# How many of the node's tasks are still running or about to.
+busy() { docker node ps "$1" --format '{{.CurrentState}}' | grep -cE "$BUSY" || true; }
 
 admit() {
   local timeout=$1 addr deadline id old
@@ -81,8 +89,28 @@ drain() {
   say "node $id ($addr) drained and removed from the swarm"
 }
 
+# How many of the service's tasks, on any node, are still running or about to.
+service_busy() { docker service ps "$1" --format '{{.CurrentState}}' | grep -cE "$BUSY" || true; }
+
+stop() {
+  local timeout=$1 service=$2 deadline n
+  [[ $service =~ ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ ]] || die "SERVICE: should be a Swarm service name such as worker-image (got '$service')"
+  if ! docker service inspect "$service" >/dev/null 2>&1; then
+    say "no service $service; nothing to stop"
+    return 0
+  fi
+  docker service update --detach --replicas 0 "$service" >/dev/null
+  say "stopping service $service"
+  deadline=$((SECONDS + timeout))
+  while n=$(service_busy "$service") && ((n > 0)); do
+    ((SECONDS < deadline)) || die "service $service still runs $n task(s) after ${timeout}s"
+    sleep "${SWARM_POLL_S:-2}"
+  done
+  say "service $service stopped: no task runs"
+}
+
 main() {
-  (($# >= 2)) || die "takes an action (admit or drain), TIMEOUT_S and addresses (got: ${*:-nothing})"
+  (($# >= 2)) || die "takes an action (admit, drain or stop), TIMEOUT_S and its arguments (got: ${*:-nothing})"
   local action=$1 timeout=$2
   shift 2
   [[ $timeout =~ ^[0-9]+$ ]] || die "TIMEOUT_S: should be a whole number of seconds (got '$timeout')"
@@ -93,7 +121,11 @@ main() {
       (($# == 1)) || die "drain: takes one ADDR (got $#)"
       drain "$timeout" "$1"
       ;;
-    *) die "the action should be admit or drain (got '$action')" ;;
+    stop)
+      (($# == 1)) || die "stop: takes one SERVICE (got $#)"
+      stop "$timeout" "$1"
+      ;;
+    *) die "the action should be admit, drain or stop (got '$action')" ;;
   esac
 }
 

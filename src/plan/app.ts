@@ -164,16 +164,30 @@ export interface EnvSecrets {
   extra: Record<string, string>;
 }
 
-/** A container's environment as Docker's `KEY=value` list, sorted; plan-owned variables win over `env`. */
-export function containerEnvList(c: Pick<ContainerSpec, "env" | "secretEnv">, s: EnvSecrets): string[] {
+/**
+ * A container's environment, its keys sorted: the plan's values, the secrets it needs and the
+ * user's `env`; plan-owned variables win over `env`. A Swarm service takes it as it is
+ * (components/swarm.ts), a container as containerEnvList.
+ */
+export function containerEnvMap(
+  c: Pick<ContainerSpec, "env" | "secretEnv">,
+  s: EnvSecrets,
+): Record<string, string> {
   const env: Record<string, string> = { ...c.env };
   if (c.secretEnv.includes("EXTRA_ENV")) Object.assign(env, s.extra);
   if (c.secretEnv.includes("BOT_TOKEN") && s.botToken) env.BOT_TOKEN = s.botToken;
   if (c.secretEnv.includes("FAL_KEY") && s.falKey) env.FAL_KEY = s.falKey;
   Object.assign(env, c.env);
-  return Object.keys(env)
-    .sort()
-    .map((k) => `${k}=${env[k]}`);
+  return Object.fromEntries(
+    Object.keys(env)
+      .sort()
+      .map((k) => [k, env[k]!]),
+  );
+}
+
+/** A container's environment as Docker's `KEY=value` list, sorted (containerEnvMap). */
+export function containerEnvList(c: Pick<ContainerSpec, "env" | "secretEnv">, s: EnvSecrets): string[] {
+  return Object.entries(containerEnvMap(c, s)).map(([k, v]) => `${k}=${v}`);
 }
 
 function containerSpec(s: ServicePlan, cfg: StackConfig): ContainerSpec {

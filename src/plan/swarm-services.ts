@@ -1,6 +1,6 @@
 // Stage 4's Swarm services as data (issue 16): what each of the one-box plan's containers becomes on
-// the cluster. Pure; not deployed yet (components for docker.Service are the next step, and
-// `pulumi up` refuses stage 4 until they are).
+// the cluster. Pure; components/swarm.ts maps it to docker.Network and docker.Service (`pulumi up`
+// still refuses stage 4 until index.ts declares the cluster).
 //
 // - Redis, the edge proxy, the API and the bot are pinned to the core node by its label
 //   (swarm-init.sh sets app-infra.node=core); Redis' volume and the proxy's certificates live there.
@@ -30,6 +30,17 @@ export const WORKER_CONSTRAINT = `node.labels.${NODE_LABEL}==worker`;
 /** IPVS' idle timeout for TCP (ipvsadm --set default), and Redis' default keepalive below it. */
 export const IPVS_TCP_TIMEOUT_S = 900;
 export const REDIS_TCP_KEEPALIVE_S = 300;
+
+/**
+ * How long a service's create or update may take until its tasks run (docker.Service
+ * convergeConfig): a first pull of the app image on a new worker node included. A create that does
+ * not converge fails the `pulumi up` and deletes the new service (the provider's
+ * resource_docker_service_funcs.go:53-80, docs/provider-contract.md); an update that does not is
+ * rolled back by Swarm (updateConfig.failureAction) and fails the `pulumi up` too.
+ */
+export const CONVERGE_TIMEOUT_S = 600;
+/** How long Swarm watches each updated task for a failure before it goes on (updateConfig.monitor). */
+export const UPDATE_MONITOR_S = 30;
 
 export interface SwarmServiceSpec {
   /** The service's name, which is also the name the others reach it by (its ServicePlan alias). */
@@ -67,6 +78,10 @@ export interface SwarmServicesPlan {
   /** linkMtu: the driver option com.docker.network.driver.mtu (see overlayTaskMtu in nodes.ts). */
   network: { name: string; driver: "overlay"; encrypted: true; linkMtu: number; attachable: false };
   services: SwarmServiceSpec[];
+  /** Each create and update waits this long at most for the tasks to run (CONVERGE_TIMEOUT_S). */
+  convergeTimeoutS: number;
+  /** An update's failure watch, per task (UPDATE_MONITOR_S); on a failure Swarm rolls back. */
+  updateMonitorS: number;
   /** What happens to swap, in the plan's words (see the module comment). */
   swapNote: string;
 }
@@ -129,6 +144,8 @@ export function planSwarmServices(stack: string, cluster: ClusterPlan): SwarmSer
       attachable: false,
     },
     services,
+    convergeTimeoutS: CONVERGE_TIMEOUT_S,
+    updateMonitorS: UPDATE_MONITOR_S,
     swapNote: SWAP_NOTE,
   };
 }

@@ -21,12 +21,12 @@ import { serverLabels, stackResourceName } from "./names";
 import { coreNode, type ClusterPlan, type NodePlan } from "./nodes";
 import { planEdge } from "./proxy";
 import { REQUIREMENTS_LABEL } from "./server";
-import { nodeTasks, planSwarmServices, type SwarmServicesPlan } from "./swarm-services";
+import { CORE_CONSTRAINT, nodeTasks, planSwarmServices, type SwarmServicesPlan } from "./swarm-services";
 import { watchdogEnv, type WatchdogNode } from "./watchdog";
 
 /** How long the manager waits for joined nodes to report ready (swarm-node.sh admit). */
 export const ADMIT_TIMEOUT_S = 300;
-/** Added to the workers' stop grace period: how long a drain may take before it fails. */
+/** Added to the stop grace period of the tasks a drain or a stop waits for: how long it may take before it fails. */
 export const DRAIN_MARGIN_S = 60;
 
 export interface SwarmStep {
@@ -62,6 +62,12 @@ export interface ClusterDeploy {
     init: SwarmStep;
     /** On the core node after every join: wait until ready, label, rotate the token. */
     admit: SwarmStep;
+    /**
+     * On the core node before a service off the core node is deleted, by service name: scale it
+     * to 0 and wait until its tasks stopped on every node (swarm-node.sh stop). The provider's own
+     * delete waits only for the manager's containers (components/swarm.ts).
+     */
+    stop: Record<string, SwarmStep>;
   };
 }
 
@@ -183,6 +189,17 @@ export function planClusterDeploy(cfg: StackConfig, cluster: ClusterPlan): Clust
         script: "swarm-node.sh",
         args: ["admit", String(ADMIT_TIMEOUT_S), ...workers.map((w) => w.privateIp)],
       },
+      stop: Object.fromEntries(
+        services.services
+          .filter((x) => !x.constraints.includes(CORE_CONSTRAINT))
+          .map((x) => [
+            x.name,
+            {
+              script: "swarm-node.sh" as const,
+              args: ["stop", String(x.stopGracePeriodS + DRAIN_MARGIN_S), x.name],
+            },
+          ]),
+      ),
     },
   };
 }

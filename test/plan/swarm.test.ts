@@ -5,8 +5,13 @@ import { describe, expect, it } from "vitest";
 import { snapshotCatalog } from "../../src/plan/catalog";
 import { coreNode } from "../../src/plan/nodes";
 import { makePlan } from "../../src/plan/plan";
-import { planSwarmServices, nodeTasks } from "../../src/plan/swarm-services";
-import { planClusterDeploy, watchdogNode } from "../../src/plan/swarm";
+import {
+  CONVERGE_TIMEOUT_S,
+  planSwarmServices,
+  nodeTasks,
+  UPDATE_MONITOR_S,
+} from "../../src/plan/swarm-services";
+import { DRAIN_MARGIN_S, planClusterDeploy, watchdogNode } from "../../src/plan/swarm";
 import { cfg } from "./fixtures";
 
 const stage4 = (raw: Record<string, unknown> = {}) => {
@@ -58,6 +63,29 @@ describe("stage 4's worker nodes as the plan deploys them", () => {
     expect(() => planClusterDeploy(c, broken)).toThrow(
       "internal: worker node app-infra-prod-worker-1 has no server type (a plan error)",
     );
+  });
+});
+
+describe("the stop step before a service off the core node is deleted", () => {
+  it("one for the workers only, waiting their grace period plus the drain's margin, by service name", () => {
+    const { deploy } = stage4();
+    const w = deploy.services.services.find((s) => s.name === "worker-image")!;
+    expect(deploy.swarm.stop).toEqual({
+      "worker-image": {
+        script: "swarm-node.sh",
+        args: ["stop", String(w.stopGracePeriodS + DRAIN_MARGIN_S), "worker-image"],
+      },
+    });
+    // The core node's services are stopped by the provider's own delete (it waits on the manager).
+    for (const s of deploy.services.services.filter((x) => x.name !== "worker-image"))
+      expect(deploy.swarm.stop[s.name], s.name).toBeUndefined();
+  });
+
+  it("the services' convergence and update watch, from the plan", () => {
+    const { deploy } = stage4();
+    expect(deploy.services.convergeTimeoutS).toBe(CONVERGE_TIMEOUT_S);
+    expect(deploy.services.updateMonitorS).toBe(UPDATE_MONITOR_S);
+    expect([CONVERGE_TIMEOUT_S, UPDATE_MONITOR_S]).toEqual([600, 30]);
   });
 });
 

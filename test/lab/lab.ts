@@ -12,6 +12,7 @@ import { QemuBackend } from "../emulator/qemu-backend";
 import { forcedAccel } from "./accel";
 import type { Deployed, LabContext } from "./context";
 import { clusterNetwork } from "./network";
+import { swarmServices } from "./swarm-services";
 import { buildEngine, Pulumi } from "./engine";
 import { ensureImage } from "./image-cache";
 import { expectedPlan, labStackConfig, labStackName, qualified } from "./lab-config";
@@ -225,6 +226,11 @@ async function main() {
     // machines: no VM, about 45 s (test/lab/network.ts).
     await phase("stage 4: the network layer (in-memory machines)", () =>
       clusterNetwork(r, bin, join(tmp, "network")),
+    );
+    // Stage 4's Swarm services through this engine and the docker plugin, on a two-node Swarm of
+    // real dockerds in namespaces of their own: no VM, about 2 minutes (test/lab/swarm-services.ts).
+    await phase("stage 4: the Swarm services (two dockerds)", () =>
+      swarmServices(r, bin, join(tmp, "swarm-services")),
     );
     await phase("preview", () => previewNewStack(ctx, r));
     const d = await r.phase("up: server and host steps", () => upServer(ctx, r));

@@ -20,15 +20,15 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readFileSync } from "node:fs";
 import { readScript } from "../../components/host";
 import { snapshotCatalog } from "../../src/plan/catalog";
 import { shellQuote } from "../../src/plan/host";
 import { makePlan } from "../../src/plan/plan";
 import type { SwarmServiceSpec } from "../../src/plan/swarm-services";
 import { cfg } from "../plan/fixtures";
-import { BASE_IMAGE_TIMEOUT_MS, ensureBaseImage, run, runOk } from "./support/docker";
+import { BASE_IMAGE_TIMEOUT_MS, run } from "./support/docker";
 import { NETNS_PREAMBLE } from "./support/netns";
+import { kernelHasEsp, saveSwarmImages, SWARM_NODE_FUNCS } from "./support/swarm-nodes";
 
 const plan = makePlan(cfg({ stage: 4, workerNodes: 1 }, "prod"), snapshotCatalog());
 const deploy = plan.clusterDeploy!;
@@ -86,25 +86,7 @@ const enqueue = (n: number, holdS: number) =>
 const SCRIPT =
   NETNS_PREAMBLE +
   String.raw`
-ip link add br0 type bridge && ip link set br0 mtu "$LINK_MTU" up
-on() { local n=$1; shift; DOCKER_HOST="unix://$D/$n/docker.sock" nsenter --net="/run/netns/$n" "$@"; }
-node() { # name address hostname
-  local n=$1 a=$2 h=$3
-  ip netns add "$n"
-  ip link add "v$n" type veth peer name eth0 netns "$n"
-  ip link set "v$n" mtu "$LINK_MTU" master br0 up
-  ip -n "$n" link set lo up
-  ip -n "$n" link set eth0 mtu "$LINK_MTU" up
-  ip -n "$n" addr add "$a/24" dev eth0
-  mkdir -p "$D/$n"
-  # The Swarm firewall first, as on a node (its unit runs before docker.service).
-  NFT_FILE="$D/$n/swarm.nft" SYSTEMD_UNIT_DIR=- on "$n" bash -s -- $FIREWALL_ARGS <"$D/swarm-firewall.sh" >/dev/null
-  # nsenter, not ip netns exec: that remounts /sys, and dockerd needs the cgroup mount under it.
-  # A UTS namespace each, with the server's name: Swarm names a node by its host name.
-  on "$n" unshare --uts bash -c 'hostname "$1" && shift && exec "$@"' _ "$h" \
-    dockerd --data-root="$D/$n/data" --exec-root="$D/$n/exec" --pidfile="$D/$n/dockerd.pid" \
-    --host="unix://$D/$n/docker.sock" --storage-driver=overlay2 >"$D/$n/dockerd.log" 2>&1 &
-}
+${SWARM_NODE_FUNCS}
 # Each node's watchdog (scripts/watchdog.sh) with the thresholds file the plan writes for that node.
 # Its webhook points at a closed port: delivery fails, so a fired alert's text stays in its state.
 wd() { # node [args]
@@ -209,39 +191,10 @@ echo "worker label: $(on core docker node inspect "$(on core docker node ls -q -
 echo "watchdog core after the rejoin: $(FOR_MINUTES=0 wd core 2>&1)"
 `;
 
-/** Whether this kernel can do what Swarm's encrypted overlay needs: ESP with AES-GCM (rfc4106). */
-async function kernelHasEsp(): Promise<boolean> {
-  const res = await run("unshare", [
-    "--net",
-    "ip",
-    "xfrm",
-    "state",
-    "add",
-    ...["src", "10.0.0.1", "dst", "10.0.0.2", "proto", "esp", "spi", "0x100", "mode", "transport"],
-    ...["aead", "rfc4106(gcm(aes))", "0x0102030405060708090a0b0c0d0e0f1011121314", "128"],
-  ]);
-  return res.code === 0;
-}
-
 const dir = mkdtempSync(join(tmpdir(), "app-infra-swarm-"));
 let out: string[] = [];
 let stderr = "";
 let esp = false;
-
-/** The reference app on the `app` base image, and that image (Redis' stand-in), saved for the nodes. */
-async function saveImages(): Promise<{ redis: string; app: string }> {
-  const base = await ensureBaseImage("app");
-  const app = `app-infra-test-refapp:${base.split(":")[1]}`;
-  const refapp = join(__dirname, "..", "..", "examples", "reference-app");
-  // Its Dockerfile, on this base instead of the lab's (the same packages).
-  const dockerfile = readFileSync(join(refapp, "Dockerfile"), "utf8").replace(/^FROM .*$/m, `FROM ${base}`);
-  await runOk("docker", ["build", "-q", "-t", app, "-f", "-", refapp], {
-    input: dockerfile,
-    timeoutMs: 300_000,
-  });
-  await runOk("docker", ["save", "-o", join(dir, "images.tar"), base, app], { timeoutMs: 300_000 });
-  return { redis: base, app };
-}
 
 beforeAll(async () => {
   esp = await kernelHasEsp();
@@ -250,7 +203,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, "core.env"), plan.host!.watchdog.env);
   writeFileSync(join(dir, "w1.env"), worker.host.watchdog.env);
   writeFileSync(join(dir, "wd.secrets"), "WEBHOOK_URL=http://127.0.0.1:9/hook\n");
-  const images = await saveImages();
+  const images = await saveSwarmImages(dir);
   const workers = service("worker-image");
   const res = await run(
     "unshare",

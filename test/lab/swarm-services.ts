@@ -1,0 +1,451 @@
+// Stage 4's Swarm services through the real engine and the real docker plugin, on a real Swarm: two
+// dockerds in network namespaces of their own (test/real/support/swarm-nodes.ts), a core node and
+// a worker node at the plan's private addresses, joined by the program's scripts (swarm-init.sh,
+// swarm-join.sh, swarm-node.sh admit). The program is test/lab/programs/swarm-services.ts:
+// components/swarm.ts SwarmApp with stage 4's plan, on the manager's socket. It checks what the
+// mocks cannot: what the provider makes of our inputs and what a change does.
+//   up: the overlay and the services, converged; each service as the plan says (placement, limits,
+//   grace period, update order, endpoint mode, mounts, the overlay's MTU); the worker node's
+//   workers process jobs, reaching Redis by its name; the secret reaches the workers' environment
+//   and stays secret in the state; a refresh finds no drift; an image bump updates the worker
+//   service in place (a Swarm rolling update, the same service), the diff naming the image and
+//   hiding the secret; workersPerNode 2 → 1 scales it in place; destroy stops each worker after its
+//   job (the stop grace period), and Redis' volume keeps the jobs still queued.
+// Run alone: `tsx test/lab/swarm-services.ts` (LAB_ENGINE_BIN = a built bin dir, else tools/engine
+// builds); the VM lab runs it as a phase. Needs what test/real/swarm.test.ts needs.
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readScript } from "../../components/host";
+import { parseConfig } from "../../src/config/parse";
+import { snapshotCatalog } from "../../src/plan/catalog";
+import { makePlan } from "../../src/plan/plan";
+import { REDIS_VOLUME } from "../../src/plan/services";
+import { CORE_CONSTRAINT, WORKER_CONSTRAINT } from "../../src/plan/swarm-services";
+import { run, runOk } from "../real/support/docker";
+import { NETNS_PREAMBLE } from "../real/support/netns";
+import { kernelHasEsp, saveSwarmImages, SWARM_NODE_FUNCS } from "../real/support/swarm-nodes";
+import { buildEngine, Pulumi } from "./engine";
+import { Results } from "./results";
+import { log } from "./vm";
+
+const STACK = "swarm";
+const PROGRAM = join(__dirname, "programs", "swarm-services.ts");
+const OP_TIMEOUT_S = 300;
+/** The secret the workers get (FAL_KEY): a marker to look for in diffs and state. */
+const FAL_KEY = "lab-fal-key-4c1d";
+/** Jobs of the reference app (examples/reference-app/app/jobs.py): held for HOLD_S at destroy. */
+const HOLD_S = 8;
+
+const plan = (workersPerNode: number) => {
+  const p = makePlan(parseConfig(STACK, { stage: 4, workerNodes: 1, workersPerNode }), snapshotCatalog());
+  if (p.errors.length > 0) throw new Error(p.errors.join("\n"));
+  return p;
+};
+
+const SCRIPT =
+  NETNS_PREAMBLE +
+  SWARM_NODE_FUNCS +
+  String.raw`
+node core "$CORE_IP" "$CORE_NAME"
+node w1 "$WORKER_IP" "$WORKER_NAME"
+for n in core w1; do
+  for _ in $(seq 240); do on "$n" docker info >/dev/null 2>&1 && break; sleep 0.5; done
+  on "$n" docker load -q -i "$D/images.tar" >/dev/null
+done
+token=$(on core bash -s -- $INIT_ARGS <"$D/swarm-init.sh" 2>>"$D/steps.log")
+{ cat "$D/swarm-join.sh"; echo "$token"; } | on w1 bash -s -- $JOIN_ARGS >>"$D/steps.log" 2>&1
+on core bash -s -- $ADMIT_ARGS <"$D/swarm-node.sh" >>"$D/steps.log" 2>&1
+echo ready
+# Until the lab closes stdin: then this shell, the PID namespace's first process, ends, and with it
+# every daemon and container it started.
+read -r _ || true
+`;
+
+/** Starts the two nodes; resolves once the Swarm is formed, with the process to close. */
+function startNodes(env: NodeJS.ProcessEnv): Promise<ChildProcessWithoutNullStreams> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(
+      "unshare",
+      ["--pid", "--fork", "--mount-proc", "--net", "--mount", "bash", "-c", SCRIPT],
+      {
+        env,
+        stdio: ["pipe", "pipe", "pipe"],
+      },
+    );
+    let out = "";
+    let err = "";
+    const timer = setTimeout(() => {
+      p.stdin.end();
+      reject(new Error(`the Swarm's nodes were not ready after 300 s: ${err.slice(-1500)}`));
+    }, 300_000);
+    p.stdout.on("data", (d) => {
+      out += String(d);
+      if (out.includes("ready\n")) {
+        clearTimeout(timer);
+        resolve(p);
+      }
+    });
+    p.stderr.on("data", (d) => (err += String(d)));
+    p.on("close", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the Swarm's nodes ended (exit ${code}): ${err.slice(-1500)}`));
+    });
+  });
+}
+
+/** A check that failed: already recorded, it ends the run. */
+class CheckFailed extends Error {}
+
+/** JSON with each object's keys sorted: Docker returns maps in its own order. */
+const canonical = (v: unknown): string =>
+  JSON.stringify(v, (_, x) =>
+    x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x,
+  );
+
+/** `want` against `got` by field: the fields that differ, as text (empty when all agree). */
+function differences(want: Record<string, unknown>, got: Record<string, unknown>): string {
+  return Object.keys(want)
+    .filter((k) => canonical(want[k]) !== canonical(got[k]))
+    .map((k) => `${k}: want ${JSON.stringify(want[k])}, got ${JSON.stringify(got[k])}`)
+    .join("; ");
+}
+
+/**
+ * Runs the checks above into `r`. Never throws: a failed check ends the run (the later ones depend
+ * on it), and any other failure (the engine, the nodes) is recorded as a failed check too.
+ */
+export async function swarmServices(r: Results, bin: string, tmp: string): Promise<void> {
+  // The nodes' sockets live here: a short path (a Unix socket's path has 108 bytes at most).
+  const D = mkdtempSync(join(tmpdir(), "ai-swarm-"));
+  let nodes: ChildProcessWithoutNullStreams | undefined;
+  try {
+    const p2 = plan(2);
+    const deploy = p2.clusterDeploy!;
+    const worker = deploy.workers[0]!;
+    for (const f of ["swarm-firewall.sh", "swarm-init.sh", "swarm-join.sh", "swarm-node.sh"])
+      writeFileSync(join(D, f), readScript(f));
+    const [images, esp] = await Promise.all([saveSwarmImages(D, 1), kernelHasEsp()]);
+    const args = (a: readonly string[]) => a.join(" ");
+    nodes = await startNodes({
+      ...process.env,
+      D,
+      LINK_MTU: String(p2.cluster!.network.mtu),
+      CORE_IP: deploy.core.privateIp,
+      WORKER_IP: worker.privateIp,
+      CORE_NAME: p2.hetzner!.server.name,
+      WORKER_NAME: worker.server.name,
+      FIREWALL_ARGS: args(worker.host.steps.find((s) => s.name === "swarm-firewall")!.args),
+      INIT_ARGS: args(deploy.swarm.init.args),
+      JOIN_ARGS: args(worker.join.args),
+      ADMIT_ARGS: args(deploy.swarm.admit.args),
+    });
+    const manager = `unix://${D}/core/docker.sock`;
+    const on = (node: "core" | "w1", a: string[]) =>
+      runOk("docker", ["-H", `unix://${D}/${node}/docker.sock`, ...a], { timeoutMs: 60_000 }).then((x) =>
+        x.stdout.trim(),
+      );
+    const inspect = async (kind: "service" | "network", name: string) =>
+      JSON.parse(await on("core", [kind, "inspect", name]))[0];
+    const runningOn = async (service: string) =>
+      (
+        await on("core", [
+          "service",
+          "ps",
+          service,
+          "--filter",
+          "desired-state=running",
+          "--format",
+          "{{.Node}} {{.CurrentState}}",
+        ])
+      )
+        .split("\n")
+        .filter((l) => l.includes(" Running"))
+        .map((l) => l.split(" ")[0]);
+    const task = async (node: "core" | "w1", service: string) =>
+      (await on(node, ["ps", "-q", "--filter", `label=com.docker.swarm.service.name=${service}`])).split(
+        "\n",
+      )[0] ?? "";
+    const redisCli = async (...a: string[]) =>
+      on("core", ["exec", await task("core", "redis"), "redis-cli", ...a]);
+    const until = async (what: string, f: () => Promise<boolean>, timeoutS: number) => {
+      const end = Date.now() + timeoutS * 1000;
+      while (Date.now() < end) {
+        if (await f().catch(() => false)) return true;
+        await new Promise((res) => setTimeout(res, 500));
+      }
+      log(`swarm services: ${what}: not within ${timeoutS} s`);
+      return false;
+    };
+
+    for (const d of ["state", "home"]) mkdirSync(join(tmp, d), { recursive: true });
+    const pulumi = Pulumi.workingCopy(
+      {
+        bin,
+        stateDir: join(tmp, "state"),
+        homeDir: join(tmp, "home"),
+        passphrase: "lab-swarm",
+        stack: STACK,
+      },
+      join(tmp, "program"),
+    );
+    writeFileSync(
+      join(pulumi.cwd, "index.ts"),
+      readFileSync(PROGRAM, "utf8").replaceAll('from "../../../', 'from "./'),
+    );
+    await pulumi.initStack(
+      {
+        "app-infra:stage": 4,
+        "app-infra:workerNodes": 1,
+        "app-infra:dockerHost": manager,
+        "app-infra:workersPerNode": 2,
+        "app-infra:redisImage": images.redis,
+        "app-infra:appImage": images.app,
+        "app-infra:encrypted": esp,
+      },
+      { "app-infra:falKey": FAL_KEY },
+    );
+    const op = (step: string, a: string[]) => pulumi.op(r, `swarm services: ${step}`, a, OP_TIMEOUT_S);
+    const ok = (name: string, cond: boolean, detail: string) => {
+      if (!r.check(`swarm services: ${name}`, cond, detail)) throw new CheckFailed(name);
+    };
+    const services = Object.fromEntries(deploy.services.services.map((s) => [s.name, s]));
+    const w = services["worker-image"]!;
+    const redis = services["redis"]!;
+
+    const up = await op("up", ["up", "--yes", "--skip-preview"]);
+    const workersRunning = async (n: number) =>
+      (await runningOn("worker-image")).length === n && (await runningOn("redis")).length === 1;
+    ok(
+      "up creates the overlay and the services, and they converge",
+      up.ok && (await until("tasks running", () => workersRunning(w.replicas), 60)),
+      `${JSON.stringify(up.changes)} ${up.error ?? ""} ${await on("core", ["service", "ls"]).catch(String)}`,
+    );
+
+    const ws = await inspect("service", "worker-image");
+    const rs = await inspect("service", "redis");
+    const net = await inspect("network", deploy.services.network.name);
+    const MB = 1024 * 1024;
+    const mismatch = [
+      differences(
+        {
+          constraints: [WORKER_CONSTRAINT],
+          maxReplicas: w.maxReplicasPerNode,
+          replicas: w.replicas,
+          limit: w.memoryLimitMb * MB,
+          reservation: w.memoryReservationMb * MB,
+          grace: w.stopGracePeriodS * 1e9,
+          args: w.command,
+          order: w.updateOrder,
+          failureAction: "rollback",
+          labels: w.containerLabels,
+          nodes: Array(w.replicas).fill(worker.server.name),
+        },
+        {
+          constraints: ws.Spec.TaskTemplate.Placement.Constraints,
+          maxReplicas: ws.Spec.TaskTemplate.Placement.MaxReplicas,
+          replicas: ws.Spec.Mode.Replicated.Replicas,
+          limit: ws.Spec.TaskTemplate.Resources.Limits.MemoryBytes,
+          reservation: ws.Spec.TaskTemplate.Resources.Reservations.MemoryBytes,
+          grace: ws.Spec.TaskTemplate.ContainerSpec.StopGracePeriod,
+          args: ws.Spec.TaskTemplate.ContainerSpec.Args,
+          order: ws.Spec.UpdateConfig.Order,
+          failureAction: ws.Spec.UpdateConfig.FailureAction,
+          labels: ws.Spec.TaskTemplate.ContainerSpec.Labels,
+          nodes: await runningOn("worker-image"),
+        },
+      ),
+      differences(
+        {
+          redisConstraints: [CORE_CONSTRAINT],
+          endpointMode: "dnsrr",
+          mount: [REDIS_VOLUME, "/data"],
+          redisArgs: redis.command,
+          redisNode: [p2.hetzner!.server.name],
+        },
+        {
+          redisConstraints: rs.Spec.TaskTemplate.Placement.Constraints,
+          endpointMode: rs.Spec.EndpointSpec.Mode,
+          mount: [
+            rs.Spec.TaskTemplate.ContainerSpec.Mounts[0].Source,
+            rs.Spec.TaskTemplate.ContainerSpec.Mounts[0].Target,
+          ],
+          redisArgs: rs.Spec.TaskTemplate.ContainerSpec.Args,
+          redisNode: await runningOn("redis"),
+        },
+      ),
+      differences(
+        { mtu: String(deploy.services.network.linkMtu), encrypted: esp, driver: "overlay", scope: "swarm" },
+        {
+          mtu: net.Options["com.docker.network.driver.mtu"],
+          encrypted: "encrypted" in (net.Options ?? {}),
+          driver: net.Driver,
+          scope: net.Scope,
+        },
+      ),
+    ]
+      .filter(Boolean)
+      .join("; ");
+    ok("each service and the overlay as the plan says", mismatch === "", mismatch || "all fields agree");
+
+    const QUEUE = w.command!.at(-1)!;
+    // In Redis' task: the stand-in image has python3-rq and the reference app's jobs module path.
+    const enqueue = async (n: number, holdS: number) =>
+      on("core", [
+        "exec",
+        await task("core", "redis"),
+        "python3",
+        "-c",
+        `from redis import Redis; from rq import Queue; q = Queue(${JSON.stringify(QUEUE)}, connection=Redis()); ` +
+          `[q.enqueue("app.jobs.process_image", 1, ${holdS}) for _ in range(${n})]`,
+      ]);
+    await enqueue(2, 0);
+    const done = async (n: number) => (await redisCli("get", "app:jobs_done")) === String(n);
+    ok(
+      "the worker node's workers process jobs, reaching Redis by its service name",
+      await until("2 jobs done", () => done(2), 90),
+      `jobs done: ${await redisCli("get", "app:jobs_done").catch(String)}`,
+    );
+
+    const wTask = await task("w1", "worker-image");
+    const envKey = await on("w1", ["exec", wTask, "printenv", "FAL_KEY"]).catch(String);
+    const raw = JSON.parse(await pulumi.must(["stack", "export"]));
+    const wState = raw.deployment.resources.find((x: any) => x.urn.endsWith("::swarm-worker-image"));
+    const spec = wState?.inputs?.taskSpec?.containerSpec ?? {};
+    ok(
+      "the secret reaches the workers' environment and stays secret in the state",
+      envKey === FAL_KEY &&
+        !JSON.stringify(raw).includes(FAL_KEY) &&
+        spec.image === images.app &&
+        typeof spec.env === "object" &&
+        "ciphertext" in spec.env,
+      `printenv: ${envKey === FAL_KEY ? "the secret" : envKey}; image in state: ${spec.image}; env: ${JSON.stringify(spec.env).slice(0, 80)}`,
+    );
+
+    const drift = await op("preview --refresh --expect-no-changes", [
+      "preview",
+      "--refresh",
+      "--expect-no-changes",
+    ]);
+    if (!drift.ok)
+      log((await pulumi.run(["preview", "--refresh", "--diff"], { timeoutS: OP_TIMEOUT_S })).stdout);
+    ok("a refresh finds no drift", drift.ok, `${JSON.stringify(drift.changes)} ${drift.error ?? ""}`);
+
+    // An image bump: the preview's diff as a reviewer reads it, then the update.
+    pulumi.setConfig({ "app-infra:appImage": images.releases[0] });
+    const diff = await pulumi.run(["preview", "--diff"], { timeoutS: OP_TIMEOUT_S });
+    const diffText = diff.stdout;
+    const before = ws.ID;
+    const bump = await op("up, image bump", ["up", "--yes", "--skip-preview"]);
+    const newImage = async () =>
+      (await inspect("service", "worker-image")).Spec.TaskTemplate.ContainerSpec.Image.startsWith(
+        images.releases[0]!,
+      ) && (await workersRunning(w.replicas));
+    ok(
+      "an image bump updates the worker service in place, the diff naming the image and hiding the secret",
+      diff.code === 0 &&
+        diffText.includes(images.releases[0]!) &&
+        !diffText.includes(FAL_KEY) &&
+        bump.ok &&
+        JSON.stringify(bump.steps) === JSON.stringify({ update: ["swarm-worker-image"] }) &&
+        (await inspect("service", "worker-image")).ID === before &&
+        (await until("the new image running", newImage, 120)),
+      `steps ${JSON.stringify(bump.steps)}; diff ${diff.code === 0 ? "ok" : diff.stderr.slice(-300)}; ${bump.error ?? ""}`,
+    );
+
+    pulumi.setConfig({ "app-infra:workersPerNode": 1 });
+    const one = plan(1).clusterDeploy!.services.services.find((s) => s.name === "worker-image")!;
+    const scale = await op("up, workersPerNode 2 → 1", ["up", "--yes", "--skip-preview"]);
+    const scaled = await inspect("service", "worker-image");
+    ok(
+      "workersPerNode 2 → 1 scales the worker service in place",
+      scale.ok &&
+        JSON.stringify(scale.steps) === JSON.stringify({ update: ["swarm-worker-image"] }) &&
+        scaled.ID === before &&
+        scaled.Spec.Mode.Replicated.Replicas === one.replicas &&
+        (await until("one worker", () => workersRunning(one.replicas), 60)),
+      `steps ${JSON.stringify(scale.steps)}; replicas ${scaled.Spec.Mode.Replicated.Replicas}; ${scale.error ?? ""}`,
+    );
+
+    // The end of the stack with a job in flight and one waiting. The program's stop step goes
+    // first (components/swarm.ts: a Command on the core node whose delete precedes the service's):
+    // the lab runs the plan's step itself, on the manager's socket, since its local Swarm has no
+    // SSH for the Command. The worker's task stops after its job (RQ's warm shutdown on SIGTERM,
+    // within the grace period); then the destroy; the waiting job stays in Redis' volume.
+    const doneBefore = Number(await redisCli("get", "app:jobs_done"));
+    await enqueue(2, HOLD_S);
+    await until("a job in flight", async () => (await redisCli("zcard", `rq:wip:${QUEUE}`)) === "1", 30);
+    const stopStep = p2.clusterDeploy!.swarm.stop["worker-image"]!;
+    const t0 = Date.now();
+    const stopped = await run("bash", ["-s", "--", ...stopStep.args], {
+      input: readScript(stopStep.script),
+      env: { ...process.env, DOCKER_HOST: manager, SWARM_POLL_S: "0.5" },
+      timeoutMs: 300_000,
+    });
+    const stopS = Math.round((Date.now() - t0) / 100) / 10;
+    const afterStop = {
+      done: Number(await redisCli("get", "app:jobs_done")) - doneBefore,
+      queued: Number(await redisCli("llen", `rq:queue:${QUEUE}`)),
+      inFlight: Number(await redisCli("zcard", `rq:wip:${QUEUE}`)),
+      running: (await runningOn("worker-image")).length,
+    };
+    ok(
+      "the plan's stop step: the worker finishes its job first, the waiting one stays queued",
+      stopped.code === 0 &&
+        canonical(afterStop) === canonical({ done: 1, queued: 1, inFlight: 0, running: 0 }),
+      `${JSON.stringify(afterStop)} in ${stopS} s; ${stopped.stdout.trim()} ${stopped.stderr.trim()}`,
+    );
+    r.figure("swarm services: stop step with a job in flight (s)", stopS);
+    const gone = await op("destroy", ["destroy", "--yes", "--skip-preview"]);
+    const left = await on("core", ["service", "ls", "-q"]);
+    // Redis' data as the next Redis would find it: the plan's command on the volume.
+    await on("core", [
+      "run",
+      "-d",
+      "--name",
+      "redis-after",
+      "-v",
+      `${REDIS_VOLUME}:/data`,
+      images.redis,
+      ...redis.command!,
+    ]);
+    const after = (...a: string[]) => on("core", ["exec", "redis-after", "redis-cli", ...a]);
+    await until("Redis after", async () => (await after("ping")) === "PONG", 30);
+    const counts = {
+      done: Number(await after("get", "app:jobs_done")) - doneBefore,
+      queued: Number(await after("llen", `rq:queue:${QUEUE}`)),
+      failed: Number(await after("zcard", `rq:failed:${QUEUE}`)),
+    };
+    ok(
+      "destroy removes every service; Redis' volume keeps the finished job's count and the queued job",
+      gone.ok && left === "" && canonical(counts) === canonical({ done: 1, queued: 1, failed: 0 }),
+      `${JSON.stringify(counts)} in ${gone.seconds} s; services left: ${JSON.stringify(left)}; ${gone.error ?? ""}`,
+    );
+  } catch (e) {
+    if (!(e instanceof CheckFailed)) r.check("swarm services: run", false, String((e as Error).message ?? e));
+  } finally {
+    nodes?.stdin.end();
+    if (nodes && nodes.exitCode === null) await new Promise((res) => nodes!.on("close", res));
+    await run("rm", ["-rf", D]);
+  }
+}
+
+async function main() {
+  const r = new Results();
+  const tmp = mkdtempSync(join(tmpdir(), "app-infra-lab-swarm-"));
+  try {
+    await swarmServices(r, buildEngine(), tmp);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const bad = r.checks.filter((c) => !c.ok).length;
+  log(
+    `swarm services: ${r.checks.length - bad} of ${r.checks.length} checks passed in ${Math.round((Date.now() - r.startedAt) / 1000)} s`,
+  );
+  for (const o of r.operations) log(`  ${o.step}: ${o.seconds} s`);
+  for (const c of r.checks.filter((x) => !x.ok)) log(`  FAILED ${c.name}: ${c.detail}`);
+  process.exit(bad > 0 ? 1 : 0);
+}
+
+if (require.main === module) void main();

@@ -1,0 +1,87 @@
+// Two Swarm nodes on real dockerds, each in a network namespace of its own, joined by a bridge at
+// Hetzner's private-network MTU: what test/real/swarm.test.ts (the program's scripts) and the VM
+// lab's Swarm-services phase (test/lab/swarm-services.ts: the program's docker.Service resources
+// through the real engine) both start from. The script text runs after NETNS_PREAMBLE, under
+// `unshare --pid --fork --mount-proc --net --mount`, so its end stops every daemon it started.
+//
+// It needs, in its environment: D (a directory for the nodes' sockets and data), LINK_MTU,
+// FIREWALL_ARGS (the Swarm firewall step's arguments) and $D/swarm-firewall.sh.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ensureBaseImage, run, runOk } from "./docker";
+
+/**
+ * Shell functions: `on NODE CMD…` runs CMD in that node's network namespace with DOCKER_HOST set to
+ * its dockerd; `node NAME ADDRESS HOSTNAME` makes the namespace, its link on the bridge, the Swarm
+ * firewall, and starts its dockerd (in the background; wait for `on NAME docker info`). The bridge
+ * is made first. A node's dockerd listens on unix://$D/NAME/docker.sock, reachable from outside.
+ */
+export const SWARM_NODE_FUNCS = String.raw`
+ip link add br0 type bridge && ip link set br0 mtu "$LINK_MTU" up
+on() { local n=$1; shift; DOCKER_HOST="unix://$D/$n/docker.sock" nsenter --net="/run/netns/$n" "$@"; }
+node() { # name address hostname
+  local n=$1 a=$2 h=$3
+  ip netns add "$n"
+  ip link add "v$n" type veth peer name eth0 netns "$n"
+  ip link set "v$n" mtu "$LINK_MTU" master br0 up
+  ip -n "$n" link set lo up
+  ip -n "$n" link set eth0 mtu "$LINK_MTU" up
+  ip -n "$n" addr add "$a/24" dev eth0
+  mkdir -p "$D/$n"
+  # The Swarm firewall first, as on a node (its unit runs before docker.service).
+  NFT_FILE="$D/$n/swarm.nft" SYSTEMD_UNIT_DIR=- on "$n" bash -s -- $FIREWALL_ARGS <"$D/swarm-firewall.sh" >/dev/null
+  # nsenter, not ip netns exec: that remounts /sys, and dockerd needs the cgroup mount under it.
+  # A UTS namespace each, with the server's name: Swarm names a node by its host name.
+  on "$n" unshare --uts bash -c 'hostname "$1" && shift && exec "$@"' _ "$h" \
+    dockerd --data-root="$D/$n/data" --exec-root="$D/$n/exec" --pidfile="$D/$n/dockerd.pid" \
+    --host="unix://$D/$n/docker.sock" --storage-driver=overlay2 >"$D/$n/dockerd.log" 2>&1 &
+}
+`;
+
+/** Whether this kernel can do what Swarm's encrypted overlay needs: ESP with AES-GCM (rfc4106). */
+export async function kernelHasEsp(): Promise<boolean> {
+  const res = await run("unshare", [
+    "--net",
+    "ip",
+    "xfrm",
+    "state",
+    "add",
+    ...["src", "10.0.0.1", "dst", "10.0.0.2", "proto", "esp", "spi", "0x100", "mode", "transport"],
+    ...["aead", "rfc4106(gcm(aes))", "0x0102030405060708090a0b0c0d0e0f1011121314", "128"],
+  ]);
+  return res.code === 0;
+}
+
+export interface SwarmImages {
+  /** Redis' stand-in: the `app` base image, which has redis-server (run with the plan's command). */
+  redis: string;
+  /** The reference app (examples/reference-app) on that base. */
+  app: string;
+  /** `releases` more builds of it, each differing by a label only: a new image ID, as a new release has. */
+  releases: string[];
+}
+
+/**
+ * Builds the images on this machine's dockerd (no registry here) and saves them to
+ * `dir`/images.tar, for each node's `docker load`.
+ */
+export async function saveSwarmImages(dir: string, releases = 0): Promise<SwarmImages> {
+  const base = await ensureBaseImage("app");
+  const app = `app-infra-test-refapp:${base.split(":")[1]}`;
+  const refapp = join(__dirname, "..", "..", "..", "examples", "reference-app");
+  // Its Dockerfile, on this base instead of the lab's (the same packages).
+  const dockerfile = readFileSync(join(refapp, "Dockerfile"), "utf8").replace(/^FROM .*$/m, `FROM ${base}`);
+  const build = (tag: string, label: string[]) =>
+    runOk("docker", ["build", "-q", ...label, "-t", tag, "-f", "-", refapp], {
+      input: dockerfile,
+      timeoutMs: 300_000,
+    });
+  await build(app, []);
+  const more: string[] = [];
+  for (let n = 1; n <= releases; n++) {
+    more.push(`${app}-r${n}`);
+    await build(more[n - 1]!, ["--label", `app-infra-test.release=${n}`]);
+  }
+  await runOk("docker", ["save", "-o", join(dir, "images.tar"), base, app, ...more], { timeoutMs: 300_000 });
+  return { redis: base, app, releases: more };
+}

@@ -484,7 +484,7 @@ task_container() {
 # drain), not a crash. Sets TK_NAMES/TK_SERVICE/TK_WANT/TK_RUNNING/TK_OOM/TK_CRASHES/TK_CRASH
 # (per index), TK_SKIP when nothing could be read.
 read_tasks() {
-  local mode=$1 entry name out line since="" real_now ev action code task
+  local mode=$1 entry name out line since="" real_now ev action code task events_ok=1
   TK_NAMES=() TK_SERVICE=() TK_WANT=() TK_RUNNING=() TK_OOM=() TK_CRASHES=() TK_CRASH=() TK_SKIP=""
   if [[ -z $TASKS ]]; then return 0; fi
   if ! command -v docker >/dev/null 2>&1; then TK_SKIP="no docker"; return 0; fi
@@ -526,9 +526,13 @@ read_tasks() {
             ;;
         esac
       done <<<"$ev"
+    else
+      events_ok=0
     fi
   fi
-  if [[ $mode == check ]]; then printf '%s\n' "$real_now" >"$STATE_DIR/task-events.since"; fi
+  # A failed read keeps its window for the next run: unlike the containers' restart counts, nothing
+  # else would tell of a task's OOM kill or crash in it (Swarm replaces the task).
+  if [[ $mode == check ]] && ((events_ok)); then printf '%s\n' "$real_now" >"$STATE_DIR/task-events.since"; fi
   local i
   for i in "${!TK_NAMES[@]}"; do
     name=${TK_NAMES[$i]}

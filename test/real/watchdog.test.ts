@@ -1017,7 +1017,7 @@ describe("watchdog.sh on a stage-4 node: its Swarm tasks, the swarm's nodes, ale
     // `node ls` the file `nodes` (fails with the file `nodes-fail`'s text while it exists).
     fakeDocker(bin, [
       '  ps) cat "$d/ps" ;;',
-      '  events) cat "$d/events" ;;',
+      '  events) if [[ -e $d/events-fail ]]; then exit 1; fi; cat "$d/events" ;;',
       '  node) if [[ -e $d/nodes-fail ]]; then cat "$d/nodes-fail" >&2; exit 1; fi; cat "$d/nodes" ;;',
     ]);
   });
@@ -1110,6 +1110,31 @@ describe("watchdog.sh on a stage-4 node: its Swarm tasks, the swarm's nodes, ale
     expect((await box.run(7, extra())).stderr).toBe(
       "app-infra-watchdog: TASKS: bad: should be name=service:count (ignored)\n",
     );
+  });
+
+  it("a failed events read keeps its window: the next run still reports the OOM kill in it", async () => {
+    const box = new Box("tasks-window", {
+      STAGE: 4,
+      NODE_NAME: "worker-1",
+      TASKS: "'worker-image=worker:2'",
+      CONTAINERS: "''",
+      REDIS_CLI: "''",
+    });
+    docker({ ps: ["worker-image", "worker-image"], events: [] });
+    await box.run(0, extra());
+    window(box);
+    const since = readFileSync(join(box.state, "task-events.since"), "utf8");
+    writeFileSync(join(fake, "events-fail"), "");
+    try {
+      expect((await box.run(1, extra())).got).toEqual([]);
+      expect(readFileSync(join(box.state, "task-events.since"), "utf8")).toBe(since);
+    } finally {
+      rmSync(join(fake, "events-fail"));
+    }
+    docker({ events: ["worker-image|oom||worker-image.1.aaa", "worker-image|die|137|worker-image.1.aaa"] });
+    const late = await box.run(2, extra());
+    expect(alertsIn(late.got)).toEqual(["task-crash_worker-image:firing"]);
+    expect(readFileSync(join(box.state, "task-events.since"), "utf8")).not.toBe(since);
   });
 
   it("the core node: every node ready, one down, one gone; the list unreadable", async () => {

@@ -7,7 +7,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { readScript } from "../../components/host";
-import { goDuration, overlayOptions, serviceArgs, SwarmApp } from "../../components/swarm";
+import { goDuration, overlayOptions, serviceArgs, SwarmApp, type SwarmAppArgs } from "../../components/swarm";
 import { snapshotCatalog } from "../../src/plan/catalog";
 import { makePlan } from "../../src/plan/plan";
 import { CORE_CONSTRAINT, WORKER_CONSTRAINT } from "../../src/plan/swarm-services";
@@ -23,7 +23,7 @@ const CONNECTION = {
   hostKey: "ssh-ed25519 HOSTPUB",
 };
 
-function declare(raw: Record<string, unknown> = {}) {
+function declare(raw: Record<string, unknown> = {}, registryAuth?: SwarmAppArgs["registryAuth"]) {
   const d = plan(raw);
   new SwarmApp("swarm", {
     plan: d.services,
@@ -35,6 +35,7 @@ function declare(raw: Record<string, unknown> = {}) {
     provider: new docker.Provider("manager", { host: "ssh://root@203.0.113.10" }),
     stop: d.swarm.stop,
     manager: { connection: CONNECTION },
+    ...(registryAuth ? { registryAuth } : {}),
   });
 }
 
@@ -194,6 +195,26 @@ describe("the services", () => {
     }
     expect(env("redis").secretInputs).toEqual([]);
     expect(env("redis").inputs.taskSpec.containerSpec.env).toEqual({});
+  });
+
+  it("a registry login goes to every service's auth, its password secret; none without one", async () => {
+    const auth = { address: "ghcr.io", username: "bot", password: pulumi.secret("REGPASS") };
+    const rec = await recordComponents(() => declare({}, auth));
+    for (const s of rec.byType("docker:index/service:Service")) {
+      expect(s.inputs.auth, s.name).toEqual({
+        serverAddress: "ghcr.io",
+        username: "bot",
+        password: "REGPASS",
+      });
+      // The mocks report the enclosing input; what matters is that the password is under a secret.
+      expect(
+        s.secretInputs.some((p) => p === "auth" || p === "auth.password"),
+        s.name,
+      ).toBe(true);
+    }
+    const plain = await recordComponents(() => declare());
+    for (const s of plain.byType("docker:index/service:Service"))
+      expect(s.inputs.auth, s.name).toBeUndefined();
   });
 
   it("serviceArgs leaves out what the plan has not: no args without a command, no maxReplicas without a limit", () => {

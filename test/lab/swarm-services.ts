@@ -25,7 +25,7 @@ import { REDIS_VOLUME } from "../../src/plan/services";
 import { CORE_CONSTRAINT, WORKER_CONSTRAINT } from "../../src/plan/swarm-services";
 import { run, runOk } from "../real/support/docker";
 import { NETNS_PREAMBLE } from "../real/support/netns";
-import { kernelHasEsp, saveSwarmImages, SWARM_NODE_FUNCS } from "../real/support/swarm-nodes";
+import { kernelHasEsp, saveSwarmImages, SWARM_NODE_FUNCS, swarmNodesEnv } from "../real/support/swarm-nodes";
 import { buildEngine, Pulumi } from "./engine";
 import { Results } from "./results";
 import { log } from "./vm";
@@ -127,20 +127,7 @@ export async function swarmServices(r: Results, bin: string, tmp: string): Promi
     for (const f of ["swarm-firewall.sh", "swarm-init.sh", "swarm-join.sh", "swarm-node.sh"])
       writeFileSync(join(D, f), readScript(f));
     const [images, esp] = await Promise.all([saveSwarmImages(D, 1), kernelHasEsp()]);
-    const args = (a: readonly string[]) => a.join(" ");
-    nodes = await startNodes({
-      ...process.env,
-      D,
-      LINK_MTU: String(p2.cluster!.network.mtu),
-      CORE_IP: deploy.core.privateIp,
-      WORKER_IP: worker.privateIp,
-      CORE_NAME: p2.hetzner!.server.name,
-      WORKER_NAME: worker.server.name,
-      FIREWALL_ARGS: args(worker.host.steps.find((s) => s.name === "swarm-firewall")!.args),
-      INIT_ARGS: args(deploy.swarm.init.args),
-      JOIN_ARGS: args(worker.join.args),
-      ADMIT_ARGS: args(deploy.swarm.admit.args),
-    });
+    nodes = await startNodes({ ...process.env, ...swarmNodesEnv(p2, D) });
     const manager = `unix://${D}/core/docker.sock`;
     const on = (node: "core" | "w1", a: string[]) =>
       runOk("docker", ["-H", `unix://${D}/${node}/docker.sock`, ...a], { timeoutMs: 60_000 }).then((x) =>

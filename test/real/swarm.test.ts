@@ -28,7 +28,7 @@ import type { SwarmServiceSpec } from "../../src/plan/swarm-services";
 import { cfg } from "../plan/fixtures";
 import { BASE_IMAGE_TIMEOUT_MS, run } from "./support/docker";
 import { NETNS_PREAMBLE } from "./support/netns";
-import { kernelHasEsp, saveSwarmImages, SWARM_NODE_FUNCS } from "./support/swarm-nodes";
+import { kernelHasEsp, saveSwarmImages, SWARM_NODE_FUNCS, swarmNodesEnv } from "./support/swarm-nodes";
 
 const plan = makePlan(cfg({ stage: 4, workerNodes: 1 }, "prod"), snapshotCatalog());
 const deploy = plan.clusterDeploy!;
@@ -211,16 +211,7 @@ beforeAll(async () => {
     {
       env: {
         ...process.env,
-        D: dir,
-        LINK_MTU: String(plan.cluster!.network.mtu),
-        CORE_IP: deploy.core.privateIp,
-        WORKER_IP: worker.privateIp,
-        CORE_NAME: plan.hetzner!.server.name,
-        WORKER_NAME: worker.server.name,
-        FIREWALL_ARGS: argv(worker.host.steps.find((s) => s.name === "swarm-firewall")!.args),
-        INIT_ARGS: argv(deploy.swarm.init.args),
-        JOIN_ARGS: argv(worker.join.args),
-        ADMIT_ARGS: argv(deploy.swarm.admit.args),
+        ...swarmNodesEnv(plan, dir),
         DRAIN_ARGS: argv(worker.drain.args),
         OVERLAY: deploy.services.network.name,
         // Where the kernel cannot do ESP, an encrypted overlay carries nothing between the nodes:

@@ -8,6 +8,7 @@
 // FIREWALL_ARGS (the Swarm firewall step's arguments) and $D/swarm-firewall.sh.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Plan } from "../../../src/plan/plan";
 import { ensureBaseImage, run, runOk } from "./docker";
 
 /**
@@ -37,6 +38,31 @@ node() { # name address hostname
     --host="unix://$D/$n/docker.sock" --storage-driver=overlay2 >"$D/$n/dockerd.log" 2>&1 &
 }
 `;
+
+/** A step's arguments as the script text passes them on (`bash -s -- $ARGS`): plain words. */
+const words = (a: readonly string[]) => a.join(" ");
+
+/**
+ * What SWARM_NODE_FUNCS and the Swarm steps read, from a stage-4 plan's core node and its first
+ * worker node: $D, the link MTU, each node's address and host name (Swarm names a node by it), and
+ * the arguments of the firewall, init, join and admit steps.
+ */
+export function swarmNodesEnv(plan: Plan, dir: string): Record<string, string> {
+  const deploy = plan.clusterDeploy!;
+  const worker = deploy.workers[0]!;
+  return {
+    D: dir,
+    LINK_MTU: String(plan.cluster!.network.mtu),
+    CORE_IP: deploy.core.privateIp,
+    WORKER_IP: worker.privateIp,
+    CORE_NAME: plan.hetzner!.server.name,
+    WORKER_NAME: worker.server.name,
+    FIREWALL_ARGS: words(worker.host.steps.find((s) => s.name === "swarm-firewall")!.args),
+    INIT_ARGS: words(deploy.swarm.init.args),
+    JOIN_ARGS: words(worker.join.args),
+    ADMIT_ARGS: words(deploy.swarm.admit.args),
+  };
+}
 
 /** Whether this kernel can do what Swarm's encrypted overlay needs: ESP with AES-GCM (rfc4106). */
 export async function kernelHasEsp(): Promise<boolean> {

@@ -146,14 +146,15 @@ export function serviceArgs(
   };
 }
 
-/** A service's environment: plain where it takes no secret, else one secret map (see above). */
+/**
+ * A service's environment: one secret map where it takes a secret (see above); plain where it takes
+ * none, since containerEnvMap puts in only the secrets the service's `secretEnv` names.
+ */
 export function serviceEnv(s: SwarmServiceSpec, secrets: AppSecrets): pulumi.Output<Record<string, string>> {
-  if (s.secretEnv.length === 0)
-    return pulumi.output(containerEnvMap(s, { botToken: "", falKey: "", extra: {} }));
-  return pulumi
+  const env = pulumi
     .all([secrets.botToken ?? "", secrets.falKey ?? "", secrets.env])
-    .apply(([botToken, falKey, extra]) => containerEnvMap(s, { botToken, falKey, extra }))
-    .apply((env) => pulumi.secret(env));
+    .apply(([botToken, falKey, extra]) => containerEnvMap(s, { botToken, falKey, extra }));
+  return s.secretEnv.length > 0 ? env.apply((e) => pulumi.secret(e)) : pulumi.unsecret(env);
 }
 
 export class SwarmApp extends pulumi.ComponentResource {

@@ -173,7 +173,7 @@ export function containerEnvMap(
   c: Pick<ContainerSpec, "env" | "secretEnv">,
   s: EnvSecrets,
 ): Record<string, string> {
-  const env: Record<string, string> = { ...c.env };
+  const env: Record<string, string> = {};
   if (c.secretEnv.includes("EXTRA_ENV")) Object.assign(env, s.extra);
   if (c.secretEnv.includes("BOT_TOKEN") && s.botToken) env.BOT_TOKEN = s.botToken;
   if (c.secretEnv.includes("FAL_KEY") && s.falKey) env.FAL_KEY = s.falKey;

@@ -217,6 +217,23 @@ describe("the services", () => {
       expect(s.inputs.auth, s.name).toBeUndefined();
   });
 
+  it("a secret that is not set is left out of the env, not set empty", async () => {
+    const d = plan();
+    const rec = await recordComponents(() => {
+      new SwarmApp("swarm", {
+        plan: d.services,
+        secrets: { env: pulumi.output<Record<string, string>>({}) },
+        provider: new docker.Provider("manager", {}),
+        stop: d.swarm.stop,
+        manager: { connection: CONNECTION },
+      });
+    });
+    const env = rec.one("docker:index/service:Service", "swarm-bot").inputs.taskSpec.containerSpec.env;
+    expect(Object.keys(env)).not.toContain("BOT_TOKEN");
+    expect(Object.keys(env)).not.toContain("FAL_KEY");
+    expect(env).toMatchObject(d.services.services.find((s) => s.name === "bot")!.env);
+  });
+
   it("serviceArgs leaves out what the plan has not: no args without a command, no maxReplicas without a limit", () => {
     const bot = plan().services.services.find((s) => s.name === "bot")!;
     const a = serviceArgs(bot, { convergeTimeoutS: 90, updateMonitorS: 15 }, "net-id", {}) as any;
@@ -242,6 +259,9 @@ describe("the stop step before a worker service's delete", () => {
     expect(stop.delete).toBe(`bash -s -- ${d.swarm.stop["worker-image"]!.args.join(" ")}`);
     expect(stop.stdin).toBe(readScript("swarm-node.sh"));
     expect(stop.connection).toMatchObject({ host: "203.0.113.10" });
+    // Its output in the engine's log; no earlier output in its environment.
+    expect(stop.logging).toBe("stdoutAndStderr");
+    expect(stop.addPreviousOutputInEnv).toBe(false);
     expect(rec.options["swarm-worker-image-stop"]?.dependsOn).toEqual(["swarm-worker-image"]);
   });
 

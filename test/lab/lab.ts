@@ -228,12 +228,25 @@ async function main() {
       clusterNetwork(r, bin, join(tmp, "network")),
     );
     // Stage 4's Swarm services through this engine and the docker plugin, on a two-node Swarm of
-    // real dockerds in namespaces of their own: no VM, about 2 minutes (test/lab/swarm-services.ts).
-    await phase("stage 4: the Swarm services (two dockerds)", () =>
+    // real dockerds in namespaces of their own: no VM, about 2 minutes (test/lab/swarm-services.ts),
+    // mostly waiting (the provider polls a service's convergence every 5 s). So it runs beside the
+    // preview and the server's boot and host steps, which keep the cores busy under TCG; it never
+    // throws but for LAB_STOP_AFTER, and it ends before anything else goes on or is cleaned up.
+    const swarmDone = phase("stage 4: the Swarm services (two dockerds)", () =>
       swarmServices(r, bin, join(tmp, "swarm-services")),
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
     );
-    await phase("preview", () => previewNewStack(ctx, r));
-    const d = await r.phase("up: server and host steps", () => upServer(ctx, r));
+    let d: Deployed;
+    try {
+      await phase("preview", () => previewNewStack(ctx, r));
+      d = await r.phase("up: server and host steps", () => upServer(ctx, r));
+    } finally {
+      await swarmDone;
+    }
+    const swarmError = await swarmDone;
+    if (swarmError) throw swarmError;
     deployed = d;
     await phase("images in the VM", () => buildImages(d, r));
     await phase("up: the app", () => upAll(d, r));

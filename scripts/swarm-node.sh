@@ -41,11 +41,12 @@ nodes() {
 # All of the input is read (no early exit): nodes would otherwise die of SIGPIPE under pipefail.
 node_id() { nodes | awk -v a="$1" '$2 == a && !f { print $1; f = 1 }'; }
 
-# A task's CURRENT STATE (docker node ps, docker service ps) while its container may run.
-BUSY='^(Running|Starting|Preparing|Ready|Assigned|Accepted)'
+# How many of the CURRENT STATE lines on stdin (docker node ps, docker service ps) are of a task
+# whose container runs or is about to.
+count_busy() { grep -cE '^(Running|Starting|Preparing|Ready|Assigned|Accepted)' || true; }
 
 # How many of the node's tasks are still running or about to.
-busy() { docker node ps "$1" --format '{{.CurrentState}}' | grep -cE "$BUSY" || true; }
+busy() { docker node ps "$1" --format '{{.CurrentState}}' | count_busy; }
 
 admit() {
   local timeout=$1 addr deadline id old
@@ -90,7 +91,7 @@ drain() {
 }
 
 # How many of the service's tasks, on any node, are still running or about to.
-service_busy() { docker service ps "$1" --format '{{.CurrentState}}' | grep -cE "$BUSY" || true; }
+service_busy() { docker service ps "$1" --format '{{.CurrentState}}' | count_busy; }
 
 stop() {
   local timeout=$1 service=$2 deadline n

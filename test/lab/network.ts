@@ -10,12 +10,12 @@
 //   core server; destroy leaves the emulator empty.
 // Run alone: `tsx test/lab/network.ts` (LAB_ENGINE_BIN = a built bin dir, else tools/engine builds);
 // the VM lab runs it as a phase.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeBackend } from "../emulator/backend";
 import { startEmulator, type Emulator } from "../emulator/emulator";
-import { buildEngine, Pulumi } from "./engine";
+import { CheckFailed, runAlone } from "./alone";
+import { Pulumi } from "./engine";
 import { Results } from "./results";
 import { log } from "./vm";
 
@@ -35,9 +35,6 @@ interface EmuServer {
 function programText(): string {
   return readFileSync(PROGRAM, "utf8").replaceAll('from "../../../', 'from "./');
 }
-
-/** A check that failed: already recorded, it ends the run. */
-class CheckFailed extends Error {}
 
 /**
  * Runs the checks above into `r`. Never throws: a failed check ends the run (the later ones depend
@@ -190,20 +187,4 @@ export async function clusterNetwork(r: Results, bin: string, tmp: string): Prom
   }
 }
 
-async function main() {
-  const r = new Results();
-  const tmp = mkdtempSync(join(tmpdir(), "app-infra-lab-network-"));
-  try {
-    await clusterNetwork(r, buildEngine(), tmp);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-  const bad = r.checks.filter((c) => !c.ok).length;
-  log(
-    `network: ${r.checks.length - bad} of ${r.checks.length} checks passed in ${Math.round((Date.now() - r.startedAt) / 1000)} s`,
-  );
-  for (const o of r.operations) log(`  ${o.step}: ${o.seconds} s`);
-  process.exit(bad > 0 ? 1 : 0);
-}
-
-if (require.main === module) void main();
+if (require.main === module) void runAlone("network", clusterNetwork);

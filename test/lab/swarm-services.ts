@@ -14,7 +14,7 @@
 // Run alone: `tsx test/lab/swarm-services.ts` (LAB_ENGINE_BIN = a built bin dir, else tools/engine
 // builds); the VM lab runs it as a phase. Needs what test/real/swarm.test.ts needs.
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readScript } from "../../components/host";
@@ -26,7 +26,8 @@ import { CORE_CONSTRAINT, WORKER_CONSTRAINT } from "../../src/plan/swarm-service
 import { run, runOk } from "../real/support/docker";
 import { NETNS_PREAMBLE } from "../real/support/netns";
 import { kernelHasEsp, saveSwarmImages, SWARM_NODE_FUNCS, swarmNodesEnv } from "../real/support/swarm-nodes";
-import { buildEngine, Pulumi } from "./engine";
+import { CheckFailed, runAlone } from "./alone";
+import { Pulumi } from "./engine";
 import { Results } from "./results";
 import { log } from "./vm";
 
@@ -94,9 +95,6 @@ function startNodes(env: NodeJS.ProcessEnv): Promise<ChildProcessWithoutNullStre
     });
   });
 }
-
-/** A check that failed: already recorded, it ends the run. */
-class CheckFailed extends Error {}
 
 /** JSON with each object's keys sorted: Docker returns maps in its own order. */
 const canonical = (v: unknown): string =>
@@ -418,21 +416,4 @@ export async function swarmServices(r: Results, bin: string, tmp: string): Promi
   }
 }
 
-async function main() {
-  const r = new Results();
-  const tmp = mkdtempSync(join(tmpdir(), "app-infra-lab-swarm-"));
-  try {
-    await swarmServices(r, buildEngine(), tmp);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-  const bad = r.checks.filter((c) => !c.ok).length;
-  log(
-    `swarm services: ${r.checks.length - bad} of ${r.checks.length} checks passed in ${Math.round((Date.now() - r.startedAt) / 1000)} s`,
-  );
-  for (const o of r.operations) log(`  ${o.step}: ${o.seconds} s`);
-  for (const c of r.checks.filter((x) => !x.ok)) log(`  FAILED ${c.name}: ${c.detail}`);
-  process.exit(bad > 0 ? 1 : 0);
-}
-
-if (require.main === module) void main();
+if (require.main === module) void runAlone("swarm services", swarmServices);

@@ -17,6 +17,18 @@
 #       anywhere in the swarm (each stops with the service's grace period: an RQ worker finishes its
 #       job). The Docker provider's delete waits only for the tasks on the manager's own engine, and
 #       Redis would go next. A service already gone is fine; fails after TIMEOUT_S.
+#   bash -s -- retire STACK ROLE... < swarm-node.sh
+#       a stage 3 → 4 move, before the Swarm's services start: stops the stack's one-box containers
+#       (label app-infra.stack=STACK, not a Swarm task), one ROLE (label app-infra.role) after the
+#       other in the order given, all of a role at once, each with its own stop grace period (plain
+#       `docker stop` uses the container's StopTimeout: an RQ worker finishes its job, Redis saves),
+#       then removes them. Their volumes stay: the services mount them by the same names. A stack
+#       with none (a new one, or a second run) is fine.
+#   bash -s -- gate TIMEOUT_S PROXY TARGET LOG_LINES kamal-proxy deploy ... < swarm-node.sh
+#       points the edge proxy at the API service: waits up to TIMEOUT_S for the PROXY service's task
+#       to run on this node, then runs the kamal-proxy command in it. kamal-proxy health-checks the
+#       TARGET service first and keeps the old route if it never answers; then this prints TARGET's
+#       last LOG_LINES log lines and fails.
 # Environment: SWARM_POLL_S (default 2), the seconds between checks.
 set -euo pipefail
 
@@ -110,10 +122,68 @@ stop() {
   say "service $service stopped: no task runs"
 }
 
+# The IDs of the stack's one-box containers of a role, running or not; Swarm's tasks carry the same
+# labels and are left alone.
+one_box() {
+  docker ps -aq --filter "label=app-infra.stack=$1" --filter "label=app-infra.role=$2" \
+    --format '{{.ID}} {{.Label "com.docker.swarm.service.id"}}' | awk 'NF == 1 { print $1 }'
+}
+
+retire() {
+  local stack=$1 role ids
+  shift
+  [[ $stack =~ ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ ]] || die "STACK: should be a Pulumi stack name such as prod (got '$stack')"
+  (($# > 0)) || die "retire: takes STACK and at least one ROLE"
+  for role in "$@"; do
+    [[ $role =~ ^[a-z]+$ ]] || die "ROLE: should be a role such as worker (got '$role')"
+    ids=$(one_box "$stack" "$role")
+    if [[ -z $ids ]]; then
+      say "no one-box $role container of stack $stack"
+      continue
+    fi
+    # shellcheck disable=SC2086  # one word per container ID
+    docker stop $ids >/dev/null
+    # shellcheck disable=SC2086
+    docker rm $ids >/dev/null
+    say "stopped and removed the one-box $role container(s): ${ids//$'\n'/ }"
+  done
+}
+
+# The ID of the service's running task container on this node, if any.
+task_container() {
+  docker ps -q --filter "label=com.docker.swarm.service.name=$1" --filter status=running | head -n 1
+}
+
+gate() {
+  local timeout=$1 proxy=$2 target=$3 lines=$4 deadline c
+  shift 4
+  [[ $proxy =~ ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ ]] || die "PROXY: should be a Swarm service name such as proxy (got '$proxy')"
+  [[ $target =~ ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ ]] || die "TARGET: should be a Swarm service name such as api (got '$target')"
+  [[ $lines =~ ^[0-9]+$ ]] || die "LOG_LINES: should be a whole number (got '$lines')"
+  (($# > 0)) || die "gate: takes the kamal-proxy command after LOG_LINES"
+  deadline=$((SECONDS + timeout))
+  until c=$(task_container "$proxy") && [[ -n $c ]]; do
+    ((SECONDS < deadline)) || die "no task of service $proxy runs on this node after ${timeout}s"
+    sleep "${SWARM_POLL_S:-2}"
+  done
+  if ! docker exec "$c" "$@"; then
+    say "the service $target did not become healthy; the proxy keeps its old route. Its last $lines log lines:" >&2
+    docker service logs --tail "$lines" --no-task-ids "$target" >&2 2>&1 || true
+    exit 1
+  fi
+  say "the proxy routes to the service $target"
+}
+
 main() {
-  (($# >= 2)) || die "takes an action (admit, drain or stop), TIMEOUT_S and its arguments (got: ${*:-nothing})"
+  (($# >= 2)) || die "takes an action (admit, drain, stop, retire or gate) and its arguments (got: ${*:-nothing})"
   local action=$1 timeout=$2
-  shift 2
+  shift
+  if [[ $action == retire ]]; then
+    need_docker
+    retire "$@"
+    return
+  fi
+  shift
   [[ $timeout =~ ^[0-9]+$ ]] || die "TIMEOUT_S: should be a whole number of seconds (got '$timeout')"
   need_docker
   case $action in
@@ -126,7 +196,11 @@ main() {
       (($# == 1)) || die "stop: takes one SERVICE (got $#)"
       stop "$timeout" "$1"
       ;;
-    *) die "the action should be admit, drain or stop (got '$action')" ;;
+    gate)
+      (($# >= 4)) || die "gate: takes PROXY, TARGET, LOG_LINES and the kamal-proxy command (got $# arguments)"
+      gate "$timeout" "$@"
+      ;;
+    *) die "the action should be admit, drain, stop, retire or gate (got '$action')" ;;
   esac
 }
 

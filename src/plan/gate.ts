@@ -58,13 +58,12 @@ export function planGate(
   };
 }
 
-/** The shell line that switches the proxy to `target` (the new container's name), or fails with its logs. */
-export function gateCommand(g: GatePlan, target: string): string {
-  const q = shellQuote;
-  const deploy = [
-    "docker",
-    "exec",
-    g.proxyContainer,
+/**
+ * kamal-proxy's deploy of `target` (a container's or, on stage 4, a Swarm service's name), as the
+ * proxy's own CLI takes it inside its container: health-check, switch, drain.
+ */
+export function kamalDeploy(g: GatePlan, target: string): string[] {
+  return [
     "kamal-proxy",
     "deploy",
     g.service,
@@ -78,7 +77,13 @@ export function gateCommand(g: GatePlan, target: string): string {
     `${g.deployTimeoutS}s`,
     "--drain-timeout",
     `${g.drainTimeoutS}s`,
-  ].map(q);
+  ];
+}
+
+/** The shell line that switches the proxy to `target` (the new container's name), or fails with its logs. */
+export function gateCommand(g: GatePlan, target: string): string {
+  const q = shellQuote;
+  const deploy = ["docker", "exec", g.proxyContainer, ...kamalDeploy(g, target)].map(q);
   const why = `app-infra: ${target} did not become healthy on ${g.healthPath} within ${g.deployTimeoutS}s; the running release keeps serving. Its last ${FAILED_LOG_LINES} log lines:`;
   return (
     `${deploy.join(" ")} || ` +

@@ -14,11 +14,13 @@
 // - A subnet's network, type, zone and range are ForceNew (internal/network/resource_subnet.go
 //   35-67): they are constants here, never derived from a setting.
 import type { StackConfig } from "../config/types";
+import type { ServiceName } from "../config/vocabulary";
 import { adminRules } from "./firewall";
 import { SERVER_IMAGE, type FirewallSpec, type ServerSpec } from "./hetzner";
 import { HOST_CONNECTION, nodeSteps, SWARM_FIREWALL_STEP, watchdogStep, type HostPlan } from "./host";
 import { serverLabels, stackResourceName } from "./names";
 import { coreNode, type ClusterPlan, type NodePlan } from "./nodes";
+import { FAILED_LOG_LINES, kamalDeploy, planGate } from "./gate";
 import { planEdge } from "./proxy";
 import { REQUIREMENTS_LABEL } from "./server";
 import { CORE_CONSTRAINT, nodeTasks, planSwarmServices, type SwarmServicesPlan } from "./swarm-services";
@@ -26,6 +28,22 @@ import { watchdogEnv, type WatchdogNode } from "./watchdog";
 
 /** How long the manager waits for joined nodes to report ready (swarm-node.sh admit). */
 export const ADMIT_TIMEOUT_S = 300;
+/** How long the gate waits for the proxy's task to run on the core node (it has converged before). */
+export const GATE_WAIT_S = 60;
+/**
+ * The order in which a stage 3 → 4 move stops the one box's containers (swarm-node.sh retire): the
+ * workers first, so each finishes its job while the API still takes requests (what it enqueues
+ * waits in Redis for the Swarm's workers); Redis last, so its final save on SIGTERM holds every job.
+ */
+export const RETIRE_ORDER: readonly ServiceName[] = ["worker", "bot", "proxy", "api", "redis"];
+/**
+ * The way back to stage 3 starts with this `pulumi destroy --target … --target-dependents`: every
+ * Swarm service of the stack and what depends on them (the stop steps, which run first, the gate,
+ * the core's watchdog step), so the one box's containers can take the names, ports and volumes
+ * again. The engine's globs: `**` is any text, `*` any text without a colon (pkg/v3
+ * resource/deploy/deployment.go:202-221 at v3.274.1).
+ */
+export const SERVICES_TARGET = "**docker:index/service:Service::*";
 /** Added to the stop grace period of the tasks a drain or a stop waits for: how long it may take before it fails. */
 export const DRAIN_MARGIN_S = 60;
 
@@ -68,6 +86,19 @@ export interface ClusterDeploy {
      * delete waits only for the manager's containers (components/swarm.ts).
      */
     stop: Record<string, SwarmStep>;
+    /**
+     * On the core node, after the Swarm is formed and before the services start: stops and removes
+     * this stack's one-box containers (a stage 3 → 4 move; nothing on a new stack), in RETIRE_ORDER,
+     * each with its own stop grace period. Redis' volume and the proxy's stay, and the Swarm's
+     * services mount them by the same names.
+     */
+    retire: SwarmStep;
+    /**
+     * On the core node, after the proxy and the API services run: points kamal-proxy (in the proxy
+     * service's task) at the API service, health-gated as on one box (src/plan/gate.ts). The API's
+     * own releases are Swarm's start-first updates behind the same service name.
+     */
+    gate: SwarmStep;
   };
 }
 
@@ -200,6 +231,23 @@ export function planClusterDeploy(cfg: StackConfig, cluster: ClusterPlan): Clust
             },
           ]),
       ),
+      retire: { script: "swarm-node.sh", args: ["retire", cfg.stack, ...RETIRE_ORDER] },
+      gate: gateStep(cfg, services),
     },
+  };
+}
+
+/** The gate's step: the API service as kamal-proxy's target, from within the proxy service's task. */
+function gateStep(cfg: StackConfig, services: SwarmServicesPlan): SwarmStep {
+  const named = (role: ServiceName) => {
+    const found = services.services.find((x) => x.role === role);
+    if (!found) throw new Error(`internal: stage 4 has no ${role} service`);
+    return found.name;
+  };
+  const [proxy, api] = [named("proxy"), named("api")];
+  const g = planGate(cfg, planEdge(cfg), proxy, api);
+  return {
+    script: "swarm-node.sh",
+    args: ["gate", String(GATE_WAIT_S), proxy, api, String(FAILED_LOG_LINES), ...kamalDeploy(g, api)],
   };
 }

@@ -103,7 +103,7 @@ describe("swarm-node.sh stop", () => {
     [["stop", "60", "a", "b"], "stop: takes one SERVICE (got 2)"],
     [["stop", "soon", "worker-image"], "TIMEOUT_S: should be a whole number of seconds (got 'soon')"],
     [["stop", "60", "-rf"], "SERVICE: should be a Swarm service name such as worker-image (got '-rf')"],
-    [["halt", "60", "worker-image"], "the action should be admit, drain or stop (got 'halt')"],
+    [["halt", "60", "worker-image"], "the action should be admit, drain, stop, retire or gate (got 'halt')"],
   ])("refuses %j", (args, why) => {
     const r = box([["Running 1 second ago"]]).run(...args);
     expect(r.code).toBe(1);

@@ -75,6 +75,29 @@ function serviceCreate(s: SwarmServiceSpec, image: string, extra: readonly strin
     .join(" ");
 }
 
+/** The one box's container of the same service, as components/app.ts runs it on stages 1-3 (the labels and grace period that retire relies on). */
+function oneBoxRun(s: SwarmServiceSpec, image: string, extra: readonly string[] = []): string {
+  return [
+    ...[
+      "docker",
+      "run",
+      "-d",
+      "-q",
+      "--name",
+      `one-box-${s.name}`,
+      "--stop-timeout",
+      String(s.stopGracePeriodS),
+    ],
+    ...Object.entries(s.containerLabels).flatMap(([k, v]) => ["--label", `${k}=${v}`]),
+    ...s.volumes.flatMap((v) => ["--mount", `type=volume,source=${v.volume},target=${v.containerPath}`]),
+    ...extra,
+    image,
+    ...(s.command ?? []),
+  ]
+    .map(shellQuote)
+    .join(" ");
+}
+
 /** The workers' queue: the last argument of their `rq worker` command. */
 const QUEUE = service("worker-image").command!.at(-1)!;
 /** Jobs of the reference app (examples/reference-app/app/jobs.py): 1 MB, held for HOLD_S. */
@@ -123,6 +146,17 @@ echo "pool: $(on core docker info --format '{{json .Swarm.Cluster.DefaultAddrPoo
 # The plan's services on the plan's overlay: Redis on the core node, the workers on the worker node.
 for n in core w1; do on "$n" docker load -q -i "$D/images.tar" >/dev/null; done
 on core docker network create -d overlay $OVERLAY_OPTS "$OVERLAY" >/dev/null
+# A stage 3 → 4 move: the one box's Redis (its labels, its volume, its grace period) holds a key;
+# another stack's container stands beside it. The retire step runs before the services start.
+eval "on core $ONE_BOX_REDIS" >/dev/null
+on core docker run -d -q --label app-infra.stack=other --label app-infra.role=redis "$BASE" sleep 600 >/dev/null
+for _ in $(seq 120); do on core docker exec one-box-redis redis-cli ping >/dev/null 2>&1 && break; sleep 0.25; done
+on core docker exec one-box-redis redis-cli set app:moved from-one-box >/dev/null
+t0=$SECONDS
+on core bash -s -- $RETIRE_ARGS <"$D/swarm-node.sh"
+echo "retire took: $((SECONDS - t0))"
+echo "after the retire: prod $(on core docker ps -aq --filter label=app-infra.stack=prod | wc -l), other $(on core docker ps -q --filter label=app-infra.stack=other | wc -l)"
+on core bash -s -- $RETIRE_ARGS <"$D/swarm-node.sh" >/dev/null && echo "retire again: ok"
 eval "on core $REDIS_CREATE" >/dev/null
 eval "on core $WORKER_CREATE" >/dev/null
 redis_task() { on core docker ps -q --filter label=com.docker.swarm.service.name=redis; }
@@ -133,6 +167,7 @@ for _ in $(seq 240); do
   sleep 0.5
 done
 rcli() { on core docker exec "$r" redis-cli "$@"; }
+echo "the one box's key on the service: $(rcli get app:moved)"
 echo "worker tasks: core $(workers_on core), worker node $(workers_on w1)"
 c=$(on w1 docker ps -q --filter label=com.docker.swarm.service.name=worker-image | awk 'NR == 1')
 echo "task memory limit MB: $(( $(on w1 docker inspect -f '{{.HostConfig.Memory}}' "$c") / 1048576 ))"
@@ -220,6 +255,9 @@ beforeAll(async () => {
         // Redis' stand-in image runs as root (the official image's entrypoint drops to its own user
         // after taking the volume); the worker image as the reference app's user.
         REDIS_CREATE: serviceCreate(service("redis"), images.redis, ["--user", "0"]),
+        ONE_BOX_REDIS: oneBoxRun(service("redis"), images.redis, ["--user", "0"]),
+        BASE: images.redis,
+        RETIRE_ARGS: argv(deploy.swarm.retire.args),
         WORKER_CREATE: serviceCreate(workers, images.app),
         WORKERS: String(workers.replicas),
         QUEUE,
@@ -267,6 +305,20 @@ describe("two nodes form the Swarm from the program's scripts", () => {
     expect(w.replicas).toBe(2);
     expect(line("worker tasks:")).toBe(`worker tasks: core 0, worker node ${w.replicas}`);
     expect(line("task memory limit MB:")).toBe(`task memory limit MB: ${w.memoryLimitMb}`);
+  });
+
+  it("a stage 3 → 4 move: retire stops and removes the one box's containers only, and Redis' service has their data", () => {
+    expect(
+      out.some((l) =>
+        /^swarm-node: stopped and removed the one-box redis container\(s\): [0-9a-f]{12,}$/.test(l),
+      ),
+    ).toBe(true);
+    expect(out).toContain("swarm-node: no one-box worker container of stack prod");
+    expect(line("after the retire:")).toBe("after the retire: prod 0, other 1");
+    expect(out).toContain("retire again: ok");
+    // Redis stopped on its SIGTERM (its own save), well inside its grace period.
+    expect(Number(line("retire took:")?.split(": ")[1])).toBeLessThan(service("redis").stopGracePeriodS);
+    expect(line("the one box's key on the service:")).toBe("the one box's key on the service: from-one-box");
   });
 
   it("the worker node's workers process jobs, reaching Redis by its service name over the overlay", () => {

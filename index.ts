@@ -1,10 +1,13 @@
 // app-infra: load config → make plan → declare components → export outputs.
+import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { App } from "./components/app";
+import { Cluster } from "./components/cluster";
 import { Host, readScript } from "./components/host";
 import { Keys } from "./components/keys";
 import { keptImagesOnHost, releasesOutput } from "./components/releases";
 import { Server } from "./components/server";
+import { SwarmApp } from "./components/swarm";
 import { ConfigError } from "./src/config/errors";
 import { loadSecrets, loadStackConfig } from "./src/config/pulumi-config";
 import { loadLiveCatalog } from "./src/live/catalog";
@@ -97,6 +100,12 @@ export = async () => {
           )
       : undefined;
   const watchdogEnvFile = plan.host.watchdog.env;
+  // Stage 4: the core's watchdog is installed (again) only once the Swarm runs the services, so
+  // it does not report the node a scale-up is still building, or the one box's containers the move
+  // from stage 3 has just retired (swarmRuns is settled below, also if declaring the rest throws).
+  let swarmRuns: (after: pulumi.Resource[]) => void = () => undefined;
+  const watchdogAfter =
+    cfg.stage === 4 ? new Promise<pulumi.Resource[]>((settle) => (swarmRuns = settle)) : undefined;
   const host = new Host("host", {
     plan: plan.host,
     // Pinned: the key cloud-init installed, so no first connection is taken on trust.
@@ -108,6 +117,7 @@ export = async () => {
         .apply((s) => watchdogPayload(readScript("watchdog.sh"), watchdogEnvFile, s)),
       ...(backup ? { backup } : {}),
     },
+    ...(watchdogAfter ? { stepsAfter: { watchdog: watchdogAfter } } : {}),
   });
 
   // Written on every run that runs the program (refresh and destroy too, with --run-program), so no
@@ -126,6 +136,79 @@ export = async () => {
     hostKey: keys.hostPublicKey,
     ...plan.host.connection,
   };
+  const outputs = {
+    serverIp: server.ipv4,
+    serverType: plan.server.type,
+    serverPriceMonthlyEur: plan.server.priceMonthlyEur,
+    sshCommand: server.ipv4.apply((ip) => sshCommand(cfg.stack, ip)),
+    statusCommand: server.ipv4.apply((ip) => statusCommand(cfg.stack, ip)),
+    hostKey: keys.hostPublicKey,
+    deployPrivateKey: keys.deployPrivateKey,
+    apiUrl: server.ipv4.apply((ip) => publicApiUrl(plan.edge, ip)),
+    capacity: report,
+  };
+
+  // Stage 4: the core node (the same server, host steps and login) runs the Swarm's manager, the
+  // worker nodes join it, and the services replace the one box's containers (components/swarm.ts).
+  // A stage 3 → 4 move: the App's resources are no longer declared, so the engine deletes them at
+  // the end of the run; the retire step has stopped and removed their containers by then (the
+  // provider's delete ignores "No such container"), and their volumes are kept (retainOnDelete) for
+  // the services to mount by the same names. README "Stage 4" has the way back.
+  const cd = plan.clusterDeploy;
+  if (cfg.stage === 4) {
+    try {
+      return stage4();
+    } finally {
+      swarmRuns([]);
+    }
+  }
+  function stage4() {
+    if (!cd) throw new Error("internal: a deployable stage-4 plan has its cluster deploy");
+    const firewall = host.steps["swarm-firewall"];
+    if (!firewall) throw new Error("internal: the core node's host steps lack the Swarm firewall");
+    const workerWatchdogSecrets = pulumi
+      .all([
+        cd.workers.some((w) => w.host.watchdog.sendBotToken) ? secrets.botToken : undefined,
+        secrets.alertWebhookUrl,
+      ])
+      .apply(([token, url]) => watchdogSecretsFile(token, url, undefined));
+    const cluster = new Cluster("cluster", {
+      plan: cd,
+      coreServer: server.server,
+      coreLogin: hostLogin,
+      coreReady: [firewall],
+      deployKeyId: server.deployKey.id,
+      deployPrivateKey: keys.deployPrivateKey,
+      workerWatchdogSecrets: pulumi.secret(workerWatchdogSecrets),
+    });
+    // The manager's engine, over SSH as the one box's provider is; every node pulls for itself.
+    const manager = new docker.Provider(
+      "swarm-docker",
+      { host: server.ipv4.apply(dockerHostUrl), sshOpts: sshOptsPlain },
+      { dependsOn: [host.dockerReady] },
+    );
+    const auth = plan.app.registryAuth;
+    const swarm = new SwarmApp("swarm", {
+      plan: cd.services,
+      secrets,
+      provider: manager,
+      serverId: server.server.id,
+      stop: cd.swarm.stop,
+      manager: { connection: hostLogin },
+      steps: { retire: cd.swarm.retire, gate: cd.swarm.gate },
+      after: [cluster.formed],
+      ...(auth && secrets.registryPassword
+        ? { registryAuth: { ...auth, password: secrets.registryPassword } }
+        : {}),
+    });
+    swarmRuns([...Object.values(swarm.services), ...(swarm.gate ? [swarm.gate] : [])]);
+    return {
+      ...outputs,
+      workerIps: Object.fromEntries(Object.entries(cluster.workers).map(([k, w]) => [k, w.ipv4Address])),
+      services: Object.fromEntries(Object.entries(swarm.services).map(([k, s]) => [k, s.id])),
+    };
+  }
+
   const app = new App("app", {
     plan: plan.app,
     secrets,
@@ -147,16 +230,5 @@ export = async () => {
     { dependsOn: [host.dockerReady] },
   );
 
-  return {
-    serverIp: server.ipv4,
-    serverType: plan.server.type,
-    serverPriceMonthlyEur: plan.server.priceMonthlyEur,
-    sshCommand: server.ipv4.apply((ip) => sshCommand(cfg.stack, ip)),
-    statusCommand: server.ipv4.apply((ip) => statusCommand(cfg.stack, ip)),
-    hostKey: keys.hostPublicKey,
-    deployPrivateKey: keys.deployPrivateKey,
-    apiUrl: server.ipv4.apply((ip) => publicApiUrl(plan.edge, ip)),
-    capacity: report,
-    releases: released,
-  };
+  return { ...outputs, releases: released };
 };

@@ -28,6 +28,12 @@ export interface HostArgs {
   connection: Pick<command.types.input.remote.ConnectionArgs, "host" | "privateKey" | "hostKey">;
   /** The server: every step runs after it exists. */
   server: pulumi.Resource;
+  /**
+   * What a step waits for besides the plan's order, by step name: resources declared after this
+   * component (stage 4: the core's watchdog waits for the Swarm's services, which wait for the
+   * core's Swarm firewall), hence promises.
+   */
+  stepsAfter?: Partial<Record<string, Promise<pulumi.Resource[]>>>;
   /** Extra stdin appended after a step's script (e.g. the watchdog's payload), secret. */
   payloads?: Partial<Record<HostPayload, pulumi.Output<string>>>;
 }
@@ -44,6 +50,10 @@ export class Host extends pulumi.ComponentResource {
       const found = this.steps[n];
       if (!found) throw new Error(`internal: host step ${n} is used before it is declared`);
       return found;
+    };
+    const later = (n: string, now: pulumi.Resource[]) => {
+      const extra = args.stepsAfter?.[n];
+      return extra ? extra.then((more) => [...now, ...more]) : now;
     };
     for (const s of args.plan.steps) {
       const script = readScript(s.script);
@@ -67,7 +77,7 @@ export class Host extends pulumi.ComponentResource {
         },
         {
           parent: this,
-          dependsOn: [args.server, ...s.after.map(step)],
+          dependsOn: later(s.name, [args.server, ...s.after.map(step)]),
           aliases: s.formerNames.map((old) => ({ name: `${name}-${old}` })),
           // On failure the provider puts the whole output into the error, and stdout/stderr are kept
           // in state as plain outputs (pulumi-command commandOutputs.go): secret where a payload is.

@@ -42,10 +42,22 @@ export interface SwarmAppArgs {
   secrets: AppSecrets;
   /** The Swarm manager's engine: the core node's Docker (ssh://), or a local socket in tests. */
   provider: docker.Provider;
+  /**
+   * The core server's ID: the overlay and every service are replaced when it changes, as the one
+   * box's resources are (components/app.ts): a new server is a new, empty Docker and Swarm.
+   */
+  serverId?: pulumi.Input<string>;
   /** The plan's stop steps (ClusterDeploy.swarm.stop), by service name. */
   stop: Record<string, SwarmStep>;
   /** Where those steps run: the core node's login, as its host steps use it (needed with any step). */
   manager?: { connection: command.types.input.remote.ConnectionArgs };
+  /**
+   * The one-box containers' retirement before the services start, and the proxy's switch to the
+   * API service after they run (ClusterDeploy.swarm.retire and .gate); both on the manager.
+   */
+  steps?: { retire: SwarmStep; gate: SwarmStep };
+  /** What the overlay and the retirement wait for: the Swarm formed (components/cluster.ts). */
+  after?: pulumi.Resource[];
   /** The registry login each node pulls with (src/plan/app.ts registryAuth); undefined = none. */
   registryAuth?: { address: string; username: string; password: pulumi.Input<string> };
 }
@@ -163,18 +175,49 @@ export class SwarmApp extends pulumi.ComponentResource {
   readonly services: Record<string, docker.Service> = {};
   /** The stop steps' Commands, by service name. */
   readonly stops: Record<string, command.remote.Command> = {};
+  readonly retire?: command.remote.Command;
+  readonly gate?: command.remote.Command;
 
   constructor(name: string, args: SwarmAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("app-infra:index:SwarmApp", name, {}, opts);
     const { plan } = args;
-    const child = { parent: this, provider: args.provider };
+    const child = {
+      parent: this,
+      provider: args.provider,
+      ...(args.serverId ? { replacementTrigger: args.serverId } : {}),
+    };
+    const manager = () => {
+      if (!args.manager) throw new Error("internal: the Swarm's steps have no manager login to run on");
+      return args.manager.connection;
+    };
+    const onManager = (s: SwarmStep) => ({
+      connection: manager(),
+      create: remoteCommandLine(s.args),
+      stdin: readScript(s.script),
+      logging: "stdoutAndStderr" as const,
+      addPreviousOutputInEnv: false,
+    });
     // Every input of a docker.Network is ForceNew (see above for the options).
     const options = overlayOptions(plan.network);
     this.network = new docker.Network(
       `${name}-network`,
       { name: plan.network.name, driver: plan.network.driver, attachable: plan.network.attachable, options },
-      { ...child, ignoreChanges: ["options"], replacementTrigger: JSON.stringify(options) },
+      {
+        ...child,
+        ignoreChanges: ["options"],
+        replacementTrigger: args.serverId
+          ? pulumi.interpolate`${JSON.stringify(options)} on ${args.serverId}`
+          : JSON.stringify(options),
+        dependsOn: args.after ?? [],
+      },
     );
+    // Runs once, on create: a later run finds no one-box container and the services own the names.
+    if (args.steps)
+      this.retire = new command.remote.Command(`${name}-retire`, onManager(args.steps.retire), {
+        parent: this,
+        dependsOn: [this.network, ...(args.after ?? [])],
+      });
+    const first = this.retire ? [this.retire] : [];
     const auth = args.registryAuth && {
       serverAddress: args.registryAuth.address,
       username: args.registryAuth.username,
@@ -193,28 +236,33 @@ export class SwarmApp extends pulumi.ComponentResource {
         },
         {
           ...child,
-          dependsOn: s.role === "redis" ? [] : redis.map((r) => this.services[r.name]!),
+          dependsOn: [...first, ...(s.role === "redis" ? [] : redis.map((r) => this.services[r.name]!))],
           // Fixed names: a replaced service must go before its successor can take the name.
           deleteBeforeReplace: true,
         },
       );
       const step = args.stop[s.name];
-      if (step) {
-        if (!args.manager)
-          throw new Error(`internal: the stop step of ${s.name} has no manager login to run on`);
+      if (step)
         this.stops[s.name] = new command.remote.Command(
           `${name}-${s.name}-stop`,
-          {
-            connection: args.manager.connection,
-            create: "true",
-            delete: remoteCommandLine(step.args),
-            stdin: readScript(step.script),
-            logging: "stdoutAndStderr",
-            addPreviousOutputInEnv: false,
-          },
+          { ...onManager(step), create: "true", delete: remoteCommandLine(step.args) },
           { parent: this, dependsOn: [this.services[s.name]!] },
         );
-      }
+    }
+    // Run again (replaced: it has no delete) whenever the proxy or the API service is re-created;
+    // an update of either keeps the route (kamal-proxy keeps it in its volume, and the API's name).
+    if (args.steps) {
+      const gate = args.steps.gate;
+      const [proxy, target] = [gate.args[2], gate.args[3]].map((n) => {
+        const found = n === undefined ? undefined : this.services[n];
+        if (!found) throw new Error(`internal: the gate names service ${n}, which the plan lacks`);
+        return found;
+      });
+      this.gate = new command.remote.Command(
+        `${name}-gate`,
+        { ...onManager(gate), triggers: [proxy!.id, target!.id] },
+        { parent: this, dependsOn: [proxy!, target!] },
+      );
     }
     this.registerOutputs({});
   }

@@ -122,7 +122,7 @@ export const KEY_TABLE = [
     required: true,
     description:
       "Scaling stage from the sizing note: 1 = current 3 GB box, 2 = more RAM and a second worker, 3 = more RAM and CPU, " +
-      "4 = the core node (stage 3's box: Redis, proxy, API, bot) plus `workerNodes` worker nodes on a private network (planned offline; `pulumi up` refuses it until the Swarm deploy lands).",
+      "4 = the core node (stage 3's box: Redis, proxy, API, bot) plus `workerNodes` worker nodes on a private network (Docker Swarm; README `Stage 4`).",
   },
   {
     path: "target",

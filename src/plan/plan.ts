@@ -109,13 +109,6 @@ export function deployProblems(cfg: StackConfig): string[] {
         "botToken: is required, and pulumi up refuses to run without it " +
           "(pulumi config set --secret botToken <token from @BotFather>)",
       ];
-  // The offline plan of stage 4 is built; its deploy (the network, the worker nodes and the Swarm)
-  // is not yet, and a stage-3 box must not be half-converted.
-  if (cfg.stage === 4)
-    problems.push(
-      "stage: 4 is planned (npm run plan shows its nodes, network and cost) but pulumi up cannot deploy it yet: " +
-        "the worker nodes and the Swarm are not built; keep stage 3 (pulumi config set stage 3)",
-    );
   // The local target has no host steps, and the parser refuses backup/* there.
   if (cfg.backup.enabled && cfg.target === "hetzner")
     for (const path of BACKUP_SECRET_PATHS)

@@ -1,6 +1,6 @@
 // Stage 4's Swarm services as data (issue 16): what each of the one-box plan's containers becomes on
-// the cluster. Pure; components/swarm.ts maps it to docker.Network and docker.Service (`pulumi up`
-// still refuses stage 4 until index.ts declares the cluster).
+// the cluster. Pure; components/swarm.ts maps it to docker.Network and docker.Service on the core
+// node, the Swarm manager.
 //
 // - Redis, the edge proxy, the API and the bot are pinned to the core node by its label
 //   (swarm-init.sh sets app-infra.node=core); Redis' volume and the proxy's certificates live there.

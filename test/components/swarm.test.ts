@@ -23,7 +23,11 @@ const CONNECTION = {
   hostKey: "ssh-ed25519 HOSTPUB",
 };
 
-function declare(raw: Record<string, unknown> = {}, registryAuth?: SwarmAppArgs["registryAuth"]) {
+function declare(
+  raw: Record<string, unknown> = {},
+  registryAuth?: SwarmAppArgs["registryAuth"],
+  more: Pick<SwarmAppArgs, "steps" | "after"> = {},
+) {
   const d = plan(raw);
   new SwarmApp("swarm", {
     plan: d.services,
@@ -36,6 +40,7 @@ function declare(raw: Record<string, unknown> = {}, registryAuth?: SwarmAppArgs[
     stop: d.swarm.stop,
     manager: { connection: CONNECTION },
     ...(registryAuth ? { registryAuth } : {}),
+    ...more,
   });
 }
 
@@ -281,6 +286,46 @@ describe("the stop step before a worker service's delete", () => {
           provider: new docker.Provider("manager", {}),
           stop: d.swarm.stop,
         }),
-    ).toThrow(/the stop step of worker-image has no manager login/);
+    ).toThrow(/the Swarm.s steps have no manager login/);
+  });
+});
+
+describe("a stage 3 → 4 move's retirement of the one box, and the proxy's switch to the API service", () => {
+  const withSteps = () => {
+    const d = plan();
+    const formed = new pulumi.ComponentResource("test:index:Thing", "cluster-formed");
+    declare({}, undefined, { steps: { retire: d.swarm.retire, gate: d.swarm.gate }, after: [formed] });
+  };
+
+  it("retires after the Swarm is formed and the overlay exists, and before any service", async () => {
+    const d = plan();
+    const rec = await recordComponents(withSteps);
+    const retire = rec.one("command:remote:Command", "swarm-retire").inputs;
+    expect(retire.create).toBe(`bash -s -- ${d.swarm.retire.args.join(" ")}`);
+    expect(retire.create).toBe("bash -s -- retire prod worker bot proxy api redis");
+    expect(retire.stdin).toBe(readScript("swarm-node.sh"));
+    expect(retire.delete).toBeUndefined();
+    expect(retire.connection).toMatchObject({ host: "203.0.113.10" });
+    expect(rec.options["swarm-retire"]?.dependsOn).toEqual(["swarm-network", "cluster-formed"]);
+    expect(rec.options["swarm-network"]?.dependsOn).toEqual(["cluster-formed"]);
+    for (const s of rec.byType("docker:index/service:Service"))
+      expect(rec.options[s.name]?.dependsOn?.[0], s.name).toBe("swarm-retire");
+  });
+
+  it("switches the proxy after the proxy and API services run, again whenever either is re-created", async () => {
+    const d = plan();
+    const rec = await recordComponents(withSteps);
+    const gate = rec.one("command:remote:Command", "swarm-gate").inputs;
+    expect(gate.create).toBe(`bash -s -- ${d.swarm.gate.args.join(" ")}`);
+    expect(gate.stdin).toBe(readScript("swarm-node.sh"));
+    expect(gate.delete).toBeUndefined();
+    expect(gate.triggers).toEqual(["swarm-proxy-id", "swarm-api-id"]);
+    expect(rec.options["swarm-gate"]?.dependsOn).toEqual(["swarm-proxy", "swarm-api"]);
+  });
+
+  it("without steps (the lab's program), neither is declared and the services wait for nothing more", async () => {
+    const rec = await recordComponents(() => declare());
+    expect(rec.byType("command:remote:Command").map((c) => c.name)).toEqual(["swarm-worker-image-stop"]);
+    expect(rec.options["swarm-network"]?.dependsOn ?? []).toEqual([]);
   });
 });

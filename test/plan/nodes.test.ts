@@ -113,19 +113,13 @@ describe("stage 4: one core node plus worker nodes", () => {
     expect(c.swarm.encrypted).toBe(true);
   });
 
-  it("pulumi up refuses stage 4 for now, naming the key and the way back; the offline plan does not", () => {
-    const p = makePlan(
-      cfg({ stage: 4, botToken: "x" } as Record<string, unknown>, "prod"),
-      catalog,
-      undefined,
-      {
-        forDeploy: true,
-      },
-    );
-    expect(
-      p.errors.some((e) => e.startsWith("stage: 4 is planned") && e.includes("pulumi config set stage 3")),
-    ).toBe(true);
-    expect(plan4().errors.some((e) => e.startsWith("stage: 4"))).toBe(false);
+  it("pulumi up deploys stage 4: the deploy plan has no error the offline plan lacks, and a cluster deploy", () => {
+    const p = makePlan(cfg({ stage: 4, botToken: "x" } as Record<string, unknown>, "prod"), catalog, undefined, {
+      forDeploy: true,
+    });
+    expect(p.errors).toEqual([]);
+    expect(p.errors).toEqual(plan4().errors);
+    expect(p.clusterDeploy?.workers).toHaveLength(plan4().clusterDeploy!.workers.length);
   });
 
   it("the report: JSON lists each node's services and the total; the text shows the nodes and the network", () => {

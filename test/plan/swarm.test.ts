@@ -11,7 +11,16 @@ import {
   nodeTasks,
   UPDATE_MONITOR_S,
 } from "../../src/plan/swarm-services";
-import { DRAIN_MARGIN_S, planClusterDeploy, watchdogNode } from "../../src/plan/swarm";
+import { SERVICE_NAMES } from "../../src/config/vocabulary";
+import { DEPLOY_TIMEOUT_S, DRAIN_TIMEOUT_S, FAILED_LOG_LINES } from "../../src/plan/gate";
+import {
+  DRAIN_MARGIN_S,
+  GATE_WAIT_S,
+  planClusterDeploy,
+  RETIRE_ORDER,
+  SERVICES_TARGET,
+  watchdogNode,
+} from "../../src/plan/swarm";
 import { cfg } from "./fixtures";
 
 const stage4 = (raw: Record<string, unknown> = {}) => {
@@ -133,5 +142,83 @@ describe("each node's watchdog", () => {
       "api",
       "bot",
     ]);
+  });
+});
+
+describe("stage 4's move from one box and the proxy's switch", () => {
+  it("retires every role of the one box once, the workers first and Redis last, for this stack", () => {
+    expect([...RETIRE_ORDER].sort()).toEqual([...SERVICE_NAMES].sort());
+    expect(RETIRE_ORDER[0]).toBe("worker");
+    expect(RETIRE_ORDER.at(-1)).toBe("redis");
+    expect(stage4().deploy.swarm.retire).toEqual({
+      script: "swarm-node.sh",
+      args: ["retire", "prod", "worker", "bot", "proxy", "api", "redis"],
+    });
+  });
+
+  it("the gate deploys the API service as the one box's gate deploys its container: host, TLS, health path, timeouts", () => {
+    const { deploy } = stage4({
+      domain: "api.example.com",
+      services: { api: { port: 8080, healthPath: "/ready" } },
+    });
+    expect(GATE_WAIT_S).toBe(60);
+    expect(deploy.swarm.gate).toEqual({
+      script: "swarm-node.sh",
+      args: [
+        "gate",
+        "60",
+        "proxy",
+        "api",
+        String(FAILED_LOG_LINES),
+        "kamal-proxy",
+        "deploy",
+        "api",
+        "--target",
+        "api:8080",
+        "--host",
+        "api.example.com",
+        "--tls",
+        "--health-check-path",
+        "/ready",
+        "--deploy-timeout",
+        `${DEPLOY_TIMEOUT_S}s`,
+        "--drain-timeout",
+        `${DRAIN_TIMEOUT_S}s`,
+      ],
+    });
+    // No domain: plain HTTP for any host.
+    const plain = stage4().deploy.swarm.gate.args;
+    expect(plain).not.toContain("--host");
+    expect(plain).not.toContain("--tls");
+  });
+
+  it("the way back's target is every docker.Service of the stack, by the engine's glob", () => {
+    const glob = new RegExp(
+      "^" +
+        SERVICES_TARGET.split("**")
+          .map((p) =>
+            p
+              .split("*")
+              .map((x) => x.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"))
+              .join("[^:]*"),
+          )
+          .join(".*") +
+        "$",
+    );
+    expect(
+      glob.test(
+        "urn:pulumi:prod::app-infra::app-infra:index:SwarmApp$docker:index/service:Service::swarm-redis",
+      ),
+    ).toBe(true);
+    expect(
+      glob.test(
+        "urn:pulumi:prod::app-infra::app-infra:index:SwarmApp$docker:index/network:Network::swarm-network",
+      ),
+    ).toBe(false);
+    expect(
+      glob.test(
+        "urn:pulumi:prod::app-infra::app-infra:index:App$docker:index/container:Container::app-redis",
+      ),
+    ).toBe(false);
   });
 });

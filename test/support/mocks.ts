@@ -253,11 +253,15 @@ const nameOf = (r: unknown) => (r as { __name?: string } | undefined)?.__name;
 function recordOptions(options: Record<string, RecordedOptions>, pending: Promise<void>[]): void {
   pulumi.runtime.registerStackTransformation((args) => {
     const deps = args.opts.dependsOn;
-    const list = deps === undefined ? [] : Array.isArray(deps) ? deps : [deps];
+    // A dependency on what is declared later comes as a promise (components/host.ts stepsAfter),
+    // which the SDK hands on as an Output.
+    const later = deps instanceof Promise || pulumi.Output.isInstance(deps);
+    const names = (d: unknown) =>
+      (d === undefined ? [] : Array.isArray(d) ? d : [d]).map((r) => nameOf(r) ?? "?");
     options[args.name] = {
       type: args.type,
       parent: nameOf(args.opts.parent),
-      dependsOn: list.map((d) => nameOf(d) ?? "?"),
+      dependsOn: later ? [] : names(deps),
       deleteBeforeReplace: (args.opts as pulumi.CustomResourceOptions).deleteBeforeReplace,
       replaceOnChanges: args.opts.replaceOnChanges,
       ignoreChanges: args.opts.ignoreChanges,
@@ -274,6 +278,10 @@ function recordOptions(options: Record<string, RecordedOptions>, pending: Promis
       }),
     };
     const rec = options[args.name]!;
+    if (later) {
+      const settled = pulumi.Output.isInstance(deps) ? (deps as any).promise() : deps;
+      pending.push(Promise.resolve(settled).then((d: unknown) => void (rec.dependsOn = names(d))));
+    }
     for (const [key, value] of Object.entries(args.props ?? {})) {
       if (pulumi.Output.isInstance(value)) {
         pending.push(

@@ -9,7 +9,8 @@
 //   workers process jobs, reaching Redis by its name; the secret reaches the workers' environment
 //   and stays secret in the state; a refresh finds no drift; an image bump updates the worker
 //   service in place (a Swarm rolling update, the same service), the diff naming the image and
-//   hiding the secret; workersPerNode 2 → 1 scales it in place; destroy stops each worker after its
+//   hiding the secret; workersPerNode 2 → 1 scales it in place; the way back's targeted destroy
+//   (SERVICES_TARGET) removes the services and nothing else; destroy stops each worker after its
 //   job (the stop grace period), and Redis' volume keeps the jobs still queued.
 // Run alone: `tsx test/lab/swarm-services.ts` (LAB_ENGINE_BIN = a built bin dir, else tools/engine
 // builds); the VM lab runs it as a phase. Needs what test/real/swarm.test.ts needs.
@@ -22,6 +23,7 @@ import { parseConfig } from "../../src/config/parse";
 import { snapshotCatalog } from "../../src/plan/catalog";
 import { makePlan } from "../../src/plan/plan";
 import { REDIS_VOLUME } from "../../src/plan/services";
+import { SERVICES_TARGET } from "../../src/plan/swarm";
 import { CORE_CONSTRAINT, WORKER_CONSTRAINT } from "../../src/plan/swarm-services";
 import { run, runOk } from "../real/support/docker";
 import { NETNS_PREAMBLE } from "../real/support/netns";
@@ -382,6 +384,33 @@ export async function swarmServices(r: Results, bin: string, tmp: string): Promi
       `${JSON.stringify(afterStop)} in ${stopS} s; ${stopped.stdout.trim()} ${stopped.stderr.trim()}`,
     );
     r.figure("swarm services: stop step with a job in flight (s)", stopS);
+    // The way back to stage 3 (README "Stage 4"): first every service, by the README's target.
+    const servicesBefore = (await on("core", ["service", "ls", "-q"])).split("\n").filter(Boolean).length;
+    const back = await op("way back", [
+      "destroy",
+      "--yes",
+      "--skip-preview",
+      "--target",
+      SERVICES_TARGET,
+      "--target-dependents",
+    ]);
+    const servicesLeft = await on("core", ["service", "ls", "-q"]);
+    const overlayLeft = await on("core", [
+      "network",
+      "ls",
+      "-q",
+      "--filter",
+      `name=${deploy.services.network.name}`,
+    ]);
+    ok(
+      "the way back's targeted destroy removes every service and keeps the overlay",
+      back.ok &&
+        servicesLeft === "" &&
+        overlayLeft !== "" &&
+        servicesBefore === 2 &&
+        back.changes.delete === servicesBefore,
+      `${JSON.stringify(back.changes)} in ${back.seconds} s; services left ${JSON.stringify(servicesLeft)}; overlay ${JSON.stringify(overlayLeft)}; ${back.error ?? ""}`,
+    );
     const gone = await op("destroy", ["destroy", "--yes", "--skip-preview"]);
     const left = await on("core", ["service", "ls", "-q"]);
     // Redis' data as the next Redis would find it: the plan's command on the volume.

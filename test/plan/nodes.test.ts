@@ -114,9 +114,14 @@ describe("stage 4: one core node plus worker nodes", () => {
   });
 
   it("pulumi up deploys stage 4: the deploy plan has no error the offline plan lacks, and a cluster deploy", () => {
-    const p = makePlan(cfg({ stage: 4, botToken: "x" } as Record<string, unknown>, "prod"), catalog, undefined, {
-      forDeploy: true,
-    });
+    const p = makePlan(
+      cfg({ stage: 4, botToken: "x" } as Record<string, unknown>, "prod"),
+      catalog,
+      undefined,
+      {
+        forDeploy: true,
+      },
+    );
     expect(p.errors).toEqual([]);
     expect(p.errors).toEqual(plan4().errors);
     expect(p.clusterDeploy?.workers).toHaveLength(plan4().clusterDeploy!.workers.length);

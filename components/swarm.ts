@@ -24,6 +24,13 @@
 //   deleted under a worker's job (the VM lab). The step's Command depends on its service, so Pulumi
 //   deletes it first; pulumi-command runs `delete` with the stdin it was created with
 //   (remote/commandController.go:86-91 at v1.2.1). Redis goes after the services that depend on it.
+//   A replaced service (delete-first) takes its step with it: the step's `triggers` hold the
+//   service's ID, so the engine counts the step among the dependents that a delete-before-replace
+//   must replace first (calculateDependentReplacements: a property that depends on the replaced
+//   resource is made unknown, and replaceOnChanges `triggers[*]` turns that into a replace;
+//   pkg/v3 resource/deploy/step_generator.go:3436-3521 at v3.274.1), and its delete runs before the
+//   service's. Its `delete` names the ID too, so a step replaced any other way (a service re-created
+//   after it vanished) leaves the live successor alone.
 // - The environment: a service with secrets gets its `env` as one secret map, which hides only that
 //   map in previews and state; the image, limits and placement stay readable (checked with the real
 //   engine: a nested secret leaves its siblings in the diff).
@@ -55,7 +62,7 @@ export interface SwarmAppArgs {
    * The one-box containers' retirement before the services start, and the proxy's switch to the
    * API service after they run (ClusterDeploy.swarm.retire and .gate); both on the manager.
    */
-  steps?: { retire: SwarmStep; gate: SwarmStep };
+  steps?: { retire?: SwarmStep; gate?: SwarmStep };
   /** What the overlay and the retirement wait for: the Swarm formed (components/cluster.ts). */
   after?: pulumi.Resource[];
   /** The registry login each node pulls with (src/plan/app.ts registryAuth); undefined = none. */
@@ -85,7 +92,8 @@ export function goDuration(s: number): string {
   return `${sec}s`;
 }
 const seconds = goDuration;
-const MB = 1024 * 1024;
+/** Megabytes as bytes (a function, not a load-time constant, so mutation testing sees its tests). */
+const bytes = (mb: number) => mb * 1024 * 1024;
 /** Swarm's own restart delay when a spec has none: a crash loop restarts every 5 s, not at once. */
 export const RESTART_DELAY_S = 5;
 
@@ -124,8 +132,8 @@ export function serviceArgs(
           : {}),
       },
       resources: {
-        limits: { memoryBytes: s.memoryLimitMb * MB },
-        reservation: { memoryBytes: s.memoryReservationMb * MB },
+        limits: { memoryBytes: bytes(s.memoryLimitMb) },
+        reservation: { memoryBytes: bytes(s.memoryReservationMb) },
       },
       placement: {
         constraints: s.constraints,
@@ -181,6 +189,13 @@ export class SwarmApp extends pulumi.ComponentResource {
   constructor(name: string, args: SwarmAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("app-infra:index:SwarmApp", name, {}, opts);
     const { plan } = args;
+    // The gate's proxy and target services (swarm-node.sh gate PROXY TARGET …), checked before
+    // anything is declared.
+    const gate = args.steps?.gate;
+    const gateServices = gate ? gate.args.slice(2, 4) : [];
+    for (const n of gateServices)
+      if (!plan.services.some((s) => s.name === n))
+        throw new Error(`internal: the gate names service ${n}, which the plan lacks`);
     const child = {
       parent: this,
       provider: args.provider,
@@ -204,6 +219,10 @@ export class SwarmApp extends pulumi.ComponentResource {
       { name: plan.network.name, driver: plan.network.driver, attachable: plan.network.attachable, options },
       {
         ...child,
+        // Its name is fixed, and Docker refuses a second network of that name: the old one goes
+        // first, and with it (the engine replaces a delete-first resource's dependents first) every
+        // service on it.
+        deleteBeforeReplace: true,
         ignoreChanges: ["options"],
         replacementTrigger: args.serverId
           ? pulumi.interpolate`${JSON.stringify(options)} on ${args.serverId}`
@@ -212,7 +231,7 @@ export class SwarmApp extends pulumi.ComponentResource {
       },
     );
     // Runs once, on create: a later run finds no one-box container and the services own the names.
-    if (args.steps)
+    if (args.steps?.retire)
       this.retire = new command.remote.Command(`${name}-retire`, onManager(args.steps.retire), {
         parent: this,
         dependsOn: [this.network, ...(args.after ?? [])],
@@ -242,22 +261,25 @@ export class SwarmApp extends pulumi.ComponentResource {
         },
       );
       const step = args.stop[s.name];
+      const service = this.services[s.name]!;
       if (step)
         this.stops[s.name] = new command.remote.Command(
           `${name}-${s.name}-stop`,
-          { ...onManager(step), create: "true", delete: remoteCommandLine(step.args) },
-          { parent: this, dependsOn: [this.services[s.name]!] },
+          {
+            ...onManager(step),
+            create: "true",
+            // For this service only: a successor under the same name is left alone.
+            delete: pulumi.interpolate`${remoteCommandLine(step.args)} ${service.id}`,
+            // The service's ID, so a replacement of the service replaces this step first (below).
+            triggers: [service.id],
+          },
+          { parent: this, dependsOn: [service] },
         );
     }
     // Run again (replaced: it has no delete) whenever the proxy or the API service is re-created;
     // an update of either keeps the route (kamal-proxy keeps it in its volume, and the API's name).
-    if (args.steps) {
-      const gate = args.steps.gate;
-      const [proxy, target] = [gate.args[2], gate.args[3]].map((n) => {
-        const found = n === undefined ? undefined : this.services[n];
-        if (!found) throw new Error(`internal: the gate names service ${n}, which the plan lacks`);
-        return found;
-      });
+    if (gate) {
+      const [proxy, target] = gateServices.map((n) => this.services[n]!);
       this.gate = new command.remote.Command(
         `${name}-gate`,
         { ...onManager(gate), triggers: [proxy!.id, target!.id] },

@@ -12,11 +12,12 @@
 #       grace period (an RQ worker finishes its job on SIGTERM), and starts them elsewhere; waits
 #       until none runs there, then removes the node from the swarm. A node already gone is fine.
 #       Fails after TIMEOUT_S with the node still drained, so the server is not deleted under a job.
-#   bash -s -- stop TIMEOUT_S SERVICE < swarm-node.sh
+#   bash -s -- stop TIMEOUT_S SERVICE [ID] < swarm-node.sh
 #       before a service is deleted: scales it to 0 replicas and waits until none of its tasks runs
 #       anywhere in the swarm (each stops with the service's grace period: an RQ worker finishes its
 #       job). The Docker provider's delete waits only for the tasks on the manager's own engine, and
-#       Redis would go next. A service already gone is fine; fails after TIMEOUT_S.
+#       Redis would go next. A service already gone is fine, and so is one of that name whose ID is
+#       not ID (a successor: the step was made for the service ID only); fails after TIMEOUT_S.
 #   bash -s -- retire STACK ROLE... < swarm-node.sh
 #       a stage 3 → 4 move, before the Swarm's services start: stops the stack's one-box containers
 #       (label app-infra.stack=STACK, not a Swarm task), one ROLE (label app-infra.role) after the
@@ -106,10 +107,15 @@ drain() {
 service_busy() { docker service ps "$1" --format '{{.CurrentState}}' | count_busy; }
 
 stop() {
-  local timeout=$1 service=$2 deadline n
+  local timeout=$1 service=$2 want=${3:-} id deadline n
   [[ $service =~ ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ ]] || die "SERVICE: should be a Swarm service name such as worker-image (got '$service')"
-  if ! docker service inspect "$service" >/dev/null 2>&1; then
+  [[ -z $want || $want =~ ^[a-z0-9]+$ ]] || die "ID: should be a Swarm service ID such as 4k2tbflvsk0bd3hfx7yml0lxx (got '$want')"
+  if ! id=$(docker service inspect --format '{{.ID}}' "$service" 2>/dev/null); then
     say "no service $service; nothing to stop"
+    return 0
+  fi
+  if [[ -n $want && $id != "$want" ]]; then
+    say "service $service is $id now, not $want; nothing to stop"
     return 0
   fi
   docker service update --detach --replicas 0 "$service" >/dev/null
@@ -193,8 +199,8 @@ main() {
       drain "$timeout" "$1"
       ;;
     stop)
-      (($# == 1)) || die "stop: takes one SERVICE (got $#)"
-      stop "$timeout" "$1"
+      (($# == 1 || $# == 2)) || die "stop: takes SERVICE and, optionally, its ID (got $# arguments)"
+      stop "$timeout" "$@"
       ;;
     gate)
       (($# >= 4)) || die "gate: takes PROXY, TARGET, LOG_LINES and the kamal-proxy command (got $# arguments)"

@@ -232,13 +232,13 @@ export function planClusterDeploy(cfg: StackConfig, cluster: ClusterPlan): Clust
           ]),
       ),
       retire: { script: "swarm-node.sh", args: ["retire", cfg.stack, ...RETIRE_ORDER] },
-      gate: gateStep(cfg, services),
+      gate: planGateStep(cfg, services),
     },
   };
 }
 
 /** The gate's step: the API service as kamal-proxy's target, from within the proxy service's task. */
-function gateStep(cfg: StackConfig, services: SwarmServicesPlan): SwarmStep {
+export function planGateStep(cfg: StackConfig, services: SwarmServicesPlan): SwarmStep {
   const named = (role: ServiceName) => {
     const found = services.services.find((x) => x.role === role);
     if (!found) throw new Error(`internal: stage 4 has no ${role} service`);

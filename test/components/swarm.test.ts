@@ -87,6 +87,8 @@ describe("the overlay", () => {
       options: { "com.docker.network.driver.mtu": "1450", encrypted: "" },
     });
     expect(rec.options["swarm-network"]?.ignoreChanges).toEqual(["options"]);
+    // Fixed name: replaced delete-first, its services (dependents) before it.
+    expect(rec.options["swarm-network"]?.deleteBeforeReplace).toBe(true);
     expect(rec.options["swarm-network"]?.replacementTrigger).toBe(true);
     expect(rec.options["swarm-network"]?.provider).toContain("manager");
   });
@@ -261,7 +263,11 @@ describe("the stop step before a worker service's delete", () => {
     expect(stops.map((s) => s.name)).toEqual(["swarm-worker-image-stop"]);
     const stop = stops[0]!.inputs;
     expect(stop.create).toBe("true");
-    expect(stop.delete).toBe(`bash -s -- ${d.swarm.stop["worker-image"]!.args.join(" ")}`);
+    // For this service's ID only, and replaced (so run first) when the service is replaced.
+    expect(stop.delete).toBe(
+      `bash -s -- ${d.swarm.stop["worker-image"]!.args.join(" ")} swarm-worker-image-id`,
+    );
+    expect(stop.triggers).toEqual(["swarm-worker-image-id"]);
     expect(stop.stdin).toBe(readScript("swarm-node.sh"));
     expect(stop.connection).toMatchObject({ host: "203.0.113.10" });
     // Its output in the engine's log; no earlier output in its environment.
@@ -323,7 +329,32 @@ describe("a stage 3 → 4 move's retirement of the one box, and the proxy's swit
     expect(rec.options["swarm-gate"]?.dependsOn).toEqual(["swarm-proxy", "swarm-api"]);
   });
 
-  it("without steps (the lab's program), neither is declared and the services wait for nothing more", async () => {
+  it("refuses a gate naming a service the plan lacks (an internal error, not a silent skip)", async () => {
+    const d = plan();
+    const gate = { ...d.swarm.gate, args: d.swarm.gate.args.map((a, i) => (i === 2 ? "edge" : a)) };
+    await pulumi.runtime.setMocks(
+      { newResource: (a) => ({ id: `${a.name}-id`, state: a.inputs }), call: (a) => a.inputs },
+      "app-infra",
+      "unit",
+      false,
+    );
+    expect(() => declare({}, undefined, { steps: { gate } })).toThrow(
+      /the gate names service edge, which the plan lacks/,
+    );
+    // The component's own registration, begun before the throw, settles before the next test's mocks.
+    await new Promise((r) => setTimeout(r, 100));
+  });
+
+  it("each step on its own: the retire step without a gate (the lab's program declares no proxy)", async () => {
+    const d = plan();
+    const rec = await recordComponents(() => declare({}, undefined, { steps: { retire: d.swarm.retire } }));
+    expect(rec.byType("command:remote:Command").map((c) => c.name)).toEqual([
+      "swarm-retire",
+      "swarm-worker-image-stop",
+    ]);
+  });
+
+  it("without steps, neither is declared and the services wait for nothing more", async () => {
     const rec = await recordComponents(() => declare());
     expect(rec.byType("command:remote:Command").map((c) => c.name)).toEqual(["swarm-worker-image-stop"]);
     expect(rec.options["swarm-network"]?.dependsOn ?? []).toEqual([]);

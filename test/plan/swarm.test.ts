@@ -17,6 +17,7 @@ import {
   DRAIN_MARGIN_S,
   GATE_WAIT_S,
   planClusterDeploy,
+  planGateStep,
   RETIRE_ORDER,
   SERVICES_TARGET,
   watchdogNode,
@@ -190,6 +191,17 @@ describe("stage 4's move from one box and the proxy's switch", () => {
     const plain = stage4().deploy.swarm.gate.args;
     expect(plain).not.toContain("--host");
     expect(plain).not.toContain("--tls");
+  });
+
+  it("the gate needs the proxy and the API services: without either it is an internal error", () => {
+    const { c, deploy } = stage4();
+    for (const role of ["proxy", "api"]) {
+      const services = {
+        ...deploy.services,
+        services: deploy.services.services.filter((x) => x.role !== role),
+      };
+      expect(() => planGateStep(c, services)).toThrow(`internal: stage 4 has no ${role} service`);
+    }
   });
 
   it("the way back's target is every docker.Service of the stack, by the engine's glob", () => {

@@ -29,7 +29,7 @@ function box(psBlocks: string[][], gone = false) {
 d=${"$"}{FAKE_DOCKER:?}
 echo "$*" >>"$d/argv"
 case "$1 $2" in
-  "service inspect") [[ ! -e $d/gone ]] ;;
+  "service inspect") [[ ! -e $d/gone ]] && echo svc0current ;;
   "service update") ;;
   "service ps")
     n=$(cat "$d/n" 2>/dev/null || echo 0)
@@ -66,7 +66,7 @@ describe("swarm-node.sh stop", () => {
       ["Shutdown 1 second ago", "Complete 2 hours ago", "Failed 3 hours ago"],
     ]).run("stop", "60", "worker-image");
     expect(r.code, r.err).toBe(0);
-    expect(r.argv[0]).toBe("service inspect worker-image");
+    expect(r.argv[0]).toBe("service inspect --format {{.ID}} worker-image");
     expect(r.argv[1]).toBe("service update --detach --replicas 0 worker-image");
     expect(r.argv.filter((a) => a === "service ps worker-image --format {{.CurrentState}}")).toHaveLength(3);
     expect(r.out).toContain("swarm-node: stopping service worker-image");
@@ -89,7 +89,27 @@ describe("swarm-node.sh stop", () => {
     const r = box([["Running 1 second ago"]], true).run("stop", "60", "worker-image");
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain("swarm-node: no service worker-image; nothing to stop");
-    expect(r.argv).toEqual(["service inspect worker-image"]);
+    expect(r.argv).toEqual(["service inspect --format {{.ID}} worker-image"]);
+  });
+
+  it("given the ID it was made for, stops that service", () => {
+    const r = box([["Running 1 second ago"], ["Shutdown 1 second ago"]]).run(
+      "stop",
+      "60",
+      "worker-image",
+      "svc0current",
+    );
+    expect(r.code, r.err).toBe(0);
+    expect(r.argv[1]).toBe("service update --detach --replicas 0 worker-image");
+  });
+
+  it("a service of that name with another ID is a successor: left running", () => {
+    const r = box([["Running 1 second ago"]]).run("stop", "60", "worker-image", "svc0replaced");
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain(
+      "swarm-node: service worker-image is svc0current now, not svc0replaced; nothing to stop",
+    );
+    expect(r.argv).toEqual(["service inspect --format {{.ID}} worker-image"]);
   });
 
   it("fails after its timeout, naming the service and how many tasks still run", () => {
@@ -99,8 +119,12 @@ describe("swarm-node.sh stop", () => {
   });
 
   it.each([
-    [["stop", "60"], "stop: takes one SERVICE (got 0)"],
-    [["stop", "60", "a", "b"], "stop: takes one SERVICE (got 2)"],
+    [["stop", "60"], "stop: takes SERVICE and, optionally, its ID (got 0 arguments)"],
+    [["stop", "60", "a", "b", "c"], "stop: takes SERVICE and, optionally, its ID (got 3 arguments)"],
+    [
+      ["stop", "60", "worker-image", "-x"],
+      "ID: should be a Swarm service ID such as 4k2tbflvsk0bd3hfx7yml0lxx (got '-x')",
+    ],
     [["stop", "soon", "worker-image"], "TIMEOUT_S: should be a whole number of seconds (got 'soon')"],
     [["stop", "60", "-rf"], "SERVICE: should be a Swarm service name such as worker-image (got '-rf')"],
     [["halt", "60", "worker-image"], "the action should be admit, drain, stop, retire or gate (got 'halt')"],

@@ -9,12 +9,18 @@
 //   workers process jobs, reaching Redis by its name; the secret reaches the workers' environment
 //   and stays secret in the state; a refresh finds no drift; an image bump updates the worker
 //   service in place (a Swarm rolling update, the same service), the diff naming the image and
-//   hiding the secret; workersPerNode 2 → 1 scales it in place; the way back's targeted destroy
-//   (SERVICES_TARGET) removes the services and nothing else; destroy stops each worker after its
-//   job (the stop grace period), and Redis' volume keeps the jobs still queued.
+//   hiding the secret; workersPerNode 2 → 1 scales it in place; a change that would replace the
+//   overlay fails before anything is deleted, the jobs carrying on; a replaced worker service runs
+//   its stop step first (the job in flight finishes); the way back's targeted destroy (SERVICES_TARGET) runs the stop step
+//   (the job in flight finishes, the waiting one stays) and removes the services and nothing else;
+//   destroy leaves Redis' volume with the queue.
+// The move from one box comes first: the one box's Redis (with a key) and a worker container run on
+// the core node before the first `up`, whose retire step removes them before any service starts.
+// The Commands (retire, stop) run through the command provider over SSH, to lab-sshd (built with
+// the engine: tools/engine/lab-sshd), whose commands reach the manager's engine.
 // Run alone: `tsx test/lab/swarm-services.ts` (LAB_ENGINE_BIN = a built bin dir, else tools/engine
 // builds); the VM lab runs it as a phase. Needs what test/real/swarm.test.ts needs.
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,6 +28,7 @@ import { readScript } from "../../components/host";
 import { parseConfig } from "../../src/config/parse";
 import { snapshotCatalog } from "../../src/plan/catalog";
 import { makePlan } from "../../src/plan/plan";
+import { ROLE_LABEL, STACK_LABEL } from "../../src/plan/names";
 import { REDIS_VOLUME } from "../../src/plan/services";
 import { SERVICES_TARGET } from "../../src/plan/swarm";
 import { CORE_CONSTRAINT, WORKER_CONSTRAINT } from "../../src/plan/swarm-services";
@@ -98,6 +105,44 @@ function startNodes(env: NodeJS.ProcessEnv): Promise<ChildProcessWithoutNullStre
   });
 }
 
+/**
+ * Starts lab-sshd on loopback with throwaway keys in `dir`, its commands pointed at `dockerHost`;
+ * resolves with its address, its host key and the login key, and the process (ended by closing
+ * its stdin).
+ */
+async function startSshd(bin: string, dir: string, dockerHost: string) {
+  for (const k of ["host", "login"])
+    await runOk("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `lab-${k}`, "-f", join(dir, k)]);
+  const p = spawn(
+    join(bin, "lab-sshd"),
+    [
+      ...["-host-key", join(dir, "host"), "-authorized-key", join(dir, "login.pub")],
+      ...["-env", `DOCKER_HOST=${dockerHost}`, "-env", "SWARM_POLL_S=0.5"],
+    ],
+    { stdio: ["pipe", "pipe", "inherit"] },
+  );
+  const address = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    p.stdout.on("data", (d) => {
+      out += String(d);
+      if (out.includes("\n")) resolve(out.split("\n")[0]!);
+    });
+    p.on("error", reject);
+    p.on("close", (code) => reject(new Error(`lab-sshd ended (exit ${code}) before it listened`)));
+  });
+  const [host, port] = [
+    address.slice(0, address.lastIndexOf(":")),
+    address.slice(address.lastIndexOf(":") + 1),
+  ];
+  return {
+    process: p as ChildProcess,
+    host,
+    port: Number(port),
+    hostKey: readFileSync(join(dir, "host.pub"), "utf8").trim(),
+    loginKey: readFileSync(join(dir, "login"), "utf8"),
+  };
+}
+
 /** JSON with each object's keys sorted: Docker returns maps in its own order. */
 const canonical = (v: unknown): string =>
   JSON.stringify(v, (_, x) =>
@@ -120,6 +165,7 @@ export async function swarmServices(r: Results, bin: string, tmp: string): Promi
   // The nodes' sockets live here: a short path (a Unix socket's path has 108 bytes at most).
   const D = mkdtempSync(join(tmpdir(), "ai-swarm-"));
   let nodes: ChildProcessWithoutNullStreams | undefined;
+  let sshd: ChildProcess | undefined;
   try {
     const p2 = plan(2);
     const deploy = p2.clusterDeploy!;
@@ -129,6 +175,8 @@ export async function swarmServices(r: Results, bin: string, tmp: string): Promi
     const [images, esp] = await Promise.all([saveSwarmImages(D, 1), kernelHasEsp()]);
     nodes = await startNodes({ ...process.env, ...swarmNodesEnv(p2, D) });
     const manager = `unix://${D}/core/docker.sock`;
+    const login = await startSshd(bin, D, manager);
+    sshd = login.process;
     const on = (node: "core" | "w1", a: string[]) =>
       runOk("docker", ["-H", `unix://${D}/${node}/docker.sock`, ...a], { timeoutMs: 60_000 }).then((x) =>
         x.stdout.trim(),
@@ -190,8 +238,13 @@ export async function swarmServices(r: Results, bin: string, tmp: string): Promi
         "app-infra:redisImage": images.redis,
         "app-infra:appImage": images.app,
         "app-infra:encrypted": esp,
+        "app-infra:serverId": "core-1",
+        "app-infra:workerGeneration": "1",
+        "app-infra:sshHost": login.host,
+        "app-infra:sshPort": login.port,
+        "app-infra:sshHostKey": login.hostKey,
       },
-      { "app-infra:falKey": FAL_KEY },
+      { "app-infra:falKey": FAL_KEY, "app-infra:sshKey": login.loginKey },
     );
     const op = (step: string, a: string[]) => pulumi.op(r, `swarm services: ${step}`, a, OP_TIMEOUT_S);
     const ok = (name: string, cond: boolean, detail: string) => {
@@ -201,6 +254,32 @@ export async function swarmServices(r: Results, bin: string, tmp: string): Promi
     const w = services["worker-image"]!;
     const redis = services["redis"]!;
 
+    // The one box before the move: its Redis on the volume the service will mount, holding a key,
+    // and a worker; both with the labels and grace period the one box's containers have.
+    const oneBox = (role: string, name: string, a: string[]) =>
+      on("core", [
+        ...[
+          "run",
+          "-d",
+          "--name",
+          name,
+          "--label",
+          `${STACK_LABEL}=${STACK}`,
+          "--label",
+          `${ROLE_LABEL}=${role}`,
+        ],
+        ...a,
+      ]);
+    await oneBox("redis", "one-box-redis", [
+      ...["--stop-timeout", String(redis.stopGracePeriodS), "-v", `${REDIS_VOLUME}:/data`],
+      images.redis,
+      ...redis.command!,
+    ]);
+    await oneBox("worker", "one-box-worker", ["--stop-timeout", "10", images.redis, "sleep", "600"]);
+    const oneBoxCli = (...a: string[]) => on("core", ["exec", "one-box-redis", "redis-cli", ...a]);
+    await until("the one box's Redis", async () => (await oneBoxCli("ping")) === "PONG", 30);
+    await oneBoxCli("set", "app:moved", "from-one-box");
+
     const up = await op("up", ["up", "--yes", "--skip-preview"]);
     const workersRunning = async (n: number) =>
       (await runningOn("worker-image")).length === n && (await runningOn("redis")).length === 1;
@@ -208,6 +287,18 @@ export async function swarmServices(r: Results, bin: string, tmp: string): Promi
       "up creates the overlay and the services, and they converge",
       up.ok && (await until("tasks running", () => workersRunning(w.replicas), 60)),
       `${JSON.stringify(up.changes)} ${up.error ?? ""} ${await on("core", ["service", "ls"]).catch(String)}`,
+    );
+    const at = (o: { stepOrder: { op: string; name: string }[] }, opName: string, name: string) =>
+      o.stepOrder.findIndex((x) => x.op === opName && x.name === name);
+    const oneBoxLeft = await on("core", ["ps", "-a", "--filter", `name=one-box-`, "--format", "{{.Names}}"]);
+    const moved = await redisCli("get", "app:moved").catch(String);
+    ok(
+      "the move from one box: the retire step removes its containers before any service starts, and Redis' service has its data",
+      at(up, "create", "swarm-retire") >= 0 &&
+        at(up, "create", "swarm-retire") < at(up, "create", "swarm-redis") &&
+        oneBoxLeft === "" &&
+        moved === "from-one-box",
+      `order ${JSON.stringify(up.stepOrder.map((x) => `${x.op} ${x.name}`))}; one-box containers left ${JSON.stringify(oneBoxLeft)}; app:moved ${moved}`,
     );
 
     const ws = await inspect("service", "worker-image");
@@ -355,36 +446,81 @@ export async function swarmServices(r: Results, bin: string, tmp: string): Promi
       `steps ${JSON.stringify(scale.steps)}; replicas ${scaled.Spec.Mode.Replicated.Replicas}; ${scale.error ?? ""}`,
     );
 
-    // The end of the stack with a job in flight and one waiting. The program's stop step goes
-    // first (components/swarm.ts: a Command on the core node whose delete precedes the service's):
-    // the lab runs the plan's step itself, on the manager's socket, since its local Swarm has no
-    // SSH for the Command. The worker's task stops after its job (RQ's warm shutdown on SIGTERM,
-    // within the grace period); then the destroy; the waiting job stays in Redis' volume.
-    const doneBefore = Number(await redisCli("get", "app:jobs_done"));
-    await enqueue(2, HOLD_S);
-    await until("a job in flight", async () => (await redisCli("zcard", `rq:wip:${QUEUE}`)) === "1", 30);
-    const stopStep = p2.clusterDeploy!.swarm.stop["worker-image"]!;
-    const t0 = Date.now();
-    const stopped = await run("bash", ["-s", "--", ...stopStep.args], {
-      input: readScript(stopStep.script),
-      env: { ...process.env, DOCKER_HOST: manager, SWARM_POLL_S: "0.5" },
-      timeoutMs: 300_000,
+    const QUEUE_WIP = `rq:wip:${QUEUE}`;
+    const counts = async (cli: (...a: string[]) => Promise<string>, since: number) => ({
+      done: Number(await cli("get", "app:jobs_done")) - since,
+      queued: Number(await cli("llen", `rq:queue:${QUEUE}`)),
+      inFlight: Number(await cli("zcard", QUEUE_WIP)),
+      failed: Number(await cli("zcard", `rq:failed:${QUEUE}`)),
     });
-    const stopS = Math.round((Date.now() - t0) / 100) / 10;
-    const afterStop = {
-      done: Number(await redisCli("get", "app:jobs_done")) - doneBefore,
-      queued: Number(await redisCli("llen", `rq:queue:${QUEUE}`)),
-      inFlight: Number(await redisCli("zcard", `rq:wip:${QUEUE}`)),
-      running: (await runningOn("worker-image")).length,
+    const inFlight = async () => {
+      const since = Number(await redisCli("get", "app:jobs_done"));
+      await enqueue(2, HOLD_S);
+      await until("a job in flight", async () => (await redisCli("zcard", QUEUE_WIP)) === "1", 30);
+      return since;
     };
-    ok(
-      "the plan's stop step: the worker finishes its job first, the waiting one stays queued",
-      stopped.code === 0 &&
-        canonical(afterStop) === canonical({ done: 1, queued: 1, inFlight: 0, running: 0 }),
-      `${JSON.stringify(afterStop)} in ${stopS} s; ${stopped.stdout.trim()} ${stopped.stderr.trim()}`,
+
+    // A change that replaces the overlay (here a new core server's ID; also new overlay options)
+    // with a job in flight and one waiting. The overlay goes delete-first (its name is fixed), and
+    // Docker refuses to remove a network a service is on, so the `up` fails before anything is
+    // deleted: the services, the job in flight and the waiting one carry on (README "Stage 4").
+    let since = await inFlight();
+    const redisBefore = (await inspect("service", "redis")).ID;
+    pulumi.setConfig({ "app-infra:serverId": "core-2" });
+    const repl = await op("up, the overlay replaced", ["up", "--yes", "--skip-preview"]);
+    const both = { done: 2, queued: 0, inFlight: 0, failed: 0 };
+    await until(
+      "both jobs done",
+      async () => canonical(await counts(redisCli, since)) === canonical(both),
+      90,
     );
-    r.figure("swarm services: stop step with a job in flight (s)", stopS);
-    // The way back to stage 3 (README "Stage 4"): first every service, by the README's target.
+    const afterRepl = await counts(redisCli, since);
+    pulumi.setConfig({ "app-infra:serverId": "core-1" });
+    const undone = await op("preview --expect-no-changes, the old ID back", [
+      "preview",
+      "--expect-no-changes",
+    ]);
+    ok(
+      "an overlay replacement is refused before anything is deleted: the services and their jobs carry on",
+      !repl.ok &&
+        /is in use by service/.test(repl.error ?? "") &&
+        !repl.stepOrder.some((x) => x.name !== "swarm-network" && x.op.startsWith("delete")) &&
+        (await inspect("service", "worker-image")).ID === before &&
+        (await inspect("service", "redis")).ID === redisBefore &&
+        canonical(afterRepl) === canonical(both) &&
+        undone.ok,
+      `${JSON.stringify(afterRepl)}; order ${JSON.stringify(repl.stepOrder.map((x) => `${x.op} ${x.name}`))}; ${(repl.error ?? "").slice(0, 300)}; the old ID back: ${JSON.stringify(undone.changes)} ${undone.error ?? ""}`,
+    );
+
+    // The worker service replaced (delete-first, its name being fixed) with a job in flight and
+    // one waiting: the engine replaces the stop step first, as a dependent whose `triggers` hold
+    // the service's ID, and its delete lets the job finish before the service goes.
+    since = await inFlight();
+    pulumi.setConfig({ "app-infra:workerGeneration": "2" });
+    const wRepl = await op("up, the worker service replaced", ["up", "--yes", "--skip-preview"]);
+    await until(
+      "both jobs done",
+      async () => canonical(await counts(redisCli, since)) === canonical(both),
+      90,
+    );
+    const afterWRepl = await counts(redisCli, since);
+    const stopFirst = at(wRepl, "delete-replaced", "swarm-worker-image-stop");
+    ok(
+      "a replaced worker service runs its stop step first: the job in flight finishes, the waiting one runs on the successor",
+      wRepl.ok &&
+        stopFirst >= 0 &&
+        stopFirst < at(wRepl, "delete-replaced", "swarm-worker-image") &&
+        (await inspect("service", "worker-image")).ID !== before &&
+        (await inspect("service", "redis")).ID === redisBefore &&
+        canonical(afterWRepl) === canonical(both),
+      `${JSON.stringify(afterWRepl)}; order ${JSON.stringify(wRepl.stepOrder.map((x) => `${x.op} ${x.name}`))}; ${wRepl.error ?? ""}`,
+    );
+    r.figure("swarm services: up replacing the worker service, a job in flight (s)", wRepl.seconds);
+
+    // The way back to stage 3 (README "Stage 4"), its first step by the README's target, with a
+    // job in flight and one waiting: the stop step (a dependent) runs first, the job finishes, the
+    // waiting one stays queued, and only the services go.
+    since = await inFlight();
     const servicesBefore = (await on("core", ["service", "ls", "-q"])).split("\n").filter(Boolean).length;
     const back = await op("way back", [
       "destroy",
@@ -402,15 +538,20 @@ export async function swarmServices(r: Results, bin: string, tmp: string): Promi
       "--filter",
       `name=${deploy.services.network.name}`,
     ]);
+    const stopped = at(back, "delete", "swarm-worker-image-stop");
     ok(
-      "the way back's targeted destroy removes every service and keeps the overlay",
+      "the way back's targeted destroy runs the workers' stop step first, then removes every service and keeps the overlay",
       back.ok &&
+        servicesBefore === 2 &&
         servicesLeft === "" &&
         overlayLeft !== "" &&
-        servicesBefore === 2 &&
-        back.changes.delete === servicesBefore,
-      `${JSON.stringify(back.changes)} in ${back.seconds} s; services left ${JSON.stringify(servicesLeft)}; overlay ${JSON.stringify(overlayLeft)}; ${back.error ?? ""}`,
+        stopped >= 0 &&
+        stopped < at(back, "delete", "swarm-worker-image") &&
+        JSON.stringify(back.steps.delete?.slice().sort()) ===
+          JSON.stringify(["swarm-redis", "swarm-worker-image", "swarm-worker-image-stop"]),
+      `${JSON.stringify(back.steps)} in ${back.seconds} s; services left ${JSON.stringify(servicesLeft)}; overlay ${JSON.stringify(overlayLeft)}; ${back.error ?? ""}`,
     );
+    r.figure("swarm services: the way back's destroy, a job in flight (s)", back.seconds);
     const gone = await op("destroy", ["destroy", "--yes", "--skip-preview"]);
     const left = await on("core", ["service", "ls", "-q"]);
     // Redis' data as the next Redis would find it: the plan's command on the volume.
@@ -426,19 +567,16 @@ export async function swarmServices(r: Results, bin: string, tmp: string): Promi
     ]);
     const after = (...a: string[]) => on("core", ["exec", "redis-after", "redis-cli", ...a]);
     await until("Redis after", async () => (await after("ping")) === "PONG", 30);
-    const counts = {
-      done: Number(await after("get", "app:jobs_done")) - doneBefore,
-      queued: Number(await after("llen", `rq:queue:${QUEUE}`)),
-      failed: Number(await after("zcard", `rq:failed:${QUEUE}`)),
-    };
+    const kept = await counts(after, since);
     ok(
-      "destroy removes every service; Redis' volume keeps the finished job's count and the queued job",
-      gone.ok && left === "" && canonical(counts) === canonical({ done: 1, queued: 1, failed: 0 }),
-      `${JSON.stringify(counts)} in ${gone.seconds} s; services left: ${JSON.stringify(left)}; ${gone.error ?? ""}`,
+      "destroy leaves nothing; Redis' volume keeps the job the way back let finish and the one still queued",
+      gone.ok && left === "" && canonical(kept) === canonical({ done: 1, queued: 1, inFlight: 0, failed: 0 }),
+      `${JSON.stringify(kept)} in ${gone.seconds} s; services left: ${JSON.stringify(left)}; ${gone.error ?? ""}`,
     );
   } catch (e) {
     if (!(e instanceof CheckFailed)) r.check("swarm services: run", false, String((e as Error).message ?? e));
   } finally {
+    sshd?.stdin?.end();
     nodes?.stdin.end();
     if (nodes && nodes.exitCode === null) await new Promise((res) => nodes!.on("close", res));
     await run("rm", ["-rf", D]);

@@ -219,9 +219,11 @@ export class SwarmApp extends pulumi.ComponentResource {
       { name: plan.network.name, driver: plan.network.driver, attachable: plan.network.attachable, options },
       {
         ...child,
-        // Its name is fixed, and Docker refuses a second network of that name: the old one goes
-        // first, and with it (the engine replaces a delete-first resource's dependents first) every
-        // service on it.
+        // Its name is fixed, and Docker refuses a second network of that name: delete-first. Docker
+        // also refuses to remove a network a service is on, and the engine does not replace the
+        // services first (with the overlay's ID unknown the bridge diffs taskSpec as an update), so
+        // a replacement fails the `pulumi up` before anything is deleted (the VM lab; README
+        // "Stage 4" says how to apply one).
         deleteBeforeReplace: true,
         ignoreChanges: ["options"],
         replacementTrigger: args.serverId

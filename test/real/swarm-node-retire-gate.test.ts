@@ -6,48 +6,24 @@
 // - gate: waits for the proxy service's task on this node, runs kamal-proxy's deploy in it, and on
 //   a failed health check prints the API service's logs and fails.
 // test/real/swarm.test.ts runs retire on real dockerds.
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { readScript } from "../../components/host";
 import { snapshotCatalog } from "../../src/plan/catalog";
 import { makePlan } from "../../src/plan/plan";
 import { cfg } from "../plan/fixtures";
+import { fakeDockerBox } from "./support/fake-docker";
 
 const tmp = mkdtempSync(join(tmpdir(), "app-infra-swarm-retire-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/**
- * A fake docker whose answers are the bash `case "$*" in` branches given; every call is logged
- * to argv, and a call no branch matches fails. $d is the fake's own directory.
- */
-function fake(branches: string) {
-  const d = mkdtempSync(join(tmp, "box-"));
-  const bin = join(d, "bin");
-  mkdirSync(bin);
-  writeFileSync(
-    join(bin, "docker"),
-    `#!/bin/bash\nd=\${FAKE_DOCKER:?}\necho "$*" >>"$d/argv"\ncase "$*" in\n${branches}\n  *) echo "fake docker: unexpected: $*" >&2; exit 1 ;;\nesac\n`,
-    { mode: 0o755 },
+/** A fake docker whose answers are the bash `case "$*" in` branches given; any other call fails. */
+const fake = (branches: string) =>
+  fakeDockerBox(
+    tmp,
+    `case "$*" in\n${branches}\n  *) echo "fake docker: unexpected: $*" >&2; exit 1 ;;\nesac\n`,
   );
-  return (...args: string[]) => {
-    const r = spawnSync("bash", ["-s", "--", ...args], {
-      input: readScript("swarm-node.sh"),
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, FAKE_DOCKER: d, SWARM_POLL_S: "0.1" },
-      encoding: "utf8",
-      timeout: 30_000,
-    });
-    let argv = "";
-    try {
-      argv = readFileSync(join(d, "argv"), "utf8");
-    } catch {
-      /* docker never ran */
-    }
-    return { code: r.status, out: r.stdout, err: r.stderr, argv: argv.trim().split("\n").filter(Boolean) };
-  };
-}
 
 const deploy = makePlan(cfg({ stage: 4, workerNodes: 1 }, "prod"), snapshotCatalog()).clusterDeploy!;
 const psFor = (role: string) =>

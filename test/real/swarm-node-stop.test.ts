@@ -2,12 +2,11 @@
 // phase runs it on a real Swarm): it scales the service to 0, waits while any of its tasks may still
 // run (on any node), treats a missing service as done, fails after its timeout, and refuses bad
 // arguments naming them.
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { readScript } from "../../components/host";
+import { fakeDockerBox } from "./support/fake-docker";
 
 const tmp = mkdtempSync(join(tmpdir(), "app-infra-swarm-stop-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -18,17 +17,9 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
  * block again once they are used up.
  */
 function box(psBlocks: string[][], gone = false) {
-  const d = mkdtempSync(join(tmp, "box-"));
-  const bin = join(d, "bin");
-  mkdirSync(bin);
-  writeFileSync(join(d, "ps"), psBlocks.map((b) => b.join("\n")).join("\n--\n") + "\n");
-  if (gone) writeFileSync(join(d, "gone"), "");
-  writeFileSync(
-    join(bin, "docker"),
-    String.raw`#!/bin/bash
-d=${"$"}{FAKE_DOCKER:?}
-echo "$*" >>"$d/argv"
-case "$1 $2" in
+  const run = fakeDockerBox(
+    tmp,
+    String.raw`case "$1 $2" in
   "service inspect") [[ ! -e $d/gone ]] && echo svc0current ;;
   "service update") ;;
   "service ps")
@@ -38,23 +29,11 @@ case "$1 $2" in
   *) exit 1 ;;
 esac
 `,
-    { mode: 0o755 },
+    (d) => {
+      writeFileSync(join(d, "ps"), psBlocks.map((b) => b.join("\n")).join("\n--\n") + "\n");
+      if (gone) writeFileSync(join(d, "gone"), "");
+    },
   );
-  const run = (...args: string[]) => {
-    const r = spawnSync("bash", ["-s", "--", ...args], {
-      input: readScript("swarm-node.sh"),
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, FAKE_DOCKER: d, SWARM_POLL_S: "0.1" },
-      encoding: "utf8",
-      timeout: 30_000,
-    });
-    let argv = "";
-    try {
-      argv = readFileSync(join(d, "argv"), "utf8");
-    } catch {
-      /* docker never ran */
-    }
-    return { code: r.status, out: r.stdout, err: r.stderr, argv: argv.trim().split("\n") };
-  };
   return { run };
 }
 

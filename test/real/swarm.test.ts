@@ -44,9 +44,32 @@ const service = (name: string) => {
   return found;
 };
 
+/**
+ * A docker CLI line for the plan's service `s`: `head` (the command and its own flags), then its
+ * labels (as `labelFlag`) and volume mounts, `extra`, the image and the plan's command.
+ */
+function dockerLine(
+  s: SwarmServiceSpec,
+  head: string[],
+  labelFlag: string,
+  image: string,
+  extra: readonly string[],
+) {
+  return [
+    ...head,
+    ...Object.entries(s.containerLabels).flatMap(([k, v]) => [labelFlag, `${k}=${v}`]),
+    ...s.volumes.flatMap((v) => ["--mount", `type=volume,source=${v.volume},target=${v.containerPath}`]),
+    ...extra,
+    image,
+    ...(s.command ?? []),
+  ]
+    .map(shellQuote)
+    .join(" ");
+}
+
 /** The plan's service as `docker service create` takes it (the CLI stands in for docker.Service). */
 function serviceCreate(s: SwarmServiceSpec, image: string, extra: readonly string[] = []): string {
-  return [
+  const head = [
     ...[
       "docker",
       "service",
@@ -65,37 +88,26 @@ function serviceCreate(s: SwarmServiceSpec, image: string, extra: readonly strin
     ...["--stop-grace-period", `${s.stopGracePeriodS}s`, "--update-order", s.updateOrder],
     ...["--endpoint-mode", s.endpointMode],
     ...Object.entries(s.env).flatMap(([k, v]) => ["--env", `${k}=${v}`]),
-    ...Object.entries(s.containerLabels).flatMap(([k, v]) => ["--container-label", `${k}=${v}`]),
-    ...s.volumes.flatMap((v) => ["--mount", `type=volume,source=${v.volume},target=${v.containerPath}`]),
-    ...extra,
-    image,
-    ...(s.command ?? []),
-  ]
-    .map(shellQuote)
-    .join(" ");
+  ];
+  return dockerLine(s, head, "--container-label", image, extra);
 }
 
-/** The one box's container of the same service, as components/app.ts runs it on stages 1-3 (the labels and grace period that retire relies on). */
+/**
+ * The one box's container of the same service, as components/app.ts runs it on stages 1-3: the
+ * labels and the grace period (its stop timeout) that the retire step relies on.
+ */
 function oneBoxRun(s: SwarmServiceSpec, image: string, extra: readonly string[] = []): string {
-  return [
-    ...[
-      "docker",
-      "run",
-      "-d",
-      "-q",
-      "--name",
-      `one-box-${s.name}`,
-      "--stop-timeout",
-      String(s.stopGracePeriodS),
-    ],
-    ...Object.entries(s.containerLabels).flatMap(([k, v]) => ["--label", `${k}=${v}`]),
-    ...s.volumes.flatMap((v) => ["--mount", `type=volume,source=${v.volume},target=${v.containerPath}`]),
-    ...extra,
-    image,
-    ...(s.command ?? []),
-  ]
-    .map(shellQuote)
-    .join(" ");
+  const head = [
+    "docker",
+    "run",
+    "-d",
+    "-q",
+    "--name",
+    `one-box-${s.name}`,
+    "--stop-timeout",
+    String(s.stopGracePeriodS),
+  ];
+  return dockerLine(s, head, "--label", image, extra);
 }
 
 /** The workers' queue: the last argument of their `rq worker` command. */

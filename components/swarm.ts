@@ -92,8 +92,6 @@ export function goDuration(s: number): string {
   return `${sec}s`;
 }
 const seconds = goDuration;
-/** Megabytes as bytes (a function, not a load-time constant, so mutation testing sees its tests). */
-const bytes = (mb: number) => mb * 1024 * 1024;
 /** Swarm's own restart delay when a spec has none: a crash loop restarts every 5 s, not at once. */
 export const RESTART_DELAY_S = 5;
 
@@ -104,6 +102,8 @@ export function serviceArgs(
   networkId: pulumi.Input<string>,
   env: pulumi.Input<Record<string, string>>,
 ): Omit<docker.ServiceArgs, "name" | "auth"> {
+  // Megabytes as bytes; here rather than at load time, so mutation testing sees the tests of it.
+  const bytes = (mb: number) => mb * 1024 * 1024;
   const update = {
     order: s.updateOrder,
     parallelism: 1,

@@ -90,6 +90,26 @@ describe("Host maps the plan's host slice", () => {
     expect(rec.one("command:remote:Command", "h-swap").inputs.addPreviousOutputInEnv).toBe(false);
   });
 
+  it("stepsAfter: a step also waits for what is declared after the Host (a promise), the others do not", async () => {
+    const later = await recordComponents(() => {
+      const server = new pulumi.ComponentResource("test:index:Thing", "the-server");
+      let settle: (r: pulumi.Resource[]) => void = () => undefined;
+      new Host("l", {
+        plan: PLAN,
+        connection: { host: "192.0.2.9", privateKey: pulumi.secret("PRIV"), hostKey: "ssh-ed25519 HK" },
+        server,
+        payloads: { watchdog: pulumi.secret("PAYLOAD=1\n") },
+        stepsAfter: { watchdog: new Promise((r) => (settle = r)) },
+      });
+      settle([
+        new pulumi.ComponentResource("test:index:Thing", "svc-a"),
+        new pulumi.ComponentResource("test:index:Thing", "svc-b"),
+      ]);
+    });
+    expect(later.options["l-watchdog"]?.dependsOn).toEqual(["the-server", "l-swap", "svc-a", "svc-b"]);
+    expect(later.options["l-swap"]?.dependsOn).toEqual(["the-server", "l-ready"]);
+  });
+
   it("refuses a step without its payload, and a step that names a later one", async () => {
     const server = () => new pulumi.ComponentResource("test:index:Thing", "s");
     const connection = { host: "192.0.2.9", privateKey: pulumi.secret("PRIV"), hostKey: "ssh-ed25519 HK" };

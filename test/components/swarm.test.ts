@@ -26,7 +26,7 @@ const CONNECTION = {
 function declare(
   raw: Record<string, unknown> = {},
   registryAuth?: SwarmAppArgs["registryAuth"],
-  more: Pick<SwarmAppArgs, "steps" | "after"> = {},
+  more: Pick<SwarmAppArgs, "steps" | "after" | "serverId"> = {},
 ) {
   const d = plan(raw);
   new SwarmApp("swarm", {
@@ -91,6 +91,20 @@ describe("the overlay", () => {
     expect(rec.options["swarm-network"]?.deleteBeforeReplace).toBe(true);
     expect(rec.options["swarm-network"]?.replacementTrigger).toBe(true);
     expect(rec.options["swarm-network"]?.provider).toContain("manager");
+  });
+});
+
+describe("the core server's ID (a new server is a new, empty Docker and Swarm)", () => {
+  it("replaces the overlay and every service when it changes; without it, the overlay's options alone", async () => {
+    const rec = await recordComponents(() => declare({}, undefined, { serverId: "4711" }));
+    const options = JSON.stringify(overlayOptions(plan().services.network));
+    expect(rec.options["swarm-network"]?.replacementTriggerValue).toBe(`${options} on 4711`);
+    for (const s of rec.byType("docker:index/service:Service"))
+      expect(rec.options[s.name]?.replacementTriggerValue, s.name).toBe("4711");
+    const none = await recordComponents(() => declare());
+    expect(none.options["swarm-network"]?.replacementTriggerValue).toBe(options);
+    for (const s of none.byType("docker:index/service:Service"))
+      expect(none.options[s.name]?.replacementTrigger, s.name).toBe(false);
   });
 });
 

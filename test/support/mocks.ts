@@ -230,8 +230,10 @@ export interface RecordedOptions {
   replaceOnChanges?: string[];
   ignoreChanges?: string[];
   additionalSecretOutputs?: string[];
-  /** Whether a replacementTrigger was set (its value is an Output). */
+  /** Whether a replacementTrigger was set. */
   replacementTrigger?: boolean;
+  /** Its value, once known (an Output's, resolved). */
+  replacementTriggerValue?: unknown;
   protect?: boolean;
   retainOnDelete?: boolean;
   provider?: string;
@@ -278,6 +280,13 @@ function recordOptions(options: Record<string, RecordedOptions>, pending: Promis
       }),
     };
     const rec = options[args.name]!;
+    const trigger = (args.opts as pulumi.CustomResourceOptions).replacementTrigger;
+    if (trigger !== undefined)
+      pending.push(
+        (pulumi.Output.isInstance(trigger) ? (trigger as any).promise() : Promise.resolve(trigger)).then(
+          (v: unknown) => void (rec.replacementTriggerValue = v),
+        ),
+      );
     if (later) {
       const settled = pulumi.Output.isInstance(deps) ? (deps as any).promise() : deps;
       pending.push(Promise.resolve(settled).then((d: unknown) => void (rec.dependsOn = names(d))));

@@ -51,9 +51,14 @@ describe.each([1, 2, 3])("stage %i is what it was before stage 4", (stage) => {
   it("the program: every resource, its inputs and options, and the outputs but the releases' dates", async () => {
     const run = await record("dev", { stage, ...secrets }, ["botToken", "falKey"], { env });
     const releases = (run.outputs.releases as { date: string }[]).map(({ date: _, ...r }) => r);
+    // The options as the recordings have them: a replacement trigger's value is recorded since
+    // (test/support/mocks.ts), and whether one is set is compared already.
+    const options = Object.fromEntries(
+      Object.entries(run.options).map(([n, { replacementTriggerValue: _, ...o }]) => [n, o]),
+    );
     compare(`program-stage${stage}.json`, {
       resources: run.resources.map((r) => ({ ...r, inputs: sha256(r.inputs) })),
-      options: run.options,
+      options,
       outputs: { ...run.outputs, releases },
     });
   }, 60_000);

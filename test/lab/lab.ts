@@ -71,6 +71,9 @@ const FINAL_RESERVE_S = 200;
  * 77.9-104.8 s (FINAL_RESERVE_S).
  */
 const OPTIONAL_ESTIMATE_S: Record<string, number> = {
+  // 104.5-109 s in the fresh-clone CI runs of 2026-11-27; optional since the run of 18:38, whose
+  // mandatory phases alone came to 47 minutes on a slower machine.
+  "change: redis setting during writes": 130,
   reboot: 230,
   "review findings by experiment": 60,
   "change: healthcheck": 80,
@@ -223,9 +226,14 @@ async function main() {
     };
 
     // Stage 4's Hetzner layer through this engine, on an emulator of its own with in-memory
-    // machines: no VM, about 45 s (test/lab/network.ts).
-    await phase("stage 4: the network layer (in-memory machines)", () =>
+    // machines: no VM, about 35 s (test/lab/network.ts). It runs beside the preview and the
+    // server's boot, as the Swarm phase below does (CI's 45 minutes: the run of 2026-11-27 18:38
+    // took 47 min 21 s with it in line).
+    const networkDone = phase("stage 4: the network layer (in-memory machines)", () =>
       clusterNetwork(r, bin, join(tmp, "network")),
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
     );
     // Stage 4's Swarm services through this engine and the docker plugin, on a two-node Swarm of
     // real dockerds in namespaces of their own: no VM, about 2 minutes (test/lab/swarm-services.ts),
@@ -243,10 +251,9 @@ async function main() {
       await phase("preview", () => previewNewStack(ctx, r));
       d = await r.phase("up: server and host steps", () => upServer(ctx, r));
     } finally {
-      await swarmDone;
+      await Promise.all([swarmDone, networkDone]);
     }
-    const swarmError = await swarmDone;
-    if (swarmError) throw swarmError;
+    for (const e of await Promise.all([networkDone, swarmDone])) if (e) throw e;
     deployed = d;
     await phase("images in the VM", () => buildImages(d, r));
     await phase("up: the app", () => upAll(d, r));
@@ -270,8 +277,8 @@ async function main() {
     if (watchdogBack !== undefined) await heartbeatsResumed(d, r, watchdogBack);
     await phase("change: image bump during jobs", () => imageBump(d, r, HOLD_S));
     await phase("a broken API release, then the rollback", () => brokenRelease(d, r, rollbackByCommand));
-    await phase("change: redis setting during writes", () => redisChange(d, r));
     // The optional phases (CI's time budget, OPTIONAL_ESTIMATE_S), the most telling first.
+    await phase("change: redis setting during writes", () => redisChange(d, r));
     await phase("reboot", () => reboot(d, r));
     await phase("review findings by experiment", () => findingsByExperiment(d, r));
     await phase("change: healthcheck", () => healthcheckChange(d, r));

@@ -54,6 +54,10 @@ nodes() {
 # All of the input is read (no early exit): nodes would otherwise die of SIGPIPE under pipefail.
 node_id() { nodes | awk -v a="$1" '$2 == a && !f { print $1; f = 1 }'; }
 
+# plain_name VALUE: whether VALUE is a plain name (a Swarm service's or a stack's): a letter or digit,
+# then letters, digits, _ . or -; never an option or a shell word.
+plain_name() { [[ $1 =~ ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ ]]; }
+
 # How many of the CURRENT STATE lines on stdin (docker node ps, docker service ps) are of a task
 # whose container runs or is about to.
 count_busy() { grep -cE '^(Running|Starting|Preparing|Ready|Assigned|Accepted)' || true; }
@@ -108,7 +112,7 @@ service_busy() { docker service ps "$1" --format '{{.CurrentState}}' | count_bus
 
 stop() {
   local timeout=$1 service=$2 want=${3:-} id deadline n
-  [[ $service =~ ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ ]] || die "SERVICE: should be a Swarm service name such as worker-image (got '$service')"
+  plain_name "$service" || die "SERVICE: should be a Swarm service name such as worker-image (got '$service')"
   [[ -z $want || $want =~ ^[a-z0-9]+$ ]] || die "ID: should be a Swarm service ID such as 4k2tbflvsk0bd3hfx7yml0lxx (got '$want')"
   if ! id=$(docker service inspect --format '{{.ID}}' "$service" 2>/dev/null); then
     say "no service $service; nothing to stop"
@@ -138,7 +142,7 @@ one_box() {
 retire() {
   local stack=$1 role ids
   shift
-  [[ $stack =~ ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ ]] || die "STACK: should be a Pulumi stack name such as prod (got '$stack')"
+  plain_name "$stack" || die "STACK: should be a Pulumi stack name such as prod (got '$stack')"
   (($# > 0)) || die "retire: takes STACK and at least one ROLE"
   for role in "$@"; do
     [[ $role =~ ^[a-z]+$ ]] || die "ROLE: should be a role such as worker (got '$role')"
@@ -163,8 +167,8 @@ task_container() {
 gate() {
   local timeout=$1 proxy=$2 target=$3 lines=$4 deadline c
   shift 4
-  [[ $proxy =~ ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ ]] || die "PROXY: should be a Swarm service name such as proxy (got '$proxy')"
-  [[ $target =~ ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ ]] || die "TARGET: should be a Swarm service name such as api (got '$target')"
+  plain_name "$proxy" || die "PROXY: should be a Swarm service name such as proxy (got '$proxy')"
+  plain_name "$target" || die "TARGET: should be a Swarm service name such as api (got '$target')"
   [[ $lines =~ ^[0-9]+$ ]] || die "LOG_LINES: should be a whole number (got '$lines')"
   (($# > 0)) || die "gate: takes the kamal-proxy command after LOG_LINES"
   deadline=$((SECONDS + timeout))

@@ -184,7 +184,8 @@ export class Pulumi {
   ): Promise<Operation> {
     // --json: the engine's own account of the run — steps, change summary and error diagnostics.
     const json = ["preview", "up", "refresh", "destroy"].includes(args[0]!) && !args.includes("--json");
-    let res = await this.run(json ? [...args, "--json"] : args, { timeoutS, env });
+    const argv = json ? [...args, "--json"] : args;
+    let res = await this.run(argv, { timeoutS, env });
     // Once, and said so: the program's StackReference to its own stack (components/releases.ts)
     // read the file backend's checkpoint as empty while the same run was writing it (a fresh-clone
     // CI run, 2026-11-27 18:25, 4.7 s into the first up; the same up passed when run again). The
@@ -194,7 +195,7 @@ export class Pulumi {
         `pulumi ${step}: "${CHECKPOINT_RACE}" (the file backend's checkpoint read while written); running it again once`,
       );
       r.figure(`${step}: run again after the checkpoint race`, 1);
-      res = await this.run(json ? [...args, "--json"] : args, { timeoutS, env });
+      res = await this.run(argv, { timeoutS, env });
     }
     const { changes, steps, stepOrder } = parseEngineJson(res.stdout);
     const prefix = Object.entries(env ?? {})

@@ -229,31 +229,36 @@ async function main() {
     // machines: no VM, about 35 s (test/lab/network.ts). It runs beside the preview and the
     // server's boot, as the Swarm phase below does (CI's 45 minutes: the run of 2026-11-27 18:38
     // took 47 min 21 s with it in line).
-    const networkDone = phase("stage 4: the network layer (in-memory machines)", () =>
-      clusterNetwork(r, bin, join(tmp, "network")),
-    ).then(
-      () => undefined,
-      (e: unknown) => e,
+    // Each resolves with its phase's error, if any, so neither throws while the VM's phases run.
+    const beside = (p: Promise<unknown>) =>
+      p.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    const networkDone = beside(
+      phase("stage 4: the network layer (in-memory machines)", () =>
+        clusterNetwork(r, bin, join(tmp, "network")),
+      ),
     );
     // Stage 4's Swarm services through this engine and the docker plugin, on a two-node Swarm of
     // real dockerds in namespaces of their own: no VM, about 2 minutes (test/lab/swarm-services.ts),
     // mostly waiting (the provider polls a service's convergence every 5 s). So it runs beside the
     // preview and the server's boot and host steps, which keep the cores busy under TCG; it never
     // throws but for LAB_STOP_AFTER, and it ends before anything else goes on or is cleaned up.
-    const swarmDone = phase("stage 4: the Swarm services (two dockerds)", () =>
-      swarmServices(r, bin, join(tmp, "swarm-services")),
-    ).then(
-      () => undefined,
-      (e: unknown) => e,
+    const swarmDone = beside(
+      phase("stage 4: the Swarm services (two dockerds)", () =>
+        swarmServices(r, bin, join(tmp, "swarm-services")),
+      ),
     );
+    const besideDone = Promise.all([networkDone, swarmDone]);
     let d: Deployed;
     try {
       await phase("preview", () => previewNewStack(ctx, r));
       d = await r.phase("up: server and host steps", () => upServer(ctx, r));
     } finally {
-      await Promise.all([swarmDone, networkDone]);
+      await besideDone;
     }
-    for (const e of await Promise.all([networkDone, swarmDone])) if (e) throw e;
+    for (const e of await besideDone) if (e) throw e;
     deployed = d;
     await phase("images in the VM", () => buildImages(d, r));
     await phase("up: the app", () => upAll(d, r));

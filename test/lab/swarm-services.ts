@@ -459,6 +459,16 @@ export async function swarmServices(r: Results, bin: string, tmp: string): Promi
       await until("a job in flight", async () => (await redisCli("zcard", QUEUE_WIP)) === "1", 30);
       return since;
     };
+    const both = { done: 2, queued: 0, inFlight: 0, failed: 0 };
+    /** The counts since `since`, once both of inFlight()'s jobs are done (or 90 s have passed). */
+    const bothDone = async (since: number) => {
+      await until(
+        "both jobs done",
+        async () => canonical(await counts(redisCli, since)) === canonical(both),
+        90,
+      );
+      return counts(redisCli, since);
+    };
 
     // A change that replaces the overlay (here a new core server's ID; also new overlay options)
     // with a job in flight and one waiting. The overlay goes delete-first (its name is fixed), and
@@ -468,13 +478,7 @@ export async function swarmServices(r: Results, bin: string, tmp: string): Promi
     const redisBefore = (await inspect("service", "redis")).ID;
     pulumi.setConfig({ "app-infra:serverId": "core-2" });
     const repl = await op("up, the overlay replaced", ["up", "--yes", "--skip-preview"]);
-    const both = { done: 2, queued: 0, inFlight: 0, failed: 0 };
-    await until(
-      "both jobs done",
-      async () => canonical(await counts(redisCli, since)) === canonical(both),
-      90,
-    );
-    const afterRepl = await counts(redisCli, since);
+    const afterRepl = await bothDone(since);
     pulumi.setConfig({ "app-infra:serverId": "core-1" });
     const undone = await op("preview --expect-no-changes, the old ID back", [
       "preview",
@@ -498,12 +502,7 @@ export async function swarmServices(r: Results, bin: string, tmp: string): Promi
     since = await inFlight();
     pulumi.setConfig({ "app-infra:workerGeneration": "2" });
     const wRepl = await op("up, the worker service replaced", ["up", "--yes", "--skip-preview"]);
-    await until(
-      "both jobs done",
-      async () => canonical(await counts(redisCli, since)) === canonical(both),
-      90,
-    );
-    const afterWRepl = await counts(redisCli, since);
+    const afterWRepl = await bothDone(since);
     const stopFirst = at(wRepl, "delete-replaced", "swarm-worker-image-stop");
     ok(
       "a replaced worker service runs its stop step first: the job in flight finishes, the waiting one runs on the successor",

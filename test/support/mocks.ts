@@ -280,17 +280,13 @@ function recordOptions(options: Record<string, RecordedOptions>, pending: Promis
       }),
     };
     const rec = options[args.name]!;
+    // An option's value once known: an Output's or a promise's, resolved.
+    const settled = (v: unknown): Promise<unknown> =>
+      Promise.resolve(pulumi.Output.isInstance(v) ? (v as any).promise() : v);
     const trigger = (args.opts as pulumi.CustomResourceOptions).replacementTrigger;
     if (trigger !== undefined)
-      pending.push(
-        (pulumi.Output.isInstance(trigger) ? (trigger as any).promise() : Promise.resolve(trigger)).then(
-          (v: unknown) => void (rec.replacementTriggerValue = v),
-        ),
-      );
-    if (later) {
-      const settled = pulumi.Output.isInstance(deps) ? (deps as any).promise() : deps;
-      pending.push(Promise.resolve(settled).then((d: unknown) => void (rec.dependsOn = names(d))));
-    }
+      pending.push(settled(trigger).then((v) => void (rec.replacementTriggerValue = v)));
+    if (later) pending.push(settled(deps).then((d) => void (rec.dependsOn = names(d))));
     for (const [key, value] of Object.entries(args.props ?? {})) {
       if (pulumi.Output.isInstance(value)) {
         pending.push(

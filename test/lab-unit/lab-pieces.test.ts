@@ -31,6 +31,7 @@ describe("parseEngineJson", () => {
         { op: "replace", name: "app-api" },
         { op: "update", name: "host-swap" },
       ],
+      slowest: [],
       errors: ["app-api: boom"],
     });
   });
@@ -71,9 +72,27 @@ describe("parseEngineJson", () => {
         { op: "create", name: "app-redis" },
         { op: "create", name: "app-redis" },
       ],
+      slowest: [],
       errors: ["app-redis: container exited"],
     });
     expect(errorText({ stdout: lines.join("\n"), stderr: "" })).not.toContain("PRIVATE KEY");
+  });
+
+  it("times each step from its pre-event to its outputs or failure event, slowest first", () => {
+    const at = (timestamp: number, e: object) => JSON.stringify({ timestamp, ...e });
+    const pre = (op: string, name: string) => ({ resourcePreEvent: { metadata: { op, urn: urn(name) } } });
+    const lines = [
+      at(100, pre("create", "host-docker")),
+      at(101, pre("same", "keys")),
+      at(102, pre("update", "host-swap")),
+      at(103, { resOutputsEvent: { metadata: { urn: urn("keys") } } }),
+      at(110, { resOutputsEvent: { metadata: { urn: urn("host-swap") } } }),
+      at(250, { resOpFailedEvent: { metadata: { urn: urn("host-docker") } } }),
+    ];
+    expect(parseEngineJson(lines.join("\n")).slowest).toEqual([
+      { name: "host-docker", op: "create", seconds: 150 },
+      { name: "host-swap", op: "update", seconds: 8 },
+    ]);
   });
 
   it("says so when there is nothing to report", () => {
@@ -146,11 +165,27 @@ describe("reportMarkdown", () => {
       changes: { replace: 3 },
       steps: { replace: ["app-api"] },
       stepOrder: [{ op: "replace", name: "app-api" }],
+      slowest: [{ name: "app-api", op: "replace", seconds: 61 }],
       error: "e",
+    });
+    r.operation({
+      step: "up (the app)",
+      command: "pulumi up",
+      ok: true,
+      seconds: 90,
+      changes: { create: 2 },
+      steps: { create: ["app-redis", "app-api"] },
+      stepOrder: [],
+      slowest: [
+        { name: "app-api", op: "create", seconds: 70 },
+        { name: "app-redis", op: "create", seconds: 12 },
+      ],
     });
     const md = reportMarkdown(r, "2026-11-26T00:00:00Z");
     expect(md).toContain("FAILED");
     expect(md).toContain("| up (image bump) | **failed** | 12.5 |");
+    expect(md).toContain("- up (the app): app-api (create) 70 s, app-redis (create) 12 s");
+    expect(md).not.toContain("- up (image bump):");
     expect(md).toContain("**reproduced** — finding 3 (SIGKILL): 2 of 6 jobs lost");
     expect(md).toContain("- ❌ a check that failed — why");
   });

@@ -197,7 +197,7 @@ export class Pulumi {
       r.figure(`${step}: run again after the checkpoint race`, 1);
       res = await this.run(argv, { timeoutS, env });
     }
-    const { changes, steps, stepOrder } = parseEngineJson(res.stdout);
+    const { changes, steps, stepOrder, slowest } = parseEngineJson(res.stdout);
     const prefix = Object.entries(env ?? {})
       .map(([k, v]) => `${k}=${v} `)
       .join("");
@@ -209,6 +209,7 @@ export class Pulumi {
       changes,
       steps,
       stepOrder,
+      slowest,
     };
     if (!op.ok) op.error = errorText(res);
     r.operation(op);
@@ -270,8 +271,18 @@ export const CHECKPOINT_RACE = "failed to load checkpoint: EOF";
  */
 export function parseEngineJson(
   stdout: string,
-): Pick<Operation, "changes" | "steps" | "stepOrder"> & { errors: string[] } {
+): Pick<Operation, "changes" | "steps" | "stepOrder" | "slowest"> & { errors: string[] } {
   const steps: Record<string, string[]> = {};
+  // An up's events carry the second they were sent: a step's time is from its pre-event to its
+  // outputs (or failure) event, for the report's slowest steps.
+  const started = new Map<string, { op: string; at: number }>();
+  const slowest: { name: string; op: string; seconds: number }[] = [];
+  const ended = (urn: unknown, at: unknown) => {
+    const s = started.get(String(urn));
+    if (!s || typeof at !== "number") return;
+    started.delete(String(urn));
+    if (s.op !== "same" && s.op !== "read") slowest.push({ name: name(urn), op: s.op, seconds: at - s.at });
+  };
   const stepOrder: { op: string; name: string }[] = [];
   const errors: string[] = [];
   let changes: Record<string, number> = {};
@@ -307,13 +318,24 @@ export function parseEngineJson(
       } catch {
         continue;
       }
-      if (e.resourcePreEvent) step(e.resourcePreEvent.metadata?.op, e.resourcePreEvent.metadata?.urn);
+      if (e.resourcePreEvent) {
+        const m = e.resourcePreEvent.metadata;
+        step(m?.op, m?.urn);
+        if (typeof e.timestamp === "number")
+          started.set(String(m?.urn), { op: String(m?.op), at: e.timestamp });
+      }
+      if (e.resOutputsEvent) ended(e.resOutputsEvent.metadata?.urn, e.timestamp);
+      if (e.resOpFailedEvent) ended(e.resOpFailedEvent.metadata?.urn, e.timestamp);
       if (e.diagnosticEvent) diag(e.diagnosticEvent);
       if (e.summaryEvent) changes = e.summaryEvent.resourceChanges ?? {};
     }
   }
-  return { changes, steps, stepOrder, errors };
+  slowest.sort((a, b) => b.seconds - a.seconds);
+  return { changes, steps, stepOrder, slowest: slowest.slice(0, SLOWEST_KEPT), errors };
 }
+
+/** How many of an operation's slowest steps the report keeps. */
+const SLOWEST_KEPT = 5;
 
 /** Why a run failed: the engine's error diagnostics, else the end of stderr. */
 export function errorText(res: Pick<PulumiRun, "stdout" | "stderr">): string {

@@ -45,6 +45,14 @@ export function reportMarkdown(r: Results, at: string): string {
         )} |`,
     ),
     "",
+    "Slowest steps of each operation over a minute (from the engine's event timestamps):",
+    "",
+    ...r.operations
+      .filter((o) => o.seconds > 60 && o.slowest?.length)
+      .map(
+        (o) => `- ${cell(o.step)}: ${o.slowest!.map((s) => `${s.name} (${s.op}) ${s.seconds} s`).join(", ")}`,
+      ),
+    "",
     ...(bump
       ? [
           "## Image bump (api, bot, workers :1 → :2) while long jobs run",

@@ -20,6 +20,8 @@ export interface Operation {
   steps: Record<string, string[]>;
   /** The same steps in the engine's order, with their operation (delete-replaced before create-replacement = delete-before-replace). */
   stepOrder: { op: string; name: string }[];
+  /** An up's slowest steps, from the engine's event timestamps (whole seconds). */
+  slowest?: { name: string; op: string; seconds: number }[];
   /** The end of Pulumi's output when it failed. */
   error?: string;
 }

@@ -1,6 +1,11 @@
 // The lab's pure pieces: reading the engine's JSON, unwrapping exported secrets, downtime from
 // Docker's events, the report. The lab itself runs under `npm run lab`.
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { PROXY_STATE_PATH } from "../../src/plan/proxy";
+import { writeProxyContext } from "../lab/edge";
 import { errorText, parseEngineJson, unwrapSecrets } from "../lab/engine";
 import { plannedRenames, toOldNames } from "../lab/phases/renames";
 import { reportMarkdown } from "../lab/report";
@@ -218,5 +223,30 @@ describe("renames: the state as a stack deployed before the rename holds it", ()
     expect(out.resources[1].urn).toBe(hostUrn("host-swap"));
     expect(out.resources[1].dependencies).toEqual([hostUrn("host-host-ready")]);
     expect(out.resources[2].urn).toBe(hostUrn("host-ready-extra"));
+  });
+});
+
+describe("the lab's kamal-proxy image", () => {
+  it("is one COPY of a tree on the base, which has the user and the program's state path", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lab-proxy-ctx-"));
+    try {
+      const binary = join(dir, "bin");
+      writeFileSync(binary, "#!/bin/sh\n");
+      writeProxyContext(join(dir, "ctx"), { binary, frontCaPem: "PEM", frontUrl: "http://x:1", base: "b" });
+      const dockerfile = readFileSync(join(dir, "ctx", "Dockerfile"), "utf8");
+      expect(dockerfile).not.toMatch(/^RUN /m);
+      expect(dockerfile).toContain("COPY rootfs/ /");
+      expect(statSync(join(dir, "ctx", "rootfs", "usr", "local", "bin", "kamal-proxy")).mode & 0o777).toBe(
+        0o755,
+      );
+      expect(readFileSync(join(dir, "ctx", "rootfs", "etc", "app-infra-lab", "front-ca.pem"), "utf8")).toBe(
+        "PEM",
+      );
+      // The base (build-image.sh) makes the directory the program mounts the proxy's state on.
+      const script = readFileSync(join(__dirname, "..", "lab", "build-image.sh"), "utf8");
+      expect(script).toContain(`mkdir -p "$root${PROXY_STATE_PATH}"`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

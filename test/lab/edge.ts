@@ -4,12 +4,12 @@
 // tools/kamal-proxy builds from the Go module proxy (no registry is reachable here), with the
 // "Let's Encrypt front" as its HTTPS_PROXY and the front's throwaway CA as its trust store: the
 // production ACME path of kamal-proxy, unmodified, ends at pebble.
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
-import { HTTPS_PORT, HTTP_PORT, PROXY_STATE_PATH } from "../../src/plan/proxy";
+import { HTTPS_PORT, HTTP_PORT } from "../../src/plan/proxy";
 import { GUEST_HOST } from "./receiver";
 
 export interface EdgeClient {
@@ -87,15 +87,19 @@ export function writeProxyContext(
   dir: string,
   o: { binary: string; frontCaPem: string; frontUrl: string; base: string },
 ) {
-  writeFileSync(join(dir, "kamal-proxy"), readFileSync(o.binary), { mode: 0o755 });
-  writeFileSync(join(dir, "front-ca.pem"), o.frontCaPem);
+  // One COPY of a tree, and no RUN: each instruction is a container under TCG. The user and its
+  // state directory are in the lab's base (test/lab/build-image.sh).
+  mkdirSync(join(dir, "rootfs", "usr", "local", "bin"), { recursive: true });
+  mkdirSync(join(dir, "rootfs", "etc", "app-infra-lab"), { recursive: true });
+  writeFileSync(join(dir, "rootfs", "usr", "local", "bin", "kamal-proxy"), readFileSync(o.binary), {
+    mode: 0o755,
+  });
+  writeFileSync(join(dir, "rootfs", "etc", "app-infra-lab", "front-ca.pem"), o.frontCaPem, { mode: 0o644 });
   writeFileSync(
     join(dir, "Dockerfile"),
     [
       `FROM ${o.base}`,
-      "COPY kamal-proxy /usr/local/bin/kamal-proxy",
-      "COPY front-ca.pem /etc/app-infra-lab/front-ca.pem",
-      `RUN useradd --create-home --uid 1000 kamal-proxy && mkdir -p ${PROXY_STATE_PATH} && chown -R kamal-proxy: /home/kamal-proxy`,
+      "COPY rootfs/ /",
       // Lab only: the ACME client's way to pebble (test/real/support/acme-front.ts).
       `ENV HTTPS_PROXY=${o.frontUrl} SSL_CERT_FILE=/etc/app-infra-lab/front-ca.pem`,
       "USER kamal-proxy",

@@ -7,12 +7,10 @@
 # context of Docker"). Debian's build keeps it on, and then Redis started without a config file
 # refuses every client that is not on loopback — the api, bot and workers reach it over the
 # app-infra network. The entrypoint does what the official image does for a `redis-server`
-# command: protected mode off (the network is private and Redis publishes no port).
+# command: protected mode off (the network is private and Redis publishes no port). It is part of
+# the lab's base (test/lab/build-image.sh), so this build runs no container.
 # Other differences: Redis 7.0 not 7.4, runs as root.
 FROM app-infra-lab/base:bookworm
-RUN printf '%s\n' '#!/bin/sh' 'set -e' \
-      'if [ "${1:-}" = redis-server ]; then shift; exec redis-server "$@" --protected-mode no; fi' \
-      'exec "$@"' >/usr/local/bin/docker-entrypoint.sh && chmod 755 /usr/local/bin/docker-entrypoint.sh
 WORKDIR /data
-ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]
+ENTRYPOINT ["/usr/local/bin/redis-stand-in-entrypoint.sh"]
 CMD ["redis-server"]

@@ -105,11 +105,15 @@ export async function buildImages(d: Deployed, r: Results) {
     );
   }
   // A deliberately broken API release: it starts, and answers every request (its health path too)
-  // with a 503, as a release with a broken dependency does. Built without a context (stdin).
+  // with a 503, as a release with a broken dependency does.
+  const brokenDir = join(tmp, "broken-release");
+  writeBrokenContext(brokenDir, APP_IMAGE(1));
+  const brokenTar = join(tmp, "broken-release.tar");
+  run("tar", ["-C", brokenDir, "-cf", brokenTar, "."]);
   await ssh.must(
     `docker build reference-app:${BROKEN_TAG}`,
     `docker build -q --label app-infra-lab.release=${BROKEN_TAG} -t ${APP_IMAGE(BROKEN_TAG)} -`,
-    { stdin: brokenDockerfile(APP_IMAGE(1)), timeoutS: 600 * slow },
+    { stdin: { file: brokenTar }, timeoutS: 600 * slow },
   );
   // The edge proxy: kamal-proxy from the Go module proxy (cached by tools/kamal-proxy/build.sh,
   // which npm test's edge-proxy test has run already in CI), pointed at the ACME front.
@@ -191,8 +195,13 @@ export async function upAll(d: Deployed, r: Results) {
 /** What the broken release's API says to every request, and prints to its log for each. */
 export const BROKEN_MARK = "app-infra lab: a deliberately broken release answers 503";
 
-/** The reference app with its API module replaced by one that fails every request. */
-function brokenDockerfile(base: string): string {
+/**
+ * The reference app with its API module replaced by one that fails every request: a build context
+ * with one COPY (a RUN would start a container, 20-40 s under TCG). The file is root's, as the
+ * reference app's own files are; the image keeps running as 65534.
+ */
+export function writeBrokenContext(dir: string, base: string) {
+  mkdirSync(dir, { recursive: true });
   const api = [
     "from fastapi import FastAPI",
     "from fastapi.responses import PlainTextResponse",
@@ -203,12 +212,7 @@ function brokenDockerfile(base: string): string {
     `    print("${BROKEN_MARK}", flush=True)`,
     `    return PlainTextResponse("broken release", status_code=503)`,
     "",
-  ].join("\\n");
-  return [
-    `FROM ${base}`,
-    "USER root",
-    `RUN printf '${api}' > /srv/app/web/api.py`,
-    "USER 65534:65534",
-    "",
   ].join("\n");
+  writeFileSync(join(dir, "api.py"), api, { mode: 0o644 });
+  writeFileSync(join(dir, "Dockerfile"), [`FROM ${base}`, "COPY api.py /srv/app/web/api.py", ""].join("\n"));
 }

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { PROXY_STATE_PATH } from "../../src/plan/proxy";
 import { writeProxyContext } from "../lab/edge";
 import { errorText, parseEngineJson, unwrapSecrets } from "../lab/engine";
+import { expectedRestarts } from "../lab/phases/jobs";
 import { plannedRenames, toOldNames } from "../lab/phases/renames";
 import { reportMarkdown } from "../lab/report";
 import { Results } from "../lab/results";
@@ -248,5 +249,11 @@ describe("the lab's kamal-proxy image", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("expectedRestarts", () => {
+  it("counts the exits after --max-jobs that must be over once the last job is done", () => {
+    expect([15, 16, 30, 31, 45, 46].map((n) => expectedRestarts(n, 15))).toEqual([0, 1, 1, 2, 2, 3]);
   });
 });

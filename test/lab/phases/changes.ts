@@ -272,6 +272,7 @@ export async function brokenRelease(
   const after = apiStream(d, streamRate(d), BUMP_TIMEOUT_MS);
   const rb = await rollback(d, r);
   const s2 = await after.stop();
+  const waitStart = Date.now();
   const h = await waitHealthy(
     d.ssh,
     d.plan.services.map((s) => s.name),
@@ -279,7 +280,13 @@ export async function brokenRelease(
   );
   const api = await inspect(d.ssh, ["api"]);
   const releases = api.map((i) => `${i.Name.slice(1)} (release ${i.Config.Labels["app-infra-lab.release"]})`);
-  r.figure("rollback", { up: { ok: rb.ok, seconds: rb.seconds }, stream: s2, apiAfter: releases });
+  r.figure("rollback", {
+    up: { ok: rb.ok, seconds: rb.seconds },
+    stream: s2,
+    apiAfter: releases,
+    // From the rollback's end until every container is running and healthy.
+    healthyAfterS: secs(Date.now() - waitStart),
+  });
   r.check(
     "rollback after the broken release: one command brings back the serving release through the gated path",
     rb.ok &&

@@ -1,8 +1,8 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { runPlanCli } from "../../src/cli/plan";
 
 const root = join(__dirname, "..", "..");
@@ -130,6 +130,7 @@ describe("npm run plan (offline)", () => {
 
   it("refuses a secret stored in plain text in a stack file", () => {
     const dir = mkdtempSync(join(tmpdir(), "plan-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(
       join(dir, "Pulumi.t.yaml"),
       "config:\n  app-infra:stage: 1\n  app-infra:botToken: 123:abc\n",

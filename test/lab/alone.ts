@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { stopDockerdWeStarted } from "../real/support/docker";
 import { buildEngine } from "./engine";
 import { Results } from "./results";
 import { log } from "./vm";
@@ -21,6 +22,8 @@ export async function runAlone(
     await phase(r, buildEngine(), tmp);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+    // The Swarm phase builds its test image in the host's dockerd, started if none ran.
+    await stopDockerdWeStarted();
   }
   const bad = r.checks.filter((c) => !c.ok);
   log(

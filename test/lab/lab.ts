@@ -38,6 +38,7 @@ import { freshCopy, memory, reboot } from "./phases/lifecycle";
 import { renamesKeepResources } from "./phases/renames";
 import { startReceiver, type Receiver } from "./receiver";
 import { startS3, type S3Server } from "./s3";
+import { stopDockerdWeStarted } from "../real/support/docker";
 import { startPebble, type Pebble } from "../real/support/pebble";
 import { reportJson, reportMarkdown } from "./report";
 import { Results, secs } from "./results";
@@ -118,6 +119,8 @@ async function main() {
     receiver?.server.close();
     await s3?.stop();
     await acme?.stop();
+    // The Swarm phase builds its test image in the host's dockerd, started if none ran.
+    await stopDockerdWeStarted();
     rmSync(sshBase, { recursive: true, force: true });
     rmSync(tmp, { recursive: true, force: true });
   };

@@ -66,6 +66,8 @@ const DOCKERD_LOG = "/var/log/app-infra-test-dockerd.log";
 const DOCKERD_START_TIMEOUT_MS = 60_000;
 
 let dockerReady: Promise<void> | undefined;
+/** The dockerd this process started, if it did (not one that was running, or another's). */
+let startedDockerd: { pid: number } | undefined;
 
 /**
  * Makes sure a Docker engine answers `docker info`: starts `dockerd` in the background (as root) if
@@ -129,7 +131,12 @@ async function startDockerdIfNeeded(): Promise<void> {
             : `could not start dockerd: ${failed.message}`,
         );
       }
-      if (await dockerInfoOk()) return;
+      if (await dockerInfoOk()) {
+        // Ours, unless another process's dockerd answered and ours exited (pid file taken).
+        if (child.pid !== undefined && child.exitCode === null && existsSync(`/proc/${child.pid}`))
+          startedDockerd = { pid: child.pid };
+        return;
+      }
     }
   } finally {
     closeSync(logFd);
@@ -138,6 +145,24 @@ async function startDockerdIfNeeded(): Promise<void> {
     ? readFileSync(DOCKERD_LOG, "utf8").split("\n").slice(-30).join("\n")
     : "";
   throw new Error(`dockerd did not answer \`docker info\` within 60 s; end of ${DOCKERD_LOG}:\n${tail}`);
+}
+
+/**
+ * Stops the dockerd this process started, and waits up to 30 s for it to exit. For a program that
+ * is not a test run (the lab): npm test shares its dockerd across files, and .ci/run stops it.
+ */
+export async function stopDockerdWeStarted(): Promise<void> {
+  const d = startedDockerd;
+  if (!d) return;
+  startedDockerd = undefined;
+  dockerReady = undefined;
+  try {
+    process.kill(d.pid, "SIGTERM");
+  } catch {
+    return; // gone already
+  }
+  for (const until = Date.now() + 30_000; Date.now() < until && existsSync(`/proc/${d.pid}`);)
+    await sleep(250);
 }
 
 // ---------------------------------------------------------------------------------------------

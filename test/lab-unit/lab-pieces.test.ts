@@ -88,12 +88,16 @@ describe("parseEngineJson", () => {
     const at = (timestamp: number, e: object) => JSON.stringify({ timestamp, ...e });
     const pre = (op: string, name: string) => ({ resourcePreEvent: { metadata: { op, urn: urn(name) } } });
     const lines = [
+      at(99, {
+        resourcePreEvent: { metadata: { op: "create", type: "pulumi:pulumi:Stack", urn: urn("s") } },
+      }),
       at(100, pre("create", "host-docker")),
       at(101, pre("same", "keys")),
       at(102, pre("update", "host-swap")),
       at(103, { resOutputsEvent: { metadata: { urn: urn("keys") } } }),
       at(110, { resOutputsEvent: { metadata: { urn: urn("host-swap") } } }),
       at(250, { resOpFailedEvent: { metadata: { urn: urn("host-docker") } } }),
+      at(251, { resOutputsEvent: { metadata: { urn: urn("s") } } }),
     ];
     expect(parseEngineJson(lines.join("\n")).slowest).toEqual([
       { name: "host-docker", op: "create", seconds: 150 },

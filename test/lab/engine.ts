@@ -321,7 +321,8 @@ export function parseEngineJson(
       if (e.resourcePreEvent) {
         const m = e.resourcePreEvent.metadata;
         step(m?.op, m?.urn);
-        if (typeof e.timestamp === "number")
+        // The stack itself spans the whole run: not a step of its own.
+        if (typeof e.timestamp === "number" && m?.type !== "pulumi:pulumi:Stack")
           started.set(String(m?.urn), { op: String(m?.op), at: e.timestamp });
       }
       if (e.resOutputsEvent) ended(e.resOutputsEvent.metadata?.urn, e.timestamp);

@@ -4,23 +4,25 @@
 // swarm-join.sh, swarm-node.sh admit). The program is test/lab/programs/swarm-services.ts:
 // components/swarm.ts SwarmApp with stage 4's plan, on the manager's socket. It checks what the
 // mocks cannot: what the provider makes of our inputs and what a change does.
-//   up: the overlay and the services, converged; each service as the plan says (placement, limits,
-//   grace period, update order, endpoint mode, mounts, the overlay's MTU); the worker node's
-//   workers process jobs, reaching Redis by its name; the secret reaches the workers' environment
-//   and stays secret in the state; a refresh finds no drift; an image bump updates the worker
-//   service in place (a Swarm rolling update, the same service), the diff naming the image and
-//   hiding the secret; workersPerNode 2 → 1 scales it in place; a change that would replace the
-//   overlay fails before anything is deleted, the jobs carrying on; a replaced worker service runs
-//   its stop step first (the job in flight finishes); the way back's targeted destroy (SERVICES_TARGET) runs the stop step
-//   (the job in flight finishes, the waiting one stays) and removes the services and nothing else;
+//   up: the overlay and the services, converged; the gate after the proxy and the API, and
+//   kamal-proxy routing the core node's port 80 to the API service over the overlay; each service
+//   as the plan says (placement, limits, grace period, update order, endpoint mode, mounts, the
+//   proxy's host-mode ports, the overlay's MTU); the worker node's workers process jobs, reaching
+//   Redis by its name; the secret reaches the workers' environment and stays secret in the state;
+//   a refresh finds no drift; an image bump updates the worker service in place (a Swarm rolling
+//   update, the same service), the diff naming the image and hiding the secret; workersPerNode
+//   2 → 1 scales it in place; a change that would replace the overlay fails before anything is
+//   deleted, the jobs carrying on; a replaced worker service runs its stop step first (the job in
+//   flight finishes); the way back's targeted destroy (SERVICES_TARGET) runs the stop step (the
+//   job in flight finishes, the waiting one stays) and removes the services and nothing else;
 //   destroy leaves Redis' volume with the queue.
 // The move from one box comes first: the one box's Redis (with a key) and a worker container run on
 // the core node before the first `up`, whose retire step removes them before any service starts.
-// The Commands (retire, stop) run through the command provider over SSH, to lab-sshd (built with
+// The Commands (retire, stop, gate) run through the command provider over SSH, to lab-sshd (built with
 // the engine: tools/engine/lab-sshd), whose commands reach the manager's engine.
 // Run alone: `tsx test/lab/swarm-services.ts` (LAB_ENGINE_BIN = a built bin dir, else tools/engine
 // builds); the VM lab runs it as a phase. Needs what test/real/swarm.test.ts needs.
-import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -34,7 +36,13 @@ import { SERVICES_TARGET } from "../../src/plan/swarm";
 import { CORE_CONSTRAINT, WORKER_CONSTRAINT } from "../../src/plan/swarm-services";
 import { run, runOk } from "../real/support/docker";
 import { NETNS_PREAMBLE } from "../real/support/netns";
-import { kernelHasEsp, saveSwarmImages, SWARM_NODE_FUNCS, swarmNodesEnv } from "../real/support/swarm-nodes";
+import {
+  kernelHasEsp,
+  kernelHasIpvs,
+  saveSwarmImages,
+  SWARM_NODE_FUNCS,
+  swarmNodesEnv,
+} from "../real/support/swarm-nodes";
 import { CheckFailed, runAlone } from "./alone";
 import { Pulumi } from "./engine";
 import { Results } from "./results";
@@ -172,7 +180,18 @@ export async function swarmServices(r: Results, bin: string, tmp: string): Promi
     const worker = deploy.workers[0]!;
     for (const f of ["swarm-firewall.sh", "swarm-init.sh", "swarm-join.sh", "swarm-node.sh"])
       writeFileSync(join(D, f), readScript(f));
-    const [images, esp] = await Promise.all([saveSwarmImages(D, 1), kernelHasEsp()]);
+    // The edge proxy's binary (tools/kamal-proxy/build.sh: cached, and built by CI's prepare step).
+    const kamalProxy = spawnSync("bash", [join(__dirname, "..", "..", "tools", "kamal-proxy", "build.sh")], {
+      encoding: "utf8",
+      timeout: 900_000,
+    });
+    if (kamalProxy.status !== 0)
+      throw new Error(`tools/kamal-proxy/build.sh failed: ${kamalProxy.stderr.slice(-1500)}`);
+    const ipvs = kernelHasIpvs();
+    const [images, esp] = await Promise.all([
+      saveSwarmImages(D, 1, { kamalProxy: kamalProxy.stdout.trim().split("\n").at(-1) ?? "" }),
+      kernelHasEsp(),
+    ]);
     nodes = await startNodes({ ...process.env, ...swarmNodesEnv(p2, D) });
     const manager = `unix://${D}/core/docker.sock`;
     const login = await startSshd(bin, D, manager);
@@ -237,7 +256,10 @@ export async function swarmServices(r: Results, bin: string, tmp: string): Promi
         "app-infra:workersPerNode": 2,
         "app-infra:redisImage": images.redis,
         "app-infra:appImage": images.app,
+        "app-infra:apiImage": images.app,
+        "app-infra:proxyImage": images.proxy!,
         "app-infra:encrypted": esp,
+        "app-infra:apiVip": ipvs,
         "app-infra:serverId": "core-1",
         "app-infra:workerGeneration": "1",
         "app-infra:sshHost": login.host,
@@ -283,9 +305,12 @@ export async function swarmServices(r: Results, bin: string, tmp: string): Promi
     const up = await op("up", ["up", "--yes", "--skip-preview"]);
     const workersRunning = async (n: number) =>
       (await runningOn("worker-image")).length === n && (await runningOn("redis")).length === 1;
+    const coreRunning = async () =>
+      (await runningOn("proxy")).length === 1 && (await runningOn("api")).length === 1;
     ok(
       "up creates the overlay and the services, and they converge",
-      up.ok && (await until("tasks running", () => workersRunning(w.replicas), 60)),
+      up.ok &&
+        (await until("tasks running", async () => (await workersRunning(w.replicas)) && coreRunning(), 60)),
       `${JSON.stringify(up.changes)} ${up.error ?? ""} ${await on("core", ["service", "ls"]).catch(String)}`,
     );
     const at = (o: { stepOrder: { op: string; name: string }[] }, opName: string, name: string) =>
@@ -301,8 +326,31 @@ export async function swarmServices(r: Results, bin: string, tmp: string): Promi
       `order ${JSON.stringify(up.stepOrder.map((x) => `${x.op} ${x.name}`))}; one-box containers left ${JSON.stringify(oneBoxLeft)}; app:moved ${moved}`,
     );
 
+    // The edge proxy as users meet it: the core node's port 80 (published in host mode), asked
+    // from the worker node over the private network. kamal-proxy answers 503 for a host it has no
+    // route for; the gate gave it one, to the API service by its name over the overlay.
+    const throughProxy = () =>
+      on("w1", [
+        ...["run", "--rm", "--network", "host", images.app],
+        ...["curl", "-sS", "-m", "10", "-w", "\n%{http_code}", `http://${deploy.core.privateIp}/health`],
+      ]).catch((e: unknown) => String(e));
+    const routed = await throughProxy();
+    ok(
+      "the gate runs after the proxy and the API services, and kamal-proxy routes to the API service over the overlay",
+      at(up, "create", "swarm-gate") >
+        Math.max(at(up, "create", "swarm-proxy"), at(up, "create", "swarm-api")) &&
+        at(up, "create", "swarm-proxy") >= 0 &&
+        at(up, "create", "swarm-api") >= 0 &&
+        routed.endsWith("\n200"),
+      `order ${JSON.stringify(up.stepOrder.map((x) => `${x.op} ${x.name}`))}; GET http://${deploy.core.privateIp}/health from the worker node: ${JSON.stringify(routed.slice(-300))}; the API service's endpoint: ${ipvs ? "vip, as planned" : "dnsrr (this kernel has no IPVS)"}`,
+    );
+
     const ws = await inspect("service", "worker-image");
     const rs = await inspect("service", "redis");
+    const proxySvc = await inspect("service", "proxy");
+    const apiSvc = await inspect("service", "api");
+    const proxy = services["proxy"]!;
+    const api = services["api"]!;
     const net = await inspect("network", deploy.services.network.name);
     const MB = 1024 * 1024;
     const mismatch = [
@@ -351,6 +399,25 @@ export async function swarmServices(r: Results, bin: string, tmp: string): Promi
           ],
           redisArgs: rs.Spec.TaskTemplate.ContainerSpec.Args,
           redisNode: await runningOn("redis"),
+        },
+      ),
+      differences(
+        {
+          proxyPorts: proxy.hostPorts.map((x) => `${x.published}:${x.target}/tcp host`),
+          proxyMount: [proxy.volumes[0]!.volume, proxy.volumes[0]!.containerPath],
+          apiOrder: api.updateOrder,
+          coreNodes: [p2.hetzner!.server.name, p2.hetzner!.server.name],
+        },
+        {
+          proxyPorts: (proxySvc.Spec.EndpointSpec?.Ports ?? []).map(
+            (x: any) => `${x.PublishedPort}:${x.TargetPort}/${x.Protocol} ${x.PublishMode}`,
+          ),
+          proxyMount: [
+            proxySvc.Spec.TaskTemplate.ContainerSpec.Mounts?.[0]?.Source,
+            proxySvc.Spec.TaskTemplate.ContainerSpec.Mounts?.[0]?.Target,
+          ],
+          apiOrder: apiSvc.Spec.UpdateConfig.Order,
+          coreNodes: [...(await runningOn("proxy")), ...(await runningOn("api"))],
         },
       ),
       differences(
@@ -541,13 +608,20 @@ export async function swarmServices(r: Results, bin: string, tmp: string): Promi
     ok(
       "the way back's targeted destroy runs the workers' stop step first, then removes every service and keeps the overlay",
       back.ok &&
-        servicesBefore === 2 &&
+        servicesBefore === 4 &&
         servicesLeft === "" &&
         overlayLeft !== "" &&
         stopped >= 0 &&
         stopped < at(back, "delete", "swarm-worker-image") &&
         JSON.stringify(back.steps.delete?.slice().sort()) ===
-          JSON.stringify(["swarm-redis", "swarm-worker-image", "swarm-worker-image-stop"]),
+          JSON.stringify([
+            "swarm-api",
+            "swarm-gate",
+            "swarm-proxy",
+            "swarm-redis",
+            "swarm-worker-image",
+            "swarm-worker-image-stop",
+          ]),
       `${JSON.stringify(back.steps)} in ${back.seconds} s; services left ${JSON.stringify(servicesLeft)}; overlay ${JSON.stringify(overlayLeft)}; ${back.error ?? ""}`,
     );
     r.figure("swarm services: the way back's destroy, a job in flight (s)", back.seconds);

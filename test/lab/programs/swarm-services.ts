@@ -4,8 +4,14 @@
 // Config:
 //   app-infra:stage (4), app-infra:workerNodes (1), app-infra:workersPerNode   as the program's keys
 //   app-infra:dockerHost       the manager's engine (a unix socket of the lab's core node)
-//   app-infra:redisImage, app-infra:appImage   the lab's stand-ins (no registry here)
+//   app-infra:redisImage, app-infra:appImage, app-infra:apiImage, app-infra:proxyImage
+//                              the lab's stand-ins (no registry here): the workers run appImage,
+//                              the API apiImage (the same build at first), the edge proxy a
+//                              kamal-proxy image laid out as the official one
 //   app-infra:encrypted        false where the kernel has no ESP (the overlay would carry nothing)
+//   app-infra:apiVip           false where the kernel has no IPVS: the API service then resolves
+//                              by DNS to its task (dnsrr), as Redis always does, since its
+//                              virtual IP would lead nowhere
 //   app-infra:falKey 🔒         a secret the workers get in their environment
 //   app-infra:sshHost, app-infra:sshPort, app-infra:sshHostKey, app-infra:sshKey 🔒
 //                              the core node's login for the Commands (the lab's lab-sshd, whose
@@ -13,9 +19,9 @@
 //   app-infra:serverId         stands in for the core server's ID (a change replaces everything)
 //   app-infra:workerGeneration a test knob: a change replaces the worker service (delete-first, as
 //                              a change of one of its replace-forcing inputs would)
-// Only Redis and the workers are declared: the proxy's image and the bot's Telegram are not here
-// (the VM lab runs them on one box), and the API is a service like these; so the gate is not
-// either. The retire step and the workers' stop step are, as index.ts declares them.
+// Redis, the edge proxy, the API and the workers are declared, with the retire step, the
+// workers' stop step and the gate (kamal-proxy's route to the API service), as index.ts declares
+// them. The bot is not: it needs Telegram.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { SwarmApp } from "../../../components/swarm";
@@ -32,10 +38,20 @@ const cfg = parseConfig(pulumi.getStack(), {
 const plan = makePlan(cfg, snapshotCatalog());
 if (plan.errors.length > 0) throw new Error(plan.errors.join("\n"));
 const planned = plan.clusterDeploy!.services;
-const image = { redis: config.require("redisImage"), "worker-image": config.require("appImage") };
+const image = {
+  redis: config.require("redisImage"),
+  "worker-image": config.require("appImage"),
+  api: config.require("apiImage"),
+  proxy: config.require("proxyImage"),
+};
+const apiVip = config.requireBoolean("apiVip");
 const services = planned.services
   .filter((s) => s.name in image)
-  .map((s) => ({ ...s, image: image[s.name as keyof typeof image] }));
+  .map((s) => ({
+    ...s,
+    image: image[s.name as keyof typeof image],
+    ...(s.name === "api" && !apiVip ? { endpointMode: "dnsrr" as const } : {}),
+  }));
 
 // The knob above, as a replacement trigger on the worker service only (the lab's own, not the
 // program's: a stage-4 stack has no setting that replaces one service alone).
@@ -66,7 +82,7 @@ const app = new SwarmApp("swarm", {
       hostKey: config.require("sshHostKey"),
     },
   },
-  steps: { retire: plan.clusterDeploy!.swarm.retire },
+  steps: { retire: plan.clusterDeploy!.swarm.retire, gate: plan.clusterDeploy!.swarm.gate },
 });
 
 export const serviceIds = Object.fromEntries(Object.entries(app.services).map(([k, s]) => [k, s.id]));

@@ -189,11 +189,21 @@ const SUITE = "bookworm";
 const BASE_PACKAGES = ["procps", "iproute2", "curl", "ca-certificates", "redis-tools"] as const;
 /**
  * The flavours of the base image: `tools` for the host scripts; `app` adds what the reference app
- * (examples/reference-app) and a Redis stand-in need, for tests that run the app's own processes.
+ * (examples/reference-app: its workers and its API) and a Redis stand-in need, for tests that run
+ * the app's own processes. Debian ships the `uvicorn` command apart from the python3-uvicorn module.
  */
 const FLAVOURS = {
   tools: BASE_PACKAGES,
-  app: [...BASE_PACKAGES, "python3", "python3-rq", "python3-redis", "redis-server"],
+  app: [
+    ...BASE_PACKAGES,
+    "python3",
+    "python3-rq",
+    "python3-redis",
+    "redis-server",
+    "python3-fastapi",
+    "python3-uvicorn",
+    "uvicorn",
+  ],
 } as const;
 export type BaseFlavour = keyof typeof FLAVOURS;
 // Bump when the recipe below changes in a way the package list does not show.

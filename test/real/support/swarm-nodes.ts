@@ -6,9 +6,19 @@
 //
 // It needs, in its environment: D (a directory for the nodes' sockets and data), LINK_MTU,
 // FIREWALL_ARGS (the Swarm firewall step's arguments) and $D/swarm-firewall.sh.
-import { readFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { release } from "node:os";
 import { join } from "node:path";
 import type { Plan } from "../../../src/plan/plan";
+import { PROXY_STATE_PATH } from "../../../src/plan/proxy";
 import { ensureBaseImage, run, runOk } from "./docker";
 
 /**
@@ -78,6 +88,18 @@ export async function kernelHasEsp(): Promise<boolean> {
   return res.code === 0;
 }
 
+/**
+ * Whether this kernel can give a Swarm service a virtual IP: IPVS, loaded (/proc/net/ip_vs) or a
+ * module the kernel loads when dockerd asks for it. Without it (a kernel built with CONFIG_IP_VS
+ * unset, as on some CI machines) a `vip` service's name leads nowhere; Hetzner's Ubuntu kernel has
+ * the module.
+ */
+export function kernelHasIpvs(): boolean {
+  if (existsSync("/proc/net/ip_vs")) return true;
+  const dir = join("/lib/modules", release(), "kernel", "net", "netfilter", "ipvs");
+  return existsSync(dir) && readdirSync(dir).some((f) => f.startsWith("ip_vs.ko"));
+}
+
 export interface SwarmImages {
   /** Redis' stand-in: the `app` base image, which has redis-server (run with the plan's command). */
   redis: string;
@@ -85,13 +107,36 @@ export interface SwarmImages {
   app: string;
   /** `releases` more builds of it, each differing by a label only: a new image ID, as a new release has. */
   releases: string[];
+  /** The edge proxy's stand-in, when a kamal-proxy binary was given: laid out as the official image. */
+  proxy?: string;
+}
+
+/**
+ * The official kamal-proxy image's layout (user kamal-proxy, uid 1000, its state directory under
+ * $HOME, `kamal-proxy run`) on the test base, with the binary tools/kamal-proxy/build.sh built.
+ * Docker lets a non-root user bind 80/443 in a container (ip_unprivileged_port_start=0 since 20.10).
+ */
+function proxyDockerfile(base: string): string {
+  return [
+    `FROM ${base}`,
+    "COPY kamal-proxy /usr/local/bin/kamal-proxy",
+    `RUN useradd --create-home --uid 1000 kamal-proxy && mkdir -p ${PROXY_STATE_PATH} && chown -R kamal-proxy: /home/kamal-proxy`,
+    "USER kamal-proxy",
+    "EXPOSE 80 443",
+    'CMD ["kamal-proxy", "run"]',
+    "",
+  ].join("\n");
 }
 
 /**
  * Builds the images on this machine's dockerd (no registry here) and saves them to
  * `dir`/images.tar, for each node's `docker load`.
  */
-export async function saveSwarmImages(dir: string, releases = 0): Promise<SwarmImages> {
+export async function saveSwarmImages(
+  dir: string,
+  releases = 0,
+  opts: { kamalProxy?: string } = {},
+): Promise<SwarmImages> {
   const base = await ensureBaseImage("app");
   const app = `app-infra-test-refapp:${base.split(":")[1]}`;
   const refapp = join(__dirname, "..", "..", "..", "examples", "reference-app");
@@ -108,6 +153,22 @@ export async function saveSwarmImages(dir: string, releases = 0): Promise<SwarmI
     more.push(`${app}-r${n}`);
     await build(more[n - 1]!, ["--label", `app-infra-test.release=${n}`]);
   }
-  await runOk("docker", ["save", "-o", join(dir, "images.tar"), base, app, ...more], { timeoutMs: 300_000 });
-  return { redis: base, app, releases: more };
+  let proxy: string | undefined;
+  if (opts.kamalProxy) {
+    proxy = `app-infra-test-kamal-proxy:${base.split(":")[1]}`;
+    const ctx = join(dir, "kamal-proxy-image");
+    mkdirSync(ctx, { recursive: true });
+    copyFileSync(opts.kamalProxy, join(ctx, "kamal-proxy"));
+    writeFileSync(join(ctx, "Dockerfile"), proxyDockerfile(base));
+    await runOk("docker", ["build", "-q", "-t", proxy, ctx], { timeoutMs: 300_000 });
+    rmSync(ctx, { recursive: true, force: true });
+  }
+  await runOk(
+    "docker",
+    ["save", "-o", join(dir, "images.tar"), base, app, ...more, ...(proxy ? [proxy] : [])],
+    {
+      timeoutMs: 300_000,
+    },
+  );
+  return { redis: base, app, releases: more, ...(proxy ? { proxy } : {}) };
 }

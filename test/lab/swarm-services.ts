@@ -327,8 +327,9 @@ export async function swarmServices(r: Results, bin: string, tmp: string): Promi
     );
 
     // The edge proxy as users meet it: the core node's port 80 (published in host mode), asked
-    // from the worker node over the private network. kamal-proxy answers 503 for a host it has no
-    // route for; the gate gave it one, to the API service by its name over the overlay.
+    // from the worker node over the private network. kamal-proxy answers 404 while it has no
+    // route (kamal-proxy v0.9.2 internal/server/router.go:93-97); the gate gave it one, to the API
+    // service by its name over the overlay.
     const throughProxy = () =>
       on("w1", [
         ...["run", "--rm", "--network", "host", images.app],

@@ -4,6 +4,7 @@
 // tools/kamal-proxy builds from the Go module proxy (no registry is reachable here), with the
 // "Let's Encrypt front" as its HTTPS_PROXY and the front's throwaway CA as its trust store: the
 // production ACME path of kamal-proxy, unmodified, ends at pebble.
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
@@ -76,6 +77,19 @@ export function edgeRequest(
 
 /** The lab's kamal-proxy image: its tag in the stack config. */
 export const PROXY_IMAGE = "app-infra-lab/kamal-proxy:v0.9.2";
+
+/**
+ * The kamal-proxy binary's path, from tools/kamal-proxy/build.sh (cached by content; npm test's
+ * edge-proxy test and CI's prepare step have built it already).
+ */
+export function kamalProxyBinary(): string {
+  const built = spawnSync("bash", [join(__dirname, "..", "..", "tools", "kamal-proxy", "build.sh")], {
+    encoding: "utf8",
+    timeout: 900_000,
+  });
+  if (built.status !== 0) throw new Error(`tools/kamal-proxy/build.sh failed: ${built.stderr.slice(-1500)}`);
+  return built.stdout.trim().split("\n").at(-1) ?? "";
+}
 
 /**
  * The build context of the lab's kamal-proxy image, as a directory: the binary, the front's CA,

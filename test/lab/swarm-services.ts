@@ -22,7 +22,7 @@
 // the engine: tools/engine/lab-sshd), whose commands reach the manager's engine.
 // Run alone: `tsx test/lab/swarm-services.ts` (LAB_ENGINE_BIN = a built bin dir, else tools/engine
 // builds); the VM lab runs it as a phase. Needs what test/real/swarm.test.ts needs.
-import { spawn, spawnSync, type ChildProcess, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -44,6 +44,7 @@ import {
   swarmNodesEnv,
 } from "../real/support/swarm-nodes";
 import { CheckFailed, runAlone } from "./alone";
+import { kamalProxyBinary } from "./edge";
 import { Pulumi } from "./engine";
 import { Results } from "./results";
 import { log } from "./vm";
@@ -180,16 +181,9 @@ export async function swarmServices(r: Results, bin: string, tmp: string): Promi
     const worker = deploy.workers[0]!;
     for (const f of ["swarm-firewall.sh", "swarm-init.sh", "swarm-join.sh", "swarm-node.sh"])
       writeFileSync(join(D, f), readScript(f));
-    // The edge proxy's binary (tools/kamal-proxy/build.sh: cached, and built by CI's prepare step).
-    const kamalProxy = spawnSync("bash", [join(__dirname, "..", "..", "tools", "kamal-proxy", "build.sh")], {
-      encoding: "utf8",
-      timeout: 900_000,
-    });
-    if (kamalProxy.status !== 0)
-      throw new Error(`tools/kamal-proxy/build.sh failed: ${kamalProxy.stderr.slice(-1500)}`);
     const ipvs = kernelHasIpvs();
     const [images, esp] = await Promise.all([
-      saveSwarmImages(D, 1, { kamalProxy: kamalProxy.stdout.trim().split("\n").at(-1) ?? "" }),
+      saveSwarmImages(D, 1, { kamalProxy: kamalProxyBinary() }),
       kernelHasEsp(),
     ]);
     nodes = await startNodes({ ...process.env, ...swarmNodesEnv(p2, D) });

@@ -1,11 +1,10 @@
 // The first deploy, by the real engine: `pulumi preview`, then `pulumi up` of the server and its
 // host steps, the app's images built in the VM (no registry is reachable here), then the full `up`.
-import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../engine";
 import type { Deployed, LabContext } from "../context";
-import { guestFrontUrl, PROXY_IMAGE, writeProxyContext } from "../edge";
+import { guestFrontUrl, kamalProxyBinary, PROXY_IMAGE, writeProxyContext } from "../edge";
 import { APP_IMAGE, BASE_IMAGE, BROKEN_TAG } from "../lab-config";
 import { shellJoin, waitHealthy } from "../remote";
 import type { Results } from "../results";
@@ -117,15 +116,10 @@ export async function buildImages(d: Deployed, r: Results) {
   );
   // The edge proxy: kamal-proxy from the Go module proxy (cached by tools/kamal-proxy/build.sh,
   // which npm test's edge-proxy test has run already in CI), pointed at the ACME front.
-  const built = spawnSync("bash", [join(ROOT, "tools", "kamal-proxy", "build.sh")], {
-    encoding: "utf8",
-    timeout: 900_000,
-  });
-  if (built.status !== 0) throw new Error(`tools/kamal-proxy/build.sh failed: ${built.stderr.slice(-1500)}`);
   const proxyDir = join(tmp, "kamal-proxy-image");
   mkdirSync(proxyDir);
   writeProxyContext(proxyDir, {
-    binary: built.stdout.trim().split("\n").at(-1) ?? "",
+    binary: kamalProxyBinary(),
     frontCaPem: d.acme.frontCaPem,
     frontUrl: guestFrontUrl(d.acme.front.port),
     base: BASE_IMAGE,

@@ -23,6 +23,15 @@ export interface MachineShape {
   diskGb: number;
 }
 
+/** A server's NIC on one private network (attach_to_network), with the address Hetzner gives it. */
+export interface PrivateNic {
+  network: number;
+  /** The network's range (10.0.0.0/16). */
+  ipRange: string;
+  ip: string;
+  mac: string;
+}
+
 /** What the machine really got (the qemu backend caps memory and cores), for reports. */
 export interface MachineInfo {
   running: boolean;
@@ -47,6 +56,10 @@ export interface MachineBackend {
   /** New cores/memory for a stopped machine, used from its next boot; the disk is kept. */
   resize(id: number, shape: MachineShape): Promise<void>;
   destroy(id: number): Promise<void>;
+  /** Plugs a NIC on a private network in: at once if the machine runs (hot-plug), else at its next boot. */
+  attachNic(id: number, nic: PrivateNic): Promise<void>;
+  /** Unplugs the machine's NIC on private network `network`. */
+  detachNic(id: number, network: number): Promise<void>;
   /** Called when a machine stops by itself (guest shutdown, ACPI, crash). */
   onStopped(cb: (id: number) => void): void;
   info(id: number): MachineInfo | undefined;
@@ -61,6 +74,7 @@ interface FakeMachine {
   shape: MachineShape;
   running: boolean;
   boots: number;
+  nics: PrivateNic[];
 }
 
 /**
@@ -77,7 +91,16 @@ export class FakeBackend implements MachineBackend {
   constructor(readonly opts: { delayMs?: number; ignoreAcpi?: boolean } = {}) {}
 
   failNext(
-    op: "createMachine" | "powerOn" | "powerOff" | "shutdown" | "reboot" | "resize" | "destroy",
+    op:
+      | "createMachine"
+      | "powerOn"
+      | "powerOff"
+      | "shutdown"
+      | "reboot"
+      | "resize"
+      | "destroy"
+      | "attachNic"
+      | "detachNic",
     message: string,
   ) {
     this.failures.set(op, message);
@@ -103,6 +126,7 @@ export class FakeBackend implements MachineBackend {
       shape: { cores: spec.cores, memoryGb: spec.memoryGb, diskGb: spec.diskGb },
       running: false,
       boots: 0,
+      nics: [],
     });
   }
   async powerOn(id: number) {
@@ -135,6 +159,14 @@ export class FakeBackend implements MachineBackend {
   async destroy(id: number) {
     await this.step("destroy", id);
     this.machines.delete(id);
+  }
+  async attachNic(id: number, nic: PrivateNic) {
+    const m = await this.step("attachNic", id);
+    m.nics.push(nic);
+  }
+  async detachNic(id: number, network: number) {
+    const m = await this.step("detachNic", id);
+    m.nics = m.nics.filter((n) => n.network !== network);
   }
   onStopped(cb: (id: number) => void) {
     this.stoppedCbs.push(cb);

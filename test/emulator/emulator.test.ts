@@ -611,6 +611,11 @@ describe("private networks", () => {
       mac_address: expect.stringMatching(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/),
     });
     expect((await api("GET", `/networks/${n.id}`)).body.network.servers).toEqual([a.id, b.id]);
+    // Each attach plugged the machine's NIC in, with the address and MAC the API shows.
+    const mac = (await api("GET", `/servers/${a.id}`)).body.server.private_net[0].mac_address;
+    expect(backend.machines.get(a.id)!.nics).toEqual([
+      { network: n.id, ipRange: "10.0.0.0/16", ip: "10.0.1.2", mac },
+    ]);
     // A subnet with servers in it stays, in the words the provider tolerates.
     const del = await api("POST", `/networks/${n.id}/actions/delete_subnet`, { ip_range: "10.0.1.0/24" });
     expect(del.body.error.message).toContain("servers are attached");
@@ -620,9 +625,11 @@ describe("private networks", () => {
       (await api("POST", `/servers/${b.id}/actions/detach_from_network`, { network: n.id })).body.error.code,
     ).toBe("server_not_attached_to_network");
     expect(await ips()).toEqual([["10.0.1.2"], []]);
+    expect(backend.machines.get(b.id)!.nics).toEqual([]);
     // Deleting the network detaches the rest; a server in another zone finds no subnet.
     expect((await api("DELETE", `/networks/${n.id}`)).status).toBe(204);
     expect(await ips()).toEqual([[], []]);
+    await expect.poll(() => backend.machines.get(a.id)!.nics).toEqual([]);
     const far = (await api("POST", "/networks", { name: "n3", ip_range: "10.0.0.0/16" })).body.network;
     await waitActions([
       (

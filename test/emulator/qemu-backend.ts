@@ -10,13 +10,15 @@
 // (image-cache.ts) are the lab's.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createSocket } from "node:dgram";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { accelArgs } from "../lab/accel";
 import type { LabImage } from "../lab/image-cache";
 import { run, type Accel, type VmFiles } from "../lab/vm";
-import type { MachineBackend, MachineInfo, MachineShape, MachineSpec } from "./backend";
+import type { MachineBackend, MachineInfo, MachineShape, MachineSpec, PrivateNic } from "./backend";
+import { PrivateFabric } from "./private-net";
 
 export interface QemuBackendOptions {
   /** Per-server directories (overlay disk, seed, console log) go under <stateDir>/machines/<id>. */
@@ -47,6 +49,26 @@ interface Machine {
   boots: number;
   stderr: string;
   actual: { cores: number; memoryMb: number };
+  /** Its private NICs: the network's switch port and the NIC's own UDP port, both on 127.0.0.1. */
+  nics: { nic: PrivateNic; hub: number; local: number }[];
+}
+
+/** A UDP port free on 127.0.0.1 now (bound and released): a private NIC's own end. */
+async function freeUdpPort(): Promise<number> {
+  const s = createSocket("udp4");
+  await new Promise<void>((resolve) => s.bind(0, "127.0.0.1", () => resolve()));
+  const { port } = s.address();
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+/** qemu's -netdev and -device for a private NIC; ids by network, so each is named on unplug. */
+function nicArgs(n: Machine["nics"][number]): { netdev: string; device: string } {
+  const id = n.nic.network;
+  return {
+    netdev: `socket,id=pn${id},udp=127.0.0.1:${n.hub},localaddr=127.0.0.1:${n.local}`,
+    device: `virtio-net-pci,netdev=pn${id},mac=${n.nic.mac},id=pd${id}`,
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -87,12 +109,15 @@ export class QemuBackend implements MachineBackend {
   private stoppedCbs: ((id: number) => void)[] = [];
   private readonly sockDir: string;
   private readonly log: (msg: string) => void;
+  /** The private networks' switches (and DHCP), shared by every machine. */
+  readonly fabric: PrivateFabric;
 
   constructor(readonly o: QemuBackendOptions) {
     mkdirSync(join(o.stateDir, "machines"), { recursive: true });
     // Monitor sockets in a short path: a unix socket path is limited to 107 bytes.
     this.sockDir = mkdtempSync(join(tmpdir(), "hemu-"));
     this.log = o.log ?? ((m) => process.stderr.write(`[hcloud-emulator qemu] ${m}\n`));
+    this.fabric = new PrivateFabric((m) => this.log(m));
   }
 
   private m(id: number): Machine {
@@ -155,6 +180,7 @@ export class QemuBackend implements MachineBackend {
       boots: 0,
       stderr: "",
       actual: this.actual(shape),
+      nics: [],
     });
   }
 
@@ -200,6 +226,11 @@ export class QemuBackend implements MachineBackend {
       `user,id=n0${fwd}`,
       "-device",
       "virtio-net-pci,netdev=n0",
+      // The private networks' NICs, after the public one (the guest's second NIC and on).
+      ...m.nics.flatMap((n) => {
+        const a = nicArgs(n);
+        return ["-netdev", a.netdev, "-device", a.device];
+      }),
       "-device",
       "virtio-rng-pci",
       "-monitor",
@@ -271,18 +302,49 @@ export class QemuBackend implements MachineBackend {
     for (let i = 0; i < 50 && !m.exited; i++) await sleep(100);
   }
 
-  private monitorCommand(m: Machine, cmd: string): Promise<void> {
+  /** Runs HMP commands in order; resolves with what the monitor printed. */
+  private monitorCommand(m: Machine, ...cmds: string[]): Promise<string> {
     return new Promise((resolve, reject) => {
       const s = connect(m.monitor);
+      let out = "";
+      s.on("data", (d) => (out += String(d)));
       s.on("error", (e) => reject(new Error(`qemu monitor of server ${m.spec.id}: ${e.message}`)));
       s.on("connect", () => {
-        s.write(`${cmd}\n`);
+        for (const c of cmds) s.write(`${c}\n`);
         setTimeout(() => {
           s.end();
-          resolve();
-        }, 300);
+          resolve(out);
+        }, 300 * cmds.length);
       });
     });
+  }
+
+  async attachNic(id: number, nic: PrivateNic) {
+    const m = this.m(id);
+    const n = { nic, hub: await this.fabric.port(nic.network), local: await freeUdpPort() };
+    this.fabric.lease(nic.network, nic);
+    m.nics.push(n);
+    if (m.exited) return;
+    // Hot-plugged, as Hetzner plugs a running server's private interface in; the guest's
+    // systemd-networkd asks for its address by DHCP.
+    const a = nicArgs(n);
+    const out = await this.monitorCommand(m, `netdev_add ${a.netdev}`, `device_add ${a.device}`);
+    if (/error|could not|invalid/i.test(out))
+      throw new Error(`server ${id}: qemu refused the private NIC: ${out.replace(/\s+/g, " ").slice(-400)}`);
+    this.log(`server ${id}: NIC ${nic.mac} plugged into network ${nic.network} (${nic.ip})`);
+  }
+
+  async detachNic(id: number, network: number) {
+    const m = this.m(id);
+    const n = m.nics.find((x) => x.nic.network === network);
+    if (!n) return;
+    m.nics = m.nics.filter((x) => x !== n);
+    this.fabric.release(network, n.nic.mac);
+    if (m.exited) return;
+    await this.monitorCommand(m, `device_del pd${network}`);
+    // The guest acknowledges the unplug (ACPI) before the backend can go.
+    await sleep(2000);
+    await this.monitorCommand(m, `netdev_del pn${network}`);
   }
 
   async powerOff(id: number) {
@@ -315,6 +377,7 @@ export class QemuBackend implements MachineBackend {
     const m = this.machines.get(id);
     if (!m) return;
     await this.kill(m);
+    for (const n of m.nics) this.fabric.release(n.nic.network, n.nic.mac);
     this.machines.delete(id);
     rmSync(m.dir, { recursive: true, force: true });
   }
@@ -342,6 +405,7 @@ export class QemuBackend implements MachineBackend {
 
   async stopAll() {
     await Promise.all([...this.machines.values()].map((m) => this.kill(m)));
+    this.fabric.close();
     rmSync(this.sockDir, { recursive: true, force: true });
   }
 }

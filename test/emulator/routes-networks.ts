@@ -309,7 +309,11 @@ export function networkRoutes(w: World): [string, string, Handler][] {
         const n = w.network(r.params.id!);
         if (n.protection.delete) throw new ApiError("protected", `network ${n.id} is delete-protected`);
         // Hetzner detaches the servers still attached in the background.
-        for (const s of w.servers.values()) s.privateNet = s.privateNet.filter((p) => p.network !== n.id);
+        for (const s of w.servers.values()) {
+          if (!s.privateNet.some((p) => p.network === n.id)) continue;
+          s.privateNet = s.privateNet.filter((p) => p.network !== n.id);
+          w.backend.detachNic(s.id, n.id).catch(() => undefined);
+        }
         w.networks.delete(n.id);
         return { status: 204 };
       },

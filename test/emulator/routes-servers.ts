@@ -492,7 +492,17 @@ export function serverRoutes(w: World): [string, string, Handler][] {
       serverAction(name, SERVER_NETWORK_ACTIONS[name], (s, b) => {
         unlocked(s);
         serverNetworkAction(w, s, name, b);
-        return act(s, name, async () => undefined).action;
+        // The machine's NIC: plugged in or out while the action runs (the qemu backend's VMs get
+        // their address by DHCP from the network, test/emulator/private-net.ts).
+        const n = w.network(b.network);
+        const p = s.privateNet.find((x) => x.network === n.id);
+        const work =
+          name === "attach_to_network" && p
+            ? () => w.backend.attachNic(s.id, { network: n.id, ipRange: n.ipRange, ip: p.ip, mac: p.mac })
+            : name === "detach_from_network"
+              ? () => w.backend.detachNic(s.id, n.id)
+              : async () => undefined;
+        return act(s, name, work).action;
       }),
     ),
   ];

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Stage 4 (issue 16), not wired into the program yet: the host firewall for Docker Swarm's ports on
-# every node. Run as root:
+# Stage 4 (issue 16): the host firewall for Docker Swarm's ports on every node, the last host step
+# of each (src/plan/host.ts). Run as root:
 #   bash -s -- PRIVATE_SUBNET < swarm-firewall.sh
 # PRIVATE_SUBNET  the nodes' Hetzner subnet, an IPv4 CIDR such as 10.0.1.0/24 (src/plan/nodes.ts).
 #
@@ -12,9 +12,12 @@
 # metadata block are untouched; an nftables drop in any base chain drops the packet. IPv4 from
 # outside the subnet is dropped, and these ports over IPv6 always (the private network is IPv4).
 # A unit loads the same file at boot, before docker.service starts dockerd.
+# nft comes from the nftables package, installed here when missing: a minimal Debian lacks it (the
+# VM lab's image, on which the lab's stage 3 → 4 run found this step failing for exactly that).
 # Environment (paths, overridable for tests):
 #   NFT_FILE          default /etc/app-infra/swarm-firewall.nft
 #   SYSTEMD_UNIT_DIR  default /etc/systemd/system ("-" skips the unit, for tests without systemd)
+#   APT_ATTEMPTS, APT_RETRY_SLEEP_S   as install-docker.sh (30, 10)
 # Safe to run again: the file replaces the table atomically (one `nft -f` transaction).
 set -euo pipefail
 
@@ -23,6 +26,10 @@ die() {
   say "$*" >&2
   exit 1
 }
+
+# apt_get (lib/apt.sh explains each option), for nftables when nft is missing.
+# shellcheck source-path=SCRIPTDIR source=lib/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh" # app-infra:inline
 
 # The ruleset for subnet $1, as `nft -f` reads it. "table … ; delete table …" first makes a reload
 # replace the table rather than add a second copy of every rule.
@@ -59,7 +66,14 @@ main() {
     die "PRIVATE_SUBNET: the prefix should be between 8 and 30 (got '$subnet')"
   NFT_FILE=${NFT_FILE:-/etc/app-infra/swarm-firewall.nft}
   SYSTEMD_UNIT_DIR=${SYSTEMD_UNIT_DIR:-/etc/systemd/system}
-  command -v nft >/dev/null || die "nft not found (Ubuntu package nftables)"
+  APT_ATTEMPTS=${APT_ATTEMPTS:-30}
+  APT_RETRY_SLEEP_S=${APT_RETRY_SLEEP_S:-10}
+  if ! command -v nft >/dev/null; then
+    say "nft not found: installing nftables"
+    apt_get update
+    apt_get install -y --no-install-recommends nftables
+    command -v nft >/dev/null || die "nft not found after installing nftables"
+  fi
 
   mkdir -p "$(dirname "$NFT_FILE")"
   ruleset "$subnet" >"$NFT_FILE.new"

@@ -120,6 +120,7 @@ const USES: Record<string, string[]> = {
   "install-watchdog.sh": ["lib/installer.sh"],
   "backup-redis.sh": ["lib/backup-settings.sh"],
   "restore-redis.sh": ["lib/backup-settings.sh"],
+  "swarm-firewall.sh": ["lib/apt.sh"],
   "swarm-init.sh": ["lib/swarm.sh"],
   "swarm-join.sh": ["lib/swarm.sh"],
   "swarm-node.sh": ["lib/swarm.sh"],

@@ -2,7 +2,7 @@
 // firewall is not touched): the "node" is the namespace unshare makes, a "peer" node reaches it from
 // the private subnet and an "outsider" from a public address. Swarm's management port must answer
 // the peer only; other ports stay open to both. Needs root, unshare, iproute2, nft and python3.
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -71,6 +71,78 @@ describe("swarm-firewall.sh with the real nft", () => {
       });
       expect(res.code, arg).toBe(1);
       expect(res.stderr.trim(), arg).toBe(`swarm-firewall: PRIVATE_SUBNET: ${why}`);
+    }
+  });
+
+  // A host without nft (a minimal Debian, as the VM lab's image): a fake apt-get whose install puts
+  // a fake nft on PATH, and a PATH without /usr/sbin, where the real one lives.
+  const noNft = (aptFails: boolean) => {
+    const dir = mkdtempSync(join(tmpdir(), "app-infra-swarm-fw-apt-"));
+    const bin = join(dir, "bin");
+    mkdirSync(bin);
+    writeFileSync(
+      join(bin, "apt-get"),
+      `#!/bin/bash
+echo "apt-get $*" >>"${dir}/calls"
+${aptFails ? "exit 100" : ""}
+if [[ " $* " == *" install "*nftables* ]]; then
+  printf '#!/bin/bash\necho "nft $*" >>"${dir}/calls"\n' >"${bin}/nft"; chmod +x "${bin}/nft"
+fi
+`,
+      { mode: 0o755 },
+    );
+    return { dir, bin, calls: () => readFileSync(join(dir, "calls"), "utf8").trim().split("\n") };
+  };
+
+  it("installs nftables with apt-get when nft is missing, then loads the rules with it", async () => {
+    const box = noNft(false);
+    try {
+      const res = await run("bash", ["-s", "--", "10.0.1.0/24"], {
+        input: readScript("swarm-firewall.sh"),
+        env: {
+          ...process.env,
+          PATH: `${box.bin}:/usr/bin:/bin`,
+          NFT_FILE: join(box.dir, "swarm.nft"),
+          SYSTEMD_UNIT_DIR: "-",
+        },
+      });
+      expect(res.code, res.stderr).toBe(0);
+      const calls = box.calls();
+      expect(calls.map((c) => c.replace(/ -o \S+/g, ""))).toEqual([
+        "apt-get -q update",
+        "apt-get -q install -y --no-install-recommends nftables",
+        `nft -c -f ${join(box.dir, "swarm.nft.new")}`,
+        `nft -f ${join(box.dir, "swarm.nft")}`,
+      ]);
+      expect(res.stdout).toContain("swarm-firewall: nft not found: installing nftables");
+    } finally {
+      rmSync(box.dir, { recursive: true, force: true });
+    }
+  });
+
+  it("fails, naming apt-get, when nftables cannot be installed; no rules file is written", async () => {
+    const box = noNft(true);
+    try {
+      const res = await run("bash", ["-s", "--", "10.0.1.0/24"], {
+        input: readScript("swarm-firewall.sh"),
+        env: {
+          ...process.env,
+          PATH: `${box.bin}:/usr/bin:/bin`,
+          NFT_FILE: join(box.dir, "swarm.nft"),
+          SYSTEMD_UNIT_DIR: "-",
+          APT_ATTEMPTS: "2",
+          APT_RETRY_SLEEP_S: "0",
+        },
+      });
+      expect(res.code).toBe(1);
+      expect(res.stderr.trim()).toBe("swarm-firewall: apt-get update failed 2 times, giving up");
+      expect(box.calls()).toEqual([
+        "apt-get -q -o DPkg::Lock::Timeout=60 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold update",
+        "apt-get -q -o DPkg::Lock::Timeout=60 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold update",
+      ]);
+      expect(existsSync(join(box.dir, "swarm.nft"))).toBe(false);
+    } finally {
+      rmSync(box.dir, { recursive: true, force: true });
     }
   });
 });

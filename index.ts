@@ -176,7 +176,8 @@ export = async () => {
       plan: cd,
       coreServer: server.server,
       coreLogin: hostLogin,
-      coreReady: [firewall],
+      // The Swarm firewall, and Docker (re-run on a 3 → 4 move: live-restore off, which Swarm needs).
+      coreReady: [firewall, host.dockerReady],
       deployKeyId: server.deployKey.id,
       deployPrivateKey: keys.deployPrivateKey,
       workerWatchdogSecrets: pulumi.secret(workerWatchdogSecrets),

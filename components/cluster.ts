@@ -38,7 +38,10 @@ export interface ClusterNetworkArgs {
 export interface ClusterArgs extends ClusterNetworkArgs {
   /** The core node's login, as its host steps use it. */
   coreLogin: Login;
-  /** The core node's Swarm firewall step: the manager starts listening only after it. */
+  /**
+   * The core node's Swarm firewall step (the manager starts listening only after it) and its Docker
+   * step (which turns live-restore off on a 3 → 4 move: Swarm mode refuses it).
+   */
   coreReady: pulumi.Resource[];
   /** The private half of the deploy key, for the worker nodes' logins. */
   deployPrivateKey: pulumi.Input<string>;

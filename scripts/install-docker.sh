@@ -8,8 +8,14 @@
 # security upgrades of docker.io restart dockerd (under live-restore), containers cannot reach the
 # cloud metadata service, a weekly prune of old images that spares the last releases'
 # (docker-prune.timer). Safe to run again; restarts dockerd only when daemon.json changed.
-# Argument: KEPT_IMAGES_FILE, the list of the last releases' images that `pulumi up` writes
-# (src/plan/releases.ts KEPT_IMAGES_FILE); the prune spares what it names.
+# Arguments: KEPT_IMAGES_FILE [swarm]
+#   KEPT_IMAGES_FILE  the list of the last releases' images that `pulumi up` writes
+#                     (src/plan/releases.ts KEPT_IMAGES_FILE); the prune spares what it names
+#   swarm             a stage-4 node: live-restore off, since dockerd refuses Swarm mode with it
+#                     ("--live-restore daemon configuration is incompatible with swarm mode").
+#                     Without it live-restore is on, unless this engine is still in a swarm (a
+#                     stack moved back to stage 3 whose core has not left it yet): then it stays
+#                     off, and the log says so.
 # Environment (for tests):
 #   DOCKER_DAEMON_JSON  default /etc/docker/daemon.json
 #   SYSTEMD_UNIT_DIR    default /etc/systemd/system
@@ -65,18 +71,28 @@ write_if_changed() {
 
 # Logs: json-file rotated at 10 MB x 3 per container, so chatty containers cannot fill the disk
 # (Docker's default json-file driver never rotates).
-# live-restore: containers keep running while dockerd restarts (config change, package upgrade).
+# live-restore ($1, true or false): containers keep running while dockerd restarts (config change,
+# package upgrade); off on a Swarm node (above).
 write_daemon_json() {
-  write_if_changed "$DOCKER_DAEMON_JSON" <<'JSON'
+  write_if_changed "$DOCKER_DAEMON_JSON" <<JSON
 {
   "log-driver": "json-file",
   "log-opts": {
     "max-size": "10m",
     "max-file": "3"
   },
-  "live-restore": true
+  "live-restore": $1
 }
 JSON
+}
+
+# Whether daemon.json texts $1 and $2 differ in live-restore alone: dockerd reloads that one on
+# SIGHUP (moby daemon/reload.go:108 and 244-253 at v28.5.2), so no restart is needed.
+only_live_restore_differs() {
+  local a=${1//\"live-restore\": true/\"live-restore\": X} b=${2//\"live-restore\": true/\"live-restore\": X}
+  a=${a//\"live-restore\": false/\"live-restore\": X}
+  b=${b//\"live-restore\": false/\"live-restore\": X}
+  [[ $1 != "$2" && $a == "$b" ]]
 }
 
 # --- upgrades of docker.io restart dockerd ----------------------------------------------------
@@ -209,9 +225,16 @@ main() {
   APT_ATTEMPTS=${APT_ATTEMPTS:-30}
   APT_RETRY_SLEEP_S=${APT_RETRY_SLEEP_S:-10}
 
-  [[ $# -eq 1 && $1 == /* ]] ||
-    die "takes one argument, the kept-images file as an absolute path (got: ${*:-nothing})"
-  local kept_file=$1
+  [[ ($# -eq 1 || ($# -eq 2 && $2 == swarm)) && $1 == /* ]] ||
+    die "takes the kept-images file as an absolute path, then optionally 'swarm' (got: ${*:-nothing})"
+  local kept_file=$1 live_restore=true old_json=""
+  if [[ ${2:-} == swarm ]]; then
+    live_restore=false
+  elif command -v docker >/dev/null &&
+    [[ $(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null </dev/null || true) == active ]]; then
+    live_restore=false
+    say "this engine is still in a swarm: live-restore stays off (docker swarm leave --force, then run this again)"
+  fi
   [[ $APT_ATTEMPTS =~ ^[1-9][0-9]*$ ]] || die "APT_ATTEMPTS: should be a positive integer (got '$APT_ATTEMPTS')"
   [[ $APT_RETRY_SLEEP_S =~ ^[0-9]+$ ]] || die "APT_RETRY_SLEEP_S: should be an integer (got '$APT_RETRY_SLEEP_S')"
 
@@ -219,7 +242,8 @@ main() {
   export DEBIAN_FRONTEND=noninteractive
 
   local daemon_json_changed=0 fresh_install=0
-  if write_daemon_json; then daemon_json_changed=1; fi
+  [[ -f $DOCKER_DAEMON_JSON ]] && old_json=$(<"$DOCKER_DAEMON_JSON")
+  if write_daemon_json "$live_restore"; then daemon_json_changed=1; fi
   if write_metadata_block; then
     # Read by the next start of dockerd; this run applies the rule itself below.
     systemctl daemon-reload
@@ -247,6 +271,19 @@ main() {
   if ! systemctl is-active --quiet docker.service; then
     systemctl start docker.service
     say "started docker.service"
+  elif ((daemon_json_changed && !fresh_install)) &&
+    only_live_restore_differs "$old_json" "$(<"$DOCKER_DAEMON_JSON")"; then
+    # No restart, so the containers are not touched; the reload is asynchronous, so wait for it
+    # (the Swarm's init runs right after this step).
+    systemctl reload docker.service
+    local waited
+    for ((waited = 0; waited < 30; waited++)); do
+      [[ $(docker info --format '{{.LiveRestoreEnabled}}' </dev/null) == "$live_restore" ]] && break
+      sleep 1
+    done
+    [[ $(docker info --format '{{.LiveRestoreEnabled}}' </dev/null) == "$live_restore" ]] ||
+      die "dockerd did not take live-restore: $live_restore from $DOCKER_DAEMON_JSON within 30 s of a reload"
+    say "reloaded docker.service (live-restore: $live_restore)"
   elif ((daemon_json_changed && !fresh_install)); then
     # log-driver and log-opts are not among the options dockerd reloads on SIGHUP: restart.
     systemctl restart docker.service

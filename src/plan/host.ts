@@ -90,6 +90,8 @@ export interface NodeBasics {
   swapGb: number;
   swappiness: number;
   adminSshKeys: readonly string[];
+  /** A stage-4 node: Docker without live-restore, which Swarm mode refuses. */
+  swarm?: boolean;
 }
 
 /**
@@ -124,12 +126,16 @@ export function nodeSteps(n: NodeBasics): HostStep[] {
       args: [String(n.swapGb), String(n.swappiness)],
       after: ["ready"],
     },
-    // The argument: where the last releases' images are listed, for the weekly prune to spare.
+    // The arguments: where the last releases' images are listed, for the weekly prune to spare;
+    // on a stage-4 node, `swarm`: dockerd refuses Swarm mode under live-restore ("--live-restore
+    // daemon configuration is incompatible with swarm mode", moby daemon/config/config_linux.go
+    // :125-130 and daemon/cluster/cluster.go:208-211 at v28.5.2), which the lab's stage 3 → 4 on
+    // VMs hit at the Swarm's init.
     {
       name: "docker",
       formerNames: [],
       script: "install-docker.sh",
-      args: [KEPT_IMAGES_FILE],
+      args: n.swarm ? [KEPT_IMAGES_FILE, "swarm"] : [KEPT_IMAGES_FILE],
       after: ["swap"],
     },
   ];
@@ -170,6 +176,7 @@ export function hostSteps(plan: HostInput, cfg: StackConfig): HostStep[] {
       swapGb: plan.swapGb,
       swappiness: plan.swappiness,
       adminSshKeys: cfg.adminSshKeys,
+      ...(plan.stage === 4 ? { swarm: true } : {}),
     }),
     watchdogStep(cfg, watchdogEnv(cfg, plan)),
     // After Docker (the backup runs `docker exec redis` and restic comes from apt), and beside the

@@ -149,6 +149,7 @@ function workerHost(cfg: StackConfig, node: NodePlan, watch: WatchdogNode): Host
         swapGb: node.swapGb,
         swappiness: cfg.swappiness,
         adminSshKeys: cfg.adminSshKeys,
+        swarm: true,
       }),
       watchdogStep(cfg, env),
       SWARM_FIREWALL_STEP,

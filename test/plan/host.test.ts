@@ -131,4 +131,20 @@ describe("every step written out (admin keys, swap, a watchdog interval and back
       ["daily", expect.stringMatching(/^[0-9a-f]{16}$/)],
     ]);
   });
+
+  it("stage 4: every node's Docker step says `swarm` (live-restore off, which Swarm mode refuses); stages 1-3 do not", () => {
+    const dockerArgs = (h: { steps: { name: string; args: string[] }[] }) =>
+      h.steps.find((x) => x.name === "docker")!.args;
+    for (const stage of [1, 2, 3]) {
+      const c = cfg({ stage });
+      expect(dockerArgs({ steps: hostSteps(makePlan(c, snapshotCatalog()), c) }), `stage ${stage}`).toEqual([
+        "/var/lib/app-infra/kept-images",
+      ]);
+    }
+    const c = cfg({ stage: 4, workerNodes: 2 });
+    const plan = makePlan(c, snapshotCatalog());
+    const nodes = [plan.host!, ...plan.clusterDeploy!.workers.map((w) => w.host)];
+    expect(nodes).toHaveLength(3);
+    for (const h of nodes) expect(dockerArgs(h)).toEqual(["/var/lib/app-infra/kept-images", "swarm"]);
+  });
 });

@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { diffRecordings, record, type Recording } from "../support/record";
 import { MOCK_JOIN_TOKEN } from "../support/mocks";
+import { KEPT_IMAGES_FILE } from "../../src/plan/releases";
 
 const secrets = { botToken: "123:bot-token-secret", falKey: "fal-secret" };
 const SECRET_KEYS = ["botToken", "falKey"];
@@ -84,8 +85,11 @@ describe("stage 4: the program deploys the cluster and its services", () => {
     for (const s of named(four, "docker:index/service:Service")) expect(deps(s)[0], s).toBe("swarm-retire");
     expect(deps("swarm-gate")).toEqual(["swarm-proxy", "swarm-api"]);
     expect(deps("swarm-docker")).toEqual(["host-docker"]);
-    // The Swarm's init waits for the core's Swarm firewall: the manager listens only behind it.
-    expect(deps("cluster-swarm-init")).toContain("host-swarm-firewall");
+    // The Swarm's init waits for the core's Swarm firewall (the manager listens only behind it)
+    // and its Docker step (live-restore off, which the init needs).
+    expect(deps("cluster-swarm-init")).toEqual(
+      expect.arrayContaining(["host-swarm-firewall", "host-docker"]),
+    );
     expect(deps("host-watchdog")).toEqual(
       expect.arrayContaining([
         "host-docker",
@@ -125,10 +129,13 @@ describe("stage 4: the program deploys the cluster and its services", () => {
       expect(d.changed, kept).not.toContain(kept);
       expect(d.removed, kept).not.toContain(kept);
     }
-    // The core's first host steps are stage 3's; its watchdog watches tasks now.
-    for (const step of ["host-ready", "host-admin-keys", "host-swap", "host-docker"])
+    // The core's first host steps are stage 3's; its watchdog watches tasks now, and its Docker
+    // step runs again with `swarm` (live-restore off, by a reload: Swarm mode refuses it).
+    for (const step of ["host-ready", "host-admin-keys", "host-swap"])
       expect(d.changed, step).not.toContain(step);
-    expect(d.changed).toContain("host-watchdog");
+    expect(d.changed).toEqual(expect.arrayContaining(["host-watchdog", "host-docker"]));
+    expect(inputsOf(four, "host-docker").create).toBe(`bash -s -- ${KEPT_IMAGES_FILE} swarm`);
+    expect(inputsOf(three, "host-docker").create).toBe(`bash -s -- ${KEPT_IMAGES_FILE}`);
     expect(d.added).toEqual(
       expect.arrayContaining(["host-swarm-firewall", "swarm-retire", "cluster-network"]),
     );

@@ -66,11 +66,20 @@ case $name in
         if [[ " $* " == *" --now "* ]]; then touch "$S/active.$unit"; fi
         ;;
       start | restart) touch "$S/active.$unit" ;;
+      reload) [[ -e $S/active.$unit ]] ;;
       daemon-reload) ;;
       *) echo "systemctl stub: unexpected call: $*" >&2; exit 1 ;;
     esac
     ;;
-  docker) echo "Docker version 24.0.7, build 24.0.7-0ubuntu4.1" ;;
+  docker)
+    case "$*" in
+      "info --format {{.Swarm.LocalNodeState}}") cat "$S/swarm-state" 2>/dev/null || echo inactive ;;
+      # What a reload leaves dockerd with: the file's live-restore.
+      "info --format {{.LiveRestoreEnabled}}")
+        if grep -q '"live-restore": true' /etc/docker/daemon.json; then echo true; else echo false; fi ;;
+      *) echo "Docker version 24.0.7, build 24.0.7-0ubuntu4.1" ;;
+    esac
+    ;;
   debconf-show) cat "$S/debconf.$1" 2>/dev/null || true ;;
   debconf-set-selections)
     read -r pkg question _type value
@@ -131,7 +140,7 @@ function expectOk(res: RunResult): void {
 
 const changingCalls = (calls: string[]) =>
   calls.filter((l) =>
-    /^apt-get |^systemctl (enable|start|restart|daemon-reload)|^debconf-set-selections|^iptables -w -[NI] /.test(
+    /^apt-get |^systemctl (enable|start|restart|reload|daemon-reload)|^debconf-set-selections|^iptables -w -[NI] /.test(
       l,
     ),
   );
@@ -165,16 +174,18 @@ describe("install-docker.sh", () => {
     );
   });
 
-  it("takes exactly one argument, the kept-images file as an absolute path", async () => {
+  it("takes the kept-images file as an absolute path, then optionally `swarm`, and nothing else", async () => {
     for (const [args, shown] of [
       [["--force"], "--force"],
       [[], "nothing"],
       [[KEPT_IMAGES_FILE, "--force"], `${KEPT_IMAGES_FILE} --force`],
+      [[KEPT_IMAGES_FILE, "swarm", "swarm"], `${KEPT_IMAGES_FILE} swarm swarm`],
+      [["swarm"], "swarm"],
     ] as const) {
       const res = await installDocker(args);
       expect(res.code).not.toBe(0);
       expect(res.stderr.trim()).toBe(
-        `install-docker: takes one argument, the kept-images file as an absolute path (got: ${shown})`,
+        `install-docker: takes the kept-images file as an absolute path, then optionally 'swarm' (got: ${shown})`,
       );
       expect(res.calls).toEqual([]);
     }
@@ -247,6 +258,46 @@ describe("install-docker.sh", () => {
       "systemctl restart docker.service | DEBIAN_FRONTEND=noninteractive",
     ]);
     expect(res.stdout).toContain(`install-docker: restarted docker.service (${DAEMON_JSON} changed)`);
+    expect(JSON.parse(await sh(`cat ${DAEMON_JSON}`))).toEqual(EXPECTED_DAEMON_JSON);
+  });
+
+  it("stage 4 (`swarm`): live-restore off, which Swarm mode needs, by a reload that waits for it, not a restart", async () => {
+    const res = await installDocker([KEPT_IMAGES_FILE, "swarm"]);
+    expectOk(res);
+    expect(changingCalls(res.calls)).toEqual([
+      "systemctl reload docker.service | DEBIAN_FRONTEND=noninteractive",
+    ]);
+    expect(res.calls).toContain(
+      "docker info --format {{.LiveRestoreEnabled}} | DEBIAN_FRONTEND=noninteractive",
+    );
+    expect(res.stdout).toContain("install-docker: reloaded docker.service (live-restore: false)");
+    expect(JSON.parse(await sh(`cat ${DAEMON_JSON}`))).toEqual({
+      ...EXPECTED_DAEMON_JSON,
+      "live-restore": false,
+    });
+    // Again: nothing to do.
+    expect(changingCalls((await installDocker([KEPT_IMAGES_FILE, "swarm"])).calls)).toEqual([]);
+  });
+
+  it("back on stage 3 while the engine is still in a swarm: live-restore stays off, and says why", async () => {
+    await sh("echo active > /stubs/state/swarm-state");
+    try {
+      const res = await installDocker();
+      expectOk(res);
+      expect(changingCalls(res.calls)).toEqual([]);
+      expect(res.stdout).toContain(
+        "install-docker: this engine is still in a swarm: live-restore stays off (docker swarm leave --force, then run this again)",
+      );
+      expect(JSON.parse(await sh(`cat ${DAEMON_JSON}`))["live-restore"]).toBe(false);
+    } finally {
+      await sh("rm -f /stubs/state/swarm-state");
+    }
+    // Once it has left the swarm: live-restore on again, by a reload.
+    const res = await installDocker();
+    expectOk(res);
+    expect(changingCalls(res.calls)).toEqual([
+      "systemctl reload docker.service | DEBIAN_FRONTEND=noninteractive",
+    ]);
     expect(JSON.parse(await sh(`cat ${DAEMON_JSON}`))).toEqual(EXPECTED_DAEMON_JSON);
   });
 

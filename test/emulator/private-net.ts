@@ -192,11 +192,7 @@ export class PrivateFabric {
     sw?.ports.delete(mac);
   }
 
-  /** Frames sent to each UDP port (a NIC's end), for reports and tests. */
-  readonly sent = new Map<number, number>();
-
   private send(sw: Switch, frame: Buffer, port: number) {
-    this.sent.set(port, (this.sent.get(port) ?? 0) + 1);
     sw.sock.send(frame, port, "127.0.0.1");
   }
 

@@ -3,24 +3,17 @@
 // change_type (power off, new -smp/-m, started again) seen from inside the guest, and a delete.
 // Needs the lab's image cache (test/lab/README.md) and qemu; not part of `npm test`.
 // Environment: EMU_ACCEL/LAB_ACCEL (kvm|tcg), EMU_MEMORY_CAP_MB, EMU_CORES_CAP (see README.md).
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startEmulator } from "./emulator";
-import { backendFromEnv } from "./main";
-import { say, smokeClient } from "./smoke-support";
+import { readFileSync } from "node:fs";
+import { runSmoke, say, smokeClient } from "./smoke-support";
 
-async function main() {
-  const tmp = mkdtempSync(join(tmpdir(), "hcloud-emu-smoke-"));
-  const backend = await backendFromEnv("qemu", join(tmp, "state"), {
+runSmoke(
+  "smoke",
+  {
     ...process.env,
     EMU_FORWARD_PORTS: process.env.EMU_FORWARD_PORTS ?? "",
-  });
-  const emu = await startEmulator({ backend, verbose: true });
-  const t0 = Date.now();
-  const secs = () => Math.round((Date.now() - t0) / 100) / 10;
-  let ok = false;
-  try {
+  },
+  true,
+  async (emu, tmp, secs) => {
     const { api, wait, keyFile, sshRetry } = smokeClient(emu, tmp);
 
     const key = (
@@ -57,15 +50,5 @@ async function main() {
 
     await wait([(await api("DELETE", `/servers/${created.server.id}`)).action], "delete");
     say(`deleted at ${secs()} s`);
-    ok = true;
-  } finally {
-    await emu.stop();
-    rmSync(tmp, { recursive: true, force: true });
-    say(ok ? `PASS in ${secs()} s` : "FAIL");
-  }
-}
-
-main().catch((e) => {
-  process.stderr.write(`smoke: ${(e as Error).message}\n`);
-  process.exit(1);
-});
+  },
+);

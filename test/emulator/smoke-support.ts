@@ -1,8 +1,11 @@
 // What the qemu smoke runs (smoke-qemu.ts, smoke-private-net.ts) share: the emulator's HTTP API,
 // waiting for its actions, and root logins on the VMs with a throwaway key.
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Emulator } from "./emulator";
+import { startEmulator, type Emulator } from "./emulator";
+import { backendFromEnv } from "./main";
 
 export const say = (m: string) =>
   process.stdout.write(`[smoke ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
@@ -52,4 +55,44 @@ export function smokeClient(emu: Emulator, tmp: string) {
     }
   };
   return { api, wait, keyFile, ssh, sshRetry };
+}
+
+/**
+ * One smoke run: the emulator with the qemu backend (`env` as backendFromEnv reads it) in a temp
+ * dir of its own, `body`, then every VM stopped and the dir removed; PASS or FAIL and the exit code.
+ * SMOKE_HOLD_S keeps the VMs up that long after a failure, for a look inside
+ * (`ssh -i <tmp>/id root@<ip>`).
+ */
+export function runSmoke(
+  name: string,
+  env: NodeJS.ProcessEnv,
+  verbose: boolean,
+  body: (emu: Emulator, tmp: string, secs: () => number) => Promise<void>,
+): void {
+  const main = async () => {
+    const tmp = mkdtempSync(join(tmpdir(), `hcloud-emu-${name}-`));
+    const emu = await startEmulator({
+      backend: await backendFromEnv("qemu", join(tmp, "state"), env),
+      verbose,
+    });
+    const t0 = Date.now();
+    const secs = () => Math.round((Date.now() - t0) / 100) / 10;
+    let ok = false;
+    try {
+      await body(emu, tmp, secs);
+      ok = true;
+    } finally {
+      if (!ok && process.env.SMOKE_HOLD_S) {
+        say(`holding the VMs for ${process.env.SMOKE_HOLD_S} s; key ${join(tmp, "id")}`);
+        await new Promise((r) => setTimeout(r, Number(process.env.SMOKE_HOLD_S) * 1000));
+      }
+      await emu.stop();
+      rmSync(tmp, { recursive: true, force: true });
+      say(ok ? `PASS in ${secs()} s` : "FAIL");
+    }
+  };
+  main().catch((e) => {
+    process.stderr.write(`smoke: ${(e as Error).message}\n`);
+    process.exit(1);
+  });
 }

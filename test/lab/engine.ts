@@ -81,6 +81,27 @@ export class Pulumi {
     return new Pulumi(o, dir);
   }
 
+  /**
+   * A working copy in `<tmp>/program` whose index.ts is one of the lab's programs (test/lab/programs,
+   * its imports pointed at the copy's root), with its state and Pulumi home under `tmp`.
+   */
+  static labProgram(
+    o: Pick<EngineOptions, "bin" | "passphrase" | "stack">,
+    tmp: string,
+    program: string,
+  ): Pulumi {
+    for (const d of ["state", "home"]) mkdirSync(join(tmp, d), { recursive: true });
+    const p = Pulumi.workingCopy(
+      { ...o, stateDir: join(tmp, "state"), homeDir: join(tmp, "home") },
+      join(tmp, "program"),
+    );
+    writeFileSync(
+      join(p.cwd, "index.ts"),
+      readFileSync(program, "utf8").replaceAll('from "../../../', 'from "./'),
+    );
+    return p;
+  }
+
   env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     return {
       ...process.env,

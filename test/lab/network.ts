@@ -10,7 +10,6 @@
 //   core server; destroy leaves the emulator empty.
 // Run alone: `tsx test/lab/network.ts` (LAB_ENGINE_BIN = a built bin dir, else tools/engine builds);
 // the VM lab runs it as a phase.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeBackend } from "../emulator/backend";
 import { startEmulator, type Emulator } from "../emulator/emulator";
@@ -31,11 +30,6 @@ interface EmuServer {
   public_net: { firewalls: { id: number }[] };
 }
 
-/** The program's index.ts: the lab program with its imports pointed at the working copy's root. */
-function programText(): string {
-  return readFileSync(PROGRAM, "utf8").replaceAll('from "../../../', 'from "./');
-}
-
 /**
  * Runs the checks above into `r`. Never throws: a failed check ends the run (the later ones depend
  * on it), and any other failure (the engine, the emulator) is recorded as a failed check too.
@@ -50,18 +44,7 @@ export async function clusterNetwork(r: Results, bin: string, tmp: string): Prom
         networks: any[];
         firewalls: { id: number; name: string }[];
       };
-    for (const d of ["state", "home"]) mkdirSync(join(tmp, d), { recursive: true });
-    const pulumi = Pulumi.workingCopy(
-      {
-        bin,
-        stateDir: join(tmp, "state"),
-        homeDir: join(tmp, "home"),
-        passphrase: "lab-network",
-        stack: STACK,
-      },
-      join(tmp, "program"),
-    );
-    writeFileSync(join(pulumi.cwd, "index.ts"), programText());
+    const pulumi = Pulumi.labProgram({ bin, passphrase: "lab-network", stack: STACK }, tmp, PROGRAM);
     await pulumi.initStack(
       { "app-infra:stage": 3, "hcloud:endpoint": emu.url, "hcloud:pollInterval": "100ms" },
       { "hcloud:token": emu.token },

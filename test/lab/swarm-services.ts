@@ -23,7 +23,7 @@
 // Run alone: `tsx test/lab/swarm-services.ts` (LAB_ENGINE_BIN = a built bin dir, else tools/engine
 // builds); the VM lab runs it as a phase. Needs what test/real/swarm.test.ts needs.
 import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readScript } from "../../components/host";
@@ -227,21 +227,7 @@ export async function swarmServices(r: Results, bin: string, tmp: string): Promi
       return false;
     };
 
-    for (const d of ["state", "home"]) mkdirSync(join(tmp, d), { recursive: true });
-    const pulumi = Pulumi.workingCopy(
-      {
-        bin,
-        stateDir: join(tmp, "state"),
-        homeDir: join(tmp, "home"),
-        passphrase: "lab-swarm",
-        stack: STACK,
-      },
-      join(tmp, "program"),
-    );
-    writeFileSync(
-      join(pulumi.cwd, "index.ts"),
-      readFileSync(PROGRAM, "utf8").replaceAll('from "../../../', 'from "./'),
-    );
+    const pulumi = Pulumi.labProgram({ bin, passphrase: "lab-swarm", stack: STACK }, tmp, PROGRAM);
     await pulumi.initStack(
       {
         "app-infra:stage": 4,

@@ -91,21 +91,24 @@ fi
 `,
       { mode: 0o755 },
     );
-    return { dir, bin, calls: () => readFileSync(join(dir, "calls"), "utf8").trim().split("\n") };
+    const firewall = (env: Record<string, string> = {}) =>
+      run("bash", ["-s", "--", "10.0.1.0/24"], {
+        input: readScript("swarm-firewall.sh"),
+        env: {
+          ...process.env,
+          PATH: `${bin}:/usr/bin:/bin`,
+          NFT_FILE: join(dir, "swarm.nft"),
+          SYSTEMD_UNIT_DIR: "-",
+          ...env,
+        },
+      });
+    return { dir, firewall, calls: () => readFileSync(join(dir, "calls"), "utf8").trim().split("\n") };
   };
 
   it("installs nftables with apt-get when nft is missing, then loads the rules with it", async () => {
     const box = noNft(false);
     try {
-      const res = await run("bash", ["-s", "--", "10.0.1.0/24"], {
-        input: readScript("swarm-firewall.sh"),
-        env: {
-          ...process.env,
-          PATH: `${box.bin}:/usr/bin:/bin`,
-          NFT_FILE: join(box.dir, "swarm.nft"),
-          SYSTEMD_UNIT_DIR: "-",
-        },
-      });
+      const res = await box.firewall();
       expect(res.code, res.stderr).toBe(0);
       const calls = box.calls();
       expect(calls.map((c) => c.replace(/ -o \S+/g, ""))).toEqual([
@@ -123,17 +126,7 @@ fi
   it("fails, naming apt-get, when nftables cannot be installed; no rules file is written", async () => {
     const box = noNft(true);
     try {
-      const res = await run("bash", ["-s", "--", "10.0.1.0/24"], {
-        input: readScript("swarm-firewall.sh"),
-        env: {
-          ...process.env,
-          PATH: `${box.bin}:/usr/bin:/bin`,
-          NFT_FILE: join(box.dir, "swarm.nft"),
-          SYSTEMD_UNIT_DIR: "-",
-          APT_ATTEMPTS: "2",
-          APT_RETRY_SLEEP_S: "0",
-        },
-      });
+      const res = await box.firewall({ APT_ATTEMPTS: "2", APT_RETRY_SLEEP_S: "0" });
       expect(res.code).toBe(1);
       expect(res.stderr.trim()).toBe("swarm-firewall: apt-get update failed 2 times, giving up");
       expect(box.calls()).toEqual([

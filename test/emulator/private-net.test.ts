@@ -2,7 +2,7 @@
 // socket NICs talk to it: frames built here as a guest's DHCP client and ARP would send them.
 import { createSocket, type Socket } from "node:dgram";
 import { afterEach, describe, expect, it } from "vitest";
-import { dhcpReply, netmask, parseDhcp, PrivateFabric } from "./private-net";
+import { describeFrame, dhcpReply, netmask, parseDhcp, PrivateFabric } from "./private-net";
 
 const MAC_A = "86:00:00:00:01:01";
 const MAC_B = "86:00:00:00:02:01";
@@ -104,6 +104,24 @@ describe("DHCP frames", () => {
     expect(sum).toBe(0xffff);
     expect(netmask(24)).toBe("255.255.255.0");
     expect(netmask(32)).toBe("255.255.255.255");
+  });
+});
+
+describe("EMU_NET_DEBUG's frame lines", () => {
+  it("name an IPv4 TCP segment's addresses, ports and flags, and any other frame's type", () => {
+    const ip = Buffer.alloc(20);
+    ip[0] = 0x45;
+    ip[9] = 6;
+    Buffer.from([10, 0, 1, 2, 10, 0, 1, 11]).copy(ip, 12);
+    const tcp = Buffer.alloc(20);
+    tcp.writeUInt16BE(40000, 0);
+    tcp.writeUInt16BE(22, 2);
+    tcp[13] = 0x12; // SYN, ACK
+    const eth = Buffer.concat([mac(MAC_B), mac(MAC_A), Buffer.from([8, 0])]);
+    expect(describeFrame(Buffer.concat([eth, ip, tcp]))).toBe(
+      `${MAC_A} → ${MAC_B} tcp 10.0.1.2:40000 → 10.0.1.11:22 SYN,ACK (54 bytes)`,
+    );
+    expect(describeFrame(broadcast(MAC_A))).toBe(`${MAC_A} → ff:ff:ff:ff:ff:ff type 806 (42 bytes)`);
   });
 });
 

@@ -148,6 +148,18 @@ export function dhcpReply(req: DhcpRequest, type: 2 | 5 | 6, lease: Lease): Buff
 const gatewayMac = (gateway: string) =>
   ["02", "00", ...[...ipBytes(gateway)].map((x) => x.toString(16).padStart(2, "0"))].join(":");
 
+/** One line for a frame, for EMU_NET_DEBUG: MACs, type, and an IPv4 TCP segment's ports and flags. */
+export function describeFrame(f: Buffer): string {
+  const type = f.readUInt16BE(12);
+  let what = `type ${type.toString(16)}`;
+  if (type === ETH_IPV4 && f.length >= 54 && f[23] === 6) {
+    const tcp = 14 + (f[14]! & 15) * 4;
+    const flags = ["FIN", "SYN", "RST", "PSH", "ACK"].filter((_, i) => f[tcp + 13]! & (1 << i));
+    what = `tcp ${ipText(f, 26)}:${f.readUInt16BE(tcp)} → ${ipText(f, 30)}:${f.readUInt16BE(tcp + 2)} ${flags.join(",")}`;
+  }
+  return `${macText(f, 6)} → ${macText(f, 0)} ${what} (${f.length} bytes)`;
+}
+
 interface Switch {
   sock: Socket;
   port: number;
@@ -215,10 +227,7 @@ export class PrivateFabric {
       return;
     }
     const dst = macText(frame, 0);
-    if (process.env.EMU_NET_DEBUG)
-      this.log(
-        `network ${network}: ${src} → ${dst} type ${frame.readUInt16BE(12).toString(16)} (${frame.length} bytes, ports ${[...sw.ports.values()].join(",")})`,
-      );
+    if (process.env.EMU_NET_DEBUG) this.log(`network ${network}: ${describeFrame(frame)}`);
     const to = sw.ports.get(dst);
     if (to !== undefined) {
       if (sw.leases.has(dst)) this.send(sw, frame, to);

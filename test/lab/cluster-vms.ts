@@ -64,6 +64,8 @@ export async function clusterOnVms(r: Results, bin: string, tmp: string): Promis
         bootTimeoutS: 300 * slow,
         log: (m) => log(`emulator: ${m}`),
       }),
+      // Addresses of its own: in the lab, the main emulator's VM held 127.0.0.2 until just before.
+      firstIp: "127.0.0.50",
     });
     const state = () =>
       emu!.control.state() as { servers: EmuServer[]; networks: { id: number; ip_range: string }[] };

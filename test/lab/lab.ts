@@ -66,13 +66,13 @@ const SKIP = (process.env.LAB_SKIP ?? "")
  */
 const DEADLINE = process.env.LAB_DEADLINE ? Number(process.env.LAB_DEADLINE) : undefined;
 const FINAL_RESERVE_S = 200;
+const CLUSTER_ON_VMS = "stage 4 on VMs: stage 3 → 4 and back";
 /**
  * The optional phases' durations under TCG, with a margin, from the fresh-clone CI runs of
  * 2026-11-26/27: reboot 164.7-262.9 s, the findings 35.8 s since refused previews stopped taking
  * over a minute, the healthcheck change 46.9-73 s, memory at rest 40.4-43 s. The last phase took
  * 77.9-104.8 s (FINAL_RESERVE_S).
  */
-const CLUSTER_ON_VMS = "stage 4 on VMs: stage 3 → 4 and back";
 const OPTIONAL_ESTIMATE_S: Record<string, number> = {
   // 104.5-109 s in the fresh-clone CI runs of 2026-11-27; optional since the run of 18:38, whose
   // mandatory phases alone came to 47 minutes on a slower machine.

@@ -16,6 +16,7 @@
 // (`dhcp` 0.2.20, of 2017) skips one byte too many after a pad option and logs every option it does
 // not know to stderr.
 import { createSocket, type Socket } from "node:dgram";
+import { intToIp, ipToInt } from "./world";
 
 export interface Lease {
   mac: string;
@@ -38,16 +39,12 @@ const ipText = (b: Buffer, at: number) => [...b.subarray(at, at + 4)].join(".");
 
 /** The netmask of a prefix length, as an IPv4 address. */
 export function netmask(prefix: number): string {
-  const m = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return [24, 16, 8, 0].map((s) => (m >>> s) & 255).join(".");
+  return intToIp(prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0);
 }
 
 /** The network's first address: Hetzner's gateway, here the DHCP server's identifier. */
 export function firstAddress(ipRange: string): string {
-  const [base] = ipRange.split("/");
-  const b = ipBytes(base!);
-  b[3] = b[3]! + 1;
-  return [...b].join(".");
+  return intToIp(ipToInt(ipRange.split("/")[0]!) + 1);
 }
 
 function checksum(b: Buffer): number {
